@@ -1,0 +1,245 @@
+"""Executes op batches strictly in order against a table of handles."""
+
+import torch
+
+from . import shm
+from .codec import Ref
+from .errors import Poison, Poisoned, describe
+from .protocol import OP, STATUS
+from .segments import SharedSegments
+from .values import DataReader, meta, read_value
+
+_CALL = OP["CALL"]
+_FREE = OP["FREE"]
+_READ = OP["READ"]
+_FROM_DATA = OP["FROM_DATA"]
+_SYNC = OP["SYNC"]
+_STATS = OP["STATS"]
+_RELEASE_SHM = OP["RELEASE_SHM"]
+_HELLO = OP["HELLO"]
+_SHUTDOWN = OP["SHUTDOWN"]
+_OK = STATUS["OK"]
+_ERROR = STATUS["ERROR"]
+
+
+class Shutdown(Exception):
+    """Raised by the SHUTDOWN op once its reply is sent."""
+
+
+def _lookup_callable(name):
+    """'add' -> torch.add, 'nn.functional.relu' -> torch.nn.functional.relu, '.add_' -> Tensor.add_.
+
+    Only attributes reachable from the torch module (never dunders): the wire cannot name
+    arbitrary Python.
+    """
+    if name.startswith("."):
+        path, obj = name[1:], torch.Tensor
+    else:
+        path, obj = name, torch
+    for part in path.split("."):
+        if not part or part.startswith("__"):
+            raise AttributeError(f"torch has no function {name!r}")
+        obj = getattr(obj, part, None)
+        if obj is None:
+            where = "torch.Tensor" if name.startswith(".") else "torch"
+            raise AttributeError(f"{where} has no attribute {path!r}")
+    if not callable(obj):
+        raise TypeError(f"torch.{path} is not callable")
+    return obj
+
+
+class Executor:
+    def __init__(self, session, shm_prefix, info, reply):
+        self.handles = {}
+        self.seq = 0
+        self.unreported = []  # errors not yet surfaced at a sync point
+        self.shared = SharedSegments()
+        self.data = DataReader(shm_prefix, self.shared)
+        self.session = session
+        self.info = info
+        self.reply = reply  # reply(reply_id, status, value)
+        self._fns = {}
+
+    # -- handles ---------------------------------------------------------------
+    def _get(self, id_):
+        try:
+            v = self.handles[id_]
+        except KeyError:
+            raise KeyError(f"handle {id_} is unknown to the runtime (disposed, or from another session)") from None
+        if v.__class__ is Poison:
+            raise Poisoned(v)
+        return v
+
+    def _resolve(self, v):
+        cls = v.__class__
+        if cls is Ref:
+            return self._get(v.id)
+        if cls is list:
+            return [self._resolve(x) if x.__class__ in _NESTED else x for x in v]
+        if cls is tuple:
+            return tuple(self._resolve(x) if x.__class__ in _NESTED else x for x in v)
+        if cls is dict:
+            return {k: self._resolve(x) if x.__class__ in _NESTED else x for k, x in v.items()}
+        return v
+
+    def _store(self, outs, result):
+        if outs is None:
+            return
+        if outs.__class__ is int:
+            self.handles[outs] = result
+            return
+        if not isinstance(result, (tuple, list)) or len(result) != len(outs):
+            n = len(result) if isinstance(result, (tuple, list)) else 1
+            raise TypeError(f"expected {len(outs)} outputs, the call returned {n}")
+        for o, r in zip(outs, result):
+            self.handles[o] = r
+
+    def _poison(self, outs, poison):
+        if outs is None:
+            return
+        if outs.__class__ is int:
+            self.handles[outs] = poison
+        else:
+            for o in outs:
+                self.handles[o] = poison
+
+    # -- batches ---------------------------------------------------------------
+    def run(self, ops):
+        handles = self.handles
+        for op in ops:
+            seq = self.seq
+            self.seq = seq + 1
+            code = op[0]
+            if code == _CALL:
+                self._call(op, seq)
+            elif code == _FREE:
+                for id_ in op[1]:
+                    handles.pop(id_, None)
+            elif code == _READ:
+                self._read(op)
+            elif code == _FROM_DATA:
+                self._from_data(op, seq)
+            elif code == _SYNC:
+                self._sync(op[1])
+            elif code == _STATS:
+                self.reply(op[1], _OK, self.stats())
+            elif code == _RELEASE_SHM:
+                self.shared.release(op[1])
+            elif code == _HELLO:
+                self.reply(op[1], _OK, dict(self.info, session=self.session, client_session=op[2]))
+            elif code == _SHUTDOWN:
+                self.reply(op[1], _OK, None)
+                raise Shutdown()
+            else:
+                self._fail(None, RuntimeError(f"unknown op code {code}"), seq, "?")
+
+    def _call(self, op, seq):
+        _, outs, name, args, kwargs, reply_id = op
+        try:
+            fn = self._fns.get(name)
+            if fn is None:
+                fn = self._fns[name] = _lookup_callable(name)
+            args = [self._resolve(a) if a.__class__ in _NESTED else a for a in args]
+            if kwargs:
+                kwargs = self._resolve(kwargs)
+                result = fn(*args, **kwargs)
+            else:
+                result = fn(*args)
+            self._store(outs, result)
+        except Poisoned as p:
+            self._poison(outs, p.poison)
+            if reply_id:
+                self.reply(reply_id, _ERROR, p.poison.error)
+            return
+        except Exception as e:  # noqa: BLE001 -- every failure becomes a poisoned result
+            err = self._fail(outs, e, seq, name)
+            if reply_id:
+                self.reply(reply_id, _ERROR, err)
+            return
+        if reply_id:
+            if outs.__class__ is int:
+                self.reply(reply_id, _OK, [meta(result)])
+            else:
+                self.reply(reply_id, _OK, [meta(r) for r in result])
+
+    def _fail(self, outs, exc, seq, name):
+        err = describe(exc, seq, name)
+        self._poison(outs, Poison(err))
+        self.unreported.append(err)
+        return err
+
+    def _take_unreported(self, err=None):
+        """The error to surface now: the handle's own poison, else the first unreported one."""
+        pending, self.unreported = self.unreported, []
+        if err is None and pending:
+            err = pending[0]
+        if err is not None and len(pending) > 1:
+            err = dict(err, more=len(pending) - 1)
+        return err
+
+    def _read(self, op):
+        _, reply_id, id_, what = op
+        v = self.handles.get(id_)
+        if v.__class__ is Poison:
+            self.reply(reply_id, _ERROR, self._take_unreported(v.error))
+            return
+        err = self._take_unreported()
+        if err is not None:
+            self.reply(reply_id, _ERROR, err)
+            return
+        try:
+            if v is None and id_ not in self.handles:
+                raise KeyError(f"handle {id_} is unknown to the runtime (disposed, or from another session)")
+            value = read_value(v, what, self.data)
+        except Exception as e:  # noqa: BLE001
+            self.reply(reply_id, _ERROR, describe(e, self.seq - 1, "read"))
+            return
+        self.reply(reply_id, _OK, value)
+
+    def _sync(self, reply_id):
+        err = self._take_unreported()
+        if err is None:
+            self.reply(reply_id, _OK, self.seq)
+        else:
+            self.reply(reply_id, _ERROR, err)
+
+    def _from_data(self, op, seq):
+        _, out, dtype, shape, payload, kwargs = op
+        try:
+            if isinstance(payload, (bytes, bytearray)):
+                t = shm.tensor_over(bytearray(payload), dtype, shape)
+            else:
+                name, nbytes, keep, offset = payload
+                mm = self.shared.get(name, nbytes) if keep else shm.open_and_unlink(name, nbytes)
+                numel = 1
+                for s in shape:
+                    numel *= s
+                t = torch.frombuffer(mm, dtype=dtype, count=numel, offset=offset).reshape(shape)
+            if kwargs:
+                device = kwargs.get("device")
+                if device is not None and device != "cpu":
+                    t = t.to(device)
+                if kwargs.get("requires_grad"):
+                    t.requires_grad_(True)
+            self.handles[out] = t
+        except Exception as e:  # noqa: BLE001
+            self._fail(out, e, seq, "tensor")
+
+    def stats(self):
+        tensors = 0
+        storages = {}
+        for v in self.handles.values():
+            if isinstance(v, torch.Tensor):
+                tensors += 1
+                s = v.untyped_storage()
+                storages[(v.device, s.data_ptr())] = s.nbytes()
+        return {
+            "handles": len(self.handles),
+            "tensors": tensors,
+            "bytes": sum(storages.values()),
+            "shared_bytes": self.shared.nbytes,
+            "seq": self.seq,
+        }
+
+
+_NESTED = (Ref, list, tuple, dict)

@@ -1,0 +1,35 @@
+"""Wire constants, loaded from protocol.json (shared with the TypeScript client).
+
+Client -> runtime: one msgpack array of ops per message, each op an array:
+  CALL        [CALL, outs, name, args, kwargs, reply_id]
+                name 'add' -> torch.add, 'nn.functional.relu' -> torch.nn.functional.relu,
+                '.add_' -> Tensor.add_ with args[0] as self. outs: None | id | [ids].
+                reply_id != 0 asks for the outputs' metadata.
+  FREE        [FREE, [ids]]
+  READ        [READ, reply_id, id, what]
+  FROM_DATA   [FROM_DATA, out, dtype, shape, payload, kwargs]
+                payload: bytes (inline) or [segment, byte_length, keep, byte_offset] (shared
+                memory; keep=1 for a client shared array that tensors alias)
+  SYNC        [SYNC, reply_id]
+  STATS       [STATS, reply_id]
+  RELEASE_SHM [RELEASE_SHM, [names]]
+  HELLO       [HELLO, reply_id, session_id]
+  SHUTDOWN    [SHUTDOWN, reply_id]   (ordered after every earlier op)
+Runtime -> client: [reply_id, status, value].
+Every op gets the next sequence number (from 0), on both sides, so errors name the op.
+"""
+
+import json
+import os
+
+with open(os.path.join(os.path.dirname(__file__), "protocol.json"), "r", encoding="utf-8") as _f:
+    SPEC = json.load(_f)
+
+OP = SPEC["op"]
+READ = SPEC["read"]
+STATUS = SPEC["status"]
+EXT = SPEC["ext"]
+CONTROL = SPEC["control"]
+INLINE_MAX_BYTES = SPEC["inline_max_bytes"]
+SHM_PREFIX = SPEC["shm_prefix"]
+VERSION = SPEC["version"]

@@ -1,0 +1,91 @@
+/**
+ * Every error kind torchbridge throws. One file, so the list has one home.
+ *
+ * - TorchError: torch itself refused (raised in the runtime, or predicted by the mirror at
+ *   the call site with torch's own message). Carries Python's type, message, traceback.
+ * - ArgumentError: the TS call itself is malformed (wrong argument types, unknown dtype...).
+ * - DisposedError: a tensor was used after dispose().
+ * - PendingMetadataError: metadata read synchronously before the runtime reported it.
+ * - RuntimeStartError: no usable Python/torch, with the exact fix.
+ * - RuntimeDiedError: the runtime process exited; pending work is lost, old handles invalid.
+ */
+
+export class TorchBridgeError extends Error {
+  override name = 'TorchBridgeError';
+}
+
+export interface PythonErrorInfo {
+  type: string;
+  message: string;
+  traceback?: string;
+  seq?: number;
+  op?: string;
+  more?: number;
+}
+
+export class TorchError extends TorchBridgeError {
+  override name = 'TorchError';
+  /** Python exception class name, e.g. 'RuntimeError'. */
+  readonly pyType: string;
+  /** The exception's message exactly as Python formats it. */
+  readonly pyMessage: string;
+  /** Python traceback text (empty for errors predicted by the local mirror). */
+  readonly pyTraceback: string;
+  /** The torch op that failed, e.g. 'add' or '.reshape'. */
+  readonly op: string | undefined;
+  /** Stack of the TypeScript call that queued the failing op, when it was recorded. */
+  readonly callSite: string | undefined;
+
+  constructor(info: PythonErrorInfo, callSite?: string) {
+    const more = info.more ? ` (and ${info.more} later op(s) failed too)` : '';
+    super(`${info.type}: ${info.message}${more}`);
+    this.pyType = info.type;
+    this.pyMessage = info.message;
+    this.pyTraceback = info.traceback ?? '';
+    this.op = info.op;
+    this.callSite = callSite;
+    if (callSite) {
+      this.stack = `${this.name}: ${this.message}\n    [torch op ${opLabel(info.op)} was queued at]\n${callSite}`;
+    }
+  }
+}
+
+function opLabel(op: string | undefined): string {
+  if (!op) return '?';
+  return op.startsWith('.') ? `Tensor${op}` : `torch.${op}`;
+}
+
+/** A torch-style error predicted locally: same type and text torch would raise. */
+export function torchError(type: string, message: string, op?: string): TorchError {
+  return new TorchError({ type, message, op });
+}
+
+export class ArgumentError extends TorchBridgeError {
+  override name = 'ArgumentError';
+}
+
+export class DisposedError extends TorchBridgeError {
+  override name = 'DisposedError';
+}
+
+export class PendingMetadataError extends TorchBridgeError {
+  override name = 'PendingMetadataError';
+}
+
+export class RuntimeStartError extends TorchBridgeError {
+  override name = 'RuntimeStartError';
+}
+
+export class RuntimeDiedError extends TorchBridgeError {
+  override name = 'RuntimeDiedError';
+  readonly exitCode: number | null;
+  readonly signal: string | null;
+  readonly stderrTail: string;
+
+  constructor(message: string, exitCode: number | null, signal: string | null, stderrTail: string) {
+    super(message);
+    this.exitCode = exitCode;
+    this.signal = signal;
+    this.stderrTail = stderrTail;
+  }
+}

@@ -1,0 +1,25 @@
+/**
+ * torchbridge: PyTorch for TypeScript.
+ *
+ *   import torch from 'torchbridge';
+ *   const x = torch.randn(3, 4);
+ *   console.log(await x.matmul(x.transpose(0, 1)).sum().item());
+ */
+import { torch } from './torch.js';
+
+export default torch;
+export { torch };
+export { Tensor } from './tensor/tensor.js';
+export type { NestedList, Scalar } from './tensor/tensor.js';
+export { DType } from './tensor/dtype.js';
+export type { TensorData } from './tensor/data.js';
+export type { RuntimeInfo, SessionOptions } from './session/session.js';
+export {
+  TorchBridgeError,
+  TorchError,
+  ArgumentError,
+  DisposedError,
+  PendingMetadataError,
+  RuntimeStartError,
+  RuntimeDiedError,
+} from './errors.js';

@@ -1,0 +1,99 @@
+/**
+ * Deterministic lifetime (DESIGN §5): dispose(), `using`, tidy() for sync and async functions
+ * (scopes follow async code through AsyncLocalStorage), keep(); FinalizationRegistry is only
+ * the backstop for tensors nobody disposed.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { Session } from '../session/session.js';
+
+/** What lifetime management needs from a tensor-like handle. */
+export interface Owned {
+  readonly id: number;
+  dispose(): void;
+  _kept: boolean;
+}
+
+class Scope {
+  readonly owned: Owned[] = [];
+  constructor(readonly parent: Scope | undefined) {}
+}
+
+const scopes = new AsyncLocalStorage<Scope>();
+
+const finalizer = new FinalizationRegistry<{ session: Session; id: number }>(({ session, id }) => {
+  session.free(id);
+});
+
+/** Called for every new handle: joins the current tidy scope and the GC backstop. */
+export function adopt(t: Owned, session: Session): void {
+  scopes.getStore()?.owned.push(t);
+  finalizer.register(t, { session, id: t.id }, t);
+}
+
+/** Called by dispose(): the GC backstop no longer needs to free it. */
+export function release(t: Owned): void {
+  finalizer.unregister(t);
+}
+
+/**
+ * Run fn; every tensor created inside that is not returned (or kept) is disposed when fn
+ * finishes, including when it throws. Works for async functions: the scope follows the
+ * async context, so concurrent tidies do not mix.
+ */
+export function tidy<T>(fn: () => T): T {
+  const scope = new Scope(scopes.getStore());
+  let result: T;
+  try {
+    result = scopes.run(scope, fn);
+  } catch (err) {
+    end(scope, undefined);
+    throw err;
+  }
+  if (result instanceof Promise) {
+    return result.then(
+      (v) => {
+        end(scope, v);
+        return v;
+      },
+      (err) => {
+        end(scope, undefined);
+        throw err;
+      },
+    ) as T;
+  }
+  end(scope, result);
+  return result;
+}
+
+/** Exempt a tensor from the enclosing tidy scopes; it lives until dispose() or GC. */
+export function keep<T extends Owned>(t: T): T {
+  t._kept = true;
+  return t;
+}
+
+function end(scope: Scope, result: unknown): void {
+  const returned = new Set<Owned>();
+  collect(result, returned, new Set());
+  const parent = scope.parent;
+  for (const t of scope.owned) {
+    if (t._kept) continue;
+    if (returned.has(t)) parent?.owned.push(t);
+    else t.dispose();
+  }
+}
+
+function collect(v: unknown, into: Set<Owned>, seen: Set<unknown>): void {
+  if (v === null || typeof v !== 'object' || seen.has(v)) return;
+  seen.add(v);
+  if (isOwned(v)) {
+    into.add(v);
+    return;
+  }
+  if (Array.isArray(v)) for (const x of v) collect(x, into, seen);
+  else if (v instanceof Map) for (const x of v.values()) collect(x, into, seen);
+  else if (Object.getPrototypeOf(v) === Object.prototype) for (const x of Object.values(v)) collect(x, into, seen);
+}
+
+function isOwned(v: object): v is Owned {
+  return typeof (v as Owned).dispose === 'function' && typeof (v as Owned).id === 'number';
+}

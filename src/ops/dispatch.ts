@@ -1,0 +1,128 @@
+/**
+ * Calling a torch op: bind Python-style arguments, let the mirror predict the outputs (or
+ * throw torch's error here, at the call site), create output handles at once, and queue the
+ * op. Ops the mirror cannot predict take the pending path: the runtime reports metadata.
+ */
+import { Tensor, awaitMeta, newTensor } from '../tensor/tensor.js';
+import { Handle } from '../transport/codec.js';
+import { OP } from '../transport/protocol.js';
+import { bind, parseSignature, splitArgs, type Bound, type Signature } from './signature.js';
+import { currentSession } from '../session/current.js';
+import type { Session } from '../session/session.js';
+import type { DType } from '../tensor/dtype.js';
+import { is_grad_enabled } from '../autograd/grad_mode.js';
+import { metaFromWire, type TensorMeta, type WireMeta } from '../tensor/meta.js';
+import { TorchError, torchError } from '../errors.js';
+
+/** A predicted output. requires_grad is derived unless the rule fixes it. */
+export interface OutSpec {
+  shape: number[];
+  dtype: DType;
+  device: string;
+  /** false for outputs that never carry gradients (indices, detach) */
+  differentiable?: boolean;
+  /** explicit flag (factories' requires_grad=, detach) instead of the derived one */
+  requires_grad?: boolean;
+  /** the op may return its input itself (contiguous, no-op to): copy its autograd flags */
+  alias?: Tensor;
+}
+
+export type MetaRule = (a: Bound, op: string) => OutSpec | OutSpec[];
+
+export interface OpDef {
+  /** Python name: 'add' (torch.add / Tensor.add), 'nn.functional.relu' */
+  name: string;
+  sig: Signature;
+  /** undefined: outputs are pending until the runtime reports them */
+  meta: MetaRule | undefined;
+  /** the mirror does not fully validate this op: record the call site */
+  mayFail: boolean;
+}
+
+export function defineOp(sig: string, meta?: MetaRule, opts: { mayFail?: boolean } = {}): OpDef {
+  const s = parseSignature(sig);
+  return { name: s.name, sig: s, meta, mayFail: opts.mayFail ?? meta === undefined };
+}
+
+/** Every Tensor among the arguments (top level, in lists, in kwargs). */
+function tensorsIn(values: readonly unknown[], out: Tensor[] = []): Tensor[] {
+  for (const v of values) {
+    if (v instanceof Tensor) out.push(v);
+    else if (Array.isArray(v)) tensorsIn(v, out);
+  }
+  return out;
+}
+
+/** The session of the inputs (all must share one), else the current one. */
+export function sessionOf(tensors: readonly Tensor[]): Session {
+  let s: Session | undefined;
+  for (const t of tensors) {
+    t._check();
+    if (s === undefined) s = t._s;
+    else if (t._s !== s) {
+      throw new TorchError({
+        type: 'RuntimeError',
+        message: 'tensors from different torchbridge runtimes cannot be mixed (one of them is from a runtime that was restarted)',
+      });
+    }
+  }
+  return s ?? currentSession();
+}
+
+/** Run a defined op. `self` is set for the method form (t.add(...)). */
+export function invoke(def: OpDef, args: readonly unknown[], self?: Tensor): Tensor | Tensor[] {
+  const { pos, kw } = splitArgs(args);
+  const full = self ? [self, ...pos] : pos;
+  const bound = bind(def.sig, full, kw);
+  const inputs = tensorsIn(full);
+  if (kw) tensorsIn(Object.values(kw), inputs);
+  const s = sessionOf(inputs);
+  const wireName = self ? '.' + def.name : def.name;
+  if (def.meta === undefined || inputs.some((t) => t._m === undefined)) {
+    return pendingCall(s, wireName, full, kw, 1)[0]!;
+  }
+  const specs = def.meta(bound, wireName);
+  const list = Array.isArray(specs) ? specs : [specs];
+  const grad = is_grad_enabled() && inputs.some((t) => t._m!.requires_grad);
+  const outs = list.map((spec) => newTensor(s, toMeta(spec, grad), wireName));
+  const wireOuts = outs.length === 1 ? outs[0]!.id : outs.map((t) => t.id);
+  s.enqueue([OP.CALL, wireOuts, wireName, full, kw ?? null, 0], def.mayFail);
+  return Array.isArray(specs) ? outs : outs[0]!;
+}
+
+function toMeta(spec: OutSpec, inputsRequireGrad: boolean): TensorMeta {
+  if (spec.alias) {
+    const m = spec.alias._m!;
+    return { shape: spec.shape, dtype: spec.dtype, device: spec.device, requires_grad: m.requires_grad, is_leaf: m.is_leaf };
+  }
+  const floating = spec.dtype.category === 'float' || spec.dtype.category === 'complex';
+  const requires_grad = spec.requires_grad ?? (inputsRequireGrad && floating && spec.differentiable !== false);
+  return { shape: spec.shape, dtype: spec.dtype, device: spec.device, requires_grad, is_leaf: !requires_grad };
+}
+
+/** Queue an op whose outputs' metadata only the runtime can tell. */
+export function pendingCall(
+  s: Session,
+  wireName: string,
+  args: readonly unknown[],
+  kw: Record<string, unknown> | undefined,
+  outputs: number,
+): Tensor[] {
+  const outs = Array.from({ length: outputs }, () => newTensor(s, undefined, wireName));
+  const wireOuts = outputs === 1 ? outs[0]!.id : outs.map((t) => t.id);
+  const reply = s.expectReply();
+  s.enqueue([OP.CALL, wireOuts, wireName, args, kw ?? null, reply.id], true);
+  awaitMeta(outs, reply.promise, (w) => {
+    const m = metaFromWire(w as WireMeta);
+    if ('notTensor' in m) {
+      return torchError('TypeError', `${wireName} returned a Python ${m.notTensor}, not a Tensor: use torch.callValue() for non-tensor results`, wireName);
+    }
+    return m;
+  });
+  return outs;
+}
+
+/** Helpers shared by mirror rules. */
+export function isTensor(v: unknown): v is Tensor {
+  return v instanceof Handle;
+}

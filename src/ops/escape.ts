@@ -1,0 +1,65 @@
+/**
+ * The escape hatch: call any torch function or Tensor method by its Python name before it has
+ * a typed wrapper. Results are tensors whose metadata is pending until the runtime answers.
+ */
+import { pendingCall, sessionOf } from './dispatch.js';
+import { Tensor } from '../tensor/tensor.js';
+import { OP, READ } from '../transport/protocol.js';
+import { ArgumentError } from '../errors.js';
+
+export interface CallOptions {
+  /** Number of tensors the call returns (a tuple of that many), default 1. */
+  outputs?: number;
+}
+
+function check(name: string): void {
+  if (!/^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*$/.test(name) || name.split('.').some((p) => p.startsWith('__'))) {
+    throw new ArgumentError(`torch.call(): '${name}' is not a valid torch attribute path`);
+  }
+}
+
+function tensorsOf(args: unknown[], kwargs: Record<string, unknown>): Tensor[] {
+  const found: Tensor[] = [];
+  const walk = (v: unknown): void => {
+    if (v instanceof Tensor) found.push(v);
+    else if (Array.isArray(v)) v.forEach(walk);
+  };
+  args.forEach(walk);
+  Object.values(kwargs).forEach(walk);
+  return found;
+}
+
+/**
+ * torch.call('name', args, kwargs): runs torch.<name>(*args, **kwargs) in the runtime, e.g.
+ * torch.call('nn.functional.gelu', [x]) or torch.call('max', [x, 1], {}, {outputs: 2}).
+ */
+export function call(name: string, args: unknown[] = [], kwargs: Record<string, unknown> = {}, opts: CallOptions = {}): Tensor | Tensor[] {
+  check(name);
+  const s = sessionOf(tensorsOf(args, kwargs));
+  const outs = pendingCall(s, name, args, kwargs, opts.outputs ?? 1);
+  return opts.outputs === undefined ? outs[0]! : outs;
+}
+
+/** Tensor method by name: t.call('softmax', [0]) runs t.softmax(0) in the runtime. */
+export function callMethod(self: Tensor, name: string, args: unknown[] = [], kwargs: Record<string, unknown> = {}, opts: CallOptions = {}): Tensor | Tensor[] {
+  check(name);
+  const s = sessionOf([self, ...tensorsOf(args, kwargs)]);
+  const outs = pendingCall(s, '.' + name, [self, ...args], kwargs, opts.outputs ?? 1);
+  return opts.outputs === undefined ? outs[0]! : outs;
+}
+
+/**
+ * Call a torch function and get its (non-tensor) result as a JS value: numbers, booleans,
+ * strings, lists, dicts; tensors inside come back as nested lists. A sync point.
+ */
+export async function callValue(name: string, args: unknown[] = [], kwargs: Record<string, unknown> = {}): Promise<unknown> {
+  check(name);
+  const s = sessionOf(tensorsOf(args, kwargs));
+  const id = s.newHandle();
+  s.enqueue([OP.CALL, id, name, args, kwargs, 0], true);
+  try {
+    return await s.request((r) => [OP.READ, r, id, READ.VALUE]);
+  } finally {
+    s.free(id);
+  }
+}

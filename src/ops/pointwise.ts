@@ -1,0 +1,128 @@
+/** Pointwise arithmetic: broadcasting plus torch's type promotion. */
+import { defineOp, isTensor, type OutSpec } from './dispatch.js';
+import type { Bound } from './signature.js';
+import { broadcastShapes } from '../mirror/broadcast.js';
+import { resultType, type Operand, type Scalar } from '../mirror/promotion.js';
+import { get_default_dtype, type DType } from '../tensor/dtype.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { torchError } from '../errors.js';
+
+function operand(v: unknown): Operand {
+  return isTensor(v) ? { dtype: v.dtype, ndim: v.ndim } : (v as Scalar);
+}
+
+/** The device of a pointwise result: CPU 0-dim tensors may mix with any device. */
+export function commonDevice(tensors: readonly Tensor[], op: string): string {
+  let device: string | undefined;
+  for (const t of tensors) {
+    if (t.device === device) continue;
+    if (device === undefined) device = t.device;
+    else if (t.device === 'cpu' && t.ndim === 0) continue;
+    else if (device === 'cpu' && tensors.find((x) => x.device === 'cpu' && x.ndim > 0) === undefined) device = t.device;
+    else {
+      throw torchError(
+        'RuntimeError',
+        `Expected all tensors to be on the same device, but found at least two devices, ${device} and ${t.device}!`,
+        op,
+      );
+    }
+  }
+  return device ?? 'cpu';
+}
+
+function promoted(op: string, ...vals: unknown[]): DType {
+  const t = resultType(...vals.map(operand));
+  if (!t) throw torchError('RuntimeError', `Promotion for ${vals.map((v) => (isTensor(v) ? v.dtype.name : typeof v)).join(' and ')} is not supported`, op);
+  return t;
+}
+
+function binary(a: Bound, op: string, dtype?: (t: DType) => DType): OutSpec {
+  const x = a.input;
+  const y = a.other ?? a.exponent;
+  const tensors = [x, y].filter(isTensor);
+  const shape = broadcastShapes(isTensor(x) ? x.shape : [], isTensor(y) ? y.shape : [], op);
+  const t = promoted(op, x, y);
+  return { shape, dtype: dtype ? dtype(t) : t, device: commonDevice(tensors, op) };
+}
+
+function checkAlpha(alpha: unknown, t: DType, op: string): void {
+  if (alpha === undefined) return;
+  if (t.category === 'bool' && typeof alpha !== 'boolean' && alpha !== 1) {
+    throw torchError('RuntimeError', 'Boolean alpha only supported for Boolean results.', op);
+  }
+  if ((t.category === 'int' || t.category === 'bool') && typeof alpha === 'number' && !Number.isInteger(alpha)) {
+    throw torchError('RuntimeError', 'For integral input tensors, argument alpha must not be a floating point number.', op);
+  }
+}
+
+const toFloat = (t: DType): DType => (t.category === 'int' || t.category === 'bool' ? get_default_dtype() : t);
+
+export const add = defineOp('add(Tensor input, Tensor|Scalar other, *, Scalar alpha=1)', (a, op) => {
+  const out = binary(a, op);
+  checkAlpha(a.alpha, out.dtype, op);
+  return out;
+});
+
+export const sub = defineOp('sub(Tensor input, Tensor|Scalar other, *, Scalar alpha=1)', (a, op) => {
+  const out = binary(a, op);
+  const isBool = (v: unknown) => (isTensor(v) ? v.dtype.category === 'bool' : typeof v === 'boolean');
+  if (isBool(a.input) && isBool(a.other)) {
+    throw torchError(
+      'RuntimeError',
+      'Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or `logical_xor()` operator instead.',
+      op,
+    );
+  }
+  if (isBool(a.input) || isBool(a.other)) {
+    throw torchError(
+      'RuntimeError',
+      'Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying to invert a mask, use the `~` or `logical_not()` operator instead.',
+      op,
+    );
+  }
+  checkAlpha(a.alpha, out.dtype, op);
+  return out;
+});
+
+export const mul = defineOp('mul(Tensor input, Tensor|Scalar other)', (a, op) => binary(a, op));
+
+export const div = defineOp('div(Tensor input, Tensor|Scalar other, *, any rounding_mode=None)', (a, op) => {
+  const mode = a.rounding_mode;
+  if (mode !== undefined && mode !== null && mode !== 'trunc' && mode !== 'floor') {
+    throw torchError(
+      'ValueError',
+      `div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '${String(mode)}'`,
+      op,
+    );
+  }
+  return binary(a, op, mode === undefined || mode === null ? toFloat : undefined);
+});
+
+export const pow = defineOp('pow(Tensor|Scalar input, Tensor|Scalar exponent)', (a, op) => {
+  const out = binary(a, op);
+  const e = a.exponent;
+  if ((out.dtype.category === 'int') && typeof e === 'number' && Number.isInteger(e) && e < 0) {
+    throw torchError('RuntimeError', 'Integers to negative integer powers are not allowed.', op);
+  }
+  return out;
+});
+
+function unary(name: string, dtype: (t: DType, op: string) => DType) {
+  return defineOp(`${name}(Tensor input)`, (a, op) => {
+    const x = a.input as Tensor;
+    return { shape: [...x.shape], dtype: dtype(x.dtype, op), device: x.device };
+  });
+}
+
+export const neg = unary('neg', (t, op) => {
+  if (t.category === 'bool') {
+    throw torchError(
+      'RuntimeError',
+      'Negation, the `-` operator, on a bool tensor is not supported. If you are trying to invert a mask, use the `~` or `logical_not()` operator instead.',
+      op,
+    );
+  }
+  return t;
+});
+export const exp = unary('exp', toFloat);
+export const log = unary('log', toFloat);

@@ -1,0 +1,55 @@
+/** Views and copies that change shape or layout. */
+import { defineOp } from './dispatch.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { torchError } from '../errors.js';
+import { numel, wrapDim } from '../mirror/dims.js';
+
+export function inferShape(shape: readonly number[], total: number, op: string): number[] {
+  let infer = -1;
+  let known = 1;
+  shape.forEach((s, i) => {
+    if (s === -1) {
+      if (infer >= 0) throw torchError('RuntimeError', 'only one dimension can be inferred', op);
+      infer = i;
+    } else if (s < 0) {
+      throw torchError('RuntimeError', `invalid shape dimension ${s}`, op);
+    } else known *= s;
+  });
+  const out = [...shape];
+  if (infer >= 0) {
+    if (known === 0 || total % known !== 0) {
+      throw torchError('RuntimeError', `shape '[${shape.join(', ')}]' is invalid for input of size ${total}`, op);
+    }
+    out[infer] = total / known;
+  } else if (known !== total) {
+    throw torchError('RuntimeError', `shape '[${shape.join(', ')}]' is invalid for input of size ${total}`, op);
+  }
+  return out;
+}
+
+export const reshape = defineOp('reshape(Tensor input, int... shape)', (a, op) => {
+  const x = a.input as Tensor;
+  return { shape: inferShape(a.shape as number[], numel(x.shape), op), dtype: x.dtype, device: x.device };
+});
+
+export const transpose = defineOp('transpose(Tensor input, int dim0, int dim1)', (a, op) => {
+  const x = a.input as Tensor;
+  const d0 = wrapDim(a.dim0 as number, x.ndim, op);
+  const d1 = wrapDim(a.dim1 as number, x.ndim, op);
+  const shape = [...x.shape];
+  if (shape.length > 0) [shape[d0], shape[d1]] = [shape[d1]!, shape[d0]!];
+  return { shape, dtype: x.dtype, device: x.device };
+});
+
+const same = (a: { input?: unknown }) => {
+  const x = a.input as Tensor;
+  return { shape: [...x.shape], dtype: x.dtype, device: x.device };
+};
+
+export const clone = defineOp('clone(Tensor input, *, any memory_format=None)', same);
+// Returns its input when already contiguous; the mirror assumes leaves are (they nearly always are).
+export const contiguous = defineOp('contiguous(Tensor input, *, any memory_format=None)', (a) => {
+  const x = a.input as Tensor;
+  return x.is_leaf ? { ...same(a), alias: x } : same(a);
+});
+export const detach = defineOp('detach(Tensor input)', (a) => ({ ...same(a), requires_grad: false }));

@@ -1,0 +1,264 @@
+/**
+ * A session is one runtime process plus the pipeline to it: client-assigned handle ids, an
+ * outbox flushed as one message per event-loop turn (or at a sync point, or at a size cap),
+ * replies matched to requests, and loud failure when the runtime dies.
+ */
+import { randomBytes } from 'node:crypto';
+import { Channel } from '../transport/channel.js';
+import { decode, encode } from '../transport/codec.js';
+import { CONTROL, OP, PROTOCOL_VERSION, STATUS } from '../transport/protocol.js';
+import { RuntimeProcess, type ExitInfo } from '../runtime/process.js';
+import { RuntimeDiedError, RuntimeStartError, TorchBridgeError, TorchError, type PythonErrorInfo } from '../errors.js';
+import { callsiteOf, recordCallsite } from './callsites.js';
+import { sessionPrefix, sweep, sweepStale } from '../memory/shm.js';
+
+export interface RuntimeInfo {
+  pid: number;
+  python: string;
+  python_version: string;
+  torch_version: string;
+  cuda_available: boolean;
+  device_count: number;
+  protocol: number;
+  session: string;
+}
+
+export interface SessionOptions {
+  /** Python executable to run the runtime with (default: TORCHBRIDGE_PYTHON, then the setup venv). */
+  python?: string;
+}
+
+interface Waiter {
+  resolve: (v: unknown) => void;
+  reject: (e: Error) => void;
+}
+
+/** Flush without waiting for the event-loop turn once this many ops are queued. */
+const OUTBOX_CAP = 512;
+
+export class Session {
+  readonly id = randomBytes(4).toString('hex');
+  readonly shmPrefix = sessionPrefix(this.id);
+  /** Resolves with the runtime's info once it has answered the handshake. */
+  readonly ready: Promise<RuntimeInfo>;
+  info: RuntimeInfo | undefined;
+
+  private readonly proc: RuntimeProcess;
+  private readonly channel: Channel;
+  private control: Channel | undefined;
+  private outbox: unknown[] = [];
+  private frees: number[] = [];
+  private flushScheduled = false;
+  private seq = 0;
+  private nextHandle = 1;
+  private nextReply = 1;
+  private readonly waiters = new Map<number, Waiter>();
+  private readonly controlWaiters = new Map<number, Waiter>();
+  private failure: TorchBridgeError | undefined;
+  private readonly exited: Promise<ExitInfo>;
+  /** Listeners told when the session ends (death or shutdown). */
+  readonly onEnd: Array<() => void> = [];
+
+  constructor(opts: SessionOptions = {}) {
+    sweepStale();
+    let exitedResolve!: (i: ExitInfo) => void;
+    this.exited = new Promise((r) => (exitedResolve = r));
+    this.proc = new RuntimeProcess({ python: opts.python, session: this.id, shmPrefix: this.shmPrefix }, (info) => {
+      exitedResolve(info);
+      this.die(info);
+    });
+    this.channel = new Channel(this.proc.endpoint, (m) => this.onReply(m), (e) => this.dieOfTransport(e));
+    this.ready = this.request((id) => [OP.HELLO, id, this.id]).then((v) => {
+      const info = v as RuntimeInfo;
+      if (info.protocol !== PROTOCOL_VERSION) {
+        throw new RuntimeStartError(`runtime speaks protocol ${info.protocol}, this client ${PROTOCOL_VERSION}`);
+      }
+      this.info = info;
+      return info;
+    });
+    this.ready.catch(() => {}); // surfaced to whoever awaits it, or through the next read
+  }
+
+  get alive(): boolean {
+    return this.failure === undefined;
+  }
+
+  get pid(): number | undefined {
+    return this.proc.pid;
+  }
+
+  /** Throws the reason this session can no longer be used. */
+  assertAlive(): void {
+    if (this.failure) throw this.failure;
+  }
+
+  newHandle(): number {
+    return this.nextHandle++;
+  }
+
+  /** Queue an op; returns its sequence number. */
+  enqueue(op: unknown[], mayFail = false): number {
+    if (this.failure) throw this.failure;
+    const seq = this.seq++;
+    recordCallsite(seq, mayFail);
+    this.outbox.push(op);
+    if (this.outbox.length >= OUTBOX_CAP) this.flush();
+    else if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(this.flushSoon);
+    }
+    return seq;
+  }
+
+  private readonly flushSoon = (): void => {
+    this.flushScheduled = false;
+    this.flush();
+  };
+
+  /** Queue a handle to be freed with the next batch (dispose, tidy, finalizers). */
+  free(id: number): void {
+    if (this.failure) return;
+    this.frees.push(id);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(this.flushSoon);
+    }
+  }
+
+  flush(): void {
+    if (this.failure) return;
+    if (this.frees.length) {
+      const ids = this.frees;
+      this.frees = [];
+      this.outbox.push([OP.FREE, ids]);
+      this.seq++;
+    }
+    if (this.outbox.length === 0) return;
+    const batch = this.outbox;
+    this.outbox = [];
+    this.channel.send(encode(batch));
+  }
+
+  /** Queue an op that expects a reply, flush, and await the reply. */
+  request(make: (replyId: number) => unknown[], mayFail = false): Promise<unknown> {
+    if (this.failure) return Promise.reject(this.failure);
+    const id = this.nextReply++;
+    const p = new Promise<unknown>((resolve, reject) => this.waiters.set(id, { resolve, reject }));
+    this.enqueue(make(id), mayFail);
+    this.channel.expect();
+    this.flush();
+    return p;
+  }
+
+  /** Register a reply id for an op queued with enqueue() (e.g. pending metadata). */
+  expectReply(): { id: number; promise: Promise<unknown> } {
+    const id = this.nextReply++;
+    const promise = new Promise<unknown>((resolve, reject) => this.waiters.set(id, { resolve, reject }));
+    this.channel.expect();
+    return { id, promise };
+  }
+
+  private onReply(msg: Buffer): void {
+    const [id, status, value] = decode(msg) as [number, number, unknown];
+    const w = this.waiters.get(id);
+    if (!w) return;
+    this.waiters.delete(id);
+    if (status === STATUS.OK) w.resolve(value);
+    else w.reject(this.toTorchError(value as PythonErrorInfo));
+  }
+
+  toTorchError(info: PythonErrorInfo): TorchError {
+    return new TorchError(info, callsiteOf(info.seq));
+  }
+
+  /** Wait until every queued op has run; throws the first error not yet reported. */
+  async sync(): Promise<void> {
+    await this.request((id) => [OP.SYNC, id]);
+  }
+
+  async stats(): Promise<{ handles: number; tensors: number; bytes: number; shared_bytes: number; seq: number }> {
+    return (await this.request((id) => [OP.STATS, id])) as never;
+  }
+
+  /** Control channel: answered by its own runtime thread, never queued behind ops. */
+  controlRequest(cmd: string): Promise<unknown> {
+    if (this.failure) return Promise.reject(this.failure);
+    if (!this.control) {
+      this.control = new Channel(
+        this.proc.controlEndpoint,
+        (m) => {
+          const [id, , value] = decode(m) as [number, number, unknown];
+          const w = this.controlWaiters.get(id);
+          this.controlWaiters.delete(id);
+          w?.resolve(value);
+        },
+        (e) => this.dieOfTransport(e),
+      );
+    }
+    const id = this.nextReply++;
+    const p = new Promise<unknown>((resolve, reject) => this.controlWaiters.set(id, { resolve, reject }));
+    this.control.expect();
+    this.control.send(encode([id, cmd]));
+    return p;
+  }
+
+  ping(): Promise<unknown> {
+    return this.controlRequest(CONTROL.PING);
+  }
+
+  /** Run every queued op, then stop the runtime and wait for it to exit. */
+  async shutdown(timeoutMs = 5000): Promise<void> {
+    if (this.failure) return;
+    try {
+      await this.request((id) => [OP.SHUTDOWN, id]);
+    } catch {
+      /* an error from an earlier op is not a reason to keep the runtime */
+    }
+    const timer = setTimeout(() => this.proc.kill('SIGKILL'), timeoutMs);
+    this.ending = true;
+    await this.exited;
+    clearTimeout(timer);
+  }
+
+  private ending = false;
+
+  /** Kill the runtime process (tests, or a hung runtime). */
+  kill(signal: NodeJS.Signals = 'SIGKILL'): void {
+    this.proc.kill(signal);
+  }
+
+  private die(info: ExitInfo): void {
+    if (this.failure === undefined) {
+      if (info.startProblem) {
+        this.failure = new RuntimeStartError(info.startProblem + (info.stderrTail ? `\n${info.stderrTail}` : ''));
+      } else if (this.ending) {
+        this.failure = new TorchBridgeError('the torchbridge runtime was shut down; call torch.init() to start a new one');
+      } else {
+        const how = info.signal ? `killed by ${info.signal}` : `exited with code ${info.code}`;
+        const tail = info.stderrTail ? `\nLast runtime stderr:\n${info.stderrTail}` : '';
+        this.failure = new RuntimeDiedError(
+          `the torchbridge runtime (pid ${this.proc.pid}) ${how}; its tensors are gone. Call torch.init() to start a fresh runtime.${tail}`,
+          info.code,
+          info.signal,
+          info.stderrTail,
+        );
+      }
+    }
+    const err = this.failure;
+    for (const w of [...this.waiters.values(), ...this.controlWaiters.values()]) w.reject(err);
+    this.waiters.clear();
+    this.controlWaiters.clear();
+    this.outbox = [];
+    this.frees = [];
+    this.channel.close();
+    this.control?.close();
+    sweep(this.shmPrefix);
+    for (const f of this.onEnd) f();
+  }
+
+  private dieOfTransport(err: Error): void {
+    if (this.failure) return;
+    this.failure = new TorchBridgeError(`torchbridge transport failed: ${err.message}`);
+    this.proc.kill('SIGKILL');
+  }
+}

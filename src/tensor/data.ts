@@ -1,0 +1,46 @@
+/** Tensor contents between the runtime and TypedArrays (inline bytes or shared memory). */
+import { DType, dtypeFromName } from './dtype.js';
+import { openAndUnlink } from '../memory/shm.js';
+import { aliasBuffer } from '../memory/shared_array.js';
+
+export type TensorData =
+  | Float32Array
+  | Float64Array
+  | Int8Array
+  | Int16Array
+  | Int32Array
+  | BigInt64Array
+  | Uint8Array
+  | Uint16Array
+  | Uint32Array
+  | BigUint64Array;
+
+export interface DataReply {
+  dtype: string;
+  shape: number[];
+  bytes?: Uint8Array;
+  shm?: string;
+  nbytes?: number;
+  alias?: string;
+  offset?: number;
+}
+
+/** Elements of the TypedArray for `numel` values of dtype (complex: 2 per value). */
+export function arrayLength(dtype: DType, numel: number): number {
+  return dtype.category === 'complex' ? numel * 2 : numel;
+}
+
+export function dataFromReply(r: DataReply): TensorData {
+  const dtype = dtypeFromName(r.dtype)!;
+  const numel = r.shape.reduce((a, b) => a * b, 1);
+  const length = arrayLength(dtype, numel);
+  const Ctor = dtype.arrayType;
+  if (r.bytes !== undefined) {
+    const copy = new Uint8Array(r.bytes.byteLength); // aligned, owned copy of a small payload
+    copy.set(r.bytes);
+    return new Ctor(copy.buffer, 0, length);
+  }
+  if (r.shm !== undefined) return new Ctor(openAndUnlink(r.shm, r.nbytes!), 0, length);
+  // A tensor living in a shared array this client allocated: a live view of the same memory.
+  return new Ctor(aliasBuffer(r.alias!), r.offset!, length);
+}

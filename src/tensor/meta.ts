@@ -1,0 +1,20 @@
+/** What the local mirror knows about a tensor without asking the runtime. */
+import type { DType } from './dtype.js';
+import { dtypeFromName } from './dtype.js';
+
+export interface TensorMeta {
+  shape: number[];
+  dtype: DType;
+  device: string;
+  requires_grad: boolean;
+  is_leaf: boolean;
+}
+
+/** The runtime's report of a result: [shape, dtype, device, requires_grad, is_leaf, grad_fn]. */
+export type WireMeta = [number[], string, string, boolean, boolean, string | null] | ['py', string];
+
+export function metaFromWire(w: WireMeta): TensorMeta | { notTensor: string } {
+  if (w[0] === 'py') return { notTensor: w[1] };
+  const [shape, dtype, device, requires_grad, is_leaf] = w;
+  return { shape, dtype: dtypeFromName(dtype)!, device, requires_grad, is_leaf };
+}

@@ -1,0 +1,195 @@
+/**
+ * Tensor: a handle to a tensor owned by the runtime, plus the local mirror of its metadata
+ * (shape, dtype, device, autograd flags), readable synchronously.
+ */
+import { inspect } from 'node:util';
+import { Handle } from '../transport/codec.js';
+import { OP, READ } from '../transport/protocol.js';
+import { DisposedError, PendingMetadataError, TorchError } from '../errors.js';
+import type { Session } from '../session/session.js';
+import { adopt, release } from '../memory/lifetime.js';
+import type { DType } from './dtype.js';
+import type { TensorMeta } from './meta.js';
+import { dataFromReply, type DataReply, type TensorData } from './data.js';
+import { wrapDim } from '../mirror/dims.js';
+
+export type Scalar = number | boolean | bigint;
+/** What tolist() gives: nested arrays of Python-like values. */
+export type NestedList = Scalar | { re: number; im: number } | NestedList[];
+
+export class Tensor extends Handle {
+  /** @internal */ _m: TensorMeta | undefined;
+  /** @internal set while the runtime has not yet reported this tensor's metadata */
+  _pending: Promise<void> | undefined;
+  /** @internal */ _metaError: Error | undefined;
+  /** @internal */ _disposed = false;
+  /** @internal */ _kept = false;
+  /** @internal */ readonly _s: Session;
+  /** @internal the op that made it, for messages */ readonly _op: string;
+
+  /** @internal use the torch.* factories and ops. */
+  constructor(session: Session, id: number, meta: TensorMeta | undefined, op: string) {
+    super(id);
+    this._s = session;
+    this._m = meta;
+    this._op = op;
+    adopt(this, session);
+  }
+
+  /** @internal the metadata, or a clear error when it is pending, failed, or disposed. */
+  get _meta(): TensorMeta {
+    const m = this._m;
+    if (m !== undefined) return m;
+    if (this._metaError) throw this._metaError;
+    throw new PendingMetadataError(
+      `the metadata of this tensor (from ${opName(this._op)}) is not known until the runtime answers: ` +
+        '`await t.ready()` (or `await torch.sync()`) before reading shape, dtype or device',
+    );
+  }
+
+  get shape(): readonly number[] {
+    return this._meta.shape;
+  }
+  get dtype(): DType {
+    return this._meta.dtype;
+  }
+  get device(): string {
+    return this._meta.device;
+  }
+  get requires_grad(): boolean {
+    return this._meta.requires_grad;
+  }
+  get is_leaf(): boolean {
+    return this._meta.is_leaf;
+  }
+  get ndim(): number {
+    return this._meta.shape.length;
+  }
+  get is_cuda(): boolean {
+    return this._meta.device.startsWith('cuda');
+  }
+  dim(): number {
+    return this.ndim;
+  }
+  numel(): number {
+    let n = 1;
+    for (const s of this._meta.shape) n *= s;
+    return n;
+  }
+  size(): readonly number[];
+  size(dim: number): number;
+  size(dim?: number): readonly number[] | number {
+    const shape = this._meta.shape;
+    if (dim === undefined) return shape;
+    return shape[wrapDim(dim, shape.length, 'size')]!;
+  }
+  element_size(): number {
+    return this._meta.dtype.itemsize;
+  }
+
+  /** Resolves once the metadata is known (immediately for mirrored ops); rejects if the op failed. */
+  async ready(): Promise<this> {
+    this._check();
+    if (this._pending) await this._pending;
+    if (this._metaError) throw this._metaError;
+    return this;
+  }
+
+  /** @internal throw if this handle cannot be used any more. */
+  _check(): void {
+    if (this._disposed) throw new DisposedError(`this tensor (from ${opName(this._op)}) was disposed and cannot be used`);
+    this._s.assertAlive();
+  }
+
+  private async read(what: number): Promise<unknown> {
+    this._check();
+    return this._s.request((id) => [OP.READ, id, this.id, what]);
+  }
+
+  /** The value of a one-element tensor as a JS number (bigint beyond 2^53, boolean for bool). */
+  async item(): Promise<Scalar | { re: number; im: number }> {
+    return (await this.read(READ.ITEM)) as Scalar;
+  }
+
+  /** Nested arrays, exactly like Python's tolist(). */
+  async tolist(): Promise<NestedList> {
+    return (await this.read(READ.TOLIST)) as NestedList;
+  }
+
+  /**
+   * The contents as a TypedArray in row-major order (BigInt64Array for int64, Uint8Array for
+   * bool, Uint16Array raw bits for float16/bfloat16, interleaved re/im for complex). Large
+   * tensors arrive as a view of shared memory (no copy in Node); for a tensor made from a
+   * shared array it is a live view of that memory.
+   */
+  async data(): Promise<TensorData> {
+    return dataFromReply((await this.read(READ.DATA)) as DataReply);
+  }
+
+  /** Exactly Python's str(t). */
+  async str(): Promise<string> {
+    return (await this.read(READ.STR)) as string;
+  }
+
+  /** Free the runtime's tensor now. Using this handle afterwards throws DisposedError. */
+  dispose(): void {
+    if (this._disposed) return;
+    this._disposed = true;
+    release(this);
+    this._s.free(this.id);
+  }
+
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+
+  get isDisposed(): boolean {
+    return this._disposed;
+  }
+
+  override toString(): string {
+    if (this._disposed) return 'Tensor(disposed)';
+    const m = this._m;
+    if (!m) return this._metaError ? 'Tensor(failed)' : 'Tensor(pending)';
+    const extra = [
+      `dtype=${m.dtype}`,
+      m.device !== 'cpu' ? `device='${m.device}'` : '',
+      m.requires_grad ? 'requires_grad=True' : '',
+    ].filter(Boolean);
+    return `Tensor(shape=[${m.shape.join(', ')}], ${extra.join(', ')})`;
+  }
+
+  [inspect.custom](): string {
+    return this.toString();
+  }
+}
+
+export function opName(op: string): string {
+  return op.startsWith('.') ? `Tensor${op}` : `torch.${op}`;
+}
+
+/** @internal create an output tensor in session s. */
+export function newTensor(s: Session, meta: TensorMeta | undefined, op: string): Tensor {
+  return new Tensor(s, s.newHandle(), meta, op);
+}
+
+/** @internal attach pending-metadata resolution to tensors whose op could not be mirrored. */
+export function awaitMeta(outs: Tensor[], reply: Promise<unknown>, toMeta: (w: unknown, i: number) => TensorMeta | Error): void {
+  const p = reply.then(
+    (metas) => {
+      outs.forEach((t, i) => {
+        const m = toMeta((metas as unknown[])[i], i);
+        if (m instanceof Error) t._metaError = m;
+        else t._m = m;
+        t._pending = undefined;
+      });
+    },
+    (err: Error) => {
+      for (const t of outs) {
+        t._metaError = err instanceof TorchError ? err : err;
+        t._pending = undefined;
+      }
+    },
+  );
+  for (const t of outs) t._pending = p;
+}

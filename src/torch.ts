@@ -1,0 +1,86 @@
+/** The `torch` namespace, assembled from the folders that implement it. */
+import * as dtypes from './tensor/dtype.js';
+import * as creation from './ops/creation.js';
+import * as functions from './ops/functions.js';
+import { call, callValue } from './ops/escape.js';
+import { Tensor } from './tensor/tensor.js';
+import { init, shutdown, currentSession } from './session/current.js';
+import { tidy, keep } from './memory/lifetime.js';
+import { no_grad, enable_grad, set_grad_enabled, is_grad_enabled } from './autograd/grad_mode.js';
+import * as errors from './errors.js';
+import { setCallsiteMode } from './session/callsites.js';
+
+/** Wait until every queued op has run; throws the first error not yet reported. */
+async function sync(): Promise<void> {
+  await currentSession().sync();
+}
+
+/** Handles held by this client, and what the runtime holds (live tensors, bytes, shared memory). */
+async function memory(): Promise<{ handles: number; tensors: number; bytes: number; shared_bytes: number }> {
+  const s = currentSession();
+  const st = await s.stats();
+  return { handles: st.handles, tensors: st.tensors, bytes: st.bytes, shared_bytes: st.shared_bytes };
+}
+
+/** The runtime process: ping (answered even while a long op runs), pid, kill (for tests). */
+const runtime = {
+  ping: () => currentSession().ping(),
+  get pid() {
+    return currentSession().pid;
+  },
+  /** Kill the runtime process (as a crash would); pending reads reject with RuntimeDiedError. */
+  kill: (signal: NodeJS.Signals = 'SIGKILL') => currentSession().kill(signal),
+};
+
+export const torch = {
+  // dtypes, as torch.float32 etc.
+  bool: dtypes.bool,
+  uint8: dtypes.uint8,
+  int8: dtypes.int8,
+  int16: dtypes.int16,
+  int32: dtypes.int32,
+  int64: dtypes.int64,
+  uint16: dtypes.uint16,
+  uint32: dtypes.uint32,
+  uint64: dtypes.uint64,
+  float16: dtypes.float16,
+  bfloat16: dtypes.bfloat16,
+  float32: dtypes.float32,
+  float64: dtypes.float64,
+  complex64: dtypes.complex64,
+  complex128: dtypes.complex128,
+  ...dtypes.ALIASES,
+  get_default_dtype: dtypes.get_default_dtype,
+  dtype: dtypes.DType,
+  Tensor,
+
+  // lifecycle
+  init,
+  shutdown,
+  sync,
+  memory,
+  runtime,
+  set_callsites: setCallsiteMode,
+
+  // lifetime
+  tidy,
+  keep,
+
+  // grad mode
+  no_grad,
+  enable_grad,
+  set_grad_enabled,
+  is_grad_enabled,
+
+  // creation
+  ...creation,
+  // ops
+  ...functions,
+  // escape hatch
+  call,
+  callValue,
+
+  errors,
+};
+
+export type Torch = typeof torch;

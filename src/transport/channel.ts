@@ -1,0 +1,98 @@
+/**
+ * One DEALER socket with the two rules zeromq.js v6 imposes: one pending send and one
+ * pending receive at a time. Sends go out synchronously while the socket allows it and
+ * queue (in order) when it reports EBUSY; a single reader loop runs only while replies are
+ * awaited, so an idle channel never keeps Node's event loop alive.
+ */
+import * as zmq from 'zeromq';
+
+export class Channel {
+  private readonly socket: zmq.Dealer;
+  private readonly backlog: Buffer[] = [];
+  private reading = false;
+  private closed = false;
+  /** How many replies are awaited; the reader loop runs while this is positive. */
+  private awaited = 0;
+
+  constructor(
+    endpoint: string,
+    private readonly onMessage: (msg: Buffer) => void,
+    private readonly onFailure: (err: Error) => void,
+  ) {
+    this.socket = new zmq.Dealer({ linger: 0, sendHighWaterMark: 0, receiveHighWaterMark: 0 });
+    this.socket.connect(endpoint);
+  }
+
+  send(msg: Buffer): void {
+    if (this.closed) return;
+    if (this.backlog.length > 0) {
+      this.backlog.push(msg);
+      return;
+    }
+    this.trySend(msg);
+  }
+
+  private trySend(msg: Buffer): boolean {
+    try {
+      this.socket.send(msg).then(
+        () => this.drain(),
+        (err: Error) => this.fail(err),
+      );
+      return true;
+    } catch (err) {
+      if ((err as { code?: string }).code === 'EBUSY') {
+        // A delayed send is in flight: keep order by queueing behind it.
+        if (this.backlog[0] !== msg) this.backlog.unshift(msg);
+        return false;
+      }
+      this.fail(err as Error);
+      return false;
+    }
+  }
+
+  private drain(): void {
+    while (this.backlog.length > 0 && !this.closed) {
+      const next = this.backlog[0]!;
+      if (!this.trySend(next)) return;
+      this.backlog.shift();
+    }
+  }
+
+  /** Expect `n` more replies: keeps the reader loop running until they arrive. */
+  expect(n = 1): void {
+    this.awaited += n;
+    if (!this.reading && !this.closed) void this.readLoop();
+  }
+
+  /** A reply will no longer come (e.g. its request was abandoned). */
+  unexpect(n = 1): void {
+    this.awaited = Math.max(0, this.awaited - n);
+  }
+
+  private async readLoop(): Promise<void> {
+    this.reading = true;
+    try {
+      while (this.awaited > 0 && !this.closed) {
+        const [msg] = await this.socket.receive();
+        this.awaited--;
+        if (msg) this.onMessage(msg);
+      }
+    } catch (err) {
+      if (!this.closed) this.fail(err as Error);
+    } finally {
+      this.reading = false;
+    }
+  }
+
+  private fail(err: Error): void {
+    if (this.closed) return;
+    this.onFailure(err);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.backlog.length = 0;
+    this.socket.close();
+  }
+}
