@@ -9,6 +9,8 @@ import { tidy, keep } from './memory/lifetime.js';
 import { no_grad, enable_grad, set_grad_enabled, is_grad_enabled } from './autograd/grad_mode.js';
 import * as errors from './errors.js';
 import { setCallsiteMode } from './session/callsites.js';
+import { OP, READ } from './transport/protocol.js';
+import { metaFromWire, type WireMeta } from './tensor/meta.js';
 
 /** Wait until every queued op has run; throws the first error not yet reported. */
 async function sync(): Promise<void> {
@@ -27,6 +29,12 @@ const runtime = {
   ping: () => currentSession().ping(),
   get pid() {
     return currentSession().pid;
+  },
+  /** The runtime's own report of a tensor's metadata (what the mirror predicts), for checking. */
+  meta: async (t: Tensor) => {
+    t._check();
+    const w = (await t._s.request((id) => [OP.READ, id, t.id, READ.META])) as WireMeta;
+    return metaFromWire(w);
   },
   /** Kill the runtime process (as a crash would); pending reads reject with RuntimeDiedError. */
   kill: (signal: NodeJS.Signals = 'SIGKILL') => currentSession().kill(signal),

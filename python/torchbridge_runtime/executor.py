@@ -106,12 +106,55 @@ class Executor:
     # -- batches ---------------------------------------------------------------
     def run(self, ops):
         handles = self.handles
+        fns = self._fns
         for op in ops:
             seq = self.seq
             self.seq = seq + 1
             code = op[0]
             if code == _CALL:
-                self._call(op, seq)
+                # Hot path, inlined: [CALL, outs, name, args, kwargs, reply_id, ref_mask, nested]
+                _, outs, name, args, kwargs, reply_id, mask, nested = op
+                try:
+                    fn = fns.get(name)
+                    if fn is None:
+                        fn = fns[name] = _lookup_callable(name)
+                    i = 0
+                    while mask:  # bit i set: args[i] is a handle id
+                        if mask & 1:
+                            v = handles.get(args[i], _MISSING)
+                            cls = v.__class__
+                            if cls is Poison:
+                                raise Poisoned(v)
+                            if v is _MISSING:
+                                raise KeyError(f"handle {args[i]} is unknown to the runtime (disposed, or from another session)")
+                            args[i] = v
+                        mask >>= 1
+                        i += 1
+                    if kwargs:
+                        result = fn(*[self._resolve(a) for a in args], **self._resolve(kwargs))
+                    elif nested:
+                        result = fn(*[self._resolve(a) for a in args])
+                    else:
+                        result = fn(*args)
+                    if outs.__class__ is int:
+                        handles[outs] = result
+                    else:
+                        self._store(outs, result)
+                except Poisoned as p:
+                    self._poison(outs, p.poison)
+                    if reply_id:
+                        self.reply(reply_id, _ERROR, p.poison.error)
+                    continue
+                except Exception as e:  # noqa: BLE001 -- every failure becomes a poisoned result
+                    err = self._fail(outs, e, seq, name)
+                    if reply_id:
+                        self.reply(reply_id, _ERROR, err)
+                    continue
+                if reply_id:
+                    if outs.__class__ is int:
+                        self.reply(reply_id, _OK, [meta(result)])
+                    else:
+                        self.reply(reply_id, _OK, [meta(r) for r in result])
             elif code == _FREE:
                 for id_ in op[1]:
                     handles.pop(id_, None)
@@ -132,35 +175,6 @@ class Executor:
                 raise Shutdown()
             else:
                 self._fail(None, RuntimeError(f"unknown op code {code}"), seq, "?")
-
-    def _call(self, op, seq):
-        _, outs, name, args, kwargs, reply_id = op
-        try:
-            fn = self._fns.get(name)
-            if fn is None:
-                fn = self._fns[name] = _lookup_callable(name)
-            args = [self._resolve(a) if a.__class__ in _NESTED else a for a in args]
-            if kwargs:
-                kwargs = self._resolve(kwargs)
-                result = fn(*args, **kwargs)
-            else:
-                result = fn(*args)
-            self._store(outs, result)
-        except Poisoned as p:
-            self._poison(outs, p.poison)
-            if reply_id:
-                self.reply(reply_id, _ERROR, p.poison.error)
-            return
-        except Exception as e:  # noqa: BLE001 -- every failure becomes a poisoned result
-            err = self._fail(outs, e, seq, name)
-            if reply_id:
-                self.reply(reply_id, _ERROR, err)
-            return
-        if reply_id:
-            if outs.__class__ is int:
-                self.reply(reply_id, _OK, [meta(result)])
-            else:
-                self.reply(reply_id, _OK, [meta(r) for r in result])
 
     def _fail(self, outs, exc, seq, name):
         err = describe(exc, seq, name)
@@ -243,3 +257,4 @@ class Executor:
 
 
 _NESTED = (Ref, list, tuple, dict)
+_MISSING = object()

@@ -1,10 +1,12 @@
 """Wire constants, loaded from protocol.json (shared with the TypeScript client).
 
 Client -> runtime: one msgpack array of ops per message, each op an array:
-  CALL        [CALL, outs, name, args, kwargs, reply_id]
+  CALL        [CALL, outs, name, args, kwargs, reply_id, ref_mask, nested]
                 name 'add' -> torch.add, 'nn.functional.relu' -> torch.nn.functional.relu,
                 '.add_' -> Tensor.add_ with args[0] as self. outs: None | id | [ids].
-                reply_id != 0 asks for the outputs' metadata.
+                reply_id != 0 asks for the outputs' metadata. Bit i of ref_mask set: args[i]
+                is a plain handle id (the fast path); handles nested deeper (in lists, kwargs)
+                travel as REF extensions and nested=1 says args need resolving.
   FREE        [FREE, [ids]]
   READ        [READ, reply_id, id, what]
   FROM_DATA   [FROM_DATA, out, dtype, shape, payload, kwargs]

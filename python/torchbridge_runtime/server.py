@@ -1,5 +1,6 @@
 """Sockets and threads: the op channel (main thread), the control channel, the parent watch."""
 
+import gc
 import os
 import sys
 import threading
@@ -47,6 +48,12 @@ class Server:
         self.sock.send_multipart([self.peer, pack([reply_id, status, value])], copy=False)
 
     def serve(self):
+        # Each op allocates a few small containers: with the default gen-0 threshold (700) the
+        # cyclic GC would run every ~200 ops and rescan the ever-growing heap. Freeze what
+        # exists now (torch itself) and collect far less often.
+        gc.collect()
+        gc.freeze()
+        gc.set_threshold(100_000, 50, 1000)
         threading.Thread(target=self._control_loop, name="torchbridge-control", daemon=True).start()
         recv = self.sock.recv_multipart
         run = self.executor.run

@@ -2,6 +2,7 @@
 import { torchError } from '../errors.js';
 
 export function broadcastShapes(a: readonly number[], b: readonly number[], op?: string): number[] {
+  if (a === b || sameShape(a, b)) return a.slice();
   const n = Math.max(a.length, b.length);
   const out = new Array<number>(n);
   for (let i = n - 1, ia = a.length - 1, ib = b.length - 1; i >= 0; i--, ia--, ib--) {
@@ -18,4 +19,10 @@ export function broadcastShapes(a: readonly number[], b: readonly number[], op?:
     }
   }
   return out;
+}
+
+export function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }

@@ -89,21 +89,37 @@ function combine(higher: DType | undefined, lower: DType | undefined): DType | u
   return higher;
 }
 
+function promoteOpt(acc: DType | undefined, t: DType): DType | undefined {
+  return acc === undefined ? t : promoteTypes(acc, t);
+}
+
 /** torch.result_type over any mix of tensors and scalars. */
 export function resultType(...operands: Operand[]): DType | undefined {
   let dim: DType | undefined;
   let zero: DType | undefined;
   let wrapped: DType | undefined;
-  const promote = (acc: DType | undefined, t: DType): DType | undefined => (acc ? promoteTypes(acc, t) : t);
   for (const o of operands) {
     if (isTensorOperand(o)) {
-      if (o.ndim > 0) dim = promote(dim, o.dtype);
-      else zero = promote(zero, o.dtype);
+      if (o.ndim > 0) dim = promoteOpt(dim, o.dtype);
+      else zero = promoteOpt(zero, o.dtype);
     } else {
-      wrapped = promote(wrapped, scalarDtype(o));
+      wrapped = promoteOpt(wrapped, scalarDtype(o));
     }
   }
   return combine(dim, combine(zero, wrapped));
+}
+
+/** result_type of two operands, with the common cases answered without allocating. */
+export function resultType2(a: Operand, b: Operand): DType | undefined {
+  if (isTensorOperand(a)) {
+    if (isTensorOperand(b)) {
+      if (a.dtype === b.dtype) return a.dtype;
+    } else if (typeof b === 'number') {
+      const c = a.dtype.category;
+      if (c === 'float' || c === 'complex' || (c === 'int' && Number.isInteger(b))) return a.dtype;
+    }
+  }
+  return resultType(a, b);
 }
 
 /** Whether a value of dtype `from` may be written into a tensor of dtype `to` (in-place ops). */

@@ -143,7 +143,7 @@ function invokeLike(def: typeof likeDefs.zeros_like, pos: unknown[], kw?: Record
 /** torch.manual_seed: seeds the runtime's generators (CPU and CUDA). */
 export function manual_seed(seed: number | bigint): void {
   if (typeof seed !== 'bigint' && !Number.isInteger(seed)) throw new ArgumentError(`manual_seed(): seed must be an int, not ${seed}`);
-  currentSession().enqueue([OP.CALL, null, 'manual_seed', [seed], null, 0]);
+  currentSession().call(null, 'manual_seed', [seed], null);
 }
 
 // ---- torch.tensor / frombuffer: data from JS -----------------------------------------------

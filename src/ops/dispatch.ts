@@ -5,8 +5,7 @@
  */
 import { Tensor, awaitMeta, newTensor } from '../tensor/tensor.js';
 import { Handle } from '../transport/codec.js';
-import { OP } from '../transport/protocol.js';
-import { bind, parseSignature, splitArgs, type Bound, type Signature } from './signature.js';
+import { bind, isKwargs, parseSignature, type Bound, type Signature } from './signature.js';
 import { currentSession } from '../session/current.js';
 import type { Session } from '../session/session.js';
 import type { DType } from '../tensor/dtype.js';
@@ -37,11 +36,13 @@ export interface OpDef {
   meta: MetaRule | undefined;
   /** the mirror does not fully validate this op: record the call site */
   mayFail: boolean;
+  /** wire name of the method form ('.add') */
+  methodWire: string;
 }
 
 export function defineOp(sig: string, meta?: MetaRule, opts: { mayFail?: boolean } = {}): OpDef {
   const s = parseSignature(sig);
-  return { name: s.name, sig: s, meta, mayFail: opts.mayFail ?? meta === undefined };
+  return { name: s.name, sig: s, meta, mayFail: opts.mayFail ?? meta === undefined, methodWire: '.' + s.name };
 }
 
 /** Every Tensor among the arguments (top level, in lists, in kwargs). */
@@ -56,38 +57,64 @@ function tensorsIn(values: readonly unknown[], out: Tensor[] = []): Tensor[] {
 /** The session of the inputs (all must share one), else the current one. */
 export function sessionOf(tensors: readonly Tensor[]): Session {
   let s: Session | undefined;
-  for (const t of tensors) {
-    t._check();
-    if (s === undefined) s = t._s;
-    else if (t._s !== s) {
-      throw new TorchError({
-        type: 'RuntimeError',
-        message: 'tensors from different torchbridge runtimes cannot be mixed (one of them is from a runtime that was restarted)',
-      });
-    }
-  }
+  for (const t of tensors) s = sameSession(s, t);
   return s ?? currentSession();
 }
 
-/** Run a defined op. `self` is set for the method form (t.add(...)). */
+function sameSession(s: Session | undefined, t: Tensor): Session {
+  t._check();
+  if (s === undefined || t._s === s) return t._s;
+  throw new TorchError({
+    type: 'RuntimeError',
+    message: 'tensors from different torchbridge runtimes cannot be mixed (one of them is from a runtime that was restarted)',
+  });
+}
+
+/** Run a defined op. `self` is set for the method form (t.add(...)). This is the hot path. */
 export function invoke(def: OpDef, args: readonly unknown[], self?: Tensor): Tensor | Tensor[] {
-  const { pos, kw } = splitArgs(args);
-  const full = self ? [self, ...pos] : pos;
-  const bound = bind(def.sig, full, kw);
-  const inputs = tensorsIn(full);
-  if (kw) tensorsIn(Object.values(kw), inputs);
-  const s = sessionOf(inputs);
-  const wireName = self ? '.' + def.name : def.name;
-  if (def.meta === undefined || inputs.some((t) => t._m === undefined)) {
-    return pendingCall(s, wireName, full, kw, 1)[0]!;
+  let n = args.length;
+  const last = n > 0 ? args[n - 1] : undefined;
+  let kw: Record<string, unknown> | undefined;
+  if (typeof last === 'object' && last !== null && isKwargs(last)) {
+    kw = last;
+    n--;
   }
-  const specs = def.meta(bound, wireName);
-  const list = Array.isArray(specs) ? specs : [specs];
-  const grad = is_grad_enabled() && inputs.some((t) => t._m!.requires_grad);
-  const outs = list.map((spec) => newTensor(s, toMeta(spec, grad), wireName));
-  const wireOuts = outs.length === 1 ? outs[0]!.id : outs.map((t) => t.id);
-  s.enqueue([OP.CALL, wireOuts, wireName, full, kw ?? null, 0], def.mayFail);
-  return Array.isArray(specs) ? outs : outs[0]!;
+  const off = self ? 1 : 0;
+  const full = new Array<unknown>(n + off);
+  if (self) full[0] = self;
+  for (let i = 0; i < n; i++) full[i + off] = args[i];
+  const bound = bind(def.sig, full, kw);
+
+  // One pass over the tensor inputs: session, pending metadata, autograd.
+  let s: Session | undefined;
+  let pending = def.meta === undefined;
+  let grad = false;
+  const visit = (t: Tensor): void => {
+    s = sameSession(s, t);
+    const m = t._m;
+    if (m === undefined) pending = true;
+    else if (m.requires_grad) grad = true;
+  };
+  for (let i = 0; i < full.length; i++) {
+    const a = full[i];
+    if (a instanceof Tensor) visit(a);
+    else if (Array.isArray(a)) tensorsIn(a).forEach(visit);
+  }
+  if (kw !== undefined) tensorsIn(Object.values(kw)).forEach(visit);
+  const session = s ?? currentSession();
+  const wireName = self ? def.methodWire : def.name;
+  if (pending) return pendingCall(session, wireName, full, kw, 1)[0]!;
+
+  const specs = def.meta!(bound, wireName);
+  grad = grad && is_grad_enabled();
+  if (!Array.isArray(specs)) {
+    const out = newTensor(session, toMeta(specs, grad), wireName);
+    session.call(out.id, wireName, full, kw ?? null, 0, def.mayFail);
+    return out;
+  }
+  const outs = specs.map((spec) => newTensor(session, toMeta(spec, grad), wireName));
+  session.call(outs.map((t) => t.id), wireName, full, kw ?? null, 0, def.mayFail);
+  return outs;
 }
 
 function toMeta(spec: OutSpec, inputsRequireGrad: boolean): TensorMeta {
@@ -104,14 +131,14 @@ function toMeta(spec: OutSpec, inputsRequireGrad: boolean): TensorMeta {
 export function pendingCall(
   s: Session,
   wireName: string,
-  args: readonly unknown[],
+  args: unknown[],
   kw: Record<string, unknown> | undefined,
   outputs: number,
 ): Tensor[] {
   const outs = Array.from({ length: outputs }, () => newTensor(s, undefined, wireName));
   const wireOuts = outputs === 1 ? outs[0]!.id : outs.map((t) => t.id);
   const reply = s.expectReply();
-  s.enqueue([OP.CALL, wireOuts, wireName, args, kw ?? null, reply.id], true);
+  s.call(wireOuts, wireName, args, kw ?? null, reply.id, true);
   awaitMeta(outs, reply.promise, (w) => {
     const m = metaFromWire(w as WireMeta);
     if ('notTensor' in m) {

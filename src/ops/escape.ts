@@ -36,7 +36,7 @@ function tensorsOf(args: unknown[], kwargs: Record<string, unknown>): Tensor[] {
 export function call(name: string, args: unknown[] = [], kwargs: Record<string, unknown> = {}, opts: CallOptions = {}): Tensor | Tensor[] {
   check(name);
   const s = sessionOf(tensorsOf(args, kwargs));
-  const outs = pendingCall(s, name, args, kwargs, opts.outputs ?? 1);
+  const outs = pendingCall(s, name, [...args], kwargs, opts.outputs ?? 1);
   return opts.outputs === undefined ? outs[0]! : outs;
 }
 
@@ -56,7 +56,7 @@ export async function callValue(name: string, args: unknown[] = [], kwargs: Reco
   check(name);
   const s = sessionOf(tensorsOf(args, kwargs));
   const id = s.newHandle();
-  s.enqueue([OP.CALL, id, name, args, kwargs, 0], true);
+  s.call(id, name, [...args], kwargs, 0, true);
   try {
     return await s.request((r) => [OP.READ, r, id, READ.VALUE]);
   } finally {

@@ -2,7 +2,7 @@
 import { defineOp, isTensor, type OutSpec } from './dispatch.js';
 import type { Bound } from './signature.js';
 import { broadcastShapes } from '../mirror/broadcast.js';
-import { resultType, type Operand, type Scalar } from '../mirror/promotion.js';
+import { resultType2, type Operand, type Scalar } from '../mirror/promotion.js';
 import { get_default_dtype, type DType } from '../tensor/dtype.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { torchError } from '../errors.js';
@@ -30,19 +30,23 @@ export function commonDevice(tensors: readonly Tensor[], op: string): string {
   return device ?? 'cpu';
 }
 
-function promoted(op: string, ...vals: unknown[]): DType {
-  const t = resultType(...vals.map(operand));
-  if (!t) throw torchError('RuntimeError', `Promotion for ${vals.map((v) => (isTensor(v) ? v.dtype.name : typeof v)).join(' and ')} is not supported`, op);
+function promoted(op: string, x: unknown, y: unknown): DType {
+  const t = resultType2(operand(x), operand(y));
+  if (!t) throw torchError('RuntimeError', `Promotion for ${[x, y].map((v) => (isTensor(v) ? v.dtype.name : typeof v)).join(' and ')} is not supported`, op);
   return t;
 }
+
+const NO_DIMS: readonly number[] = [];
 
 function binary(a: Bound, op: string, dtype?: (t: DType) => DType): OutSpec {
   const x = a.input;
   const y = a.other ?? a.exponent;
-  const tensors = [x, y].filter(isTensor);
-  const shape = broadcastShapes(isTensor(x) ? x.shape : [], isTensor(y) ? y.shape : [], op);
+  const xt = isTensor(x);
+  const yt = isTensor(y);
+  const shape = broadcastShapes(xt ? x.shape : NO_DIMS, yt ? y.shape : NO_DIMS, op);
   const t = promoted(op, x, y);
-  return { shape, dtype: dtype ? dtype(t) : t, device: commonDevice(tensors, op) };
+  const device = xt && yt ? (x.device === y.device ? x.device : commonDevice([x, y], op)) : xt ? x.device : yt ? y.device : 'cpu';
+  return { shape, dtype: dtype ? dtype(t) : t, device };
 }
 
 function checkAlpha(alpha: unknown, t: DType, op: string): void {

@@ -71,9 +71,11 @@ export type Bound = Record<string, unknown>;
 export function bind(sig: Signature, pos: readonly unknown[], kw: Record<string, unknown> | undefined): Bound {
   const out: Bound = {};
   const params = sig.params;
+  const np = params.length;
   let i = 0;
-  for (const p of params) {
-    if (p.kwOnly || i >= pos.length) break;
+  for (let j = 0; j < np && i < pos.length; j++) {
+    const p = params[j]!;
+    if (p.kwOnly) break;
     if (p.type === 'int...') {
       const rest = pos.slice(i);
       out[p.name] = rest.length === 1 && Array.isArray(rest[0]) ? rest[0] : rest;
@@ -86,23 +88,26 @@ export function bind(sig: Signature, pos: readonly unknown[], kw: Record<string,
     const n = params.filter((p) => !p.kwOnly).length;
     throw new ArgumentError(`${sig.name}() takes ${n} positional argument(s) but ${pos.length} were given`);
   }
-  if (kw) {
-    for (const [k, v] of Object.entries(kw)) {
+  if (kw !== undefined) {
+    for (const k in kw) {
+      const v = kw[k];
       if (v === undefined) continue;
       if (!params.some((p) => p.name === k)) {
         throw new ArgumentError(`${sig.name}() got an unexpected keyword argument '${k}'`);
       }
-      if (k in out) throw new ArgumentError(`${sig.name}() got multiple values for argument '${k}'`);
+      if (out[k] !== undefined) throw new ArgumentError(`${sig.name}() got multiple values for argument '${k}'`);
       out[k] = v;
     }
   }
-  for (const p of params) {
+  for (let j = 0; j < np; j++) {
+    const p = params[j]!;
     const v = out[p.name];
     if (v === undefined) {
       if (p.required) throw new ArgumentError(`${sig.name}() missing required argument '${p.name}' (${p.type})`);
-      continue;
+    } else if (!typeMatches(p.type, v)) {
+      const want = p.type === 'int...' ? 'a sequence of ints' : p.type.replace('?', ' or null');
+      throw new ArgumentError(`${sig.name}(): argument '${p.name}' must be ${want}, not ${describe(v)}`);
     }
-    checkType(sig.name, p, v);
   }
   return out;
 }
@@ -115,6 +120,10 @@ function isInt(v: unknown): boolean {
   return (typeof v === 'number' && Number.isInteger(v)) || typeof v === 'bigint';
 }
 
+function isIntList(v: unknown): boolean {
+  return Array.isArray(v) && v.every(isInt);
+}
+
 function describe(v: unknown): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'array';
@@ -123,44 +132,35 @@ function describe(v: unknown): string {
   return typeof v;
 }
 
-function checkType(op: string, p: Param, v: unknown): void {
-  const ok = (() => {
-    switch (p.type) {
-      case 'Tensor':
-        return v instanceof Handle;
-      case 'Tensor?':
-        return v === null || v instanceof Handle;
-      case 'Scalar':
-        return isScalar(v);
-      case 'Tensor|Scalar':
-        return v instanceof Handle || isScalar(v);
-      case 'int':
-        return isInt(v);
-      case 'int?':
-        return v === null || isInt(v);
-      case 'int[]':
-        return isInt(v) || (Array.isArray(v) && v.every(isInt));
-      case 'int[]?':
-        return v === null || isInt(v) || (Array.isArray(v) && v.every(isInt));
-      case 'int...':
-        return Array.isArray(v) && v.every(isInt);
-      case 'float':
-        return typeof v === 'number';
-      case 'bool':
-        return typeof v === 'boolean';
-      case 'dtype?':
-        return v === null || v instanceof DType;
-      case 'device?':
-        return v === null || typeof v === 'string';
-      case 'any':
-        return true;
-    }
-  })();
-  if (!ok) {
-    const want = p.type === 'int...' ? 'a sequence of ints' : p.type.replace('?', ' or null');
-    throw new ArgumentError(`${op}(): argument '${p.name}' must be ${want}, not ${describe(v)}`);
-  }
-  if (p.type === 'int...' || p.type === 'int[]' || p.type === 'int[]?') {
-    // sizes: negative values are caught where they mean sizes (factories)
+function typeMatches(type: ParamType, v: unknown): boolean {
+  switch (type) {
+    case 'Tensor':
+      return v instanceof Handle;
+    case 'Tensor?':
+      return v === null || v instanceof Handle;
+    case 'Scalar':
+      return isScalar(v);
+    case 'Tensor|Scalar':
+      return v instanceof Handle || isScalar(v);
+    case 'int':
+      return isInt(v);
+    case 'int?':
+      return v === null || isInt(v);
+    case 'int[]':
+      return isInt(v) || isIntList(v);
+    case 'int[]?':
+      return v === null || isInt(v) || isIntList(v);
+    case 'int...':
+      return isIntList(v);
+    case 'float':
+      return typeof v === 'number';
+    case 'bool':
+      return typeof v === 'boolean';
+    case 'dtype?':
+      return v === null || v instanceof DType;
+    case 'device?':
+      return v === null || typeof v === 'string';
+    case 'any':
+      return true;
   }
 }

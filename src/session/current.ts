@@ -1,6 +1,5 @@
 /** The process-wide current session: started lazily on first use, replaced by init(). */
 import { Session, type RuntimeInfo, type SessionOptions } from './session.js';
-import { OP } from '../transport/protocol.js';
 import { is_grad_enabled, onGradModeChange } from '../autograd/grad_mode.js';
 
 let current: Session | undefined;
@@ -8,13 +7,13 @@ let defaults: SessionOptions = {};
 
 function start(opts: SessionOptions): Session {
   const s = new Session(opts);
-  if (!is_grad_enabled()) s.enqueue([OP.CALL, null, 'set_grad_enabled', [false], null, 0]);
+  if (!is_grad_enabled()) s.call(null, 'set_grad_enabled', [false], null);
   current = s;
   return s;
 }
 
 onGradModeChange((mode) => {
-  if (current?.alive) current.enqueue([OP.CALL, null, 'set_grad_enabled', [mode], null, 0]);
+  if (current?.alive) current.call(null, 'set_grad_enabled', [mode], null);
 });
 
 /**

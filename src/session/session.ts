@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Channel } from '../transport/channel.js';
-import { decode, encode } from '../transport/codec.js';
+import { Handle, decode, encode } from '../transport/codec.js';
 import { CONTROL, OP, PROTOCOL_VERSION, STATUS } from '../transport/protocol.js';
 import { RuntimeProcess, type ExitInfo } from '../runtime/process.js';
 import { RuntimeDiedError, RuntimeStartError, TorchBridgeError, TorchError, type PythonErrorInfo } from '../errors.js';
@@ -56,6 +56,8 @@ export class Session {
   private readonly controlWaiters = new Map<number, Waiter>();
   private failure: TorchBridgeError | undefined;
   private readonly exited: Promise<ExitInfo>;
+  /** @internal the GC backstop for this session's handles (see memory/lifetime.ts) */
+  finalizer: FinalizationRegistry<number> | undefined;
   /** Listeners told when the session ends (death or shutdown). */
   readonly onEnd: Array<() => void> = [];
 
@@ -114,6 +116,28 @@ export class Session {
     this.flushScheduled = false;
     this.flush();
   };
+
+  /**
+   * Queue a torch call: [CALL, outs, name, args, kwargs, replyId, refMask, nested]. Tensors at
+   * the top level of args travel as plain ids flagged in refMask (the runtime's fast path);
+   * tensors nested deeper travel as REF extensions and set `nested`.
+   */
+  call(outs: number | number[] | null, name: string, args: unknown[], kwargs: Record<string, unknown> | null, replyId = 0, mayFail = false): number {
+    const n = args.length;
+    const wire = args as unknown[]; // callers pass an array they own: converted in place
+    let mask = 0;
+    let nested = 0;
+    for (let i = 0; i < n; i++) {
+      const a = args[i];
+      if (a instanceof Handle && i < 31) {
+        wire[i] = a.id;
+        mask |= 1 << i;
+      } else {
+        if (nested === 0 && typeof a === 'object' && a !== null && hasHandle(a)) nested = 1;
+      }
+    }
+    return this.enqueue([OP.CALL, outs, name, wire, kwargs, replyId, mask, nested], mayFail);
+  }
 
   /** Queue a handle to be freed with the next batch (dispose, tidy, finalizers). */
   free(id: number): void {
@@ -261,4 +285,10 @@ export class Session {
     this.failure = new TorchBridgeError(`torchbridge transport failed: ${err.message}`);
     this.proc.kill('SIGKILL');
   }
+}
+
+function hasHandle(v: unknown): boolean {
+  if (v instanceof Handle) return true;
+  if (Array.isArray(v)) return v.some(hasHandle);
+  return false;
 }

@@ -7,7 +7,7 @@ import { Handle } from '../transport/codec.js';
 import { OP, READ } from '../transport/protocol.js';
 import { DisposedError, PendingMetadataError, TorchError } from '../errors.js';
 import type { Session } from '../session/session.js';
-import { adopt, release } from '../memory/lifetime.js';
+import { adopt } from '../memory/lifetime.js';
 import type { DType } from './dtype.js';
 import type { TensorMeta } from './meta.js';
 import { dataFromReply, type DataReply, type TensorData } from './data.js';
@@ -135,7 +135,6 @@ export class Tensor extends Handle {
   dispose(): void {
     if (this._disposed) return;
     this._disposed = true;
-    release(this);
     this._s.free(this.id);
   }
 
