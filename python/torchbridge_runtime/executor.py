@@ -1,5 +1,7 @@
 """Executes op batches strictly in order against a table of handles."""
 
+import types
+
 import torch
 
 from . import shm
@@ -29,22 +31,21 @@ class Shutdown(Exception):
 def _lookup_callable(name):
     """'add' -> torch.add, 'nn.functional.relu' -> torch.nn.functional.relu, '.add_' -> Tensor.add_.
 
-    Only attributes reachable from the torch module (never dunders): the wire cannot name
-    arbitrary Python.
+    Only torch's own API is reachable: every step must stay inside torch (its submodules and
+    classes), never a dunder, so a name on the wire cannot reach os, sys or builtins.
     """
     if name.startswith("."):
-        path, obj = name[1:], torch.Tensor
+        path, obj, where = name[1:], torch.Tensor, "torch.Tensor"
     else:
-        path, obj = name, torch
+        path, obj, where = name, torch, "torch"
     for part in path.split("."):
         if not part or part.startswith("__"):
-            raise AttributeError(f"torch has no function {name!r}")
+            raise AttributeError(f"{where} has no attribute {path!r}")
         obj = getattr(obj, part, None)
-        if obj is None:
-            where = "torch.Tensor" if name.startswith(".") else "torch"
+        if obj is None or (isinstance(obj, types.ModuleType) and not obj.__name__.startswith("torch")):
             raise AttributeError(f"{where} has no attribute {path!r}")
     if not callable(obj):
-        raise TypeError(f"torch.{path} is not callable")
+        raise TypeError(f"{where}.{path} is not callable")
     return obj
 
 

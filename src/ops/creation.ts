@@ -15,7 +15,10 @@ import { resultType } from '../mirror/promotion.js';
 
 function checkSizes(size: number[], op: string): number[] {
   for (const s of size) {
-    if (s < 0) throw torchError('RuntimeError', `Trying to create tensor with negative dimension ${s}: [${size.join(', ')}]`, op);
+    if (s >= 0) continue;
+    // torch.zeros checks sizes in its own kernel, with its own words
+    if (op === 'zeros') throw torchError('RuntimeError', 'zeros: Dimension size must be non-negative.', op);
+    throw torchError('RuntimeError', `Trying to create tensor with negative dimension ${s}: [${size.join(', ')}]`, op);
   }
   return size;
 }

@@ -12,7 +12,7 @@ export function inferShape(shape: readonly number[], total: number, op: string):
       if (infer >= 0) throw torchError('RuntimeError', 'only one dimension can be inferred', op);
       infer = i;
     } else if (s < 0) {
-      throw torchError('RuntimeError', `invalid shape dimension ${s}`, op);
+      throw torchError('RuntimeError', `invalid shape dimension ${s} at index ${i} of shape [${shape.join(', ')}]`, op);
     } else known *= s;
   });
   const out = [...shape];

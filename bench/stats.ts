@@ -1,0 +1,56 @@
+/** Timing helpers: medians of repeated, warmed-up, optionally interleaved measurements. */
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+
+/** Repetitions per measurement (BENCH_REPS overrides) and warm-up rounds before them. */
+export const REPS = Math.max(3, Number(process.env.BENCH_REPS ?? 9));
+export const WARMUP = 2;
+
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+export const now = (): number => performance.now();
+
+/** A full garbage collection, so finalizers (shm unmaps, handle frees) run between reps. */
+setFlagsFromString('--expose-gc');
+const gcFn = runInNewContext('gc') as () => void;
+export function gc(): void {
+  gcFn();
+}
+
+/** One repetition: does its own timing and resolves to the elapsed milliseconds. */
+export type Rep = () => Promise<number> | number;
+
+/**
+ * Run each named rep `WARMUP` times, then `reps` rounds in which every rep runs once
+ * (interleaved, so drift hits all of them alike), calling `between` after each.
+ * Returns the median milliseconds per name.
+ */
+export async function interleaved<K extends string>(
+  variants: Record<K, Rep>,
+  { reps = REPS, warmup = WARMUP, between = async () => {} }: { reps?: number; warmup?: number; between?: () => Promise<void> | void } = {},
+): Promise<Record<K, number>> {
+  const names = Object.keys(variants) as K[];
+  const samples = Object.fromEntries(names.map((n) => [n, [] as number[]])) as Record<K, number[]>;
+  for (let r = 0; r < warmup + reps; r++) {
+    for (const n of names) {
+      const ms = await variants[n]();
+      await between();
+      if (r >= warmup) samples[n].push(ms);
+    }
+  }
+  return Object.fromEntries(names.map((n) => [n, median(samples[n])])) as Record<K, number>;
+}
+
+/** Reject after `ms` with `what` in the message (the timer does not keep Node alive). */
+export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout;
+  const t = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms / 1000} s`)), ms);
+    timer.unref();
+  });
+  return Promise.race([p, t]).finally(() => clearTimeout(timer));
+}
