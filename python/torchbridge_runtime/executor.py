@@ -49,9 +49,16 @@ def _lookup_callable(name):
     return obj
 
 
+class Handles(dict):
+    """id -> runtime object; a missing id is an error worth a plain sentence."""
+
+    def __missing__(self, id_):
+        raise KeyError(f"handle {id_} is unknown to the runtime (disposed, or from another session)")
+
+
 class Executor:
     def __init__(self, session, shm_prefix, info, reply):
-        self.handles = {}
+        self.handles = Handles()
         self.seq = 0
         self.unreported = []  # errors not yet surfaced at a sync point
         self.shared = SharedSegments()
@@ -63,10 +70,7 @@ class Executor:
 
     # -- handles ---------------------------------------------------------------
     def _get(self, id_):
-        try:
-            v = self.handles[id_]
-        except KeyError:
-            raise KeyError(f"handle {id_} is unknown to the runtime (disposed, or from another session)") from None
+        v = self.handles[id_]
         if v.__class__ is Poison:
             raise Poisoned(v)
         return v
@@ -108,9 +112,9 @@ class Executor:
     def run(self, ops):
         handles = self.handles
         fns = self._fns
-        for op in ops:
-            seq = self.seq
-            self.seq = seq + 1
+        base = self.seq
+        self.seq = base + len(ops)
+        for index, op in enumerate(ops):
             code = op[0]
             if code == _CALL:
                 # Hot path, inlined: [CALL, outs, name, args, kwargs, reply_id, ref_mask, nested]
@@ -119,18 +123,17 @@ class Executor:
                     fn = fns.get(name)
                     if fn is None:
                         fn = fns[name] = _lookup_callable(name)
-                    i = 0
-                    while mask:  # bit i set: args[i] is a handle id
-                        if mask & 1:
-                            v = handles.get(args[i], _MISSING)
-                            cls = v.__class__
-                            if cls is Poison:
-                                raise Poisoned(v)
-                            if v is _MISSING:
-                                raise KeyError(f"handle {args[i]} is unknown to the runtime (disposed, or from another session)")
-                            args[i] = v
-                        mask >>= 1
-                        i += 1
+                    if mask == 3:  # the common binary op on two tensors
+                        a = handles[args[0]]
+                        b = handles[args[1]]
+                        if a.__class__ is Poison:
+                            raise Poisoned(a)
+                        if b.__class__ is Poison:
+                            raise Poisoned(b)
+                        args[0] = a
+                        args[1] = b
+                    elif mask:
+                        self._resolve_mask(args, mask)
                     if kwargs:
                         result = fn(*[self._resolve(a) for a in args], **self._resolve(kwargs))
                     elif nested:
@@ -147,7 +150,7 @@ class Executor:
                         self.reply(reply_id, _ERROR, p.poison.error)
                     continue
                 except Exception as e:  # noqa: BLE001 -- every failure becomes a poisoned result
-                    err = self._fail(outs, e, seq, name)
+                    err = self._fail(outs, e, base + index, name)
                     if reply_id:
                         self.reply(reply_id, _ERROR, err)
                     continue
@@ -162,7 +165,7 @@ class Executor:
             elif code == _READ:
                 self._read(op)
             elif code == _FROM_DATA:
-                self._from_data(op, seq)
+                self._from_data(op, base + index)
             elif code == _SYNC:
                 self._sync(op[1])
             elif code == _STATS:
@@ -175,7 +178,20 @@ class Executor:
                 self.reply(op[1], _OK, None)
                 raise Shutdown()
             else:
-                self._fail(None, RuntimeError(f"unknown op code {code}"), seq, "?")
+                self._fail(None, RuntimeError(f"unknown op code {code}"), base + index, "?")
+
+    def _resolve_mask(self, args, mask):
+        """Replace args[i] by its handle's value for every bit i set in mask."""
+        handles = self.handles
+        i = 0
+        while mask:
+            if mask & 1:
+                v = handles[args[i]]
+                if v.__class__ is Poison:
+                    raise Poisoned(v)
+                args[i] = v
+            mask >>= 1
+            i += 1
 
     def _fail(self, outs, exc, seq, name):
         err = describe(exc, seq, name)
@@ -258,4 +274,3 @@ class Executor:
 
 
 _NESTED = (Ref, list, tuple, dict)
-_MISSING = object()

@@ -11,6 +11,10 @@ export interface Owned {
   readonly id: number;
   dispose(): void;
   _kept: boolean;
+  /** registered with the GC backstop */
+  _registered: boolean;
+  readonly _s: Session;
+  readonly _disposed: boolean;
 }
 
 class Scope {
@@ -23,9 +27,21 @@ const scopes = new AsyncLocalStorage<Scope>();
 // One registry per session, holding bare ids and no unregister tokens: registering that way
 // costs ~0.2 µs instead of ~0.8 µs. A disposed tensor is freed again when collected; the
 // runtime ignores ids it no longer has (ids are never reused).
-/** Called for every new handle: joins the current tidy scope and the GC backstop. */
-export function adopt(t: Owned, session: Session): void {
-  scopes.getStore()?.owned.push(t);
+/**
+ * Called for every new handle. Inside tidy() it joins the scope, which disposes it for sure;
+ * only handles that can outlive every scope pay for the GC backstop (~0.8 µs each, most of it
+ * in V8's weak-cell processing).
+ */
+export function adopt(t: Owned): void {
+  const scope = scopes.getStore();
+  if (scope !== undefined) scope.owned.push(t);
+  else backstop(t);
+}
+
+function backstop(t: Owned): void {
+  if (t._registered || t._disposed) return;
+  t._registered = true;
+  const session = t._s;
   (session.finalizer ??= new FinalizationRegistry<number>((id) => session.free(id))).register(t, t.id);
 }
 
@@ -62,6 +78,7 @@ export function tidy<T>(fn: () => T): T {
 /** Exempt a tensor from the enclosing tidy scopes; it lives until dispose() or GC. */
 export function keep<T extends Owned>(t: T): T {
   t._kept = true;
+  backstop(t);
   return t;
 }
 
@@ -71,8 +88,9 @@ function end(scope: Scope, result: unknown): void {
   const parent = scope.parent;
   for (const t of scope.owned) {
     if (t._kept) continue;
-    if (returned.has(t)) parent?.owned.push(t);
-    else t.dispose();
+    if (!returned.has(t)) t.dispose();
+    else if (parent) parent.owned.push(t);
+    else backstop(t);
   }
 }
 

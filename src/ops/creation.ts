@@ -286,9 +286,9 @@ export function frombuffer(array: ArrayBufferView, kwargs: { dtype?: DType; coun
 }
 
 /** A TypedArray of `numel` elements of `dtype` in shared memory, for torch.frombuffer. */
-export function shared_array(numel: number, dtype: DType = get_default_dtype()): TensorData {
+export function shared_array<A extends TensorData = Float32Array>(numel: number, dtype: DType<A> = get_default_dtype() as never): A {
   if (!Number.isInteger(numel) || numel < 0) throw new ArgumentError(`shared_array(): numel must be a non-negative integer, not ${numel}`);
   const buf = allocShared(currentSession(), numel * dtype.itemsize);
-  return new dtype.arrayType(buf, 0, arrayLength(dtype, numel)) as never;
+  return new dtype.arrayType(buf, 0, arrayLength(dtype, numel)) as A;
 }
 

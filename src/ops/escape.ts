@@ -33,6 +33,8 @@ function tensorsOf(args: unknown[], kwargs: Record<string, unknown>): Tensor[] {
  * torch.call('name', args, kwargs): runs torch.<name>(*args, **kwargs) in the runtime, e.g.
  * torch.call('nn.functional.gelu', [x]) or torch.call('max', [x, 1], {}, {outputs: 2}).
  */
+export function call(name: string, args?: unknown[], kwargs?: Record<string, unknown>): Tensor;
+export function call(name: string, args: unknown[], kwargs: Record<string, unknown>, opts: { outputs: number }): Tensor[];
 export function call(name: string, args: unknown[] = [], kwargs: Record<string, unknown> = {}, opts: CallOptions = {}): Tensor | Tensor[] {
   check(name);
   const s = sessionOf(tensorsOf(args, kwargs));

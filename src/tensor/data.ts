@@ -3,17 +3,8 @@ import { DType, dtypeFromName } from './dtype.js';
 import { openAndUnlink } from '../memory/shm.js';
 import { aliasBuffer } from '../memory/shared_array.js';
 
-export type TensorData =
-  | Float32Array
-  | Float64Array
-  | Int8Array
-  | Int16Array
-  | Int32Array
-  | BigInt64Array
-  | Uint8Array
-  | Uint16Array
-  | Uint32Array
-  | BigUint64Array;
+export type { TensorData } from './dtype.js';
+import type { TensorData } from './dtype.js';
 
 export interface DataReply {
   dtype: string;

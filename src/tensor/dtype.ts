@@ -14,14 +14,28 @@ type TypedArrayCtor =
   | Uint32ArrayConstructor
   | BigUint64ArrayConstructor;
 
-export class DType {
+/** The TypedArrays tensor contents come in. */
+export type TensorData =
+  | Float32Array
+  | Float64Array
+  | Int8Array
+  | Int16Array
+  | Int32Array
+  | BigInt64Array
+  | Uint8Array
+  | Uint16Array
+  | Uint32Array
+  | BigUint64Array;
+
+/** A torch dtype; A is the TypedArray its contents come in. */
+export class DType<A extends TensorData = TensorData> {
   constructor(
     /** Name without the 'torch.' prefix, e.g. 'float32'. */
     readonly name: string,
     readonly itemsize: number,
     readonly category: Category,
     /** TypedArray for data(): float16/bfloat16 come as raw Uint16 bits, complex as interleaved re/im. */
-    readonly arrayType: TypedArrayCtor,
+    readonly arrayType: TypedArrayCtor & { new (buffer: ArrayBufferLike, byteOffset?: number, length?: number): A },
     readonly signed: boolean,
     /** ATen's ScalarType name, used in torch's error messages ('Float', 'Long'...). */
     readonly scalarTypeName: string,
@@ -43,8 +57,14 @@ export class DType {
   }
 }
 
-const d = (name: string, itemsize: number, category: Category, arrayType: TypedArrayCtor, aten: string, signed = true) =>
-  new DType(name, itemsize, category, arrayType, signed, aten);
+const d = <A extends TensorData>(
+  name: string,
+  itemsize: number,
+  category: Category,
+  arrayType: TypedArrayCtor & { new (buffer: ArrayBufferLike, byteOffset?: number, length?: number): A },
+  aten: string,
+  signed = true,
+) => new DType<A>(name, itemsize, category, arrayType, signed, aten);
 
 export const bool = d('bool', 1, 'bool', Uint8Array, 'Bool', false);
 export const uint8 = d('uint8', 1, 'int', Uint8Array, 'Byte', false);

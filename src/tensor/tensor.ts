@@ -24,6 +24,7 @@ export class Tensor extends Handle {
   /** @internal */ _metaError: Error | undefined;
   /** @internal */ _disposed = false;
   /** @internal */ _kept = false;
+  /** @internal */ _registered = false;
   /** @internal */ readonly _s: Session;
   /** @internal the op that made it, for messages */ readonly _op: string;
 
@@ -33,7 +34,7 @@ export class Tensor extends Handle {
     this._s = session;
     this._m = meta;
     this._op = op;
-    adopt(this, session);
+    adopt(this);
   }
 
   /** @internal the metadata, or a clear error when it is pending, failed, or disposed. */

@@ -1,0 +1,55 @@
+/**
+ * pythonia (JSPyBridge) driving the same torch, as the generic bridge users fall back to.
+ * Configuration: pythonia spawns `$PYTHON_BIN` (default python3) the moment its module is
+ * loaded, so PYTHON_BIN is set to the runtime's interpreter before a dynamic import.
+ * Every awaited call is one JSON round trip over a Node IPC pipe; results stay in Python as
+ * references (so `x = await x.add(x)` keeps the tensor there).
+ */
+import { withTimeout } from '../stats.js';
+
+// Minimal typing for what is used here (pythonia's proxies are dynamic).
+type PyObj = any; // eslint-disable-line @typescript-eslint/no-explicit-any
+interface PythoniaModule {
+  python: ((module: string) => Promise<PyObj>) & { exit(): void };
+}
+
+/** Timeout for any single step: pythonia's own is 100 s, its only crash detector. */
+const STEP_MS = 30_000;
+
+export class Pythonia {
+  private constructor(
+    private readonly mod: PythoniaModule,
+    private readonly torch: PyObj,
+  ) {}
+
+  static async start(python: string): Promise<Pythonia> {
+    process.env.PYTHON_BIN = python;
+    const imported = (await import('pythonia')) as unknown as { default?: PythoniaModule } & PythoniaModule;
+    const mod = imported.default ?? imported;
+    try {
+      const torch = await withTimeout(mod.python('torch'), STEP_MS, 'pythonia: import torch');
+      return new Pythonia(mod, torch);
+    } catch (err) {
+      mod.python.exit();
+      throw err;
+    }
+  }
+
+  /** `n` dependent x = x.add(x) on zeros(10) plus sum().item(); resolves to elapsed ms. */
+  async smallOps(n: number): Promise<number> {
+    const run = async (): Promise<number> => {
+      const t0 = performance.now();
+      let x = await this.torch.zeros(10);
+      for (let i = 0; i < n; i++) x = await x.add(x);
+      const value = await (await x.sum()).item();
+      const ms = performance.now() - t0;
+      if (value !== 0) throw new Error(`pythonia: expected 0, got ${value}`);
+      return ms;
+    };
+    return withTimeout(run(), STEP_MS, 'pythonia small ops');
+  }
+
+  stop(): void {
+    this.mod.python.exit();
+  }
+}

@@ -1,0 +1,91 @@
+/**
+ * The benchmark suite: `npm run bench` (or `node --import tsx bench/run.ts`).
+ * Measures the compiled library (dist/) case by case, each side by side with its baseline in
+ * the same run, prints one Markdown table and writes it to bench/results/latest.md.
+ */
+import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import torch from '../dist/index.js';
+import { Echo } from './echo/client.js';
+import { Pythonia } from './baselines/pythonia.js';
+import { smallOps } from './cases/small_ops.js';
+import { roundTrip } from './cases/round_trip.js';
+import { bulk } from './cases/bulk.js';
+import type { Context } from './context.js';
+import { REPS, WARMUP, now } from './stats.js';
+import { type Row, renderTable } from './table.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const cases: [string, (ctx: Context) => Promise<Row[]>][] = [
+  ['Small ops', smallOps],
+  ['Round trip', roundTrip],
+  ['Bulk transfer', bulk],
+];
+
+async function main(): Promise<void> {
+  const t0 = now();
+  const info = await torch.init();
+  const python = info.python;
+  const rows: Row[] = [];
+  const notes: string[] = [];
+  let echo: Echo | undefined;
+  let pythonia: Pythonia | Error = new Error('not started');
+  try {
+    echo = await Echo.start(python);
+    pythonia = existsSync(python) ? await Pythonia.start(python).catch((e: Error) => e) : new Error(`no interpreter at ${python}`);
+    if (pythonia instanceof Error) notes.push(`pythonia could not run: ${pythonia.message}`);
+    const ctx: Context = { python, echo, pythonia };
+    for (const [name, run] of cases) {
+      const c0 = now();
+      try {
+        rows.push(...(await run(ctx)));
+      } catch (err) {
+        const msg = (err as Error).message ?? String(err);
+        rows.push({ case: name, torchbridge: 'n/a', baseline: '', baselineValue: '', ratio: '', target: '', result: 'n/a' });
+        notes.push(`${name} failed: ${msg}`);
+      }
+      process.stderr.write(`bench: ${name} done in ${((now() - c0) / 1000).toFixed(1)} s\n`);
+    }
+  } finally {
+    if (!(pythonia instanceof Error)) pythonia.stop();
+    await echo?.stop();
+    await torch.shutdown();
+  }
+
+  const cpu = cpus();
+  const md = [
+    '## torchbridge benchmarks',
+    '',
+    `Node ${process.version}, torch ${info.torch_version} (Python ${info.python_version}), ` +
+      `${cpu.length} × ${cpu[0]?.model.trim() ?? 'unknown CPU'}, ${process.platform}/${process.arch}. ` +
+      `Median of ${REPS} repetitions after ${WARMUP} warm-up rounds, each case interleaved with its baselines in one run ` +
+      `(${new Date().toISOString().slice(0, 10)}, ${((now() - t0) / 1000).toFixed(0)} s in all).`,
+    '',
+    renderTable(rows),
+    '',
+    'Ratios are torchbridge ÷ baseline (lower is better) unless marked "faster". GB/s are 10⁹ bytes per second. ' +
+      'Small ops end with `x.sum().item()`, since a 10-element tensor has no single item; the native baseline runs the same loop ' +
+      'in Python with the runtime\'s interpreter. The echo floor is a zeromq DEALER in Node and a pyzmq ROUTER that decodes and re-encodes msgpack, over ipc://.',
+    ...notes.map((n) => `\n> ${n}`),
+    '',
+  ].join('\n');
+  process.stdout.write(md);
+  mkdirSync(join(here, 'results'), { recursive: true });
+  writeFileSync(join(here, 'results', 'latest.md'), md);
+}
+
+main().then(
+  () => {
+    // Everything is closed; should a stray handle keep Node alive, do not hang.
+    setTimeout(() => {
+      process.stderr.write('bench: forcing exit (an open handle kept Node alive)\n');
+      process.exit(0);
+    }, 3000).unref();
+  },
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
