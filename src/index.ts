@@ -14,6 +14,12 @@ export type { NestedList, Scalar } from './tensor/tensor.js';
 export { DType } from './tensor/dtype.js';
 export type { TensorData } from './tensor/data.js';
 export type { RuntimeInfo, SessionOptions } from './session/session.js';
+export type { PythonErrorInfo } from './errors.js';
+export type { GradModeGuard } from './autograd/grad_mode.js';
+export type { TensorLike } from './ops/creation.js';
+export type { CallOptions } from './ops/escape.js';
+export type { CallsiteMode } from './session/callsites.js';
+export type { TensorMeta } from './tensor/meta.js';
 export {
   TorchBridgeError,
   TorchError,
