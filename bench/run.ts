@@ -13,12 +13,12 @@ import { Pythonia } from './baselines/pythonia.js';
 import { smallOps } from './cases/small_ops.js';
 import { roundTrip } from './cases/round_trip.js';
 import { bulk } from './cases/bulk.js';
-import type { Context } from './context.js';
-import { REPS, WARMUP, now } from './stats.js';
+import type { CaseResult, Context } from './context.js';
+import { REPS, WARMUP, now, withTimeout } from './stats.js';
 import { type Row, renderTable } from './table.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const cases: [string, (ctx: Context) => Promise<Row[]>][] = [
+const cases: [string, (ctx: Context) => Promise<CaseResult>][] = [
   ['Small ops', smallOps],
   ['Round trip', roundTrip],
   ['Bulk transfer', bulk],
@@ -40,7 +40,9 @@ async function main(): Promise<void> {
     for (const [name, run] of cases) {
       const c0 = now();
       try {
-        rows.push(...(await run(ctx)));
+        const result = await run(ctx);
+        rows.push(...result.rows);
+        notes.push(...(result.notes ?? []));
       } catch (err) {
         const msg = (err as Error).message ?? String(err);
         rows.push({ case: name, torchbridge: 'n/a', baseline: '', baselineValue: '', ratio: '', target: '', result: 'n/a' });
@@ -51,7 +53,7 @@ async function main(): Promise<void> {
   } finally {
     if (!(pythonia instanceof Error)) pythonia.stop();
     await echo?.stop();
-    await torch.shutdown();
+    await withTimeout(torch.shutdown(), 15_000, 'torch.shutdown()').catch((e: Error) => notes.push(e.message));
   }
 
   const cpu = cpus();
@@ -68,7 +70,7 @@ async function main(): Promise<void> {
     'Ratios are torchbridge ÷ baseline (lower is better) unless marked "faster". GB/s are 10⁹ bytes per second. ' +
       'Small ops end with `x.sum().item()`, since a 10-element tensor has no single item; the native baseline runs the same loop ' +
       'in Python with the runtime\'s interpreter. The echo floor is a zeromq DEALER in Node and a pyzmq ROUTER that decodes and re-encodes msgpack, over ipc://.',
-    ...notes.map((n) => `\n> ${n}`),
+    ...notes.map((n) => `\n${n}`),
     '',
   ].join('\n');
   process.stdout.write(md);

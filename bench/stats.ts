@@ -5,6 +5,10 @@ import { runInNewContext } from 'node:vm';
 /** Repetitions per measurement (BENCH_REPS overrides) and warm-up rounds before them. */
 export const REPS = Math.max(3, Number(process.env.BENCH_REPS ?? 9));
 export const WARMUP = 2;
+/** No single repetition may take longer: a hang fails its case instead of the whole run. */
+const REP_TIMEOUT_MS = 60_000;
+/** BENCH_DEBUG=1 logs every repetition to stderr. */
+const DEBUG = !!process.env.BENCH_DEBUG;
 
 export function median(xs: readonly number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -37,8 +41,10 @@ export async function interleaved<K extends string>(
   const samples = Object.fromEntries(names.map((n) => [n, [] as number[]])) as Record<K, number[]>;
   for (let r = 0; r < warmup + reps; r++) {
     for (const n of names) {
-      const ms = await variants[n]();
+      if (DEBUG) process.stderr.write(`bench: round ${r} ${n} ...`);
+      const ms = await withTimeout(Promise.resolve(variants[n]()), REP_TIMEOUT_MS, `repetition of ${n}`);
       await between();
+      if (DEBUG) process.stderr.write(` ${ms.toFixed(1)} ms\n`);
       if (r >= warmup) samples[n].push(ms);
     }
   }

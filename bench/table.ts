@@ -14,7 +14,7 @@ export interface Row {
 
 export const verdict = (ok: boolean): Verdict => (ok ? 'PASS' : 'MISS');
 
-/** Numbers with 3 significant digits (more for large values), e.g. 1.23, 45.6, 1234. */
+/** 3 significant digits below 100 (1.23, 45.6), whole numbers above (1234). */
 export function num(x: number): string {
   if (!Number.isFinite(x)) return String(x);
   if (Math.abs(x) >= 100) return x.toFixed(0);
@@ -31,7 +31,7 @@ function cell(s: string): string {
 }
 
 export function renderTable(rows: readonly Row[]): string {
-  const lines = [`| ${HEADERS.join(' | ')} |`, `|${HEADERS.map((_, i) => (i === 0 || i === 2 ? ' --- ' : ' ---: ')).join('|')}|`];
+  const lines = [`| ${HEADERS.join(' | ')} |`, `|${HEADERS.map((_, i) => (i === 0 || i === 2 ? ' --- ' : i === HEADERS.length - 1 ? ' :---: ' : ' ---: ')).join('|')}|`];
   for (const r of rows) {
     const cells = [r.case, r.torchbridge, r.baseline, r.baselineValue, r.ratio, r.target, r.result === 'PASS' || r.result === 'MISS' ? `**${r.result}**` : r.result];
     lines.push(`| ${cells.map(cell).join(' | ')} |`);

@@ -16,7 +16,7 @@ export type { TensorData } from './tensor/data.js';
 export type { RuntimeInfo, SessionOptions } from './session/session.js';
 export type { PythonErrorInfo } from './errors.js';
 export type { GradModeGuard } from './autograd/grad_mode.js';
-export type { TensorLike } from './ops/creation.js';
+export type { TensorLike } from './ops/from_data.js';
 export type { CallOptions } from './ops/escape.js';
 export type { CallsiteMode } from './session/callsites.js';
 export type { TensorMeta } from './tensor/meta.js';

@@ -1,6 +1,7 @@
 /** The `torch` namespace, assembled from the folders that implement it. */
 import * as dtypes from './tensor/dtype.js';
 import * as creation from './ops/creation.js';
+import * as fromData from './ops/from_data.js';
 import * as functions from './ops/functions.js';
 import { call, callValue } from './ops/escape.js';
 import { Tensor } from './tensor/tensor.js';
@@ -82,6 +83,7 @@ export const torch = {
 
   // creation
   ...creation,
+  ...fromData,
   // ops
   ...functions,
   // escape hatch

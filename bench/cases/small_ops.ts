@@ -4,7 +4,7 @@
  * Per op, against native PyTorch, pythonia and the bare zeromq+msgpack transport.
  */
 import torch from '../../dist/index.js';
-import type { Context } from '../context.js';
+import type { CaseResult, Context } from '../context.js';
 import { runPython } from '../baselines/native.js';
 import { REPS, WARMUP, gc, interleaved, now, type Rep } from '../stats.js';
 import { type Row, num, times, us, verdict } from '../table.js';
@@ -31,7 +31,7 @@ async function settle(): Promise<void> {
   await torch.sync();
 }
 
-export async function smallOps(ctx: Context): Promise<Row[]> {
+export async function smallOps(ctx: Context): Promise<CaseResult> {
   const native = await runPython<{ median_ms: number }>(ctx.python, 'small_ops.py', [N, REPS, WARMUP]);
 
   const variants: Record<string, Rep> = {
@@ -60,5 +60,5 @@ export async function smallOps(ctx: Context): Promise<Row[]> {
     { case: CASE, torchbridge: us(tb), baseline: 'zmq+msgpack echo, one awaited round trip per op', baselineValue: us(awaited), ratio: times(tb / awaited), target: 'floor (info)', result: 'info' },
     { case: CASE, torchbridge: us(tb), baseline: 'zmq+msgpack echo, one pipelined message per op', baselineValue: us(pipelined), ratio: times(tb / pipelined), target: 'floor (info)', result: 'info' },
   );
-  return rows;
+  return { rows };
 }

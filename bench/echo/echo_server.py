@@ -16,6 +16,10 @@ def main() -> None:
     ctx = zmq.Context()
     sock = ctx.socket(zmq.ROUTER)
     sock.linger = 0
+    # Unlimited queues, as the runtime sets them: a ROUTER silently DROPS replies to a peer
+    # whose queue is at the high-water mark (default 1000), which loses pipelined replies.
+    sock.setsockopt(zmq.SNDHWM, 0)
+    sock.setsockopt(zmq.RCVHWM, 0)
     sock.bind(endpoint)
     print("ready", flush=True)
 

@@ -21,7 +21,7 @@ DTYPES = {
     name: getattr(torch, name)
     for name in (
         "bool uint8 int8 int16 int32 int64 uint16 uint32 uint64 float16 bfloat16 "
-        "float32 float64 complex64 complex128"
+        "float32 float64 complex32 complex64 complex128"
     ).split()
     if hasattr(torch, name)
 }

@@ -247,6 +247,9 @@ class Executor:
                     numel *= s
                 t = torch.frombuffer(mm, dtype=dtype, count=numel, offset=offset).reshape(shape)
             if kwargs:
+                dtype = kwargs.get("dtype")
+                if dtype is not None and dtype != t.dtype:
+                    t = t.to(dtype)  # torch's own conversion (rounding, float16/bfloat16...)
                 device = kwargs.get("device")
                 if device is not None and device != "cpu":
                     t = t.to(device)

@@ -30,12 +30,12 @@ class DataReader:
         self._counter = 0
         self._shared = shared  # SharedSegments: tensors that already live in client memory
 
-    def read(self, t):
+    def read(self, t, allow_alias=True):
         if not isinstance(t, torch.Tensor):
             raise TypeError(f"data() needs a Tensor, got {type(t).__name__}")
         dtype = DTYPE_NAMES[t.dtype]
         shape = list(t.shape)
-        alias = self._shared.locate(t)
+        alias = self._shared.locate(t) if allow_alias else None
         if alias is not None:
             name, offset = alias
             return {"dtype": dtype, "shape": shape, "alias": name, "offset": offset}
@@ -65,6 +65,8 @@ def read_value(obj, what, data_reader):
         return meta(obj)
     if what == READ["DATA"]:
         return data_reader.read(obj)
+    if what == READ["DATA_COPY"]:
+        return data_reader.read(obj, allow_alias=False)
     if what == READ["VALUE"]:
         return to_plain(obj)
     raise ValueError(f"unknown read kind {what}")

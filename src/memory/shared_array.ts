@@ -52,9 +52,7 @@ export function markMapped(info: SharedInfo): void {
   info.mapped = true;
 }
 
-/** The client's own mapping of a shared segment the runtime reports a tensor lives in. */
-export function aliasBuffer(name: string): ArrayBuffer {
-  const buf = byName.get(name)?.deref();
-  if (!buf) throw new Error(`shared array ${name} is no longer mapped in this process`);
-  return buf;
+/** The client's own mapping of a shared segment a tensor lives in, if it is still alive. */
+export function aliasBuffer(name: string): ArrayBuffer | undefined {
+  return byName.get(name)?.deref();
 }

@@ -7,7 +7,9 @@ import {
   DType,
   bool,
   complex128,
+  complex32,
   complex64,
+  float16,
   default_complex_dtype,
   float32,
   float64,
@@ -33,7 +35,8 @@ export function promoteTypes(a: DType, b: DType): DType | undefined {
   if (ra !== rb) {
     const [hi, lo] = ra > rb ? [a, b] : [b, a];
     if (hi.category === 'complex' && lo.category === 'float') {
-      return lo === float64 || hi === complex128 ? complex128 : complex64;
+      const part = promoteTypes(componentOf(hi), lo);
+      return part && toComplex(part);
     }
     return hi;
   }
@@ -54,6 +57,16 @@ export function promoteTypes(a: DType, b: DType): DType | undefined {
   }
 }
 
+/** The real type of a complex dtype's parts. */
+function componentOf(c: DType): DType {
+  return c === complex128 ? float64 : c === complex32 ? float16 : float32;
+}
+
+/** The complex dtype with parts of float dtype f (none for bfloat16). */
+function toComplex(f: DType): DType | undefined {
+  return f === float64 ? complex128 : f === float32 ? complex64 : f === float16 ? complex32 : undefined;
+}
+
 function isBarebonesUnsigned(t: DType): boolean {
   return t.category === 'int' && !t.signed && t !== uint8;
 }
@@ -65,8 +78,16 @@ export type Scalar = number | boolean | bigint | { re: number; im: number };
 export function scalarDtype(v: Scalar): DType {
   if (typeof v === 'boolean') return bool;
   if (typeof v === 'bigint') return int64;
-  if (typeof v === 'number') return Number.isInteger(v) ? int64 : get_default_dtype();
+  if (typeof v === 'number') return isPyInt(v) ? int64 : get_default_dtype();
   return default_complex_dtype();
+}
+
+/**
+ * Whether a JS number stands for a Python int: whole and exactly representable (|v| < 2^53).
+ * The wire agrees (see session.call): such numbers travel as msgpack ints, all others as floats.
+ */
+export function isPyInt(v: number): boolean {
+  return Number.isSafeInteger(v);
 }
 
 /** An operand of result_type: a tensor's (dtype, ndim) or a Python scalar. */
@@ -80,10 +101,7 @@ function combine(higher: DType | undefined, lower: DType | undefined): DType | u
   if (!higher) return lower;
   if (!lower) return higher;
   if (higher.category === 'complex') return higher;
-  if (lower.category === 'complex') {
-    if (higher.category === 'float') return higher === float64 ? complex128 : higher === float32 ? complex64 : lower;
-    return lower;
-  }
+  if (lower.category === 'complex') return higher.category === 'float' ? toComplex(higher) : lower;
   if (higher.category === 'float') return higher;
   if (higher.category === 'bool' || lower.category === 'float') return promoteTypes(higher, lower);
   return higher;
@@ -116,7 +134,7 @@ export function resultType2(a: Operand, b: Operand): DType | undefined {
       if (a.dtype === b.dtype) return a.dtype;
     } else if (typeof b === 'number') {
       const c = a.dtype.category;
-      if (c === 'float' || c === 'complex' || (c === 'int' && Number.isInteger(b))) return a.dtype;
+      if (c === 'float' || c === 'complex' || (c === 'int' && isPyInt(b))) return a.dtype;
     }
   }
   return resultType(a, b);

@@ -26,7 +26,10 @@ export interface OutSpec {
   alias?: Tensor;
 }
 
-export type MetaRule = (a: Bound, op: string) => OutSpec | OutSpec[];
+/** A rule returns this when the outputs depend on something the mirror does not track. */
+export const PENDING: unique symbol = Symbol('pending');
+
+export type MetaRule = (a: Bound, op: string) => OutSpec | OutSpec[] | typeof PENDING;
 
 export interface OpDef {
   /** Python name: 'add' (torch.add / Tensor.add), 'nn.functional.relu' */
@@ -106,6 +109,7 @@ export function invoke(def: OpDef, args: readonly unknown[], self?: Tensor): Ten
   if (pending) return pendingCall(session, wireName, full, kw, 1)[0]!;
 
   const specs = def.meta!(bound, wireName);
+  if (specs === PENDING) return pendingCall(session, wireName, full, kw, 1)[0]!;
   grad = grad && is_grad_enabled();
   if (!Array.isArray(specs)) {
     const out = newTensor(session, toMeta(specs, grad), wireName);
@@ -122,8 +126,12 @@ function toMeta(spec: OutSpec, inputsRequireGrad: boolean): TensorMeta {
     const m = spec.alias._m!;
     return { shape: spec.shape, dtype: spec.dtype, device: spec.device, requires_grad: m.requires_grad, is_leaf: m.is_leaf };
   }
+  if (spec.requires_grad !== undefined) {
+    // factories and detach: fresh leaves, whatever requires_grad says
+    return { shape: spec.shape, dtype: spec.dtype, device: spec.device, requires_grad: spec.requires_grad, is_leaf: true };
+  }
   const floating = spec.dtype.category === 'float' || spec.dtype.category === 'complex';
-  const requires_grad = spec.requires_grad ?? (inputsRequireGrad && floating && spec.differentiable !== false);
+  const requires_grad = inputsRequireGrad && floating && spec.differentiable !== false;
   return { shape: spec.shape, dtype: spec.dtype, device: spec.device, requires_grad, is_leaf: !requires_grad };
 }
 

@@ -2,7 +2,7 @@
 import { defineOp, isTensor, type OutSpec } from './dispatch.js';
 import type { Bound } from './signature.js';
 import { broadcastShapes } from '../mirror/broadcast.js';
-import { resultType2, type Operand, type Scalar } from '../mirror/promotion.js';
+import { isPyInt, resultType2, type Operand, type Scalar } from '../mirror/promotion.js';
 import { get_default_dtype, type DType } from '../tensor/dtype.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { torchError } from '../errors.js';
@@ -49,12 +49,14 @@ function binary(a: Bound, op: string, dtype?: (t: DType) => DType): OutSpec {
   return { shape, dtype: dtype ? dtype(t) : t, device };
 }
 
+/** ATen's alpha_check for add/sub. */
 function checkAlpha(alpha: unknown, t: DType, op: string): void {
   if (alpha === undefined) return;
-  if (t.category === 'bool' && typeof alpha !== 'boolean' && alpha !== 1) {
+  if (typeof alpha === 'boolean' && t.category !== 'bool') {
     throw torchError('RuntimeError', 'Boolean alpha only supported for Boolean results.', op);
   }
-  if ((t.category === 'int' || t.category === 'bool') && typeof alpha === 'number' && !Number.isInteger(alpha)) {
+  const integral = typeof alpha === 'boolean' || typeof alpha === 'bigint' || (typeof alpha === 'number' && isPyInt(alpha));
+  if ((t.category === 'int' || t.category === 'bool') && !integral) {
     throw torchError('RuntimeError', 'For integral input tensors, argument alpha must not be a floating point number.', op);
   }
 }
@@ -94,18 +96,23 @@ export const div = defineOp('div(Tensor input, Tensor|Scalar other, *, any round
   const mode = a.rounding_mode;
   if (mode !== undefined && mode !== null && mode !== 'trunc' && mode !== 'floor') {
     throw torchError(
-      'ValueError',
+      'RuntimeError',
       `div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '${String(mode)}'`,
       op,
     );
   }
-  return binary(a, op, mode === undefined || mode === null ? toFloat : undefined);
+  const out = binary(a, op, mode === undefined || mode === null ? toFloat : undefined);
+  if (mode && out.dtype.category === 'bool') {
+    const kernel = `div_${String(mode)}_${out.device.startsWith('cuda') ? 'cuda' : 'cpu'}`;
+    throw torchError('NotImplementedError', `"${kernel}" not implemented for 'Bool'`, op);
+  }
+  return out;
 });
 
 export const pow = defineOp('pow(Tensor|Scalar input, Tensor|Scalar exponent)', (a, op) => {
   const out = binary(a, op);
   const e = a.exponent;
-  if ((out.dtype.category === 'int') && typeof e === 'number' && Number.isInteger(e) && e < 0) {
+  if (out.dtype.category === 'int' && typeof e === 'number' && isPyInt(e) && e < 0) {
     throw torchError('RuntimeError', 'Integers to negative integer powers are not allowed.', op);
   }
   return out;

@@ -1,5 +1,6 @@
 /** Views and copies that change shape or layout. */
-import { defineOp } from './dispatch.js';
+import { PENDING, defineOp } from './dispatch.js';
+import { is_grad_enabled } from '../autograd/grad_mode.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { torchError } from '../errors.js';
 import { numel, wrapDim } from '../mirror/dims.js';
@@ -17,7 +18,14 @@ export function inferShape(shape: readonly number[], total: number, op: string):
   });
   const out = [...shape];
   if (infer >= 0) {
-    if (known === 0 || total % known !== 0) {
+    if (known === 0) {
+      throw torchError(
+        'RuntimeError',
+        `cannot reshape tensor of 0 elements into shape [${shape.join(', ')}] because the unspecified dimension size -1 can be any value and is ambiguous`,
+        op,
+      );
+    }
+    if (total % known !== 0) {
       throw torchError('RuntimeError', `shape '[${shape.join(', ')}]' is invalid for input of size ${total}`, op);
     }
     out[infer] = total / known;
@@ -47,9 +55,11 @@ const same = (a: { input?: unknown }) => {
 };
 
 export const clone = defineOp('clone(Tensor input, *, any memory_format=None)', same);
-// Returns its input when already contiguous; the mirror assumes leaves are (they nearly always are).
+// Returns its input when already contiguous, else a copy. The mirror does not track strides, so
+// for a leaf that requires grad (where the two differ in is_leaf) it asks the runtime.
 export const contiguous = defineOp('contiguous(Tensor input, *, any memory_format=None)', (a) => {
   const x = a.input as Tensor;
+  if (x.is_leaf && x.requires_grad && is_grad_enabled()) return PENDING;
   return x.is_leaf ? { ...same(a), alias: x } : same(a);
 });
 export const detach = defineOp('detach(Tensor input)', (a) => ({ ...same(a), requires_grad: false }));

@@ -47,7 +47,6 @@ export class Session {
   private readonly channel: Channel;
   private control: Channel | undefined;
   private outbox: unknown[] = [];
-  private frees: number[] = [];
   private flushScheduled = false;
   private seq = 0;
   private nextHandle = 1;
@@ -132,31 +131,30 @@ export class Session {
       if (a instanceof Handle && i < 31) {
         wire[i] = a.id;
         mask |= 1 << i;
-      } else {
-        if (nested === 0 && typeof a === 'object' && a !== null && hasHandle(a)) nested = 1;
+      } else if (typeof a === 'number') {
+        if (a > 0xffffffff || a < -0x80000000) wire[i] = pyNumber(a);
+      } else if (typeof a === 'object' && a !== null) {
+        if (nested === 0 && hasHandle(a)) nested = 1;
+        if (Array.isArray(a)) wire[i] = pyNumbers(a);
       }
     }
+    if (kwargs !== null) kwargs = pyNumbers(kwargs);
     return this.enqueue([OP.CALL, outs, name, wire, kwargs, replyId, mask, nested], mayFail);
   }
 
-  /** Queue a handle to be freed with the next batch (dispose, tidy, finalizers). */
+  /**
+   * Free a handle, in order with the ops queued so far (so a later read or memory() sees it
+   * gone). Consecutive frees share one FREE op.
+   */
   free(id: number): void {
     if (this.failure) return;
-    this.frees.push(id);
-    if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      setImmediate(this.flushSoon);
-    }
+    const last = this.outbox[this.outbox.length - 1] as unknown[] | undefined;
+    if (last !== undefined && last[0] === OP.FREE) (last[1] as number[]).push(id);
+    else this.enqueue([OP.FREE, [id]]);
   }
 
   flush(): void {
     if (this.failure) return;
-    if (this.frees.length) {
-      const ids = this.frees;
-      this.frees = [];
-      this.outbox.push([OP.FREE, ids]);
-      this.seq++;
-    }
     if (this.outbox.length === 0) return;
     const batch = this.outbox;
     this.outbox = [];
@@ -273,7 +271,6 @@ export class Session {
     this.waiters.clear();
     this.controlWaiters.clear();
     this.outbox = [];
-    this.frees = [];
     this.channel.close();
     this.control?.close();
     sweep(this.shmPrefix);
@@ -285,6 +282,37 @@ export class Session {
     this.failure = new TorchBridgeError(`torchbridge transport failed: ${err.message}`);
     this.proc.kill('SIGKILL');
   }
+}
+
+/**
+ * msgpackr writes every number outside the 32-bit range as a float64, but a whole JS number
+ * below 2^53 stands for a Python int (the mirror assumes so): send those as int64 (BigInt).
+ */
+function pyNumber(v: number): number | bigint {
+  return Number.isSafeInteger(v) ? BigInt(v) : v;
+}
+
+function isWide(v: unknown): boolean {
+  return typeof v === 'number' && (v > 0xffffffff || v < -0x80000000) && Number.isSafeInteger(v);
+}
+
+/** The same container with wide ints as BigInt (copied only when it holds one). */
+function pyNumbers<T>(v: T): T {
+  if (Array.isArray(v)) {
+    if (!v.some((x) => isWide(x) || Array.isArray(x))) return v;
+    return v.map((x) => (isWide(x) ? BigInt(x) : Array.isArray(x) ? pyNumbers(x) : x)) as T;
+  }
+  if (v !== null && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) {
+    const o = v as Record<string, unknown>;
+    let copy: Record<string, unknown> | undefined;
+    for (const k in o) {
+      const x = o[k];
+      const y = isWide(x) ? BigInt(x as number) : Array.isArray(x) ? pyNumbers(x) : x;
+      if (y !== x) (copy ??= { ...o })[k] = y;
+    }
+    return (copy ?? o) as T;
+  }
+  return v;
 }
 
 function hasHandle(v: unknown): boolean {

@@ -21,7 +21,8 @@ export function arrayLength(dtype: DType, numel: number): number {
   return dtype.category === 'complex' ? numel * 2 : numel;
 }
 
-export function dataFromReply(r: DataReply): TensorData {
+/** undefined when the reply aliases a shared array this client no longer maps (ask for a copy). */
+export function dataFromReply(r: DataReply): TensorData | undefined {
   const dtype = dtypeFromName(r.dtype)!;
   const numel = r.shape.reduce((a, b) => a * b, 1);
   const length = arrayLength(dtype, numel);
@@ -33,5 +34,6 @@ export function dataFromReply(r: DataReply): TensorData {
   }
   if (r.shm !== undefined) return new Ctor(openAndUnlink(r.shm, r.nbytes!), 0, length);
   // A tensor living in a shared array this client allocated: a live view of the same memory.
-  return new Ctor(aliasBuffer(r.alias!), r.offset!, length);
+  const buf = aliasBuffer(r.alias!);
+  return buf === undefined ? undefined : new Ctor(buf, r.offset!, length);
 }

@@ -39,6 +39,8 @@ export class DType<A extends TensorData = TensorData> {
     readonly signed: boolean,
     /** ATen's ScalarType name, used in torch's error messages ('Float', 'Long'...). */
     readonly scalarTypeName: string,
+    /** The C++ element type's name, also quoted by some of torch's messages ('long int'). */
+    readonly cppTypeName: string,
   ) {}
   get is_floating_point(): boolean {
     return this.category === 'float';
@@ -63,28 +65,30 @@ const d = <A extends TensorData>(
   category: Category,
   arrayType: TypedArrayCtor & { new (buffer: ArrayBufferLike, byteOffset?: number, length?: number): A },
   aten: string,
+  cpp: string,
   signed = true,
-) => new DType<A>(name, itemsize, category, arrayType, signed, aten);
+) => new DType<A>(name, itemsize, category, arrayType, signed, aten, cpp);
 
-export const bool = d('bool', 1, 'bool', Uint8Array, 'Bool', false);
-export const uint8 = d('uint8', 1, 'int', Uint8Array, 'Byte', false);
-export const int8 = d('int8', 1, 'int', Int8Array, 'Char');
-export const int16 = d('int16', 2, 'int', Int16Array, 'Short');
-export const int32 = d('int32', 4, 'int', Int32Array, 'Int');
-export const int64 = d('int64', 8, 'int', BigInt64Array, 'Long');
-export const uint16 = d('uint16', 2, 'int', Uint16Array, 'UInt16', false);
-export const uint32 = d('uint32', 4, 'int', Uint32Array, 'UInt32', false);
-export const uint64 = d('uint64', 8, 'int', BigUint64Array, 'UInt64', false);
-export const float16 = d('float16', 2, 'float', Uint16Array, 'Half');
-export const bfloat16 = d('bfloat16', 2, 'float', Uint16Array, 'BFloat16');
-export const float32 = d('float32', 4, 'float', Float32Array, 'Float');
-export const float64 = d('float64', 8, 'float', Float64Array, 'Double');
-export const complex64 = d('complex64', 8, 'complex', Float32Array, 'ComplexFloat');
-export const complex128 = d('complex128', 16, 'complex', Float64Array, 'ComplexDouble');
+export const bool = d('bool', 1, 'bool', Uint8Array, 'Bool', 'bool', false);
+export const uint8 = d('uint8', 1, 'int', Uint8Array, 'Byte', 'unsigned char', false);
+export const int8 = d('int8', 1, 'int', Int8Array, 'Char', 'signed char');
+export const int16 = d('int16', 2, 'int', Int16Array, 'Short', 'short int');
+export const int32 = d('int32', 4, 'int', Int32Array, 'Int', 'int');
+export const int64 = d('int64', 8, 'int', BigInt64Array, 'Long', 'long int');
+export const uint16 = d('uint16', 2, 'int', Uint16Array, 'UInt16', 'unsigned short', false);
+export const uint32 = d('uint32', 4, 'int', Uint32Array, 'UInt32', 'unsigned int', false);
+export const uint64 = d('uint64', 8, 'int', BigUint64Array, 'UInt64', 'unsigned long', false);
+export const float16 = d('float16', 2, 'float', Uint16Array, 'Half', 'c10::Half');
+export const bfloat16 = d('bfloat16', 2, 'float', Uint16Array, 'BFloat16', 'c10::BFloat16');
+export const float32 = d('float32', 4, 'float', Float32Array, 'Float', 'float');
+export const float64 = d('float64', 8, 'float', Float64Array, 'Double', 'double');
+export const complex32 = d('complex32', 4, 'complex', Uint16Array, 'ComplexHalf', 'c10::complex<c10::Half>');
+export const complex64 = d('complex64', 8, 'complex', Float32Array, 'ComplexFloat', 'c10::complex<float>');
+export const complex128 = d('complex128', 16, 'complex', Float64Array, 'ComplexDouble', 'c10::complex<double>');
 
 /** Every dtype by canonical name. */
 export const DTYPES: ReadonlyMap<string, DType> = new Map(
-  [bool, uint8, int8, int16, int32, int64, uint16, uint32, uint64, float16, bfloat16, float32, float64, complex64, complex128].map(
+  [bool, uint8, int8, int16, int32, int64, uint16, uint32, uint64, float16, bfloat16, float32, float64, complex32, complex64, complex128].map(
     (t) => [t.name, t],
   ),
 );
@@ -99,6 +103,7 @@ export const ALIASES = {
   long: int64,
   cfloat: complex64,
   cdouble: complex128,
+  chalf: complex32,
 } as const;
 
 export function dtypeFromName(name: string): DType | undefined {

@@ -25,6 +25,8 @@ export class Tensor extends Handle {
   /** @internal */ _disposed = false;
   /** @internal */ _kept = false;
   /** @internal */ _registered = false;
+  /** @internal the client's shared mapping this tensor aliases (frombuffer), kept alive with it */
+  _keepAlive: ArrayBufferLike | undefined;
   /** @internal */ readonly _s: Session;
   /** @internal the op that made it, for messages */ readonly _op: string;
 
@@ -40,7 +42,8 @@ export class Tensor extends Handle {
   /** @internal the metadata, or a clear error when it is pending, failed, or disposed. */
   get _meta(): TensorMeta {
     const m = this._m;
-    if (m !== undefined) return m;
+    if (m !== undefined && !this._disposed) return m;
+    if (this._disposed) throw new DisposedError(`this tensor (from ${opName(this._op)}) was disposed and cannot be used`);
     if (this._metaError) throw this._metaError;
     throw new PendingMetadataError(
       `the metadata of this tensor (from ${opName(this._op)}) is not known until the runtime answers: ` +
@@ -121,10 +124,13 @@ export class Tensor extends Handle {
    * The contents as a TypedArray in row-major order (BigInt64Array for int64, Uint8Array for
    * bool, Uint16Array raw bits for float16/bfloat16, interleaved re/im for complex). Large
    * tensors arrive as a view of shared memory (no copy in Node); for a tensor made from a
-   * shared array it is a live view of that memory.
+   * shared array it is a live view of that memory. Name the array type you expect for a
+   * typed result: `await t.data<Float32Array>()`.
    */
-  async data(): Promise<TensorData> {
-    return dataFromReply((await this.read(READ.DATA)) as DataReply);
+  async data<A extends TensorData = TensorData>(): Promise<A> {
+    const view = dataFromReply((await this.read(READ.DATA)) as DataReply);
+    // A view of a shared array whose JS side was collected: take a copy instead.
+    return (view ?? dataFromReply((await this.read(READ.DATA_COPY)) as DataReply)!) as A;
   }
 
   /** Exactly Python's str(t). */

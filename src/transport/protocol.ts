@@ -6,7 +6,7 @@ import { join } from 'node:path';
 interface ProtocolSpec {
   version: number;
   op: Record<'CALL' | 'FREE' | 'READ' | 'FROM_DATA' | 'SYNC' | 'STATS' | 'RELEASE_SHM' | 'HELLO' | 'SHUTDOWN', number>;
-  read: Record<'ITEM' | 'TOLIST' | 'DATA' | 'STR' | 'META' | 'VALUE', number>;
+  read: Record<'ITEM' | 'TOLIST' | 'DATA' | 'STR' | 'META' | 'VALUE' | 'DATA_COPY', number>;
   status: Record<'OK' | 'ERROR', number>;
   ext: Record<'REF' | 'DTYPE' | 'SLICE' | 'TUPLE' | 'ELLIPSIS' | 'COMPLEX', number>;
   control: Record<'PING' | 'STATS' | 'SHUTDOWN', string>;
