@@ -16,6 +16,13 @@ interface PythoniaModule {
 /** Timeout for any single step: pythonia's own is 100 s, its only crash detector. */
 const STEP_MS = 30_000;
 
+/** pythonia's errors keep everything in .stack (message is empty): its last line is the cause. */
+function summary(err: Error): string {
+  const text = (err.message || err.stack || String(err)).replace(/\x1b\[[0-9;]*m/g, '');
+  const last = text.trim().split('\n').pop() ?? '';
+  return last.replace(/^\*\*\* \w+ \*\*\* /, '');
+}
+
 export class Pythonia {
   private constructor(
     private readonly mod: PythoniaModule,
@@ -31,7 +38,7 @@ export class Pythonia {
       return new Pythonia(mod, torch);
     } catch (err) {
       mod.python.exit();
-      throw err;
+      throw new Error(`pythonia with ${python}: ${summary(err as Error)}`);
     }
   }
 

@@ -39,8 +39,13 @@ export async function smallOps(ctx: Context): Promise<CaseResult> {
     echoAwaited: () => ctx.echo.roundTrips(N_ROUND_TRIPS),
     echoPipelined: () => ctx.echo.pipelined(N),
   };
-  const py = ctx.pythonia;
-  if (!(py instanceof Error)) variants.pythonia = () => py.smallOps(N_PYTHONIA);
+  // A pythonia failure mid-run only costs its own row.
+  let py = ctx.pythonia;
+  if (!(py instanceof Error)) {
+    const bridge = py;
+    variants.pythonia = () =>
+      py instanceof Error ? NaN : bridge.smallOps(N_PYTHONIA).catch((err: Error) => ((py = err), NaN));
+  }
   const ms = await interleaved(variants, { between: settle });
 
   const tb = (ms.torchbridge! * 1e3) / N;
