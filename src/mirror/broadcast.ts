@@ -1,8 +1,9 @@
 /** Broadcasting shapes as torch does, with torch's error text. */
 import { torchError } from '../errors.js';
 
-export function broadcastShapes(a: readonly number[], b: readonly number[], op?: string): number[] {
-  if (a === b || sameShape(a, b)) return a.slice();
+/** The broadcast shape; shapes are never mutated, so an input's array may be returned as is. */
+export function broadcastShapes(a: readonly number[], b: readonly number[], op?: string): readonly number[] {
+  if (a === b || sameShape(a, b)) return a;
   const n = Math.max(a.length, b.length);
   const out = new Array<number>(n);
   for (let i = n - 1, ia = a.length - 1, ib = b.length - 1; i >= 0; i--, ia--, ib--) {

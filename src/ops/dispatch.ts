@@ -15,7 +15,7 @@ import { TorchError, torchError } from '../errors.js';
 
 /** A predicted output. requires_grad is derived unless the rule fixes it. */
 export interface OutSpec {
-  shape: number[];
+  shape: readonly number[];
   dtype: DType;
   device: string;
   /** false for outputs that never carry gradients (indices, detach) */
@@ -88,22 +88,30 @@ export function invoke(def: OpDef, args: readonly unknown[], self?: Tensor): Ten
   for (let i = 0; i < n; i++) full[i + off] = args[i];
   const bound = bind(def.sig, full, kw);
 
-  // One pass over the tensor inputs: session, pending metadata, autograd.
+  // One pass over the tensor inputs: session, pending metadata, autograd. Tensors nested in
+  // lists or keyword arguments are rare: they are gathered first, only when there are some.
   let s: Session | undefined;
   let pending = def.meta === undefined;
   let grad = false;
-  const visit = (t: Tensor): void => {
-    s = sameSession(s, t);
-    const m = t._m;
-    if (m === undefined) pending = true;
-    else if (m.requires_grad) grad = true;
-  };
+  let nested: Tensor[] | undefined;
   for (let i = 0; i < full.length; i++) {
     const a = full[i];
-    if (a instanceof Tensor) visit(a);
-    else if (Array.isArray(a)) tensorsIn(a).forEach(visit);
+    if (a instanceof Tensor) {
+      s = sameSession(s, a);
+      const m = a._m;
+      if (m === undefined) pending = true;
+      else if (m.requires_grad) grad = true;
+    } else if (Array.isArray(a)) nested = tensorsIn(a, nested);
   }
-  if (kw !== undefined) tensorsIn(Object.values(kw)).forEach(visit);
+  if (kw !== undefined) nested = tensorsIn(Object.values(kw), nested);
+  if (nested !== undefined) {
+    for (const t of nested) {
+      s = sameSession(s, t);
+      const m = t._m;
+      if (m === undefined) pending = true;
+      else if (m.requires_grad) grad = true;
+    }
+  }
   const session = s ?? currentSession();
   const wireName = self ? def.methodWire : def.name;
   if (pending) return pendingCall(session, wireName, full, kw, 1)[0]!;

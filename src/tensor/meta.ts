@@ -3,7 +3,7 @@ import type { DType } from './dtype.js';
 import { dtypeFromName } from './dtype.js';
 
 export interface TensorMeta {
-  shape: number[];
+  shape: readonly number[];
   dtype: DType;
   device: string;
   requires_grad: boolean;
