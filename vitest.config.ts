@@ -7,6 +7,8 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     pool: 'forks',
     poolOptions: { forks: { maxForks: 2, minForks: 1 } },
+    // Strict mode: the runtime reports every mirrored result and the client checks the mirror.
+    env: { TORCHBRIDGE_STRICT: '1' },
     testTimeout: 60_000,
     hookTimeout: 60_000,
   },

@@ -8,6 +8,7 @@
  * - PendingMetadataError: metadata read synchronously before the runtime reported it.
  * - RuntimeStartError: no usable Python/torch, with the exact fix.
  * - RuntimeDiedError: the runtime process exited; pending work is lost, old handles invalid.
+ * - MirrorMismatchError: strict mode found the local mirror disagreeing with torch (a bug).
  */
 
 export class TorchBridgeError extends Error {
@@ -70,6 +71,10 @@ export class DisposedError extends TorchBridgeError {
 
 export class PendingMetadataError extends TorchBridgeError {
   override name = 'PendingMetadataError';
+}
+
+export class MirrorMismatchError extends TorchBridgeError {
+  override name = 'MirrorMismatchError';
 }
 
 export class RuntimeStartError extends TorchBridgeError {

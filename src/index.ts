@@ -28,4 +28,5 @@ export {
   PendingMetadataError,
   RuntimeStartError,
   RuntimeDiedError,
+  MirrorMismatchError,
 } from './errors.js';

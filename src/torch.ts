@@ -10,6 +10,7 @@ import { tidy, keep } from './memory/lifetime.js';
 import { no_grad, enable_grad, set_grad_enabled, is_grad_enabled } from './autograd/grad_mode.js';
 import * as errors from './errors.js';
 import { setCallsiteMode } from './session/callsites.js';
+import { strict } from './ops/dispatch.js';
 import { OP, READ } from './transport/protocol.js';
 import { metaFromWire, type WireMeta } from './tensor/meta.js';
 
@@ -70,6 +71,10 @@ export const torch = {
   memory,
   runtime,
   set_callsites: setCallsiteMode,
+  /** Strict mode: the runtime reports every mirrored result's metadata and a disagreement throws. */
+  set_strict: (on: boolean) => {
+    strict.enabled = on;
+  },
 
   // lifetime
   tidy,

@@ -3,7 +3,7 @@
  * throw torch's error here, at the call site), create output handles at once, and queue the
  * op. Ops the mirror cannot predict take the pending path: the runtime reports metadata.
  */
-import { Tensor, awaitMeta, newTensor } from '../tensor/tensor.js';
+import { Tensor, awaitMeta, newTensor, opName } from '../tensor/tensor.js';
 import { Handle } from '../transport/codec.js';
 import { bind, isKwargs, parseSignature, type Bound, type Signature } from './signature.js';
 import { currentSession } from '../session/current.js';
@@ -121,12 +121,53 @@ export function invoke(def: OpDef, args: readonly unknown[], self?: Tensor): Ten
   grad = grad && is_grad_enabled();
   if (!Array.isArray(specs)) {
     const out = newTensor(session, toMeta(specs, grad), wireName);
-    session.call(out.id, wireName, full, kw ?? null, 0, def.mayFail);
+    session.call(out.id, wireName, full, kw ?? null, strictCheck(session, [out]), def.mayFail);
     return out;
   }
   const outs = specs.map((spec) => newTensor(session, toMeta(spec, grad), wireName));
-  session.call(outs.map((t) => t.id), wireName, full, kw ?? null, 0, def.mayFail);
+  session.call(outs.map((t) => t.id), wireName, full, kw ?? null, strictCheck(session, outs), def.mayFail);
   return outs;
+}
+
+/**
+ * Strict mode (TORCHBRIDGE_STRICT=1 or torch.set_strict(true)): the runtime reports the real
+ * metadata of every mirrored result and the session checks that the mirror agreed. Returns the
+ * reply id to put on the op (0 when not strict).
+ */
+function strictCheck(session: Session, outs: Tensor[]): number {
+  if (!strict.enabled) return 0;
+  const predicted = outs.map((t) => t._m!);
+  const op = outs[0]!._op;
+  const reply = session.expectReply();
+  reply.promise.then(
+    (metas) => {
+      (metas as WireMeta[]).forEach((w, i) => {
+        const real = metaFromWire(w);
+        const mine = predicted[i]!;
+        const diff = 'notTensor' in real ? `a Python ${real.notTensor}` : describeMismatch(mine, real);
+        if (diff) session.mirrorMismatch(`${opName(op)} output ${i}: the mirror predicted ${describeMeta(mine)} but torch gave ${diff}`);
+      });
+    },
+    () => {}, // a failing op is reported through the usual error path
+  );
+  return reply.id;
+}
+
+export const strict = { enabled: process.env.TORCHBRIDGE_STRICT === '1' };
+
+function describeMeta(m: TensorMeta): string {
+  return `shape [${m.shape.join(', ')}], ${m.dtype}, ${m.device}, requires_grad=${m.requires_grad}, is_leaf=${m.is_leaf}`;
+}
+
+function describeMismatch(mine: TensorMeta, real: TensorMeta): string | undefined {
+  const same =
+    mine.shape.length === real.shape.length &&
+    mine.shape.every((v, i) => v === real.shape[i]) &&
+    mine.dtype === real.dtype &&
+    mine.device === real.device &&
+    mine.requires_grad === real.requires_grad &&
+    mine.is_leaf === real.is_leaf;
+  return same ? undefined : describeMeta(real);
 }
 
 function toMeta(spec: OutSpec, inputsRequireGrad: boolean): TensorMeta {

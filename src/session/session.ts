@@ -8,7 +8,7 @@ import { Channel } from '../transport/channel.js';
 import { Handle, decode, encode } from '../transport/codec.js';
 import { CONTROL, OP, PROTOCOL_VERSION, STATUS } from '../transport/protocol.js';
 import { RuntimeProcess, type ExitInfo } from '../runtime/process.js';
-import { RuntimeDiedError, RuntimeStartError, TorchBridgeError, TorchError, type PythonErrorInfo } from '../errors.js';
+import { MirrorMismatchError, RuntimeDiedError, RuntimeStartError, TorchBridgeError, TorchError, type PythonErrorInfo } from '../errors.js';
 import { callsiteOf, recordCallsite } from './callsites.js';
 import { sessionPrefix, sweep, sweepStale } from '../memory/shm.js';
 
@@ -169,7 +169,25 @@ export class Session {
     this.enqueue(make(id), mayFail);
     this.channel.expect();
     this.flush();
-    return p;
+    // Replies come in op order: any strict-mode verdict on earlier ops has arrived by now.
+    return p.then((v) => {
+      this.throwMirrorMismatches();
+      return v;
+    });
+  }
+
+  private mismatches: string[] = [];
+
+  /** Strict mode: the mirror disagreed with torch about an op's result. */
+  mirrorMismatch(what: string): void {
+    this.mismatches.push(what);
+  }
+
+  private throwMirrorMismatches(): void {
+    if (this.mismatches.length === 0) return;
+    const list = this.mismatches;
+    this.mismatches = [];
+    throw new MirrorMismatchError(`the local mirror disagreed with torch (strict mode):\n  ${list.join('\n  ')}`);
   }
 
   /** Register a reply id for an op queued with enqueue() (e.g. pending metadata). */

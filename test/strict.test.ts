@@ -1,0 +1,42 @@
+/** Strict mode: every mirrored result is checked against torch's (the suite runs with it on). */
+import { afterAll, describe, expect, it } from 'vitest';
+import torch, { MirrorMismatchError } from '../src/index.js';
+import { strict } from '../src/ops/dispatch.js';
+import * as pointwise from '../src/ops/pointwise.js';
+import { float64 } from '../src/tensor/dtype.js';
+
+afterAll(async () => {
+  await torch.shutdown();
+});
+
+describe('strict mode', () => {
+  it('is on for the test suite', () => {
+    expect(process.env.TORCHBRIDGE_STRICT).toBe('1');
+    expect(strict.enabled).toBe(true);
+  });
+
+  it('agreement passes silently', async () => {
+    const x = torch.randn(3, 4, { requires_grad: true });
+    const y = x.matmul(x.transpose(0, 1)).exp().sum(1, true).div(2);
+    await expect(y.tolist()).resolves.toHaveLength(3);
+  });
+
+  it('a wrong prediction is reported at the next sync point, naming the op and both answers', async () => {
+    const def = pointwise.neg as { meta: unknown };
+    const real = def.meta;
+    // A deliberately broken rule: claim float64 where torch gives float32.
+    def.meta = (a: { input: { shape: number[]; device: string } }) => ({ shape: [...a.input.shape], dtype: float64, device: a.input.device });
+    try {
+      const y = torch.ones(2).neg();
+      expect(String(y.dtype)).toBe('torch.float64'); // what the broken mirror says
+      const err = (await torch.sync().catch((e: unknown) => e)) as MirrorMismatchError;
+      expect(err).toBeInstanceOf(MirrorMismatchError);
+      expect(err.message).toContain('Tensor.neg output 0');
+      expect(err.message).toContain('torch.float64');
+      expect(err.message).toContain('torch gave shape [2], torch.float32');
+    } finally {
+      def.meta = real;
+    }
+    await torch.sync(); // reported once
+  });
+});
