@@ -34,6 +34,8 @@ def _lookup_callable(name):
     Only torch's own API is reachable: every step must stay inside torch (its submodules and
     classes), never a dunder, so a name on the wire cannot reach os, sys or builtins.
     """
+    if name in _INDEXING:  # Python's x[i] and x[i] = v: the only dunders on the wire
+        return getattr(torch.Tensor, name[1:])
     if name.startswith("."):
         path, obj, where = name[1:], torch.Tensor, "torch.Tensor"
     else:
@@ -47,6 +49,9 @@ def _lookup_callable(name):
     if not callable(obj):
         raise TypeError(f"{where}.{path} is not callable")
     return obj
+
+
+_INDEXING = (".__getitem__", ".__setitem__")
 
 
 class Handles(dict):

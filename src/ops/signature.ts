@@ -1,33 +1,26 @@
 /**
  * Python-style argument binding: positional arguments in order, then an optional trailing
  * plain object of keyword arguments, checked against a torch signature such as
- * `add(Tensor input, Tensor|Scalar other, *, Scalar alpha=1)`.
+ * `add(Tensor input, Tensor|Scalar other, *, Scalar? alpha=1)`.
+ *
+ * Types: Tensor, Scalar (number, boolean, bigint, complex), int, float, bool, str, dtype,
+ * device, layout, memory_format, Generator, any; `A|B` unions, `T?` nullable, `T[]` sequences
+ * (int[] also takes a single int, like torch's IntArrayRef), and `int...` for *varargs.
  */
 import { ArgumentError } from '../errors.js';
-import { Handle } from '../transport/codec.js';
+import { ComplexValue, Handle } from '../transport/codec.js';
 import { DType } from '../tensor/dtype.js';
 
-export type ParamType =
-  | 'Tensor'
-  | 'Tensor?'
-  | 'Scalar'
-  | 'Tensor|Scalar'
-  | 'int'
-  | 'int?'
-  | 'int[]'
-  | 'int[]?'
-  | 'int...'
-  | 'float'
-  | 'bool'
-  | 'dtype?'
-  | 'device?'
-  | 'any';
+export type Check = (v: unknown) => boolean;
 
 export interface Param {
   name: string;
-  type: ParamType;
+  type: string;
   kwOnly: boolean;
   required: boolean;
+  /** *args: collects the remaining positionals (or takes one sequence) */
+  varargs: boolean;
+  check: Check;
 }
 
 export interface Signature {
@@ -35,10 +28,28 @@ export interface Signature {
   params: Param[];
 }
 
+/** [name, type, kind ('p' positional, 'k' keyword-only, 'v' varargs), optional] */
+export type ParamTuple = readonly [string, string, 'p' | 'k' | 'v', boolean];
+
+export function makeSignature(name: string, params: readonly ParamTuple[]): Signature {
+  return {
+    name,
+    params: params.map(([pname, type, kind, optional]) => ({
+      name: pname,
+      type,
+      kwOnly: kind === 'k',
+      required: !optional && kind !== 'v',
+      varargs: kind === 'v',
+      check: compileType(type),
+    })),
+  };
+}
+
+/** A hand-written signature: `name(Type a, Type b=default, *, Type c=default)`. */
 export function parseSignature(text: string): Signature {
   const m = /^([\w.]+)\((.*)\)$/.exec(text.trim());
   if (!m) throw new Error(`bad signature ${text}`);
-  const params: Param[] = [];
+  const params: ParamTuple[] = [];
   let kwOnly = false;
   for (const part of m[2]!.split(',').map((s) => s.trim()).filter(Boolean)) {
     if (part === '*') {
@@ -47,9 +58,54 @@ export function parseSignature(text: string): Signature {
     }
     const pm = /^(\S+)\s+(\w+)(=.*)?$/.exec(part);
     if (!pm) throw new Error(`bad parameter '${part}' in ${text}`);
-    params.push({ type: pm[1] as ParamType, name: pm[2]!, kwOnly, required: pm[3] === undefined });
+    const varargs = pm[1]!.endsWith('...');
+    const type = varargs ? pm[1]!.slice(0, -3) : pm[1]!;
+    params.push([pm[2]!, type, varargs ? 'v' : kwOnly ? 'k' : 'p', pm[3] !== undefined]);
   }
-  return { name: m[1]!, params };
+  return makeSignature(m[1]!, params);
+}
+
+const isInt = (v: unknown): boolean => (typeof v === 'number' && Number.isInteger(v)) || typeof v === 'bigint';
+const isScalar = (v: unknown): boolean => typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint' || v instanceof ComplexValue;
+
+const BASE: Record<string, Check> = {
+  Tensor: (v) => v instanceof Handle,
+  Scalar: isScalar,
+  int: isInt,
+  float: (v) => typeof v === 'number',
+  bool: (v) => typeof v === 'boolean',
+  str: (v) => typeof v === 'string',
+  dtype: (v) => v instanceof DType,
+  device: (v) => typeof v === 'string',
+  layout: () => true,
+  memory_format: () => true,
+  Generator: () => true,
+  any: () => true,
+};
+
+const compiled = new Map<string, Check>();
+
+export function compileType(type: string): Check {
+  let c = compiled.get(type);
+  if (c) return c;
+  const alts = type.split('|').map((t) => t.trim());
+  const checks = alts.map((t): Check => {
+    if (t.endsWith('?')) {
+      const inner = compileType(t.slice(0, -1));
+      return (v) => v === null || inner(v);
+    }
+    if (t.endsWith('[]')) {
+      const item = compileType(t.slice(0, -2));
+      const single = t === 'int[]' || t === 'float[]';
+      return (v) => (Array.isArray(v) && v.every(item)) || (single && item(v));
+    }
+    const base = BASE[t];
+    if (!base) throw new Error(`unknown parameter type '${t}' in '${type}'`);
+    return base;
+  });
+  c = checks.length === 1 ? checks[0]! : (v) => checks.some((k) => k(v));
+  compiled.set(type, c);
+  return c;
 }
 
 export function isKwargs(v: unknown): v is Record<string, unknown> {
@@ -76,7 +132,7 @@ export function bind(sig: Signature, pos: readonly unknown[], kw: Record<string,
   for (let j = 0; j < np && i < pos.length; j++) {
     const p = params[j]!;
     if (p.kwOnly) break;
-    if (p.type === 'int...') {
+    if (p.varargs) {
       const rest = pos.slice(i);
       out[p.name] = rest.length === 1 && Array.isArray(rest[0]) ? rest[0] : rest;
       i = pos.length;
@@ -104,63 +160,37 @@ export function bind(sig: Signature, pos: readonly unknown[], kw: Record<string,
     const v = out[p.name];
     if (v === undefined) {
       if (p.required) throw new ArgumentError(`${sig.name}() missing required argument '${p.name}' (${p.type})`);
-    } else if (!typeMatches(p.type, v)) {
-      const want = p.type === 'int...' ? 'a sequence of ints' : p.type.replace('?', ' or null');
+    } else if (p.varargs ? !(Array.isArray(v) && v.every(p.check)) : !p.check(v)) {
+      const want = p.varargs ? `a sequence of ${p.type}` : p.type.replace(/\?$/, ' or null');
       throw new ArgumentError(`${sig.name}(): argument '${p.name}' must be ${want}, not ${describe(v)}`);
     }
   }
   return out;
 }
 
-function isScalar(v: unknown): boolean {
-  return typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint';
+/** Bind to the first of several overloads that accepts the call (torch's overload resolution). */
+export function bindOverloads(sigs: readonly Signature[], pos: readonly unknown[], kw: Record<string, unknown> | undefined): Bound {
+  if (sigs.length === 1) return bind(sigs[0]!, pos, kw);
+  for (const sig of sigs) {
+    try {
+      return bind(sig, pos, kw);
+    } catch (e) {
+      if (!(e instanceof ArgumentError)) throw e;
+    }
+  }
+  const got = [...pos.map(describe), ...Object.keys(kw ?? {}).map((k) => `${k}=${describe(kw![k])}`)].join(', ');
+  const expected = sigs.map((s) => ` * (${s.params.map(showParam).join(', ')})`).join('\n');
+  throw new ArgumentError(`${sigs[0]!.name}() received an invalid combination of arguments - got (${got}), but expected one of:\n${expected}`);
 }
 
-function isInt(v: unknown): boolean {
-  return (typeof v === 'number' && Number.isInteger(v)) || typeof v === 'bigint';
+function showParam(p: Param): string {
+  return `${p.varargs ? '*' : ''}${p.type} ${p.name}${p.required || p.varargs ? '' : '=…'}`;
 }
 
-function isIntList(v: unknown): boolean {
-  return Array.isArray(v) && v.every(isInt);
-}
-
-function describe(v: unknown): string {
+export function describe(v: unknown): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'array';
   if (v instanceof Handle) return 'Tensor';
   if (typeof v === 'object') return (v as object).constructor?.name ?? 'object';
   return typeof v;
-}
-
-function typeMatches(type: ParamType, v: unknown): boolean {
-  switch (type) {
-    case 'Tensor':
-      return v instanceof Handle;
-    case 'Tensor?':
-      return v === null || v instanceof Handle;
-    case 'Scalar':
-      return isScalar(v);
-    case 'Tensor|Scalar':
-      return v instanceof Handle || isScalar(v);
-    case 'int':
-      return isInt(v);
-    case 'int?':
-      return v === null || isInt(v);
-    case 'int[]':
-      return isInt(v) || isIntList(v);
-    case 'int[]?':
-      return v === null || isInt(v) || isIntList(v);
-    case 'int...':
-      return isIntList(v);
-    case 'float':
-      return typeof v === 'number';
-    case 'bool':
-      return typeof v === 'boolean';
-    case 'dtype?':
-      return v === null || v instanceof DType;
-    case 'device?':
-      return v === null || typeof v === 'string';
-    case 'any':
-      return true;
-  }
 }
