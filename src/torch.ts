@@ -1,8 +1,8 @@
 /** The `torch` namespace, assembled from the folders that implement it. */
 import * as dtypes from './tensor/dtype.js';
-import * as creation from './ops/creation.js';
+import { manual_seed } from './ops/creation.js';
 import * as fromData from './ops/from_data.js';
-import * as functions from './ops/functions.js';
+import { generatedTorch, nn_functional, linalg, fft, special } from './ops/index.js';
 import { call, callValue } from './ops/escape.js';
 import { Tensor } from './tensor/tensor.js';
 import { init, shutdown, currentSession } from './session/current.js';
@@ -41,6 +41,12 @@ const runtime = {
   /** Kill the runtime process (as a crash would); pending reads reject with RuntimeDiedError. */
   kill: (signal: NodeJS.Signals = 'SIGKILL') => currentSession().kill(signal),
 };
+
+/** A generated module's functions, without its GENERATED_NAMES bookkeeping export. */
+function stripNames<T extends { GENERATED_NAMES: readonly string[] }>(m: T): Omit<T, 'GENERATED_NAMES'> {
+  const { GENERATED_NAMES: _, ...fns } = m;
+  return fns;
+}
 
 export const torch = {
   // dtypes, as torch.float32 etc.
@@ -86,11 +92,14 @@ export const torch = {
   set_grad_enabled,
   is_grad_enabled,
 
-  // creation
-  ...creation,
+  // torch.* generated from torch's own signatures (stubs/spec.json), then the hand-written ones
+  ...stripNames(generatedTorch),
+  manual_seed,
   ...fromData,
-  // ops
-  ...functions,
+  nn: { functional: stripNames(nn_functional) },
+  linalg: stripNames(linalg),
+  fft: stripNames(fft),
+  special: stripNames(special),
   // escape hatch
   call,
   callValue,

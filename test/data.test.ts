@@ -237,11 +237,12 @@ describe('large tensors through shared memory', () => {
   });
 
   it('small tensors travel inline (no segment)', async () => {
-    const before = shmMappings().length;
+    const before = new Set(shmMappings().map((m) => m.name));
     const d = await torch.arange(16_384, { dtype: torch.float32 }).data(); // exactly 64 KiB
     expect(d.length).toBe(16_384);
     expect(d[16_383]).toBe(16_383);
-    expect(shmMappings().length).toBe(before);
+    // no segment appeared for it (earlier ones may have been unmapped by GC meanwhile)
+    expect(shmMappings().filter((m) => !before.has(m.name))).toEqual([]);
   });
 
   it('TS -> runtime: a big Float32Array round-trips exactly', async () => {

@@ -2,7 +2,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import torch, { MirrorMismatchError } from '../src/index.js';
 import { strict } from '../src/ops/dispatch.js';
-import * as pointwise from '../src/ops/pointwise.js';
+import { RULES } from '../src/ops/rules.js';
 import { float64 } from '../src/tensor/dtype.js';
 
 afterAll(async () => {
@@ -22,10 +22,9 @@ describe('strict mode', () => {
   });
 
   it('a wrong prediction is reported at the next sync point, naming the op and both answers', async () => {
-    const def = pointwise.neg as { meta: unknown };
-    const real = def.meta;
+    const real = RULES.get('neg')!;
     // A deliberately broken rule: claim float64 where torch gives float32.
-    def.meta = (a: { input: { shape: number[]; device: string } }) => ({ shape: [...a.input.shape], dtype: float64, device: a.input.device });
+    RULES.set('neg', (a) => ({ shape: [...(a.input as { shape: number[] }).shape], dtype: float64, device: 'cpu' }));
     try {
       const y = torch.ones(2).neg();
       expect(String(y.dtype)).toBe('torch.float64'); // what the broken mirror says
@@ -35,7 +34,7 @@ describe('strict mode', () => {
       expect(err.message).toContain('torch.float64');
       expect(err.message).toContain('torch gave shape [2], torch.float32');
     } finally {
-      def.meta = real;
+      RULES.set('neg', real);
     }
     await torch.sync(); // reported once
   });

@@ -5,7 +5,7 @@
  */
 import { Tensor, awaitMeta, newTensor, opName } from '../tensor/tensor.js';
 import { Handle } from '../transport/codec.js';
-import { bind, isKwargs, parseSignature, type Bound, type Signature } from './signature.js';
+import { bindOverloads, isKwargs, parseSignature, type Bound, type Signature } from './signature.js';
 import { currentSession } from '../session/current.js';
 import type { Session } from '../session/session.js';
 import type { DType } from '../tensor/dtype.js';
@@ -34,18 +34,22 @@ export type MetaRule = (a: Bound, op: string) => OutSpec | OutSpec[] | typeof PE
 export interface OpDef {
   /** Python name: 'add' (torch.add / Tensor.add), 'nn.functional.relu' */
   name: string;
-  sig: Signature;
+  /** torch's overloads, tried in order */
+  sigs: Signature[];
   /** undefined: outputs are pending until the runtime reports them */
   meta: MetaRule | undefined;
   /** the mirror does not fully validate this op: record the call site */
   mayFail: boolean;
   /** wire name of the method form ('.add') */
   methodWire: string;
+  /** outputs on the pending path (torch returns a tuple of this many when > 1) */
+  outputs?: number;
 }
 
-export function defineOp(sig: string, meta?: MetaRule, opts: { mayFail?: boolean } = {}): OpDef {
-  const s = parseSignature(sig);
-  return { name: s.name, sig: s, meta, mayFail: opts.mayFail ?? meta === undefined, methodWire: '.' + s.name };
+export function defineOp(sig: string | string[], meta?: MetaRule, opts: { mayFail?: boolean; outputs?: number } = {}): OpDef {
+  const sigs = (Array.isArray(sig) ? sig : [sig]).map(parseSignature);
+  const name = sigs[0]!.name;
+  return { name, sigs, meta, mayFail: opts.mayFail ?? meta === undefined, methodWire: '.' + name, outputs: opts.outputs };
 }
 
 /** Every Tensor among the arguments (top level, in lists, in kwargs). */
@@ -86,7 +90,7 @@ export function invoke(def: OpDef, args: readonly unknown[], self?: Tensor): Ten
   const full = new Array<unknown>(n + off);
   if (self) full[0] = self;
   for (let i = 0; i < n; i++) full[i + off] = args[i];
-  const bound = bind(def.sig, full, kw);
+  const bound = bindOverloads(def.sigs, full, kw);
 
   // One pass over the tensor inputs: session, pending metadata, autograd. Tensors nested in
   // lists or keyword arguments are rare: they are gathered first, only when there are some.
@@ -114,10 +118,10 @@ export function invoke(def: OpDef, args: readonly unknown[], self?: Tensor): Ten
   }
   const session = s ?? currentSession();
   const wireName = self ? def.methodWire : def.name;
-  if (pending) return pendingCall(session, wireName, full, kw, 1)[0]!;
+  if (pending) return pendingResult(def, pendingCall(session, wireName, full, kw, def.outputs ?? 1));
 
   const specs = def.meta!(bound, wireName);
-  if (specs === PENDING) return pendingCall(session, wireName, full, kw, 1)[0]!;
+  if (specs === PENDING) return pendingResult(def, pendingCall(session, wireName, full, kw, def.outputs ?? 1));
   grad = grad && is_grad_enabled();
   if (!Array.isArray(specs)) {
     const out = newTensor(session, toMeta(specs, grad), wireName);
@@ -182,6 +186,10 @@ function toMeta(spec: OutSpec, inputsRequireGrad: boolean): TensorMeta {
   const floating = spec.dtype.category === 'float' || spec.dtype.category === 'complex';
   const requires_grad = inputsRequireGrad && floating && spec.differentiable !== false;
   return { shape: spec.shape, dtype: spec.dtype, device: spec.device, requires_grad, is_leaf: !requires_grad };
+}
+
+function pendingResult(def: OpDef, outs: Tensor[]): Tensor | Tensor[] {
+  return def.outputs === undefined ? outs[0]! : outs;
 }
 
 /** Queue an op whose outputs' metadata only the runtime can tell. */

@@ -65,3 +65,15 @@ export async function callValue(name: string, args: unknown[] = [], kwargs: Reco
     s.free(id);
   }
 }
+
+declare module '../tensor/tensor.js' {
+  interface Tensor {
+    /** Escape hatch: any Tensor method by its Python name; metadata pending until the runtime answers. */
+    call(method: string, args?: unknown[], kwargs?: Record<string, unknown>): Tensor;
+    call(method: string, args: unknown[], kwargs: Record<string, unknown>, opts: { outputs: number }): Tensor[];
+  }
+}
+
+Tensor.prototype.call = function (this: Tensor, method: string, args?: unknown[], kwargs?: Record<string, unknown>, opts?: CallOptions): never {
+  return callMethod(this, method, args, kwargs, opts) as never;
+};

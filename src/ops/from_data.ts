@@ -169,7 +169,7 @@ const tensorDef = defineOp(`tensor(any data, *, dtype? dtype=None, device? devic
  * JS has one number type: 2.0 is the integer 2, so pass {dtype} to get floats from whole numbers.
  */
 export function tensor(data: TensorLike, kwargs?: { dtype?: DType; device?: string; requires_grad?: boolean }): Tensor {
-  const bound = bind(tensorDef.sig, [data], kwargs as Record<string, unknown> | undefined);
+  const bound = bind(tensorDef.sigs[0]!, [data], kwargs as Record<string, unknown> | undefined);
   const kw = { dtype: bound.dtype as DType | undefined, device: bound.device as string | undefined, requires_grad: bound.requires_grad as boolean | undefined };
   if (ArrayBuffer.isView(data)) {
     const natural = data instanceof DataView ? undefined : dtypeOfArray(data);

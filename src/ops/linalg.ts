@@ -1,5 +1,5 @@
 /** The matmul family, with the messages of the kernel torch dispatches each case to. */
-import { defineOp } from './dispatch.js';
+import { rule } from './rules.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { torchError } from '../errors.js';
 import { commonDevice } from './pointwise.js';
@@ -8,7 +8,7 @@ import type { DType } from '../tensor/dtype.js';
 
 const prod = (s: readonly number[]) => s.reduce((p, v) => p * v, 1);
 
-export const matmul = defineOp('matmul(Tensor input, Tensor other)', (a, op) => {
+rule('matmul', (a, op) => {
   const x = a.input as Tensor;
   const y = a.other as Tensor;
   const device = commonDevice([x, y], op);

@@ -1,5 +1,6 @@
 /** Pointwise arithmetic: broadcasting plus torch's type promotion. */
-import { defineOp, isTensor, type OutSpec } from './dispatch.js';
+import { isTensor, type OutSpec } from './dispatch.js';
+import { rule } from './rules.js';
 import type { Bound } from './signature.js';
 import { broadcastShapes } from '../mirror/broadcast.js';
 import { isPyInt, resultType2, type Operand, type Scalar } from '../mirror/promotion.js';
@@ -63,13 +64,13 @@ function checkAlpha(alpha: unknown, t: DType, op: string): void {
 
 const toFloat = (t: DType): DType => (t.category === 'int' || t.category === 'bool' ? get_default_dtype() : t);
 
-export const add = defineOp('add(Tensor input, Tensor|Scalar other, *, Scalar alpha=1)', (a, op) => {
+rule('add', (a, op) => {
   const out = binary(a, op);
   checkAlpha(a.alpha, out.dtype, op);
   return out;
 });
 
-export const sub = defineOp('sub(Tensor input, Tensor|Scalar other, *, Scalar alpha=1)', (a, op) => {
+rule('sub', (a, op) => {
   const out = binary(a, op);
   const isBool = (v: unknown) => (isTensor(v) ? v.dtype.category === 'bool' : typeof v === 'boolean');
   if (isBool(a.input) && isBool(a.other)) {
@@ -90,9 +91,9 @@ export const sub = defineOp('sub(Tensor input, Tensor|Scalar other, *, Scalar al
   return out;
 });
 
-export const mul = defineOp('mul(Tensor input, Tensor|Scalar other)', (a, op) => binary(a, op));
+rule('mul', (a, op) => binary(a, op));
 
-export const div = defineOp('div(Tensor input, Tensor|Scalar other, *, any rounding_mode=None)', (a, op) => {
+rule('div', (a, op) => {
   const mode = a.rounding_mode;
   if (mode !== undefined && mode !== null && mode !== 'trunc' && mode !== 'floor') {
     throw torchError(
@@ -109,7 +110,7 @@ export const div = defineOp('div(Tensor input, Tensor|Scalar other, *, any round
   return out;
 });
 
-export const pow = defineOp('pow(Tensor|Scalar input, Tensor|Scalar exponent)', (a, op) => {
+rule('pow', (a, op) => {
   const out = binary(a, op);
   const e = a.exponent;
   if (out.dtype.category === 'int' && typeof e === 'number' && isPyInt(e) && e < 0) {
@@ -118,14 +119,14 @@ export const pow = defineOp('pow(Tensor|Scalar input, Tensor|Scalar exponent)', 
   return out;
 });
 
-function unary(name: string, dtype: (t: DType, op: string) => DType) {
-  return defineOp(`${name}(Tensor input)`, (a, op) => {
+function unary(name: string, dtype: (t: DType, op: string) => DType): void {
+  rule(name, (a, op) => {
     const x = a.input as Tensor;
-    return { shape: [...x.shape], dtype: dtype(x.dtype, op), device: x.device };
+    return { shape: x.shape, dtype: dtype(x.dtype, op), device: x.device };
   });
 }
 
-export const neg = unary('neg', (t, op) => {
+unary('neg', (t, op) => {
   if (t.category === 'bool') {
     throw torchError(
       'RuntimeError',
@@ -135,5 +136,5 @@ export const neg = unary('neg', (t, op) => {
   }
   return t;
 });
-export const exp = unary('exp', toFloat);
-export const log = unary('log', toFloat);
+unary('exp', toFloat);
+unary('log', toFloat);

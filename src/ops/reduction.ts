@@ -1,5 +1,6 @@
 /** Reductions with dim / keepdim / dtype. */
-import { defineOp, type OutSpec } from './dispatch.js';
+import type { OutSpec } from './dispatch.js';
+import { rule } from './rules.js';
 import type { Bound } from './signature.js';
 import { reductionDims } from '../mirror/dims.js';
 import { int64, type DType } from '../tensor/dtype.js';
@@ -18,7 +19,7 @@ function reduce(a: Bound, op: string, dtype: DType): OutSpec {
   return { shape, dtype, device: x.device };
 }
 
-export const sum = defineOp('sum(Tensor input, int[]? dim=None, bool keepdim=False, *, dtype? dtype=None)', (a, op) => {
+rule('sum', (a, op) => {
   const x = a.input as Tensor;
   const given = a.dtype as DType | null | undefined;
   // integral and bool sums accumulate in int64 unless a dtype is given
@@ -26,7 +27,7 @@ export const sum = defineOp('sum(Tensor input, int[]? dim=None, bool keepdim=Fal
   return reduce(a, op, dtype);
 });
 
-export const mean = defineOp('mean(Tensor input, int[]? dim=None, bool keepdim=False, *, dtype? dtype=None)', (a, op) => {
+rule('mean', (a, op) => {
   const x = a.input as Tensor;
   const given = a.dtype as DType | null | undefined;
   const dtype = given ?? x.dtype;

@@ -1,5 +1,6 @@
 /** Views and copies that change shape or layout. */
-import { PENDING, defineOp } from './dispatch.js';
+import { PENDING } from './dispatch.js';
+import { rule } from './rules.js';
 import { is_grad_enabled } from '../autograd/grad_mode.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { torchError } from '../errors.js';
@@ -35,12 +36,13 @@ export function inferShape(shape: readonly number[], total: number, op: string):
   return out;
 }
 
-export const reshape = defineOp('reshape(Tensor input, int... shape)', (a, op) => {
+rule('reshape', (a, op) => {
   const x = a.input as Tensor;
-  return { shape: inferShape(a.shape as number[], numel(x.shape), op), dtype: x.dtype, device: x.device };
+  const shape = typeof a.shape === 'number' ? [a.shape] : (a.shape as number[]);
+  return { shape: inferShape(shape, numel(x.shape), op), dtype: x.dtype, device: x.device };
 });
 
-export const transpose = defineOp('transpose(Tensor input, int dim0, int dim1)', (a, op) => {
+rule('transpose', (a, op) => {
   const x = a.input as Tensor;
   const d0 = wrapDim(a.dim0 as number, x.ndim, op);
   const d1 = wrapDim(a.dim1 as number, x.ndim, op);
@@ -54,12 +56,12 @@ const same = (a: { input?: unknown }) => {
   return { shape: [...x.shape], dtype: x.dtype, device: x.device };
 };
 
-export const clone = defineOp('clone(Tensor input, *, any memory_format=None)', same);
+rule('clone', same);
 // Returns its input when already contiguous, else a copy. The mirror does not track strides, so
 // for a leaf that requires grad (where the two differ in is_leaf) it asks the runtime.
-export const contiguous = defineOp('contiguous(Tensor input, *, any memory_format=None)', (a) => {
+rule('contiguous', (a) => {
   const x = a.input as Tensor;
   if (x.is_leaf && x.requires_grad && is_grad_enabled()) return PENDING;
   return x.is_leaf ? { ...same(a), alias: x } : same(a);
 });
-export const detach = defineOp('detach(Tensor input)', (a) => ({ ...same(a), requires_grad: false }));
+rule('detach', (a) => ({ ...same(a), requires_grad: false }));

@@ -171,13 +171,18 @@ export function bind(sig: Signature, pos: readonly unknown[], kw: Record<string,
 /** Bind to the first of several overloads that accepts the call (torch's overload resolution). */
 export function bindOverloads(sigs: readonly Signature[], pos: readonly unknown[], kw: Record<string, unknown> | undefined): Bound {
   if (sigs.length === 1) return bind(sigs[0]!, pos, kw);
+  const failures: string[] = [];
   for (const sig of sigs) {
     try {
       return bind(sig, pos, kw);
     } catch (e) {
       if (!(e instanceof ArgumentError)) throw e;
+      failures.push(e.message);
     }
   }
+  // When every overload that fits the call's shape fails for the same reason, say just that.
+  const telling = [...new Set(failures.filter((m) => !/positional argument|missing required argument/.test(m)))];
+  if (telling.length === 1) throw new ArgumentError(telling[0]);
   const got = [...pos.map(describe), ...Object.keys(kw ?? {}).map((k) => `${k}=${describe(kw![k])}`)].join(', ');
   const expected = sigs.map((s) => ` * (${s.params.map(showParam).join(', ')})`).join('\n');
   throw new ArgumentError(`${sigs[0]!.name}() received an invalid combination of arguments - got (${got}), but expected one of:\n${expected}`);

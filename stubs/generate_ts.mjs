@@ -1,0 +1,200 @@
+#!/usr/bin/env node
+// Generates the typed TypeScript API (src/generated/*.ts) from stubs/spec.json.
+//   node stubs/generate_ts.mjs        (npm run gen; `npm run gen:spec` refreshes spec.json first)
+// Each torch function / Tensor method gets its overloads as TypeScript overload signatures
+// (Python's positional parameters in order, then an optional object of keyword arguments) and
+// an implementation that hands the call to src/ops/generated_support.ts.
+import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const spec = JSON.parse(readFileSync(join(root, 'stubs', 'spec.json'), 'utf8'));
+const handwritten = JSON.parse(readFileSync(join(root, 'stubs', 'handwritten.json'), 'utf8'));
+const outDir = join(root, 'src', 'generated');
+mkdirSync(outDir, { recursive: true });
+
+const FILES = { torch: 'torch', Tensor: 'tensor_methods', 'nn.functional': 'nn_functional', linalg: 'linalg', fft: 'fft', special: 'special' };
+const RESERVED = new Set(['var', 'delete', 'new', 'in', 'function', 'class', 'return', 'default', 'import', 'export', 'with', 'switch', 'case', 'typeof', 'void', 'instanceof', 'this', 'super', 'enum', 'const', 'let', 'yield', 'await', 'do', 'if', 'else', 'for', 'while', 'break', 'continue', 'try', 'catch', 'finally', 'throw', 'debugger']);
+const KNOWN = new Set(['Tensor', 'Scalar', 'int', 'float', 'bool', 'str', 'dtype', 'device', 'layout', 'memory_format', 'Generator', 'any', 'None']);
+
+/** Spec type -> the binder's type (signature.ts vocabulary). */
+function bindType(t) {
+  const alts = t.split('|').map((a) => a.trim());
+  const nullable = alts.includes('None') || alts.some((a) => a.endsWith('?'));
+  const mapped = alts
+    .filter((a) => a !== 'None')
+    .map((a) => a.replace(/\?$/, ''))
+    .map((a) => {
+      const base = a.replace(/(\[\])+$/, '');
+      const dims = (a.length - base.length) / 2;
+      if (!KNOWN.has(base) || dims > 1) return 'any';
+      return base + '[]'.repeat(dims);
+    });
+  const uniq = [...new Set(mapped)];
+  if (uniq.includes('any')) return nullable ? 'any' : 'any';
+  const body = uniq.join('|') || 'any';
+  return nullable ? (uniq.length > 1 ? body.split('|').map((u) => u + '?').join('|') : body + '?') : body;
+}
+
+/** Spec type -> TypeScript type. */
+function tsType(t) {
+  const base = (a) => {
+    switch (a) {
+      case 'Tensor': return 'Tensor';
+      case 'Scalar': return 'Scalar';
+      case 'int': case 'float': return 'number';
+      case 'bool': return 'boolean';
+      case 'str': return 'string';
+      case 'dtype': return 'DType';
+      case 'device': return 'string';
+      case 'None': return 'null';
+      default: return 'unknown';
+    }
+  };
+  const one = (a) => {
+    if (a.endsWith('?')) return `${one(a.slice(0, -1))} | null`;
+    if (a.endsWith('[]')) {
+      const inner = one(a.slice(0, -2));
+      const arr = inner.includes('|') ? `(${inner})[]` : `${inner}[]`;
+      return a === 'int[]' || a === 'float[]' ? `number | number[]` : arr;
+    }
+    return base(a);
+  };
+  const parts = [...new Set(t.split('|').map((a) => one(a.trim())).flatMap((x) => x.split(' | ')))];
+  return parts.includes('unknown') ? 'unknown' : parts.join(' | ');
+}
+
+function returnsOf(o) {
+  switch (o.returns) {
+    case 'Tensor': return { kind: 'tensor' };
+    case 'tuple': {
+      const types = o.return_types ?? [];
+      if (types.length && types.every((t) => t === 'Tensor')) return { kind: 'tuple', count: types.length, names: o.return_names };
+      return { kind: 'value' };
+    }
+    case 'Tensor[]': return { kind: 'list' };
+    case 'None': return { kind: 'none' };
+    default: return { kind: 'value' };
+  }
+}
+
+function tsReturn(r, o) {
+  switch (r.kind) {
+    case 'tensor': return 'Tensor';
+    case 'list': return 'Tensor[]';
+    case 'none': return 'void';
+    case 'tuple': {
+      const tuple = `[${Array(r.count).fill('Tensor').join(', ')}]`;
+      return r.names ? `${tuple} & { ${r.names.map((n) => `readonly ${n}: Tensor`).join('; ')} }` : tuple;
+    }
+    default: {
+      const t = o.returns === 'int' || o.returns === 'float' || o.returns === 'Scalar' ? 'number' : o.returns === 'bool' ? 'boolean' : o.returns === 'str' ? 'string' : o.returns === 'dtype' ? 'DType' : 'unknown';
+      return `Promise<${t}>`;
+    }
+  }
+}
+
+const usable = (o) => !o.deprecated && !o.named_dims && !o.params.some((p) => /Dimname/.test(p.type));
+const ident = (n) => (RESERVED.has(n) ? `${n}_` : n);
+const pname = (p) => (p.name === 'self' ? 'input' : p.name);
+
+/** TypeScript overload signatures for one spec overload (prefixes of optional positionals). */
+function tsOverloads(fn, o, isMethod) {
+  let params = o.params.filter((p) => p.kind !== 'varkw').map((p) => ({ ...p, name: pname(p) }));
+  if (isMethod) params = params.slice(1); // self
+  const positional = params.filter((p) => p.kind === 'positional');
+  const varargs = params.find((p) => p.kind === 'varargs');
+  const kwProps = params
+    .filter((p) => p.kind === 'kw_only' || (p.kind === 'positional' && p.optional))
+    .map((p) => `${JSON.stringify(p.name).replace(/^"(\w+)"$/, '$1')}?: ${tsType(p.type)}${p.type.includes('?') || p.type.includes('None') ? '' : ''}`);
+  const kwType = kwProps.length ? `{ ${kwProps.join('; ')} }` : undefined;
+  const ret = tsReturn(returnsOf(o), o);
+  const required = positional.filter((p) => !p.optional);
+  const optional = positional.filter((p) => p.optional);
+  const sigs = [];
+  const arg = (p) => `${ident(p.name)}: ${tsType(p.type)}`;
+  if (varargs) {
+    const head = required.map(arg);
+    sigs.push(`(${[...head, `...${ident(varargs.name)}: ${tsType(varargs.type)}[]`].join(', ')}): ${ret}`);
+    if (kwType) sigs.push(`(${[...head, `...args: [...${tsType(varargs.type).includes('|') ? `(${tsType(varargs.type)})` : tsType(varargs.type)}[], ${kwType}]`].join(', ')}): ${ret}`);
+    return sigs;
+  }
+  for (let k = 0; k <= optional.length; k++) {
+    const ps = [...required, ...optional.slice(0, k)].map(arg);
+    if (kwType) ps.push(`kwargs?: ${kwType}`);
+    sigs.push(`(${ps.join(', ')}): ${ret}`);
+  }
+  // Python also takes required parameters by keyword: torch.sum(x, {dim: 1, keepdim: true}).
+  const lead = required.findIndex((p) => !p.type.startsWith('Tensor'));
+  if (lead >= 0) {
+    const named = params.filter((p) => !required.slice(0, lead).includes(p));
+    const all = named.map((p) => `${p.name}?: ${tsType(p.type)}`).join('; ');
+    sigs.push(`(${[...required.slice(0, lead).map(arg), `kwargs: { ${all} }`].join(', ')}): ${ret}`);
+  }
+  return sigs;
+}
+
+const tuples = (o) =>
+  o.params
+    .filter((p) => p.kind !== 'varkw')
+    .map((p) => [pname(p), bindType(p.type), p.kind === 'kw_only' ? 'k' : p.kind === 'varargs' ? 'v' : 'p', !!p.optional]);
+
+let total = { generated: 0 };
+const listing = {};
+for (const [ns, file] of Object.entries(FILES)) {
+  const entries = (spec.namespaces[ns] ?? []).filter((e) => e.tensor_api);
+  const skip = new Set(handwritten[ns] ?? []);
+  const isMethod = ns === 'Tensor';
+  const lines = [];
+  const methodDecls = [];
+  const installs = [];
+  const names = [];
+  lines.push(`// Generated by stubs/generate_ts.mjs from stubs/spec.json (torch ${spec.torch_version}). Do not edit.`);
+  lines.push(`/* eslint-disable */`);
+  lines.push(`import type { Tensor } from '../tensor/tensor.js';`);
+  lines.push(`import type { DType } from '../tensor/dtype.js';`);
+  lines.push(`import type { Scalar } from '../mirror/promotion.js';`);
+  lines.push(`import { defineGenerated${isMethod ? ', installMethods' : ''} } from '../ops/generated_support.js';`);
+  lines.push('');
+  for (const e of entries) {
+    if (skip.has(e.name)) continue;
+    const overloads = e.overloads.filter(usable);
+    if (overloads.length === 0) continue;
+    // One return kind per op: the first overload's (torch keeps them consistent per name).
+    const returns = returnsOf(overloads[0]);
+    const same = overloads.filter((o) => JSON.stringify(returnsOf(o)) === JSON.stringify(returns));
+    const id = ident(e.name);
+    const impl = `$${e.name}`;
+    const qualified = isMethod ? `Tensor.${e.name}` : ns === 'torch' ? `torch.${e.name}` : `torch.${ns}.${e.name}`;
+    lines.push(`const ${impl} = defineGenerated(${JSON.stringify(ns)}, ${JSON.stringify(e.name)}, ${JSON.stringify(same.map(tuples))}, ${JSON.stringify(returns)});`);
+    const sigs = [...new Set(same.flatMap((o) => tsOverloads(e.name, o, isMethod)))];
+    const doc = `  /** ${qualified} — ${e.doc} */`;
+    if (isMethod) {
+      methodDecls.push(doc);
+      for (const s of sigs) methodDecls.push(`    ${JSON.stringify(e.name).replace(/^"(\w+)"$/, '$1')}${s};`);
+      installs.push(`  ${JSON.stringify(e.name)}: ${impl},`);
+    } else {
+      lines.push(`/** ${qualified} — ${e.doc} */`);
+      for (const s of sigs) lines.push(`function ${id}${s};`);
+      lines.push(`function ${id}(...args: unknown[]): unknown {\n  return ${impl}(args);\n}`);
+      lines.push(id === e.name ? `export { ${id} };` : `export { ${id} as ${e.name} };`);
+    }
+    names.push(e.name);
+  }
+  if (isMethod) {
+    lines.push('');
+    lines.push(`declare module '../tensor/tensor.js' {\n  interface Tensor {`);
+    lines.push(...methodDecls.map((l) => (l.startsWith('  /**') ? '  ' + l : l)));
+    lines.push(`  }\n}`);
+    lines.push('');
+    lines.push(`installMethods({\n${installs.join('\n')}\n});`);
+  }
+  lines.push('');
+  lines.push(`/** The names this file provides. */`);
+  lines.push(`export const GENERATED_NAMES: readonly string[] = ${JSON.stringify(names)};`);
+  writeFileSync(join(outDir, `${file}.ts`), lines.join('\n') + '\n');
+  listing[ns] = names.length;
+  total.generated += names.length;
+}
+console.log(`generated ${total.generated} functions/methods into src/generated/: ${JSON.stringify(listing)}`);
