@@ -882,6 +882,22 @@ def _types_compatible(a: str, b: str) -> bool:
     return not pa or not pb or bool(pa & pb)
 
 
+def _overlap_parser_sig(sigs: list, body: list, mine: dict):
+    """same required parameters in the same order; optional ones differ (torch.range's
+    stub has pin_memory, the parser has layout): the parser's list wins"""
+    req = [_norm_pname(p["name"]) for p in body if not p.get("optional")]
+    best, best_n = None, None
+    for sig in sigs:
+        gp = [g for g in sig["params"] if g["name"] != "out"]
+        greq = [_norm_pname(g["name"]) for g in gp if g["default"] is None]
+        if greq != req:
+            continue
+        overlap = len({_norm_pname(g["name"]) for g in gp} & set(mine))
+        if best is None or overlap > best_n:
+            best, best_n = sig, overlap
+    return best
+
+
 def _base_type(t: str) -> str:
     t = t.replace("|None", "")
     return t[:-1] if t.endswith("?") else t
@@ -944,12 +960,12 @@ def reconcile_with_parser(ovs: list, binding: str, method: bool) -> list:
         body = ov["params"][1:] if method else ov["params"]
         body_no_out = [p for p in body if p["name"] != "out"]
         mine = {_norm_pname(p["name"]): p for p in body_no_out}
-        best = _best_parser_sig([g for g in sigs if g["exact"]], body_no_out, mine) or \
-            _best_parser_sig([g for g in sigs if not g["exact"]], body_no_out, mine)
+        exact = [g for g in sigs if g["exact"]]
+        best = _best_parser_sig(exact, body_no_out, mine)
         if best is None:
             # same shape, a parameter named differently (Tensor.to(other=) is `tensor`,
             # requires_grad_(mode=) is `requires_grad`): take the parser's names
-            renamed = _renamed_parser_sig([g for g in sigs if g["exact"]], body_no_out)
+            renamed = _renamed_parser_sig(exact, body_no_out)
             if renamed is not None:
                 best, mapping = renamed
                 mine = {_norm_pname(mapping.get(p["name"], p["name"])): dict(
@@ -957,7 +973,15 @@ def reconcile_with_parser(ovs: list, binding: str, method: bool) -> list:
         if best is None:
             # the stub lists optional parameters the parser does not take
             # (Tensor.new_tensor has no pin_memory): keep only what the parser takes
-            best = _fewer_parser_sig([g for g in sigs if g["exact"]], body_no_out, mine)
+            best = _fewer_parser_sig(exact, body_no_out, mine) or \
+                _overlap_parser_sig(exact, body_no_out, mine)
+        if best is None and mine:
+            # a shared string tail ("cfloat(...)" serving "float(...)") only confirms a
+            # signature with exactly our parameter names; it never adds or drops any
+            tails = [g for g in sigs if not g["exact"] and
+                     {_norm_pname(x["name"]) for x in g["params"] if x["name"] != "out"}
+                     == set(mine)]
+            best = _best_parser_sig(tails, body_no_out, mine)
         if best is None:
             out.append(ov)
             continue
@@ -988,10 +1012,13 @@ def reconcile_with_parser(ovs: list, binding: str, method: bool) -> list:
                     p["type"] = pt
                 elif not g["ctype"].endswith("?") and g["default"] != "None" and \
                         p["kind"] != "varargs" and ("|None" in p["type"] or p["type"].endswith("?")):
-                    # the stub allows None where the parser does not (cat(tensors=None))
+                    # the stub allows None where the parser does not (cat(tensors=None),
+                    # range(layout=None))
                     parts = [x for x in _split_union(p["type"]) if x != "None"]
-                    if parts and p.get("default") != "None":
+                    if parts:
                         p["type"] = _join_union(parts)
+                        if p.get("default") == "None" and g["default"] is not None:
+                            p["default"] = _parser_default(g["default"])
             params.append(p)
         # varargs form of an IntArrayRef parameter keeps its place
         new = dict(ov, params=params)

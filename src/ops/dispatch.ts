@@ -12,6 +12,8 @@ import type { DType } from '../tensor/dtype.js';
 import { is_grad_enabled } from '../autograd/grad_mode.js';
 import { metaFromWire, type TensorMeta, type WireMeta } from '../tensor/meta.js';
 import { TorchError, torchError } from '../errors.js';
+import { canCast } from '../mirror/promotion.js';
+import { sameShape } from '../mirror/broadcast.js';
 
 /** A predicted output. requires_grad is derived unless the rule fixes it. */
 export interface OutSpec {
@@ -24,6 +26,8 @@ export interface OutSpec {
   requires_grad?: boolean;
   /** the op may return its input itself (contiguous, no-op to): copy its autograd flags */
   alias?: Tensor;
+  /** an in-place op on this tensor (see inplace()): its metadata is updated too */
+  inplace?: Tensor;
 }
 
 /** A rule returns this when the outputs depend on something the mirror does not track. */
@@ -174,7 +178,40 @@ function describeMismatch(mine: TensorMeta, real: TensorMeta): string | undefine
   return same ? undefined : describeMeta(real);
 }
 
+/**
+ * The rule of an in-place method (add_, mul_, ...) from its out-of-place rule, with torch's
+ * checks: no in-place op on a leaf that requires grad, the result must be castable to self's
+ * dtype, and self's shape cannot change.
+ */
+export function inplace(base: MetaRule): MetaRule {
+  return (a, op) => {
+    const self = a.input as Tensor;
+    const out = base(a, op);
+    if (out === PENDING || Array.isArray(out)) return out;
+    if (is_grad_enabled() && self.is_leaf && self.requires_grad) {
+      throw torchError('RuntimeError', 'a leaf Variable that requires grad is being used in an in-place operation.', op);
+    }
+    if (!canCast(out.dtype, self.dtype)) {
+      throw torchError('RuntimeError', `result type ${out.dtype.scalarTypeName} can't be cast to the desired output type ${self.dtype.scalarTypeName}`, op);
+    }
+    if (!sameShape(out.shape, self.shape)) {
+      throw torchError('RuntimeError', `output with shape [${self.shape.join(', ')}] doesn't match the broadcast shape [${out.shape.join(', ')}]`, op);
+    }
+    return { shape: self.shape, dtype: self.dtype, device: self.device, inplace: self, differentiable: out.differentiable };
+  };
+}
+
 function toMeta(spec: OutSpec, inputsRequireGrad: boolean): TensorMeta {
+  if (spec.inplace) {
+    // self is modified: it now requires grad if any input did; the returned handle is self again
+    const self = spec.inplace;
+    const m = self._m!;
+    const floating = m.dtype.category === 'float' || m.dtype.category === 'complex';
+    const requires_grad = m.requires_grad || (inputsRequireGrad && floating && spec.differentiable !== false);
+    const meta = { ...m, requires_grad, is_leaf: requires_grad ? m.is_leaf && m.requires_grad : true };
+    self._m = meta;
+    return meta;
+  }
   if (spec.alias) {
     const m = spec.alias._m!;
     return { shape: spec.shape, dtype: spec.dtype, device: spec.device, requires_grad: m.requires_grad, is_leaf: m.is_leaf };

@@ -1,6 +1,6 @@
 /** Pointwise arithmetic: broadcasting plus torch's type promotion. */
-import { isTensor, type OutSpec } from './dispatch.js';
-import { rule } from './rules.js';
+import { inplace, isTensor, type OutSpec } from './dispatch.js';
+import { RULES, rule } from './rules.js';
 import type { Bound } from './signature.js';
 import { broadcastShapes } from '../mirror/broadcast.js';
 import { isPyInt, resultType2, type Operand, type Scalar } from '../mirror/promotion.js';
@@ -138,3 +138,6 @@ unary('neg', (t, op) => {
 });
 unary('exp', toFloat);
 unary('log', toFloat);
+
+// In-place forms: the out-of-place rule plus torch's in-place checks (dispatch.inplace).
+for (const name of ['add', 'sub', 'mul', 'div', 'pow', 'neg', 'exp', 'log']) rule(`${name}_`, inplace(RULES.get(name)!));
