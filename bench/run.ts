@@ -13,6 +13,7 @@ import { Pythonia } from './baselines/pythonia.js';
 import { smallOps } from './cases/small_ops.js';
 import { roundTrip } from './cases/round_trip.js';
 import { bulk } from './cases/bulk.js';
+import { mirrorCost } from './cases/mirror_cost.js';
 import type { CaseResult, Context } from './context.js';
 import { REPS, WARMUP, now, withTimeout } from './stats.js';
 import { type Row, renderTable } from './table.js';
@@ -22,6 +23,7 @@ const cases: [string, (ctx: Context) => Promise<CaseResult>][] = [
   ['Small ops', smallOps],
   ['Round trip', roundTrip],
   ['Bulk transfer', bulk],
+  ['Mirror cost', mirrorCost],
 ];
 
 async function main(): Promise<void> {

@@ -20,6 +20,8 @@ export type { TensorLike } from './ops/from_data.js';
 export type { CallOptions } from './ops/escape.js';
 export type { CallsiteMode } from './session/callsites.js';
 export type { TensorMeta } from './tensor/meta.js';
+// indexing: the types of x.index(...) items and setitem values
+export type { Index, IndexList, SetValue } from './ops/indexing.js';
 export {
   TorchBridgeError,
   TorchError,

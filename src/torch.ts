@@ -7,12 +7,14 @@ import { call, callValue } from './ops/escape.js';
 import { Tensor } from './tensor/tensor.js';
 import { init, shutdown, currentSession } from './session/current.js';
 import { tidy, keep } from './memory/lifetime.js';
-import { no_grad, enable_grad, set_grad_enabled, is_grad_enabled } from './autograd/grad_mode.js';
+import { no_grad, enable_grad, set_grad_enabled, is_grad_enabled, inference_mode } from './autograd/grad_mode.js';
 import * as errors from './errors.js';
 import { setCallsiteMode } from './session/callsites.js';
-import { strict } from './ops/dispatch.js';
+import { mirror, strict } from './ops/dispatch.js';
 import { OP, READ } from './transport/protocol.js';
 import { metaFromWire, type WireMeta } from './tensor/meta.js';
+// Indexing: torch.slice; importing it installs x.index / x.i / x.setitem and the index_put_ rules.
+import { slice } from './ops/indexing.js';
 
 /** Wait until every queued op has run; throws the first error not yet reported. */
 async function sync(): Promise<void> {
@@ -43,8 +45,10 @@ const runtime = {
 };
 
 /** A generated module's functions, without its GENERATED_NAMES bookkeeping export. */
-function stripNames<T extends { GENERATED_NAMES: readonly string[] }>(m: T): Omit<T, 'GENERATED_NAMES'> {
-  const { GENERATED_NAMES: _, ...fns } = m;
+function stripNames<T extends { GENERATED_NAMES: readonly string[]; LIST_RETURNING: readonly string[] }>(
+  m: T,
+): Omit<T, 'GENERATED_NAMES' | 'LIST_RETURNING'> {
+  const { GENERATED_NAMES: _n, LIST_RETURNING: _l, ...fns } = m;
   return fns;
 }
 
@@ -81,6 +85,10 @@ export const torch = {
   set_strict: (on: boolean) => {
     strict.enabled = on;
   },
+  /** Switch the local mirror off (to measure its cost): metadata then comes from ready(). */
+  set_mirror: (on: boolean) => {
+    mirror.enabled = on;
+  },
 
   // lifetime
   tidy,
@@ -91,11 +99,14 @@ export const torch = {
   enable_grad,
   set_grad_enabled,
   is_grad_enabled,
+  inference_mode,
 
   // torch.* generated from torch's own signatures (stubs/spec.json), then the hand-written ones
   ...stripNames(generatedTorch),
   manual_seed,
   ...fromData,
+  // indexing: x.index(0, torch.slice(1, 3)) is x[0, 1:3]
+  slice,
   nn: { functional: stripNames(nn_functional) },
   linalg: stripNames(linalg),
   fft: stripNames(fft),

@@ -24,6 +24,7 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+sys.dont_write_bytecode = True  # no stubs/__pycache__
 
 import generate_spec as gs  # noqa: E402  (same "public callable" rule as the generator)
 import torch  # noqa: E402
@@ -120,6 +121,12 @@ def main(argv=None):
         report.append(f"## {ns}: overloads that disagree with torch's argument parser "
                       f"({len(mism)})")
         report += mism
+        notes = doc_name_notes(ns, live, entries, is_method)
+        if notes:
+            report.append(f"## {ns}: note, the docs' first line names a parameter differently "
+                          f"from the keyword Python accepts ({len(notes)}; the spec keeps the "
+                          f"accepted keyword)")
+            report += notes
         report.append("")
 
     print(f"torch {torch.__version__}; spec {os.path.relpath(args.spec)} "
@@ -139,6 +146,38 @@ def main(argv=None):
     print(f"details: {os.path.relpath(args.out)}")
     if args.strict and (failing or total_mismatch):
         sys.exit(1)
+
+
+def doc_name_notes(ns, live, entries, is_method):
+    """e.g. linalg.vector_norm is documented as (x, ord, ...) but the parser's keyword is
+    `input` (torch also accepts the numpy alias x); linalg.inv documents and takes A"""
+    notes = []
+    for n in sorted(entries):
+        obj = live.get(n)
+        if obj is None or gs._is_python_function(obj):
+            continue
+        got = gs.docstring_signature(obj, n)
+        if not got:
+            continue
+        doc_names = []
+        for a in gs._split_top(got[0]):
+            a = a.split("=")[0].split(":")[0].strip().lstrip("*\\").strip()
+            if a in ("", "/") or not a.split():
+                continue
+            doc_names.append(a.split()[-1])
+        if not all(re.fullmatch(r"[A-Za-z_]\w*", d) for d in doc_names):
+            continue
+        doc_names = [d for d in doc_names if d != "out"]
+        spec_sets = [[p["name"] for p in (ov["params"][1:] if is_method else ov["params"])]
+                     for ov in entries[n]["overloads"]]
+        if not spec_sets or any(set(doc_names) <= set(s) for s in spec_sets):
+            continue
+        best = max(spec_sets, key=lambda s: len(set(s) & set(doc_names)))
+        diff = [f"{d}->{s}" for d, s in zip(doc_names, best) if d != s and d not in best]
+        if diff:
+            notes.append(f"{n}: documented ({', '.join(doc_names)}), keyword "
+                         f"({', '.join(best)}): {'; '.join(diff)}")
+    return notes
 
 
 def _fully_typed(ov: dict, method: bool) -> bool:

@@ -24,6 +24,10 @@ trusted first, per public callable:
 4. the first line of ``__doc__`` (``name(a, b=1, *, c=None) -> Tensor``) as a last
    resort.
 
+Every overload of a builtin is then reconciled with the signature strings torch's
+argument parser was compiled with (plain text in libtorch_python): they decide names,
+order and positional vs keyword-only where the stubs are wrong.
+
 See stubs/README.md for the format and the type vocabulary.
 """
 from __future__ import annotations
@@ -145,7 +149,6 @@ ALIASES = {
     "_ratio_2_t": ["float", "float[]"], "_ratio_3_t": ["float", "float[]"],
     "_ratio_any_t": ["float", "float[]"],
     "_tensor_or_tensors": ["Tensor", "Tensor[]"], "_TensorOrTensors": ["Tensor", "Tensor[]"],
-    "_Optional": None,
 }
 
 
@@ -266,14 +269,25 @@ def _dimname(atoms: list) -> list:
     return [("any" if a == "Ellipsis" else a) for a in atoms]
 
 
+TYPE_ORDER = ["Tensor", "Tensor[]", "Tensor?[]", "Scalar", "Scalar[]", "int", "int[]",
+              "int[][]", "float", "float[]", "bool", "bool[]", "str", "str[]", "dtype",
+              "device", "layout", "memory_format", "Generator", "Dimname", "Dimname[]",
+              "any[]"]
+
+
 def fmt_type(atoms: list) -> str:
+    """atoms -> "A|B" (canonical order), "X?" for X|None, "A|B|None" for longer unions"""
     atoms = _dimname(_uniq(atoms))
     if "any" in atoms:
         return "any"
-    if "Scalar" in atoms:
-        atoms = [a for a in atoms if a not in ("int", "float", "bool")]
+    if "Scalar" in atoms or len([a for a in atoms if a in ("int", "float", "bool")]) >= 3:
+        atoms = [a for a in atoms if a not in ("int", "float", "bool")] + ["Scalar"]
+    if "device" in atoms:  # DeviceLikeType is str | int | torch.device
+        atoms = [a for a in atoms if a not in ("str", "int")]
+    atoms = _uniq(atoms)
     has_none = "None" in atoms
-    rest = [a for a in atoms if a != "None"]
+    rest = sorted((a for a in atoms if a != "None"),
+                  key=lambda a: (TYPE_ORDER.index(a) if a in TYPE_ORDER else len(TYPE_ORDER), a))
     if not rest:
         return "None"
     if has_none:
@@ -288,7 +302,9 @@ def type_from_ann(node) -> str:
 
 
 def is_named_dims(t: str) -> bool:
-    return "Dimname" in t
+    """only named dimensions are accepted (Dimname, Dimname[]?, ...), not int|Dimname"""
+    parts = [x for x in _split_union(t) if x != "None"]
+    return bool(parts) and all(x.rstrip("?").startswith("Dimname") for x in parts)
 
 
 # --------------------------------------------------------------------------------------
@@ -358,6 +374,8 @@ def default_src_from_value(v) -> str:
         return f"torch.device({str(v)!r})"
     if v is None or isinstance(v, (bool, int, str, tuple, list)):
         return repr(v)
+    if inspect.ismodule(v):
+        return v.__name__
     if callable(v):
         n = getattr(v, "__qualname__", None) or getattr(v, "__name__", None) or "?"
         m = getattr(v, "__module__", None)
@@ -376,6 +394,16 @@ def _is_skipped_decorator(fn) -> bool:
     return any(_leaf_name(d) in ("property", "setter", "deleter") or
                (isinstance(d, ast.Attribute) and d.attr in ("setter", "deleter"))
                for d in fn.decorator_list)
+
+
+TORCH_CONSTANTS = {"strided", "sparse_coo", "contiguous_format", "preserve_format",
+                   "channels_last", "channels_last_3d"}
+
+
+def _default_src(node) -> str:
+    """default AST of a stub -> Python source; bare torch constants get their module"""
+    src = ast.unparse(node)
+    return "torch." + src if src in TORCH_CONSTANTS else src
 
 
 def _literal_values(node):
@@ -438,7 +466,7 @@ def overload_from_funcdef(fn: ast.FunctionDef, method: bool, yaml_returns: dict,
         if i < npos_only:
             p["positional_only"] = True
         if d is not None:
-            p["default"] = ast.unparse(d)
+            p["default"] = _default_src(d)
         lit = _literal_values(anns[i]) if not (i == 0 and drop_first) else None
         if lit:
             p["literal"] = lit
@@ -450,7 +478,7 @@ def overload_from_funcdef(fn: ast.FunctionDef, method: bool, yaml_returns: dict,
         p = {"name": arg.arg, "type": type_from_ann(arg.annotation), "kind": "kw_only",
              "optional": d is not None}
         if d is not None:
-            p["default"] = ast.unparse(d)
+            p["default"] = _default_src(d)
         lit = _literal_values(arg.annotation)
         if lit:
             p["literal"] = lit
@@ -606,8 +634,8 @@ def pythonify_default(d: str, ty: str) -> str:
         return "True"
     if d == "false":
         return "False"
-    if d == "contiguous_format":
-        return "torch.contiguous_format"
+    if d in TORCH_CONSTANTS:
+        return "torch." + d
     if d in ("Mean", "at::Reduction::Mean"):
         return "1"
     if d == "long":
@@ -833,10 +861,10 @@ def _best_parser_sig(sigs: list, body: list, mine: dict):
             continue
         kind_diff = sum(1 for g in gp if _norm_pname(g["name"]) in mine
                         and mine[_norm_pname(g["name"])]["kind"] != g["kind"])
-        type_diff = sum(1 for g in gp if _norm_pname(g["name"]) in mine
-                        and not _types_compatible(mine[_norm_pname(g["name"])]["type"],
-                                                  parser_type(g["ctype"])))
-        score = (type_diff, len(extra), kind_diff, sig["deprecated"])
+        if any(_norm_pname(g["name"]) in mine and not _types_compatible(
+                mine[_norm_pname(g["name"])]["type"], _compat_type(g["ctype"])) for g in gp):
+            continue  # e.g. a Storage method of the same name
+        score = (len(extra), kind_diff, sig["deprecated"])
         if best is None or score < best_score:
             best, best_score = sig, score
     return best
@@ -851,7 +879,8 @@ def _fewer_parser_sig(sigs: list, body: list, mine: dict):
         if not gnames or not set(gnames) < set(mine):
             continue
         dropped = [n for n in mine if n not in gnames]
-        if any(not mine[n].get("optional") for n in dropped):
+        if any(not mine[n].get("optional") or mine[n]["kind"] in ("varargs", "varkw")
+               for n in dropped):
             continue
         g_pos = [n for n, g in zip(gnames, gp) if g["kind"] == "positional"]
         if [n for n in mine_pos if n in gnames][:len(g_pos)] != g_pos:
@@ -875,6 +904,13 @@ def _type_parts(t: str) -> set:
     return parts
 
 
+def _compat_type(ctype: str) -> str:
+    base = ctype.rstrip("?")
+    if base in ("Storage", "Stream", "PyObject*"):
+        return "any" if base == "PyObject*" else base
+    return parser_type(ctype)
+
+
 def _types_compatible(a: str, b: str) -> bool:
     if "any" in a or "any" in b:
         return True
@@ -886,6 +922,8 @@ def _overlap_parser_sig(sigs: list, body: list, mine: dict):
     """same required parameters in the same order; optional ones differ (torch.range's
     stub has pin_memory, the parser has layout): the parser's list wins"""
     req = [_norm_pname(p["name"]) for p in body if not p.get("optional")]
+    if not mine or any(p["kind"] in ("varargs", "varkw") for p in body):
+        return None
     best, best_n = None, None
     for sig in sigs:
         gp = [g for g in sig["params"] if g["name"] != "out"]
@@ -893,6 +931,8 @@ def _overlap_parser_sig(sigs: list, body: list, mine: dict):
         if greq != req:
             continue
         overlap = len({_norm_pname(g["name"]) for g in gp} & set(mine))
+        if overlap < max(1, len(mine) - 2):
+            continue
         if best is None or overlap > best_n:
             best, best_n = sig, overlap
     return best
@@ -962,6 +1002,13 @@ def reconcile_with_parser(ovs: list, binding: str, method: bool) -> list:
         mine = {_norm_pname(p["name"]): p for p in body_no_out}
         exact = [g for g in sigs if g["exact"]]
         best = _best_parser_sig(exact, body_no_out, mine)
+        if best is None and mine:
+            # a shared string tail ("cfloat(...)" serving "float(...)") only confirms a
+            # signature with exactly our parameter names; it never adds or drops any
+            tails = [g for g in sigs if not g["exact"] and
+                     {_norm_pname(x["name"]) for x in g["params"] if x["name"] != "out"}
+                     == set(mine)]
+            best = _best_parser_sig(tails, body_no_out, mine)
         if best is None:
             # same shape, a parameter named differently (Tensor.to(other=) is `tensor`,
             # requires_grad_(mode=) is `requires_grad`): take the parser's names
@@ -975,13 +1022,6 @@ def reconcile_with_parser(ovs: list, binding: str, method: bool) -> list:
             # (Tensor.new_tensor has no pin_memory): keep only what the parser takes
             best = _fewer_parser_sig(exact, body_no_out, mine) or \
                 _overlap_parser_sig(exact, body_no_out, mine)
-        if best is None and mine:
-            # a shared string tail ("cfloat(...)" serving "float(...)") only confirms a
-            # signature with exactly our parameter names; it never adds or drops any
-            tails = [g for g in sigs if not g["exact"] and
-                     {_norm_pname(x["name"]) for x in g["params"] if x["name"] != "out"}
-                     == set(mine)]
-            best = _best_parser_sig(tails, body_no_out, mine)
         if best is None:
             out.append(ov)
             continue
@@ -1007,7 +1047,12 @@ def reconcile_with_parser(ovs: list, binding: str, method: bool) -> list:
                     p["optional"] = False
                     p.pop("default", None)
                 pt = parser_type(g["ctype"])
-                if p["type"] in ("any", "any?") or pt == "Tensor?[]" or (
+                if g["default"] == "None" and p.get("default") not in (None, "None", "..."):
+                    # the binding's default is None (avg_pool2d(stride=None)); yaml says []
+                    p["default"] = "None"
+                    if pt != "any" and "None" not in p["type"] and not p["type"].endswith("?"):
+                        p["type"] = _join_union(_split_union(p["type"]) + ["None"])
+                if ("any" in p["type"] and pt != "any") or pt == "Tensor?[]" or (
                         pt == "Tensor[]" and p["type"] == "Tensor[]?"):
                     p["type"] = pt
                 elif not g["ctype"].endswith("?") and g["default"] != "None" and \
@@ -1529,6 +1574,24 @@ def fill_defaults(ovs: list, pyfunc) -> None:
 DEPRECATED: set = set()  # (name, method?, param names) from deprecated.yaml
 
 
+def _compatible_twin(done: list, ov: dict):
+    shape = [(p["name"], p["kind"], p["optional"], p.get("literal")) for p in ov["params"]]
+    for o in done:
+        if [(p["name"], p["kind"], p["optional"], p.get("literal")) for p in o["params"]] != shape:
+            continue
+        if [o.get(k) for k in ("returns", "return_types", "return_names", "named_dims",
+                               "deprecated")] != \
+                [ov.get(k) for k in ("returns", "return_types", "return_names", "named_dims",
+                                     "deprecated")]:
+            continue
+        if all(a["type"] == b["type"] or (
+                _types_compatible(a["type"], b["type"]) and
+                _type_parts(a["type"]) == _type_parts(b["type"]))
+               for a, b in zip(o["params"], ov["params"])):
+            return o
+    return None
+
+
 def finish_overloads(ovs: list, method: bool, name: str) -> list:
     """drop `out` (parameters after a positional `out` become keyword-only, since their
     position moved), make `= None` parameters accept None, flag named dims and
@@ -1561,6 +1624,16 @@ def finish_overloads(ovs: list, method: bool, name: str) -> list:
         names = tuple(p["name"] for p in (params[1:] if method else params))
         if (name, method, names) in DEPRECATED:
             ov["deprecated"] = True
+        twin = _compatible_twin(out, ov)
+        if twin is not None:
+            # the same call told twice (stub and parser spelled `bool` and `bool?`):
+            # one overload, types joined
+            for a, b in zip(twin["params"], ov["params"]):
+                if a["type"] != b["type"]:
+                    a["type"] = _join_union(_split_union(a["type"]) + _split_union(b["type"]))
+            if has_out:
+                twin["has_out"] = True
+            continue
         key = json.dumps([ov["params"], ov.get("returns")], sort_keys=True)
         if key in seen:
             # an out= twin of an overload we already have

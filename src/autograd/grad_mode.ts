@@ -69,3 +69,15 @@ export function set_grad_enabled<T>(mode: boolean, fn: () => T): T;
 export function set_grad_enabled<T>(mode: boolean, fn?: () => T): T | GradModeGuard {
   return fn ? scoped(mode, fn) : guard(mode);
 }
+
+/**
+ * torch.inference_mode: like no_grad for everything the mirror tracks (results never require
+ * grad). The runtime runs the ops with grad disabled; it does not mark results as inference
+ * tensors, so they may still be used in autograd later (torch would refuse that).
+ */
+export function inference_mode(mode?: boolean): GradModeGuard;
+export function inference_mode<T>(fn: () => T): T;
+export function inference_mode<T>(arg?: boolean | (() => T)): T | GradModeGuard {
+  if (typeof arg === 'function') return scoped(false, arg);
+  return guard(arg === false ? enabled : false);
+}

@@ -3,7 +3,7 @@
 import type { Tensor } from '../tensor/tensor.js';
 import type { DType } from '../tensor/dtype.js';
 import type { Scalar } from '../mirror/promotion.js';
-import { defineGenerated } from '../ops/generated_support.js';
+import { defineGenerated, defineGeneratedGroups } from '../ops/generated_support.js';
 
 const $fft = defineGenerated("fft", "fft", [[["input","Tensor","p",false],["n","int?","p",true],["dim","int","p",true],["norm","str?","p",true]]], {"kind":"tensor"});
 /** torch.fft.fft — https://docs.pytorch.org/docs/2.9/generated/torch.fft.fft.html */
@@ -222,3 +222,5 @@ export { rfftn };
 
 /** The names this file provides. */
 export const GENERATED_NAMES: readonly string[] = ["fft","fft2","fftfreq","fftn","fftshift","hfft","hfft2","hfftn","ifft","ifft2","ifftn","ifftshift","ihfft","ihfft2","ihfftn","irfft","irfft2","irfftn","rfft","rfft2","rfftfreq","rfftn"];
+/** Those returning a list of tensors: callable once a mirror rule knows the list's length. */
+export const LIST_RETURNING: readonly string[] = [];

@@ -3,7 +3,7 @@
 import type { Tensor } from '../tensor/tensor.js';
 import type { DType } from '../tensor/dtype.js';
 import type { Scalar } from '../mirror/promotion.js';
-import { defineGenerated } from '../ops/generated_support.js';
+import { defineGenerated, defineGeneratedGroups } from '../ops/generated_support.js';
 
 const $cholesky = defineGenerated("linalg", "cholesky", [[["input","Tensor","p",false],["upper","bool","k",true]]], {"kind":"tensor"});
 /** torch.linalg.cholesky — https://docs.pytorch.org/docs/2.9/generated/torch.linalg.cholesky.html */
@@ -335,3 +335,5 @@ export { vector_norm };
 
 /** The names this file provides. */
 export const GENERATED_NAMES: readonly string[] = ["cholesky","cholesky_ex","cond","cross","det","diagonal","eig","eigh","eigvals","eigvalsh","householder_product","inv","inv_ex","ldl_factor","ldl_factor_ex","ldl_solve","lstsq","lu","lu_factor","lu_factor_ex","lu_solve","matmul","matrix_exp","matrix_norm","matrix_power","matrix_rank","multi_dot","norm","pinv","qr","slogdet","solve","solve_ex","solve_triangular","svd","svdvals","tensorinv","tensorsolve","vander","vecdot","vector_norm"];
+/** Those returning a list of tensors: callable once a mirror rule knows the list's length. */
+export const LIST_RETURNING: readonly string[] = [];

@@ -3,7 +3,7 @@
 import type { Tensor } from '../tensor/tensor.js';
 import type { DType } from '../tensor/dtype.js';
 import type { Scalar } from '../mirror/promotion.js';
-import { defineGenerated } from '../ops/generated_support.js';
+import { defineGenerated, defineGeneratedGroups } from '../ops/generated_support.js';
 
 const $adaptive_avg_pool1d = defineGenerated("nn.functional", "adaptive_avg_pool1d", [[["input","Tensor","p",false],["output_size","int|int[]","p",false]]], {"kind":"tensor"});
 /** torch.nn.functional.adaptive_avg_pool1d — https://docs.pytorch.org/docs/2.9/generated/torch.nn.functional.adaptive_avg_pool1d.html */
@@ -29,11 +29,14 @@ function adaptive_avg_pool3d(...args: unknown[]): unknown {
   return $adaptive_avg_pool3d(args);
 }
 export { adaptive_avg_pool3d };
-const $adaptive_max_pool1d = defineGenerated("nn.functional", "adaptive_max_pool1d", [[["input","Tensor","p",false],["output_size","int|int[]","p",false],["return_indices","bool","p",true]]], {"kind":"tensor"});
+const $adaptive_max_pool1d = defineGeneratedGroups("nn.functional", "adaptive_max_pool1d", [[[[["input","Tensor","p",false],["output_size","int|int[]","p",false],["return_indices","bool","p",true]]],{"kind":"tensor"}],[[[["input","Tensor","p",false],["output_size","int|int[]","p",false],["return_indices","bool","p",false]],[["input","Tensor","p",false],["output_size","int|int[]","p",false],["return_indices","bool","k",false]]],{"kind":"tuple","count":2}]]);
 /** torch.nn.functional.adaptive_max_pool1d — https://docs.pytorch.org/docs/2.9/generated/torch.nn.functional.adaptive_max_pool1d.html */
 function adaptive_max_pool1d(input: Tensor, output_size: number | number[], kwargs?: { return_indices?: boolean }): Tensor;
 function adaptive_max_pool1d(input: Tensor, output_size: number | number[], return_indices: boolean, kwargs?: { return_indices?: boolean }): Tensor;
 function adaptive_max_pool1d(input: Tensor, kwargs: { output_size?: number | number[]; return_indices?: boolean }): Tensor;
+function adaptive_max_pool1d(input: Tensor, output_size: number | number[], return_indices: boolean): [Tensor, Tensor];
+function adaptive_max_pool1d(input: Tensor, kwargs: { output_size?: number | number[]; return_indices?: boolean }): [Tensor, Tensor];
+function adaptive_max_pool1d(input: Tensor, output_size: number | number[], kwargs?: { return_indices?: boolean }): [Tensor, Tensor];
 function adaptive_max_pool1d(...args: unknown[]): unknown {
   return $adaptive_max_pool1d(args);
 }
@@ -47,11 +50,14 @@ function adaptive_max_pool1d_with_indices(...args: unknown[]): unknown {
   return $adaptive_max_pool1d_with_indices(args);
 }
 export { adaptive_max_pool1d_with_indices };
-const $adaptive_max_pool2d = defineGenerated("nn.functional", "adaptive_max_pool2d", [[["input","Tensor","p",false],["output_size","int|int[]","p",false],["return_indices","bool","p",true]]], {"kind":"tensor"});
+const $adaptive_max_pool2d = defineGeneratedGroups("nn.functional", "adaptive_max_pool2d", [[[[["input","Tensor","p",false],["output_size","int|int[]","p",false],["return_indices","bool","p",true]]],{"kind":"tensor"}],[[[["input","Tensor","p",false],["output_size","int|int[]","p",false],["return_indices","bool","p",false]],[["input","Tensor","p",false],["output_size","int|int[]","p",false],["return_indices","bool","k",false]]],{"kind":"tuple","count":2}]]);
 /** torch.nn.functional.adaptive_max_pool2d — https://docs.pytorch.org/docs/2.9/generated/torch.nn.functional.adaptive_max_pool2d.html */
 function adaptive_max_pool2d(input: Tensor, output_size: number | number[], kwargs?: { return_indices?: boolean }): Tensor;
 function adaptive_max_pool2d(input: Tensor, output_size: number | number[], return_indices: boolean, kwargs?: { return_indices?: boolean }): Tensor;
 function adaptive_max_pool2d(input: Tensor, kwargs: { output_size?: number | number[]; return_indices?: boolean }): Tensor;
+function adaptive_max_pool2d(input: Tensor, output_size: number | number[], return_indices: boolean): [Tensor, Tensor];
+function adaptive_max_pool2d(input: Tensor, kwargs: { output_size?: number | number[]; return_indices?: boolean }): [Tensor, Tensor];
+function adaptive_max_pool2d(input: Tensor, output_size: number | number[], kwargs?: { return_indices?: boolean }): [Tensor, Tensor];
 function adaptive_max_pool2d(...args: unknown[]): unknown {
   return $adaptive_max_pool2d(args);
 }
@@ -65,11 +71,14 @@ function adaptive_max_pool2d_with_indices(...args: unknown[]): unknown {
   return $adaptive_max_pool2d_with_indices(args);
 }
 export { adaptive_max_pool2d_with_indices };
-const $adaptive_max_pool3d = defineGenerated("nn.functional", "adaptive_max_pool3d", [[["input","Tensor","p",false],["output_size","int|int[]","p",false],["return_indices","bool","p",true]]], {"kind":"tensor"});
+const $adaptive_max_pool3d = defineGeneratedGroups("nn.functional", "adaptive_max_pool3d", [[[[["input","Tensor","p",false],["output_size","int|int[]","p",false],["return_indices","bool","p",true]]],{"kind":"tensor"}],[[[["input","Tensor","p",false],["output_size","int|int[]","p",false],["return_indices","bool","p",false]],[["input","Tensor","p",false],["output_size","int|int[]","p",false],["return_indices","bool","k",false]]],{"kind":"tuple","count":2}]]);
 /** torch.nn.functional.adaptive_max_pool3d — https://docs.pytorch.org/docs/2.9/generated/torch.nn.functional.adaptive_max_pool3d.html */
 function adaptive_max_pool3d(input: Tensor, output_size: number | number[], kwargs?: { return_indices?: boolean }): Tensor;
 function adaptive_max_pool3d(input: Tensor, output_size: number | number[], return_indices: boolean, kwargs?: { return_indices?: boolean }): Tensor;
 function adaptive_max_pool3d(input: Tensor, kwargs: { output_size?: number | number[]; return_indices?: boolean }): Tensor;
+function adaptive_max_pool3d(input: Tensor, output_size: number | number[], return_indices: boolean): [Tensor, Tensor];
+function adaptive_max_pool3d(input: Tensor, kwargs: { output_size?: number | number[]; return_indices?: boolean }): [Tensor, Tensor];
+function adaptive_max_pool3d(input: Tensor, output_size: number | number[], kwargs?: { return_indices?: boolean }): [Tensor, Tensor];
 function adaptive_max_pool3d(...args: unknown[]): unknown {
   return $adaptive_max_pool3d(args);
 }
@@ -102,40 +111,40 @@ function alpha_dropout(...args: unknown[]): unknown {
   return $alpha_dropout(args);
 }
 export { alpha_dropout };
-const $avg_pool1d = defineGenerated("nn.functional", "avg_pool1d", [[["input","Tensor","p",false],["kernel_size","int|int[]","p",false],["stride","int|int[]","p",true],["padding","int|int[]","p",true],["ceil_mode","bool","p",true],["count_include_pad","bool","p",true]]], {"kind":"tensor"});
+const $avg_pool1d = defineGenerated("nn.functional", "avg_pool1d", [[["input","Tensor","p",false],["kernel_size","int|int[]","p",false],["stride","int?|int[]?","p",true],["padding","int|int[]","p",true],["ceil_mode","bool","p",true],["count_include_pad","bool","p",true]]], {"kind":"tensor"});
 /** torch.nn.functional.avg_pool1d — https://docs.pytorch.org/docs/2.9/generated/torch.nn.functional.avg_pool1d.html */
-function avg_pool1d(input: Tensor, kernel_size: number | number[], kwargs?: { stride?: number | number[]; padding?: number | number[]; ceil_mode?: boolean; count_include_pad?: boolean }): Tensor;
-function avg_pool1d(input: Tensor, kernel_size: number | number[], stride: number | number[], kwargs?: { stride?: number | number[]; padding?: number | number[]; ceil_mode?: boolean; count_include_pad?: boolean }): Tensor;
-function avg_pool1d(input: Tensor, kernel_size: number | number[], stride: number | number[], padding: number | number[], kwargs?: { stride?: number | number[]; padding?: number | number[]; ceil_mode?: boolean; count_include_pad?: boolean }): Tensor;
-function avg_pool1d(input: Tensor, kernel_size: number | number[], stride: number | number[], padding: number | number[], ceil_mode: boolean, kwargs?: { stride?: number | number[]; padding?: number | number[]; ceil_mode?: boolean; count_include_pad?: boolean }): Tensor;
-function avg_pool1d(input: Tensor, kernel_size: number | number[], stride: number | number[], padding: number | number[], ceil_mode: boolean, count_include_pad: boolean, kwargs?: { stride?: number | number[]; padding?: number | number[]; ceil_mode?: boolean; count_include_pad?: boolean }): Tensor;
-function avg_pool1d(input: Tensor, kwargs: { kernel_size?: number | number[]; stride?: number | number[]; padding?: number | number[]; ceil_mode?: boolean; count_include_pad?: boolean }): Tensor;
+function avg_pool1d(input: Tensor, kernel_size: number | number[], kwargs?: { stride?: number | number[] | null; padding?: number | number[]; ceil_mode?: boolean; count_include_pad?: boolean }): Tensor;
+function avg_pool1d(input: Tensor, kernel_size: number | number[], stride: number | number[] | null, kwargs?: { stride?: number | number[] | null; padding?: number | number[]; ceil_mode?: boolean; count_include_pad?: boolean }): Tensor;
+function avg_pool1d(input: Tensor, kernel_size: number | number[], stride: number | number[] | null, padding: number | number[], kwargs?: { stride?: number | number[] | null; padding?: number | number[]; ceil_mode?: boolean; count_include_pad?: boolean }): Tensor;
+function avg_pool1d(input: Tensor, kernel_size: number | number[], stride: number | number[] | null, padding: number | number[], ceil_mode: boolean, kwargs?: { stride?: number | number[] | null; padding?: number | number[]; ceil_mode?: boolean; count_include_pad?: boolean }): Tensor;
+function avg_pool1d(input: Tensor, kernel_size: number | number[], stride: number | number[] | null, padding: number | number[], ceil_mode: boolean, count_include_pad: boolean, kwargs?: { stride?: number | number[] | null; padding?: number | number[]; ceil_mode?: boolean; count_include_pad?: boolean }): Tensor;
+function avg_pool1d(input: Tensor, kwargs: { kernel_size?: number | number[]; stride?: number | number[] | null; padding?: number | number[]; ceil_mode?: boolean; count_include_pad?: boolean }): Tensor;
 function avg_pool1d(...args: unknown[]): unknown {
   return $avg_pool1d(args);
 }
 export { avg_pool1d };
-const $avg_pool2d = defineGenerated("nn.functional", "avg_pool2d", [[["input","Tensor","p",false],["kernel_size","int|int[]","p",false],["stride","int|int[]","p",true],["padding","int|int[]","p",true],["ceil_mode","bool","p",true],["count_include_pad","bool","p",true],["divisor_override","int?","p",true]]], {"kind":"tensor"});
+const $avg_pool2d = defineGenerated("nn.functional", "avg_pool2d", [[["input","Tensor","p",false],["kernel_size","int|int[]","p",false],["stride","int?|int[]?","p",true],["padding","int|int[]","p",true],["ceil_mode","bool","p",true],["count_include_pad","bool","p",true],["divisor_override","int?","p",true]]], {"kind":"tensor"});
 /** torch.nn.functional.avg_pool2d — https://docs.pytorch.org/docs/2.9/generated/torch.nn.functional.avg_pool2d.html */
-function avg_pool2d(input: Tensor, kernel_size: number | number[], kwargs?: { stride?: number | number[]; padding?: number | number[]; ceil_mode?: boolean; count_include_pad?: boolean; divisor_override?: number | null }): Tensor;
-function avg_pool2d(input: Tensor, kernel_size: number | number[], stride: number | number[], kwargs?: { stride?: number | number[]; padding?: number | number[]; ceil_mode?: boolean; count_include_pad?: boolean; divisor_override?: number | null }): Tensor;
-function avg_pool2d(input: Tensor, kernel_size: number | number[], stride: number | number[], padding: number | number[], kwargs?: { stride?: number | number[]; padding?: number | number[]; ceil_mode?: boolean; count_include_pad?: boolean; divisor_override?: number | null }): Tensor;
-function avg_pool2d(input: Tensor, kernel_size: number | number[], stride: number | number[], padding: number | number[], ceil_mode: boolean, kwargs?: { stride?: number | number[]; padding?: number | number[]; ceil_mode?: boolean; count_include_pad?: boolean; divisor_override?: number | null }): Tensor;
-function avg_pool2d(input: Tensor, kernel_size: number | number[], stride: number | number[], padding: number | number[], ceil_mode: boolean, count_include_pad: boolean, kwargs?: { stride?: number | number[]; padding?: number | number[]; ceil_mode?: boolean; count_include_pad?: boolean; divisor_override?: number | null }): Tensor;
-function avg_pool2d(input: Tensor, kernel_size: number | number[], stride: number | number[], padding: number | number[], ceil_mode: boolean, count_include_pad: boolean, divisor_override: number | null, kwargs?: { stride?: number | number[]; padding?: number | number[]; ceil_mode?: boolean; count_include_pad?: boolean; divisor_override?: number | null }): Tensor;
-function avg_pool2d(input: Tensor, kwargs: { kernel_size?: number | number[]; stride?: number | number[]; padding?: number | number[]; ceil_mode?: boolean; count_include_pad?: boolean; divisor_override?: number | null }): Tensor;
+function avg_pool2d(input: Tensor, kernel_size: number | number[], kwargs?: { stride?: number | number[] | null; padding?: number | number[]; ceil_mode?: boolean; count_include_pad?: boolean; divisor_override?: number | null }): Tensor;
+function avg_pool2d(input: Tensor, kernel_size: number | number[], stride: number | number[] | null, kwargs?: { stride?: number | number[] | null; padding?: number | number[]; ceil_mode?: boolean; count_include_pad?: boolean; divisor_override?: number | null }): Tensor;
+function avg_pool2d(input: Tensor, kernel_size: number | number[], stride: number | number[] | null, padding: number | number[], kwargs?: { stride?: number | number[] | null; padding?: number | number[]; ceil_mode?: boolean; count_include_pad?: boolean; divisor_override?: number | null }): Tensor;
+function avg_pool2d(input: Tensor, kernel_size: number | number[], stride: number | number[] | null, padding: number | number[], ceil_mode: boolean, kwargs?: { stride?: number | number[] | null; padding?: number | number[]; ceil_mode?: boolean; count_include_pad?: boolean; divisor_override?: number | null }): Tensor;
+function avg_pool2d(input: Tensor, kernel_size: number | number[], stride: number | number[] | null, padding: number | number[], ceil_mode: boolean, count_include_pad: boolean, kwargs?: { stride?: number | number[] | null; padding?: number | number[]; ceil_mode?: boolean; count_include_pad?: boolean; divisor_override?: number | null }): Tensor;
+function avg_pool2d(input: Tensor, kernel_size: number | number[], stride: number | number[] | null, padding: number | number[], ceil_mode: boolean, count_include_pad: boolean, divisor_override: number | null, kwargs?: { stride?: number | number[] | null; padding?: number | number[]; ceil_mode?: boolean; count_include_pad?: boolean; divisor_override?: number | null }): Tensor;
+function avg_pool2d(input: Tensor, kwargs: { kernel_size?: number | number[]; stride?: number | number[] | null; padding?: number | number[]; ceil_mode?: boolean; count_include_pad?: boolean; divisor_override?: number | null }): Tensor;
 function avg_pool2d(...args: unknown[]): unknown {
   return $avg_pool2d(args);
 }
 export { avg_pool2d };
-const $avg_pool3d = defineGenerated("nn.functional", "avg_pool3d", [[["input","Tensor","p",false],["kernel_size","int|int[]","p",false],["stride","int|int[]","p",true],["padding","int|int[]","p",true],["ceil_mode","bool","p",true],["count_include_pad","bool","p",true],["divisor_override","int?","p",true]]], {"kind":"tensor"});
+const $avg_pool3d = defineGenerated("nn.functional", "avg_pool3d", [[["input","Tensor","p",false],["kernel_size","int|int[]","p",false],["stride","int?|int[]?","p",true],["padding","int|int[]","p",true],["ceil_mode","bool","p",true],["count_include_pad","bool","p",true],["divisor_override","int?","p",true]]], {"kind":"tensor"});
 /** torch.nn.functional.avg_pool3d — https://docs.pytorch.org/docs/2.9/generated/torch.nn.functional.avg_pool3d.html */
-function avg_pool3d(input: Tensor, kernel_size: number | number[], kwargs?: { stride?: number | number[]; padding?: number | number[]; ceil_mode?: boolean; count_include_pad?: boolean; divisor_override?: number | null }): Tensor;
-function avg_pool3d(input: Tensor, kernel_size: number | number[], stride: number | number[], kwargs?: { stride?: number | number[]; padding?: number | number[]; ceil_mode?: boolean; count_include_pad?: boolean; divisor_override?: number | null }): Tensor;
-function avg_pool3d(input: Tensor, kernel_size: number | number[], stride: number | number[], padding: number | number[], kwargs?: { stride?: number | number[]; padding?: number | number[]; ceil_mode?: boolean; count_include_pad?: boolean; divisor_override?: number | null }): Tensor;
-function avg_pool3d(input: Tensor, kernel_size: number | number[], stride: number | number[], padding: number | number[], ceil_mode: boolean, kwargs?: { stride?: number | number[]; padding?: number | number[]; ceil_mode?: boolean; count_include_pad?: boolean; divisor_override?: number | null }): Tensor;
-function avg_pool3d(input: Tensor, kernel_size: number | number[], stride: number | number[], padding: number | number[], ceil_mode: boolean, count_include_pad: boolean, kwargs?: { stride?: number | number[]; padding?: number | number[]; ceil_mode?: boolean; count_include_pad?: boolean; divisor_override?: number | null }): Tensor;
-function avg_pool3d(input: Tensor, kernel_size: number | number[], stride: number | number[], padding: number | number[], ceil_mode: boolean, count_include_pad: boolean, divisor_override: number | null, kwargs?: { stride?: number | number[]; padding?: number | number[]; ceil_mode?: boolean; count_include_pad?: boolean; divisor_override?: number | null }): Tensor;
-function avg_pool3d(input: Tensor, kwargs: { kernel_size?: number | number[]; stride?: number | number[]; padding?: number | number[]; ceil_mode?: boolean; count_include_pad?: boolean; divisor_override?: number | null }): Tensor;
+function avg_pool3d(input: Tensor, kernel_size: number | number[], kwargs?: { stride?: number | number[] | null; padding?: number | number[]; ceil_mode?: boolean; count_include_pad?: boolean; divisor_override?: number | null }): Tensor;
+function avg_pool3d(input: Tensor, kernel_size: number | number[], stride: number | number[] | null, kwargs?: { stride?: number | number[] | null; padding?: number | number[]; ceil_mode?: boolean; count_include_pad?: boolean; divisor_override?: number | null }): Tensor;
+function avg_pool3d(input: Tensor, kernel_size: number | number[], stride: number | number[] | null, padding: number | number[], kwargs?: { stride?: number | number[] | null; padding?: number | number[]; ceil_mode?: boolean; count_include_pad?: boolean; divisor_override?: number | null }): Tensor;
+function avg_pool3d(input: Tensor, kernel_size: number | number[], stride: number | number[] | null, padding: number | number[], ceil_mode: boolean, kwargs?: { stride?: number | number[] | null; padding?: number | number[]; ceil_mode?: boolean; count_include_pad?: boolean; divisor_override?: number | null }): Tensor;
+function avg_pool3d(input: Tensor, kernel_size: number | number[], stride: number | number[] | null, padding: number | number[], ceil_mode: boolean, count_include_pad: boolean, kwargs?: { stride?: number | number[] | null; padding?: number | number[]; ceil_mode?: boolean; count_include_pad?: boolean; divisor_override?: number | null }): Tensor;
+function avg_pool3d(input: Tensor, kernel_size: number | number[], stride: number | number[] | null, padding: number | number[], ceil_mode: boolean, count_include_pad: boolean, divisor_override: number | null, kwargs?: { stride?: number | number[] | null; padding?: number | number[]; ceil_mode?: boolean; count_include_pad?: boolean; divisor_override?: number | null }): Tensor;
+function avg_pool3d(input: Tensor, kwargs: { kernel_size?: number | number[]; stride?: number | number[] | null; padding?: number | number[]; ceil_mode?: boolean; count_include_pad?: boolean; divisor_override?: number | null }): Tensor;
 function avg_pool3d(...args: unknown[]): unknown {
   return $avg_pool3d(args);
 }
@@ -460,7 +469,7 @@ function fold(...args: unknown[]): unknown {
   return $fold(args);
 }
 export { fold };
-const $fractional_max_pool2d = defineGenerated("nn.functional", "fractional_max_pool2d", [[["input","Tensor","p",false],["kernel_size","int|int[]","p",false],["output_size","int?|int[]?","p",true],["output_ratio","float?|float[]?","p",true],["return_indices","bool","p",true],["_random_samples","Tensor?","p",true]]], {"kind":"tensor"});
+const $fractional_max_pool2d = defineGeneratedGroups("nn.functional", "fractional_max_pool2d", [[[[["input","Tensor","p",false],["kernel_size","int|int[]","p",false],["output_size","int?|int[]?","p",true],["output_ratio","float?|float[]?","p",true],["return_indices","bool","p",true],["_random_samples","Tensor?","p",true]]],{"kind":"tensor"}],[[[["input","Tensor","p",false],["kernel_size","int|int[]","p",false],["output_size","int?|int[]?","p",false],["output_ratio","float?|float[]?","p",false],["return_indices","bool","p",false],["_random_samples","Tensor?","p",true]],[["input","Tensor","p",false],["kernel_size","int|int[]","p",false],["output_size","int?|int[]?","p",true],["output_ratio","float?|float[]?","p",true],["return_indices","bool","k",false],["_random_samples","Tensor?","k",true]]],{"kind":"tuple","count":2}]]);
 /** torch.nn.functional.fractional_max_pool2d — https://docs.pytorch.org/docs/2.9/generated/torch.nn.functional.fractional_max_pool2d.html */
 function fractional_max_pool2d(input: Tensor, kernel_size: number | number[], kwargs?: { output_size?: number | number[] | null; output_ratio?: number | number[] | null; return_indices?: boolean; _random_samples?: Tensor | null }): Tensor;
 function fractional_max_pool2d(input: Tensor, kernel_size: number | number[], output_size: number | number[] | null, kwargs?: { output_size?: number | number[] | null; output_ratio?: number | number[] | null; return_indices?: boolean; _random_samples?: Tensor | null }): Tensor;
@@ -468,6 +477,12 @@ function fractional_max_pool2d(input: Tensor, kernel_size: number | number[], ou
 function fractional_max_pool2d(input: Tensor, kernel_size: number | number[], output_size: number | number[] | null, output_ratio: number | number[] | null, return_indices: boolean, kwargs?: { output_size?: number | number[] | null; output_ratio?: number | number[] | null; return_indices?: boolean; _random_samples?: Tensor | null }): Tensor;
 function fractional_max_pool2d(input: Tensor, kernel_size: number | number[], output_size: number | number[] | null, output_ratio: number | number[] | null, return_indices: boolean, _random_samples: Tensor | null, kwargs?: { output_size?: number | number[] | null; output_ratio?: number | number[] | null; return_indices?: boolean; _random_samples?: Tensor | null }): Tensor;
 function fractional_max_pool2d(input: Tensor, kwargs: { kernel_size?: number | number[]; output_size?: number | number[] | null; output_ratio?: number | number[] | null; return_indices?: boolean; _random_samples?: Tensor | null }): Tensor;
+function fractional_max_pool2d(input: Tensor, kernel_size: number | number[], output_size: number | number[] | null, output_ratio: number | number[] | null, return_indices: boolean, kwargs?: { _random_samples?: Tensor | null }): [Tensor, Tensor];
+function fractional_max_pool2d(input: Tensor, kernel_size: number | number[], output_size: number | number[] | null, output_ratio: number | number[] | null, return_indices: boolean, _random_samples: Tensor | null, kwargs?: { _random_samples?: Tensor | null }): [Tensor, Tensor];
+function fractional_max_pool2d(input: Tensor, kwargs: { kernel_size?: number | number[]; output_size?: number | number[] | null; output_ratio?: number | number[] | null; return_indices?: boolean; _random_samples?: Tensor | null }): [Tensor, Tensor];
+function fractional_max_pool2d(input: Tensor, kernel_size: number | number[], kwargs?: { output_size?: number | number[] | null; output_ratio?: number | number[] | null; return_indices?: boolean; _random_samples?: Tensor | null }): [Tensor, Tensor];
+function fractional_max_pool2d(input: Tensor, kernel_size: number | number[], output_size: number | number[] | null, kwargs?: { output_size?: number | number[] | null; output_ratio?: number | number[] | null; return_indices?: boolean; _random_samples?: Tensor | null }): [Tensor, Tensor];
+function fractional_max_pool2d(input: Tensor, kernel_size: number | number[], output_size: number | number[] | null, output_ratio: number | number[] | null, kwargs?: { output_size?: number | number[] | null; output_ratio?: number | number[] | null; return_indices?: boolean; _random_samples?: Tensor | null }): [Tensor, Tensor];
 function fractional_max_pool2d(...args: unknown[]): unknown {
   return $fractional_max_pool2d(args);
 }
@@ -484,7 +499,7 @@ function fractional_max_pool2d_with_indices(...args: unknown[]): unknown {
   return $fractional_max_pool2d_with_indices(args);
 }
 export { fractional_max_pool2d_with_indices };
-const $fractional_max_pool3d = defineGenerated("nn.functional", "fractional_max_pool3d", [[["input","Tensor","p",false],["kernel_size","int|int[]","p",false],["output_size","int?|int[]?","p",true],["output_ratio","float?|float[]?","p",true],["return_indices","bool","p",true],["_random_samples","Tensor?","p",true]]], {"kind":"tensor"});
+const $fractional_max_pool3d = defineGeneratedGroups("nn.functional", "fractional_max_pool3d", [[[[["input","Tensor","p",false],["kernel_size","int|int[]","p",false],["output_size","int?|int[]?","p",true],["output_ratio","float?|float[]?","p",true],["return_indices","bool","p",true],["_random_samples","Tensor?","p",true]]],{"kind":"tensor"}],[[[["input","Tensor","p",false],["kernel_size","int|int[]","p",false],["output_size","int?|int[]?","p",false],["output_ratio","float?|float[]?","p",false],["return_indices","bool","p",false],["_random_samples","Tensor?","p",true]],[["input","Tensor","p",false],["kernel_size","int|int[]","p",false],["output_size","int?|int[]?","p",true],["output_ratio","float?|float[]?","p",true],["return_indices","bool","k",false],["_random_samples","Tensor?","k",true]]],{"kind":"tuple","count":2}]]);
 /** torch.nn.functional.fractional_max_pool3d — https://docs.pytorch.org/docs/2.9/generated/torch.nn.functional.fractional_max_pool3d.html */
 function fractional_max_pool3d(input: Tensor, kernel_size: number | number[], kwargs?: { output_size?: number | number[] | null; output_ratio?: number | number[] | null; return_indices?: boolean; _random_samples?: Tensor | null }): Tensor;
 function fractional_max_pool3d(input: Tensor, kernel_size: number | number[], output_size: number | number[] | null, kwargs?: { output_size?: number | number[] | null; output_ratio?: number | number[] | null; return_indices?: boolean; _random_samples?: Tensor | null }): Tensor;
@@ -492,6 +507,12 @@ function fractional_max_pool3d(input: Tensor, kernel_size: number | number[], ou
 function fractional_max_pool3d(input: Tensor, kernel_size: number | number[], output_size: number | number[] | null, output_ratio: number | number[] | null, return_indices: boolean, kwargs?: { output_size?: number | number[] | null; output_ratio?: number | number[] | null; return_indices?: boolean; _random_samples?: Tensor | null }): Tensor;
 function fractional_max_pool3d(input: Tensor, kernel_size: number | number[], output_size: number | number[] | null, output_ratio: number | number[] | null, return_indices: boolean, _random_samples: Tensor | null, kwargs?: { output_size?: number | number[] | null; output_ratio?: number | number[] | null; return_indices?: boolean; _random_samples?: Tensor | null }): Tensor;
 function fractional_max_pool3d(input: Tensor, kwargs: { kernel_size?: number | number[]; output_size?: number | number[] | null; output_ratio?: number | number[] | null; return_indices?: boolean; _random_samples?: Tensor | null }): Tensor;
+function fractional_max_pool3d(input: Tensor, kernel_size: number | number[], output_size: number | number[] | null, output_ratio: number | number[] | null, return_indices: boolean, kwargs?: { _random_samples?: Tensor | null }): [Tensor, Tensor];
+function fractional_max_pool3d(input: Tensor, kernel_size: number | number[], output_size: number | number[] | null, output_ratio: number | number[] | null, return_indices: boolean, _random_samples: Tensor | null, kwargs?: { _random_samples?: Tensor | null }): [Tensor, Tensor];
+function fractional_max_pool3d(input: Tensor, kwargs: { kernel_size?: number | number[]; output_size?: number | number[] | null; output_ratio?: number | number[] | null; return_indices?: boolean; _random_samples?: Tensor | null }): [Tensor, Tensor];
+function fractional_max_pool3d(input: Tensor, kernel_size: number | number[], kwargs?: { output_size?: number | number[] | null; output_ratio?: number | number[] | null; return_indices?: boolean; _random_samples?: Tensor | null }): [Tensor, Tensor];
+function fractional_max_pool3d(input: Tensor, kernel_size: number | number[], output_size: number | number[] | null, kwargs?: { output_size?: number | number[] | null; output_ratio?: number | number[] | null; return_indices?: boolean; _random_samples?: Tensor | null }): [Tensor, Tensor];
+function fractional_max_pool3d(input: Tensor, kernel_size: number | number[], output_size: number | number[] | null, output_ratio: number | number[] | null, kwargs?: { output_size?: number | number[] | null; output_ratio?: number | number[] | null; return_indices?: boolean; _random_samples?: Tensor | null }): [Tensor, Tensor];
 function fractional_max_pool3d(...args: unknown[]): unknown {
   return $fractional_max_pool3d(args);
 }
@@ -740,7 +761,7 @@ function logsigmoid(...args: unknown[]): unknown {
   return $logsigmoid(args);
 }
 export { logsigmoid };
-const $lp_pool1d = defineGenerated("nn.functional", "lp_pool1d", [[["input","Tensor","p",false],["norm_type","float","p",false],["kernel_size","int|int[]","p",false],["stride","int[]?|int?","p",true],["ceil_mode","bool","p",true]]], {"kind":"tensor"});
+const $lp_pool1d = defineGenerated("nn.functional", "lp_pool1d", [[["input","Tensor","p",false],["norm_type","float","p",false],["kernel_size","int|int[]","p",false],["stride","int?|int[]?","p",true],["ceil_mode","bool","p",true]]], {"kind":"tensor"});
 /** torch.nn.functional.lp_pool1d — https://docs.pytorch.org/docs/2.9/generated/torch.nn.functional.lp_pool1d.html */
 function lp_pool1d(input: Tensor, norm_type: number, kernel_size: number | number[], kwargs?: { stride?: number | number[] | null; ceil_mode?: boolean }): Tensor;
 function lp_pool1d(input: Tensor, norm_type: number, kernel_size: number | number[], stride: number | number[] | null, kwargs?: { stride?: number | number[] | null; ceil_mode?: boolean }): Tensor;
@@ -750,7 +771,7 @@ function lp_pool1d(...args: unknown[]): unknown {
   return $lp_pool1d(args);
 }
 export { lp_pool1d };
-const $lp_pool2d = defineGenerated("nn.functional", "lp_pool2d", [[["input","Tensor","p",false],["norm_type","float","p",false],["kernel_size","int|int[]","p",false],["stride","int[]?|int?","p",true],["ceil_mode","bool","p",true]]], {"kind":"tensor"});
+const $lp_pool2d = defineGenerated("nn.functional", "lp_pool2d", [[["input","Tensor","p",false],["norm_type","float","p",false],["kernel_size","int|int[]","p",false],["stride","int?|int[]?","p",true],["ceil_mode","bool","p",true]]], {"kind":"tensor"});
 /** torch.nn.functional.lp_pool2d — https://docs.pytorch.org/docs/2.9/generated/torch.nn.functional.lp_pool2d.html */
 function lp_pool2d(input: Tensor, norm_type: number, kernel_size: number | number[], kwargs?: { stride?: number | number[] | null; ceil_mode?: boolean }): Tensor;
 function lp_pool2d(input: Tensor, norm_type: number, kernel_size: number | number[], stride: number | number[] | null, kwargs?: { stride?: number | number[] | null; ceil_mode?: boolean }): Tensor;
@@ -760,7 +781,7 @@ function lp_pool2d(...args: unknown[]): unknown {
   return $lp_pool2d(args);
 }
 export { lp_pool2d };
-const $lp_pool3d = defineGenerated("nn.functional", "lp_pool3d", [[["input","Tensor","p",false],["norm_type","float","p",false],["kernel_size","int|int[]","p",false],["stride","int[]?|int?","p",true],["ceil_mode","bool","p",true]]], {"kind":"tensor"});
+const $lp_pool3d = defineGenerated("nn.functional", "lp_pool3d", [[["input","Tensor","p",false],["norm_type","float","p",false],["kernel_size","int|int[]","p",false],["stride","int?|int[]?","p",true],["ceil_mode","bool","p",true]]], {"kind":"tensor"});
 /** torch.nn.functional.lp_pool3d — https://docs.pytorch.org/docs/2.9/generated/torch.nn.functional.lp_pool3d.html */
 function lp_pool3d(input: Tensor, norm_type: number, kernel_size: number | number[], kwargs?: { stride?: number | number[] | null; ceil_mode?: boolean }): Tensor;
 function lp_pool3d(input: Tensor, norm_type: number, kernel_size: number | number[], stride: number | number[] | null, kwargs?: { stride?: number | number[] | null; ceil_mode?: boolean }): Tensor;
@@ -781,7 +802,7 @@ function margin_ranking_loss(...args: unknown[]): unknown {
   return $margin_ranking_loss(args);
 }
 export { margin_ranking_loss };
-const $max_pool1d = defineGenerated("nn.functional", "max_pool1d", [[["input","Tensor","p",false],["kernel_size","int|int[]","p",false],["stride","int?|int[]?","p",true],["padding","int|int[]","p",true],["dilation","int|int[]","p",true],["ceil_mode","bool","p",true],["return_indices","bool","p",true]]], {"kind":"tensor"});
+const $max_pool1d = defineGeneratedGroups("nn.functional", "max_pool1d", [[[[["input","Tensor","p",false],["kernel_size","int|int[]","p",false],["stride","int?|int[]?","p",true],["padding","int|int[]","p",true],["dilation","int|int[]","p",true],["ceil_mode","bool","p",true],["return_indices","bool","p",true]]],{"kind":"tensor"}],[[[["input","Tensor","p",false],["kernel_size","int|int[]","p",false],["stride","int?|int[]?","p",false],["padding","int|int[]","p",false],["dilation","int|int[]","p",false],["ceil_mode","bool","p",false],["return_indices","bool","p",false]],[["input","Tensor","p",false],["kernel_size","int|int[]","p",false],["stride","int?|int[]?","p",true],["padding","int|int[]","p",true],["dilation","int|int[]","p",true],["ceil_mode","bool","p",true],["return_indices","bool","k",false]]],{"kind":"tuple","count":2}]]);
 /** torch.nn.functional.max_pool1d — https://docs.pytorch.org/docs/2.9/generated/torch.nn.functional.max_pool1d.html */
 function max_pool1d(input: Tensor, kernel_size: number | number[], kwargs?: { stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean; return_indices?: boolean }): Tensor;
 function max_pool1d(input: Tensor, kernel_size: number | number[], stride: number | number[] | null, kwargs?: { stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean; return_indices?: boolean }): Tensor;
@@ -790,6 +811,13 @@ function max_pool1d(input: Tensor, kernel_size: number | number[], stride: numbe
 function max_pool1d(input: Tensor, kernel_size: number | number[], stride: number | number[] | null, padding: number | number[], dilation: number | number[], ceil_mode: boolean, kwargs?: { stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean; return_indices?: boolean }): Tensor;
 function max_pool1d(input: Tensor, kernel_size: number | number[], stride: number | number[] | null, padding: number | number[], dilation: number | number[], ceil_mode: boolean, return_indices: boolean, kwargs?: { stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean; return_indices?: boolean }): Tensor;
 function max_pool1d(input: Tensor, kwargs: { kernel_size?: number | number[]; stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean; return_indices?: boolean }): Tensor;
+function max_pool1d(input: Tensor, kernel_size: number | number[], stride: number | number[] | null, padding: number | number[], dilation: number | number[], ceil_mode: boolean, return_indices: boolean): [Tensor, Tensor];
+function max_pool1d(input: Tensor, kwargs: { kernel_size?: number | number[]; stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean; return_indices?: boolean }): [Tensor, Tensor];
+function max_pool1d(input: Tensor, kernel_size: number | number[], kwargs?: { stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean; return_indices?: boolean }): [Tensor, Tensor];
+function max_pool1d(input: Tensor, kernel_size: number | number[], stride: number | number[] | null, kwargs?: { stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean; return_indices?: boolean }): [Tensor, Tensor];
+function max_pool1d(input: Tensor, kernel_size: number | number[], stride: number | number[] | null, padding: number | number[], kwargs?: { stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean; return_indices?: boolean }): [Tensor, Tensor];
+function max_pool1d(input: Tensor, kernel_size: number | number[], stride: number | number[] | null, padding: number | number[], dilation: number | number[], kwargs?: { stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean; return_indices?: boolean }): [Tensor, Tensor];
+function max_pool1d(input: Tensor, kernel_size: number | number[], stride: number | number[] | null, padding: number | number[], dilation: number | number[], ceil_mode: boolean, kwargs?: { stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean; return_indices?: boolean }): [Tensor, Tensor];
 function max_pool1d(...args: unknown[]): unknown {
   return $max_pool1d(args);
 }
@@ -807,7 +835,7 @@ function max_pool1d_with_indices(...args: unknown[]): unknown {
   return $max_pool1d_with_indices(args);
 }
 export { max_pool1d_with_indices };
-const $max_pool2d = defineGenerated("nn.functional", "max_pool2d", [[["input","Tensor","p",false],["kernel_size","int|int[]","p",false],["stride","int?|int[]?","p",true],["padding","int|int[]","p",true],["dilation","int|int[]","p",true],["ceil_mode","bool","p",true],["return_indices","bool","p",true]]], {"kind":"tensor"});
+const $max_pool2d = defineGeneratedGroups("nn.functional", "max_pool2d", [[[[["input","Tensor","p",false],["kernel_size","int|int[]","p",false],["stride","int?|int[]?","p",true],["padding","int|int[]","p",true],["dilation","int|int[]","p",true],["ceil_mode","bool","p",true],["return_indices","bool","p",true]]],{"kind":"tensor"}],[[[["input","Tensor","p",false],["kernel_size","int|int[]","p",false],["stride","int?|int[]?","p",false],["padding","int|int[]","p",false],["dilation","int|int[]","p",false],["ceil_mode","bool","p",false],["return_indices","bool","p",false]],[["input","Tensor","p",false],["kernel_size","int|int[]","p",false],["stride","int?|int[]?","p",true],["padding","int|int[]","p",true],["dilation","int|int[]","p",true],["ceil_mode","bool","p",true],["return_indices","bool","k",false]]],{"kind":"tuple","count":2}]]);
 /** torch.nn.functional.max_pool2d — https://docs.pytorch.org/docs/2.9/generated/torch.nn.functional.max_pool2d.html */
 function max_pool2d(input: Tensor, kernel_size: number | number[], kwargs?: { stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean; return_indices?: boolean }): Tensor;
 function max_pool2d(input: Tensor, kernel_size: number | number[], stride: number | number[] | null, kwargs?: { stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean; return_indices?: boolean }): Tensor;
@@ -816,6 +844,13 @@ function max_pool2d(input: Tensor, kernel_size: number | number[], stride: numbe
 function max_pool2d(input: Tensor, kernel_size: number | number[], stride: number | number[] | null, padding: number | number[], dilation: number | number[], ceil_mode: boolean, kwargs?: { stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean; return_indices?: boolean }): Tensor;
 function max_pool2d(input: Tensor, kernel_size: number | number[], stride: number | number[] | null, padding: number | number[], dilation: number | number[], ceil_mode: boolean, return_indices: boolean, kwargs?: { stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean; return_indices?: boolean }): Tensor;
 function max_pool2d(input: Tensor, kwargs: { kernel_size?: number | number[]; stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean; return_indices?: boolean }): Tensor;
+function max_pool2d(input: Tensor, kernel_size: number | number[], stride: number | number[] | null, padding: number | number[], dilation: number | number[], ceil_mode: boolean, return_indices: boolean): [Tensor, Tensor];
+function max_pool2d(input: Tensor, kwargs: { kernel_size?: number | number[]; stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean; return_indices?: boolean }): [Tensor, Tensor];
+function max_pool2d(input: Tensor, kernel_size: number | number[], kwargs?: { stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean; return_indices?: boolean }): [Tensor, Tensor];
+function max_pool2d(input: Tensor, kernel_size: number | number[], stride: number | number[] | null, kwargs?: { stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean; return_indices?: boolean }): [Tensor, Tensor];
+function max_pool2d(input: Tensor, kernel_size: number | number[], stride: number | number[] | null, padding: number | number[], kwargs?: { stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean; return_indices?: boolean }): [Tensor, Tensor];
+function max_pool2d(input: Tensor, kernel_size: number | number[], stride: number | number[] | null, padding: number | number[], dilation: number | number[], kwargs?: { stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean; return_indices?: boolean }): [Tensor, Tensor];
+function max_pool2d(input: Tensor, kernel_size: number | number[], stride: number | number[] | null, padding: number | number[], dilation: number | number[], ceil_mode: boolean, kwargs?: { stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean; return_indices?: boolean }): [Tensor, Tensor];
 function max_pool2d(...args: unknown[]): unknown {
   return $max_pool2d(args);
 }
@@ -833,7 +868,7 @@ function max_pool2d_with_indices(...args: unknown[]): unknown {
   return $max_pool2d_with_indices(args);
 }
 export { max_pool2d_with_indices };
-const $max_pool3d = defineGenerated("nn.functional", "max_pool3d", [[["input","Tensor","p",false],["kernel_size","int|int[]","p",false],["stride","int?|int[]?","p",true],["padding","int|int[]","p",true],["dilation","int|int[]","p",true],["ceil_mode","bool","p",true],["return_indices","bool","p",true]]], {"kind":"tensor"});
+const $max_pool3d = defineGeneratedGroups("nn.functional", "max_pool3d", [[[[["input","Tensor","p",false],["kernel_size","int|int[]","p",false],["stride","int?|int[]?","p",true],["padding","int|int[]","p",true],["dilation","int|int[]","p",true],["ceil_mode","bool","p",true],["return_indices","bool","p",true]]],{"kind":"tensor"}],[[[["input","Tensor","p",false],["kernel_size","int|int[]","p",false],["stride","int?|int[]?","p",false],["padding","int|int[]","p",false],["dilation","int|int[]","p",false],["ceil_mode","bool","p",false],["return_indices","bool","p",false]],[["input","Tensor","p",false],["kernel_size","int|int[]","p",false],["stride","int?|int[]?","p",true],["padding","int|int[]","p",true],["dilation","int|int[]","p",true],["ceil_mode","bool","p",true],["return_indices","bool","k",false]]],{"kind":"tuple","count":2}]]);
 /** torch.nn.functional.max_pool3d — https://docs.pytorch.org/docs/2.9/generated/torch.nn.functional.max_pool3d.html */
 function max_pool3d(input: Tensor, kernel_size: number | number[], kwargs?: { stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean; return_indices?: boolean }): Tensor;
 function max_pool3d(input: Tensor, kernel_size: number | number[], stride: number | number[] | null, kwargs?: { stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean; return_indices?: boolean }): Tensor;
@@ -842,6 +877,13 @@ function max_pool3d(input: Tensor, kernel_size: number | number[], stride: numbe
 function max_pool3d(input: Tensor, kernel_size: number | number[], stride: number | number[] | null, padding: number | number[], dilation: number | number[], ceil_mode: boolean, kwargs?: { stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean; return_indices?: boolean }): Tensor;
 function max_pool3d(input: Tensor, kernel_size: number | number[], stride: number | number[] | null, padding: number | number[], dilation: number | number[], ceil_mode: boolean, return_indices: boolean, kwargs?: { stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean; return_indices?: boolean }): Tensor;
 function max_pool3d(input: Tensor, kwargs: { kernel_size?: number | number[]; stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean; return_indices?: boolean }): Tensor;
+function max_pool3d(input: Tensor, kernel_size: number | number[], stride: number | number[] | null, padding: number | number[], dilation: number | number[], ceil_mode: boolean, return_indices: boolean): [Tensor, Tensor];
+function max_pool3d(input: Tensor, kwargs: { kernel_size?: number | number[]; stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean; return_indices?: boolean }): [Tensor, Tensor];
+function max_pool3d(input: Tensor, kernel_size: number | number[], kwargs?: { stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean; return_indices?: boolean }): [Tensor, Tensor];
+function max_pool3d(input: Tensor, kernel_size: number | number[], stride: number | number[] | null, kwargs?: { stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean; return_indices?: boolean }): [Tensor, Tensor];
+function max_pool3d(input: Tensor, kernel_size: number | number[], stride: number | number[] | null, padding: number | number[], kwargs?: { stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean; return_indices?: boolean }): [Tensor, Tensor];
+function max_pool3d(input: Tensor, kernel_size: number | number[], stride: number | number[] | null, padding: number | number[], dilation: number | number[], kwargs?: { stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean; return_indices?: boolean }): [Tensor, Tensor];
+function max_pool3d(input: Tensor, kernel_size: number | number[], stride: number | number[] | null, padding: number | number[], dilation: number | number[], ceil_mode: boolean, kwargs?: { stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean; return_indices?: boolean }): [Tensor, Tensor];
 function max_pool3d(...args: unknown[]): unknown {
   return $max_pool3d(args);
 }
@@ -1321,3 +1363,5 @@ export { upsample_nearest };
 
 /** The names this file provides. */
 export const GENERATED_NAMES: readonly string[] = ["adaptive_avg_pool1d","adaptive_avg_pool2d","adaptive_avg_pool3d","adaptive_max_pool1d","adaptive_max_pool1d_with_indices","adaptive_max_pool2d","adaptive_max_pool2d_with_indices","adaptive_max_pool3d","adaptive_max_pool3d_with_indices","affine_grid","alpha_dropout","avg_pool1d","avg_pool2d","avg_pool3d","batch_norm","bilinear","binary_cross_entropy","binary_cross_entropy_with_logits","celu","celu_","channel_shuffle","conv1d","conv2d","conv3d","conv_tbc","conv_transpose1d","conv_transpose2d","conv_transpose3d","cosine_embedding_loss","cosine_similarity","cross_entropy","ctc_loss","dropout","dropout1d","dropout2d","dropout3d","elu","elu_","embedding","embedding_bag","feature_alpha_dropout","fold","fractional_max_pool2d","fractional_max_pool2d_with_indices","fractional_max_pool3d","fractional_max_pool3d_with_indices","gaussian_nll_loss","gelu","glu","grid_sample","group_norm","gumbel_softmax","hardshrink","hardsigmoid","hardswish","hardtanh","hardtanh_","hinge_embedding_loss","huber_loss","instance_norm","interpolate","kl_div","l1_loss","layer_norm","leaky_relu","leaky_relu_","linear","local_response_norm","log_softmax","logsigmoid","lp_pool1d","lp_pool2d","lp_pool3d","margin_ranking_loss","max_pool1d","max_pool1d_with_indices","max_pool2d","max_pool2d_with_indices","max_pool3d","max_pool3d_with_indices","max_unpool1d","max_unpool2d","max_unpool3d","mish","mse_loss","multi_head_attention_forward","multi_margin_loss","multilabel_margin_loss","multilabel_soft_margin_loss","native_channel_shuffle","nll_loss","normalize","one_hot","pad","pairwise_distance","pdist","pixel_shuffle","pixel_unshuffle","poisson_nll_loss","prelu","relu","relu6","relu_","rms_norm","rrelu","rrelu_","scaled_dot_product_attention","selu","selu_","sigmoid","silu","smooth_l1_loss","soft_margin_loss","softmax","softmin","softplus","softshrink","softsign","tanh","tanhshrink","threshold","threshold_","triplet_margin_loss","triplet_margin_with_distance_loss","unfold","upsample","upsample_bilinear","upsample_nearest"];
+/** Those returning a list of tensors: callable once a mirror rule knows the list's length. */
+export const LIST_RETURNING: readonly string[] = [];

@@ -3,7 +3,7 @@
 import type { Tensor } from '../tensor/tensor.js';
 import type { DType } from '../tensor/dtype.js';
 import type { Scalar } from '../mirror/promotion.js';
-import { defineGenerated } from '../ops/generated_support.js';
+import { defineGenerated, defineGeneratedGroups } from '../ops/generated_support.js';
 
 const $airy_ai = defineGenerated("special", "airy_ai", [[["x","Tensor","p",false]]], {"kind":"tensor"});
 /** torch.special.airy_ai — https://docs.pytorch.org/docs/2.9/special.html#torch.special.airy_ai */
@@ -468,3 +468,5 @@ export { zeta };
 
 /** The names this file provides. */
 export const GENERATED_NAMES: readonly string[] = ["airy_ai","bessel_j0","bessel_j1","bessel_y0","bessel_y1","chebyshev_polynomial_t","chebyshev_polynomial_u","chebyshev_polynomial_v","chebyshev_polynomial_w","digamma","entr","erf","erfc","erfcx","erfinv","exp2","expit","expm1","gammainc","gammaincc","gammaln","hermite_polynomial_h","hermite_polynomial_he","i0","i0e","i1","i1e","laguerre_polynomial_l","legendre_polynomial_p","log1p","log_ndtr","log_softmax","logit","logsumexp","modified_bessel_i0","modified_bessel_i1","modified_bessel_k0","modified_bessel_k1","multigammaln","ndtr","ndtri","polygamma","psi","round","scaled_modified_bessel_k0","scaled_modified_bessel_k1","shifted_chebyshev_polynomial_t","shifted_chebyshev_polynomial_u","shifted_chebyshev_polynomial_v","shifted_chebyshev_polynomial_w","sinc","softmax","spherical_bessel_j0","xlog1py","xlogy","zeta"];
+/** Those returning a list of tensors: callable once a mirror rule knows the list's length. */
+export const LIST_RETURNING: readonly string[] = [];

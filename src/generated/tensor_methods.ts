@@ -3,7 +3,7 @@
 import type { Tensor } from '../tensor/tensor.js';
 import type { DType } from '../tensor/dtype.js';
 import type { Scalar } from '../mirror/promotion.js';
-import { defineGenerated, installMethods } from '../ops/generated_support.js';
+import { defineGenerated, defineGeneratedGroups, installMethods } from '../ops/generated_support.js';
 
 const $abs = defineGenerated("Tensor", "abs", [[["input","Tensor","p",false]]], {"kind":"tensor"});
 const $abs_ = defineGenerated("Tensor", "abs_", [[["input","Tensor","p",false]]], {"kind":"tensor"});
@@ -13,8 +13,8 @@ const $acos = defineGenerated("Tensor", "acos", [[["input","Tensor","p",false]]]
 const $acos_ = defineGenerated("Tensor", "acos_", [[["input","Tensor","p",false]]], {"kind":"tensor"});
 const $acosh = defineGenerated("Tensor", "acosh", [[["input","Tensor","p",false]]], {"kind":"tensor"});
 const $acosh_ = defineGenerated("Tensor", "acosh_", [[["input","Tensor","p",false]]], {"kind":"tensor"});
-const $add = defineGenerated("Tensor", "add", [[["input","Tensor","p",false],["other","Tensor|Scalar","p",false],["alpha","Scalar?","k",true]]], {"kind":"tensor"});
-const $add_ = defineGenerated("Tensor", "add_", [[["input","Tensor","p",false],["other","Tensor|Scalar","p",false],["alpha","Scalar?","k",true]]], {"kind":"tensor"});
+const $add = defineGenerated("Tensor", "add", [[["input","Tensor","p",false],["other","Tensor|Scalar","p",false],["alpha","Scalar","k",true]]], {"kind":"tensor"});
+const $add_ = defineGenerated("Tensor", "add_", [[["input","Tensor","p",false],["other","Tensor|Scalar","p",false],["alpha","Scalar","k",true]]], {"kind":"tensor"});
 const $addbmm = defineGenerated("Tensor", "addbmm", [[["input","Tensor","p",false],["batch1","Tensor","p",false],["batch2","Tensor","p",false],["beta","Scalar","k",true],["alpha","Scalar","k",true]]], {"kind":"tensor"});
 const $addbmm_ = defineGenerated("Tensor", "addbmm_", [[["input","Tensor","p",false],["batch1","Tensor","p",false],["batch2","Tensor","p",false],["beta","Scalar","k",true],["alpha","Scalar","k",true]]], {"kind":"tensor"});
 const $addcdiv = defineGenerated("Tensor", "addcdiv", [[["input","Tensor","p",false],["tensor1","Tensor","p",false],["tensor2","Tensor","p",false],["value","Scalar","k",true]]], {"kind":"tensor"});
@@ -31,8 +31,8 @@ const $adjoint = defineGenerated("Tensor", "adjoint", [[["input","Tensor","p",fa
 const $align_as = defineGenerated("Tensor", "align_as", [[["input","Tensor","p",false],["other","Tensor","p",false]]], {"kind":"tensor"});
 const $all = defineGenerated("Tensor", "all", [[["input","Tensor","p",false]],[["input","Tensor","p",false],["dim","int[]?","p",true],["keepdim","bool","p",true]],[["input","Tensor","p",false],["dim","int","p",false],["keepdim","bool","p",true]]], {"kind":"tensor"});
 const $allclose = defineGenerated("Tensor", "allclose", [[["input","Tensor","p",false],["other","Tensor","p",false],["rtol","float","p",true],["atol","float","p",true],["equal_nan","bool","p",true]]], {"kind":"value"});
-const $amax = defineGenerated("Tensor", "amax", [[["input","Tensor","p",false],["dim","int|int[]","p",true],["keepdim","bool","p",true]]], {"kind":"tensor"});
-const $amin = defineGenerated("Tensor", "amin", [[["input","Tensor","p",false],["dim","int|int[]","p",true],["keepdim","bool","p",true]]], {"kind":"tensor"});
+const $amax = defineGenerated("Tensor", "amax", [[["input","Tensor","p",false],["dim","int?|int[]?","p",true],["keepdim","bool","p",true]]], {"kind":"tensor"});
+const $amin = defineGenerated("Tensor", "amin", [[["input","Tensor","p",false],["dim","int?|int[]?","p",true],["keepdim","bool","p",true]]], {"kind":"tensor"});
 const $aminmax = defineGenerated("Tensor", "aminmax", [[["input","Tensor","p",false],["dim","int?","k",true],["keepdim","bool","k",true]]], {"kind":"tuple","count":2,"names":["min","max"]});
 const $angle = defineGenerated("Tensor", "angle", [[["input","Tensor","p",false]]], {"kind":"tensor"});
 const $any = defineGenerated("Tensor", "any", [[["input","Tensor","p",false]],[["input","Tensor","p",false],["dim","int[]?","p",true],["keepdim","bool","p",true]],[["input","Tensor","p",false],["dim","int","p",false],["keepdim","bool","p",true]]], {"kind":"tensor"});
@@ -74,7 +74,7 @@ const $baddbmm = defineGenerated("Tensor", "baddbmm", [[["input","Tensor","p",fa
 const $baddbmm_ = defineGenerated("Tensor", "baddbmm_", [[["input","Tensor","p",false],["batch1","Tensor","p",false],["batch2","Tensor","p",false],["beta","Scalar","k",true],["alpha","Scalar","k",true]]], {"kind":"tensor"});
 const $bernoulli = defineGenerated("Tensor", "bernoulli", [[["input","Tensor","p",false],["generator","Generator?","k",true]],[["input","Tensor","p",false],["p","float","p",false],["generator","Generator?","k",true]]], {"kind":"tensor"});
 const $bernoulli_ = defineGenerated("Tensor", "bernoulli_", [[["input","Tensor","p",false],["p","Tensor","p",false],["generator","Generator?","k",true]],[["input","Tensor","p",false],["p","float","p",true],["generator","Generator?","k",true]]], {"kind":"tensor"});
-const $bfloat16 = defineGenerated("Tensor", "bfloat16", [[["input","Tensor","p",false]]], {"kind":"tensor"});
+const $bfloat16 = defineGenerated("Tensor", "bfloat16", [[["input","Tensor","p",false],["memory_format","memory_format?","k",true]]], {"kind":"tensor"});
 const $bincount = defineGenerated("Tensor", "bincount", [[["input","Tensor","p",false],["weights","Tensor?","p",true],["minlength","int","p",true]]], {"kind":"tensor"});
 const $bitwise_and = defineGenerated("Tensor", "bitwise_and", [[["input","Tensor","p",false],["other","Tensor","p",false]],[["input","Tensor","p",false],["other","Scalar","p",false]]], {"kind":"tensor"});
 const $bitwise_and_ = defineGenerated("Tensor", "bitwise_and_", [[["input","Tensor","p",false],["other","Tensor","p",false]],[["input","Tensor","p",false],["other","Scalar","p",false]]], {"kind":"tensor"});
@@ -89,17 +89,17 @@ const $bitwise_right_shift_ = defineGenerated("Tensor", "bitwise_right_shift_", 
 const $bitwise_xor = defineGenerated("Tensor", "bitwise_xor", [[["input","Tensor","p",false],["other","Tensor","p",false]],[["input","Tensor","p",false],["other","Scalar","p",false]]], {"kind":"tensor"});
 const $bitwise_xor_ = defineGenerated("Tensor", "bitwise_xor_", [[["input","Tensor","p",false],["other","Tensor","p",false]],[["input","Tensor","p",false],["other","Scalar","p",false]]], {"kind":"tensor"});
 const $bmm = defineGenerated("Tensor", "bmm", [[["input","Tensor","p",false],["mat2","Tensor","p",false]]], {"kind":"tensor"});
-const $bool = defineGenerated("Tensor", "bool", [[["input","Tensor","p",false]]], {"kind":"tensor"});
+const $bool = defineGenerated("Tensor", "bool", [[["input","Tensor","p",false],["memory_format","memory_format?","k",true]]], {"kind":"tensor"});
 const $broadcast_to = defineGenerated("Tensor", "broadcast_to", [[["input","Tensor","p",false],["size","int[]","p",false]],[["input","Tensor","p",false],["size","int","v",true]]], {"kind":"tensor"});
-const $byte = defineGenerated("Tensor", "byte", [[["input","Tensor","p",false]]], {"kind":"tensor"});
+const $byte = defineGenerated("Tensor", "byte", [[["input","Tensor","p",false],["memory_format","memory_format?","k",true]]], {"kind":"tensor"});
 const $cauchy_ = defineGenerated("Tensor", "cauchy_", [[["input","Tensor","p",false],["median","float","p",true],["sigma","float","p",true],["generator","Generator?","k",true]]], {"kind":"tensor"});
 const $ccol_indices = defineGenerated("Tensor", "ccol_indices", [[["input","Tensor","p",false]]], {"kind":"tensor"});
-const $cdouble = defineGenerated("Tensor", "cdouble", [[["input","Tensor","p",false],["memory_format","memory_format?","p",true]]], {"kind":"tensor"});
+const $cdouble = defineGenerated("Tensor", "cdouble", [[["input","Tensor","p",false],["memory_format","memory_format?","k",true]]], {"kind":"tensor"});
 const $ceil = defineGenerated("Tensor", "ceil", [[["input","Tensor","p",false]]], {"kind":"tensor"});
 const $ceil_ = defineGenerated("Tensor", "ceil_", [[["input","Tensor","p",false]]], {"kind":"tensor"});
-const $cfloat = defineGenerated("Tensor", "cfloat", [[["input","Tensor","p",false],["memory_format","memory_format?","p",true]]], {"kind":"tensor"});
+const $cfloat = defineGenerated("Tensor", "cfloat", [[["input","Tensor","p",false],["memory_format","memory_format?","k",true]]], {"kind":"tensor"});
 const $chalf = defineGenerated("Tensor", "chalf", [[["input","Tensor","p",false],["memory_format","memory_format?","k",true]]], {"kind":"tensor"});
-const $char = defineGenerated("Tensor", "char", [[["input","Tensor","p",false]]], {"kind":"tensor"});
+const $char = defineGenerated("Tensor", "char", [[["input","Tensor","p",false],["memory_format","memory_format?","k",true]]], {"kind":"tensor"});
 const $cholesky = defineGenerated("Tensor", "cholesky", [[["input","Tensor","p",false],["upper","bool","p",true]]], {"kind":"tensor"});
 const $cholesky_inverse = defineGenerated("Tensor", "cholesky_inverse", [[["input","Tensor","p",false],["upper","bool","p",true]]], {"kind":"tensor"});
 const $cholesky_solve = defineGenerated("Tensor", "cholesky_solve", [[["input","Tensor","p",false],["input2","Tensor","p",false],["upper","bool","p",true]]], {"kind":"tensor"});
@@ -118,7 +118,7 @@ const $col_indices = defineGenerated("Tensor", "col_indices", [[["input","Tensor
 const $conj = defineGenerated("Tensor", "conj", [[["input","Tensor","p",false]]], {"kind":"tensor"});
 const $conj_physical = defineGenerated("Tensor", "conj_physical", [[["input","Tensor","p",false]]], {"kind":"tensor"});
 const $conj_physical_ = defineGenerated("Tensor", "conj_physical_", [[["input","Tensor","p",false]]], {"kind":"tensor"});
-const $contiguous = defineGenerated("Tensor", "contiguous", [[["input","Tensor","p",false],["memory_format","memory_format","p",true]]], {"kind":"tensor"});
+const $contiguous = defineGenerated("Tensor", "contiguous", [[["input","Tensor","p",false],["memory_format","memory_format","k",true]]], {"kind":"tensor"});
 const $copy_ = defineGenerated("Tensor", "copy_", [[["input","Tensor","p",false],["other","Tensor","p",false],["non_blocking","bool","p",true]]], {"kind":"tensor"});
 const $copysign = defineGenerated("Tensor", "copysign", [[["input","Tensor","p",false],["other","Tensor","p",false]],[["input","Tensor","p",false],["other","Scalar","p",false]]], {"kind":"tensor"});
 const $copysign_ = defineGenerated("Tensor", "copysign_", [[["input","Tensor","p",false],["other","Tensor","p",false]],[["input","Tensor","p",false],["other","Scalar","p",false]]], {"kind":"tensor"});
@@ -129,10 +129,10 @@ const $cosh = defineGenerated("Tensor", "cosh", [[["input","Tensor","p",false]]]
 const $cosh_ = defineGenerated("Tensor", "cosh_", [[["input","Tensor","p",false]]], {"kind":"tensor"});
 const $count_nonzero = defineGenerated("Tensor", "count_nonzero", [[["input","Tensor","p",false],["dim","int?","p",true]],[["input","Tensor","p",false],["dim","int[]","p",false]],[["input","Tensor","p",false],["dim","int","v",true]]], {"kind":"tensor"});
 const $cov = defineGenerated("Tensor", "cov", [[["input","Tensor","p",false],["correction","int","k",true],["fweights","Tensor?","k",true],["aweights","Tensor?","k",true]]], {"kind":"tensor"});
-const $cpu = defineGenerated("Tensor", "cpu", [[["input","Tensor","p",false],["memory_format","memory_format","p",true]]], {"kind":"tensor"});
+const $cpu = defineGenerated("Tensor", "cpu", [[["input","Tensor","p",false],["memory_format","memory_format?","k",true]]], {"kind":"tensor"});
 const $cross = defineGenerated("Tensor", "cross", [[["input","Tensor","p",false],["other","Tensor","p",false],["dim","int?","p",true]]], {"kind":"tensor"});
 const $crow_indices = defineGenerated("Tensor", "crow_indices", [[["input","Tensor","p",false]]], {"kind":"tensor"});
-const $cuda = defineGenerated("Tensor", "cuda", [[["input","Tensor","p",false],["device","device?|int?|str?","p",true],["non_blocking","bool","p",true],["memory_format","memory_format","p",true]]], {"kind":"tensor"});
+const $cuda = defineGenerated("Tensor", "cuda", [[["input","Tensor","p",false],["device","device?","p",true],["non_blocking","bool","p",true],["memory_format","memory_format?","k",true]]], {"kind":"tensor"});
 const $cummax = defineGenerated("Tensor", "cummax", [[["input","Tensor","p",false],["dim","int","p",false]]], {"kind":"tuple","count":2,"names":["values","indices"]});
 const $cummin = defineGenerated("Tensor", "cummin", [[["input","Tensor","p",false],["dim","int","p",false]]], {"kind":"tuple","count":2,"names":["values","indices"]});
 const $cumprod = defineGenerated("Tensor", "cumprod", [[["input","Tensor","p",false],["dim","int","p",false],["dtype","dtype?","k",true]]], {"kind":"tensor"});
@@ -157,12 +157,12 @@ const $digamma = defineGenerated("Tensor", "digamma", [[["input","Tensor","p",fa
 const $digamma_ = defineGenerated("Tensor", "digamma_", [[["input","Tensor","p",false]]], {"kind":"tensor"});
 const $dim_order = defineGenerated("Tensor", "dim_order", [[["input","Tensor","p",false],["ambiguity_check","bool|memory_format[]","k",true]]], {"kind":"value"});
 const $dist = defineGenerated("Tensor", "dist", [[["input","Tensor","p",false],["other","Tensor","p",false],["p","Scalar","p",true]]], {"kind":"tensor"});
-const $div = defineGenerated("Tensor", "div", [[["input","Tensor","p",false],["other","Tensor|Scalar","p",false],["rounding_mode","str?","k",true]]], {"kind":"tensor"});
-const $div_ = defineGenerated("Tensor", "div_", [[["input","Tensor","p",false],["other","Tensor|Scalar","p",false],["rounding_mode","str?","k",true]]], {"kind":"tensor"});
-const $divide = defineGenerated("Tensor", "divide", [[["input","Tensor","p",false],["other","Tensor","p",false]],[["input","Tensor","p",false],["other","Tensor","p",false],["rounding_mode","str?","k",false]],[["input","Tensor","p",false],["other","Scalar","p",false],["rounding_mode","str?","k",false]],[["input","Tensor","p",false],["other","Scalar","p",false]]], {"kind":"tensor"});
-const $divide_ = defineGenerated("Tensor", "divide_", [[["input","Tensor","p",false],["other","Tensor","p",false]],[["input","Tensor","p",false],["other","Tensor","p",false],["rounding_mode","str?","k",false]],[["input","Tensor","p",false],["other","Scalar","p",false],["rounding_mode","str?","k",false]],[["input","Tensor","p",false],["other","Scalar","p",false]]], {"kind":"tensor"});
+const $div = defineGenerated("Tensor", "div", [[["input","Tensor","p",false],["other","Tensor|Scalar","p",false],["rounding_mode","str?","k",false]]], {"kind":"tensor"});
+const $div_ = defineGenerated("Tensor", "div_", [[["input","Tensor","p",false],["other","Tensor|Scalar","p",false],["rounding_mode","str?","k",false]]], {"kind":"tensor"});
+const $divide = defineGenerated("Tensor", "divide", [[["input","Tensor","p",false],["other","Tensor","p",false],["rounding_mode","str?","k",false]],[["input","Tensor","p",false],["other","Scalar","p",false],["rounding_mode","str?","k",false]]], {"kind":"tensor"});
+const $divide_ = defineGenerated("Tensor", "divide_", [[["input","Tensor","p",false],["other","Tensor","p",false],["rounding_mode","str?","k",false]],[["input","Tensor","p",false],["other","Scalar","p",false],["rounding_mode","str?","k",false]]], {"kind":"tensor"});
 const $dot = defineGenerated("Tensor", "dot", [[["input","Tensor","p",false],["tensor","Tensor","p",false]]], {"kind":"tensor"});
-const $double = defineGenerated("Tensor", "double", [[["input","Tensor","p",false]]], {"kind":"tensor"});
+const $double = defineGenerated("Tensor", "double", [[["input","Tensor","p",false],["memory_format","memory_format?","k",true]]], {"kind":"tensor"});
 const $dsplit = defineGenerated("Tensor", "dsplit", [[["input","Tensor","p",false],["sections","int","p",false]],[["input","Tensor","p",false],["indices","int[]","p",false]],[["input","Tensor","p",false],["indices","int","v",true]]], {"kind":"list"});
 const $eig = defineGenerated("Tensor", "eig", [[["input","Tensor","p",false],["eigenvectors","bool","p",true]]], {"kind":"tuple","count":2});
 const $eq = defineGenerated("Tensor", "eq", [[["input","Tensor","p",false],["other","Tensor","p",false]],[["input","Tensor","p",false],["other","Scalar","p",false]]], {"kind":"tensor"});
@@ -191,7 +191,7 @@ const $flatten = defineGenerated("Tensor", "flatten", [[["input","Tensor","p",fa
 const $flip = defineGenerated("Tensor", "flip", [[["input","Tensor","p",false],["dims","int[]","p",false]],[["input","Tensor","p",false],["dims","int","v",true]]], {"kind":"tensor"});
 const $fliplr = defineGenerated("Tensor", "fliplr", [[["input","Tensor","p",false]]], {"kind":"tensor"});
 const $flipud = defineGenerated("Tensor", "flipud", [[["input","Tensor","p",false]]], {"kind":"tensor"});
-const $float = defineGenerated("Tensor", "float", [[["input","Tensor","p",false]]], {"kind":"tensor"});
+const $float = defineGenerated("Tensor", "float", [[["input","Tensor","p",false],["memory_format","memory_format?","k",true]]], {"kind":"tensor"});
 const $float_power = defineGenerated("Tensor", "float_power", [[["input","Tensor","p",false],["exponent","Tensor","p",false]],[["input","Tensor","p",false],["exponent","Scalar","p",false]]], {"kind":"tensor"});
 const $float_power_ = defineGenerated("Tensor", "float_power_", [[["input","Tensor","p",false],["exponent","Tensor","p",false]],[["input","Tensor","p",false],["exponent","Scalar","p",false]]], {"kind":"tensor"});
 const $floor = defineGenerated("Tensor", "floor", [[["input","Tensor","p",false]]], {"kind":"tensor"});
@@ -220,10 +220,10 @@ const $greater_equal = defineGenerated("Tensor", "greater_equal", [[["input","Te
 const $greater_equal_ = defineGenerated("Tensor", "greater_equal_", [[["input","Tensor","p",false],["other","Tensor","p",false]],[["input","Tensor","p",false],["other","Scalar","p",false]]], {"kind":"tensor"});
 const $gt = defineGenerated("Tensor", "gt", [[["input","Tensor","p",false],["other","Tensor","p",false]],[["input","Tensor","p",false],["other","Scalar","p",false]]], {"kind":"tensor"});
 const $gt_ = defineGenerated("Tensor", "gt_", [[["input","Tensor","p",false],["other","Tensor","p",false]],[["input","Tensor","p",false],["other","Scalar","p",false]]], {"kind":"tensor"});
-const $half = defineGenerated("Tensor", "half", [[["input","Tensor","p",false]]], {"kind":"tensor"});
+const $half = defineGenerated("Tensor", "half", [[["input","Tensor","p",false],["memory_format","memory_format?","k",true]]], {"kind":"tensor"});
 const $hardshrink = defineGenerated("Tensor", "hardshrink", [[["input","Tensor","p",false],["lambd","Scalar","p",true]]], {"kind":"tensor"});
 const $has_names = defineGenerated("Tensor", "has_names", [[["input","Tensor","p",false]]], {"kind":"value"});
-const $hash_tensor = defineGenerated("Tensor", "hash_tensor", [[["input","Tensor","p",false],["dim","int|int[]","p",true],["keepdim","bool","k",true],["mode","int","k",true]],[["input","Tensor","p",false],["dim","int","v",true],["keepdim","bool","k",true],["mode","int","k",true]]], {"kind":"tensor"});
+const $hash_tensor = defineGenerated("Tensor", "hash_tensor", [[["input","Tensor","p",false],["dim","int?|int[]?","p",true],["keepdim","bool","k",true],["mode","int","k",true]],[["input","Tensor","p",false],["dim","int","v",true],["keepdim","bool","k",true],["mode","int","k",true]]], {"kind":"tensor"});
 const $heaviside = defineGenerated("Tensor", "heaviside", [[["input","Tensor","p",false],["values","Tensor","p",false]]], {"kind":"tensor"});
 const $heaviside_ = defineGenerated("Tensor", "heaviside_", [[["input","Tensor","p",false],["values","Tensor","p",false]]], {"kind":"tensor"});
 const $histc = defineGenerated("Tensor", "histc", [[["input","Tensor","p",false],["bins","int","p",true],["min","Scalar","p",true],["max","Scalar","p",true]]], {"kind":"tensor"});
@@ -243,21 +243,21 @@ const $index_copy = defineGenerated("Tensor", "index_copy", [[["input","Tensor",
 const $index_copy_ = defineGenerated("Tensor", "index_copy_", [[["input","Tensor","p",false],["dim","int","p",false],["index","Tensor","p",false],["source","Tensor","p",false]]], {"kind":"tensor"});
 const $index_fill = defineGenerated("Tensor", "index_fill", [[["input","Tensor","p",false],["dim","int","p",false],["index","Tensor","p",false],["value","Tensor","p",false]],[["input","Tensor","p",false],["dim","int","p",false],["index","Tensor","p",false],["value","Scalar","p",false]]], {"kind":"tensor"});
 const $index_fill_ = defineGenerated("Tensor", "index_fill_", [[["input","Tensor","p",false],["dim","int","p",false],["index","Tensor","p",false],["value","Tensor","p",false]],[["input","Tensor","p",false],["dim","int","p",false],["index","Tensor","p",false],["value","Scalar","p",false]]], {"kind":"tensor"});
-const $index_put = defineGenerated("Tensor", "index_put", [[["input","Tensor","p",false],["indices","Tensor[]?","p",false],["values","Tensor","p",false],["accumulate","bool","p",true]]], {"kind":"tensor"});
-const $index_put_ = defineGenerated("Tensor", "index_put_", [[["input","Tensor","p",false],["indices","Tensor[]?","p",false],["values","Tensor","p",false],["accumulate","bool","p",true]]], {"kind":"tensor"});
+const $index_put = defineGenerated("Tensor", "index_put", [[["input","Tensor","p",false],["indices","any","p",false],["values","Tensor","p",false],["accumulate","bool","p",true]]], {"kind":"tensor"});
+const $index_put_ = defineGenerated("Tensor", "index_put_", [[["input","Tensor","p",false],["indices","any","p",false],["values","Tensor","p",false],["accumulate","bool","p",true]]], {"kind":"tensor"});
 const $index_reduce = defineGenerated("Tensor", "index_reduce", [[["input","Tensor","p",false],["dim","int","p",false],["index","Tensor","p",false],["source","Tensor","p",false],["reduce","str","p",false],["include_self","bool","k",true]]], {"kind":"tensor"});
 const $index_reduce_ = defineGenerated("Tensor", "index_reduce_", [[["input","Tensor","p",false],["dim","int","p",false],["index","Tensor","p",false],["source","Tensor","p",false],["reduce","str","p",false],["include_self","bool","k",true]]], {"kind":"tensor"});
 const $index_select = defineGenerated("Tensor", "index_select", [[["input","Tensor","p",false],["dim","int","p",false],["index","Tensor","p",false]]], {"kind":"tensor"});
 const $indices = defineGenerated("Tensor", "indices", [[["input","Tensor","p",false]]], {"kind":"tensor"});
 const $inner = defineGenerated("Tensor", "inner", [[["input","Tensor","p",false],["other","Tensor","p",false]]], {"kind":"tensor"});
-const $int = defineGenerated("Tensor", "int", [[["input","Tensor","p",false]]], {"kind":"tensor"});
+const $int = defineGenerated("Tensor", "int", [[["input","Tensor","p",false],["memory_format","memory_format?","k",true]]], {"kind":"tensor"});
 const $int_repr = defineGenerated("Tensor", "int_repr", [[["input","Tensor","p",false]]], {"kind":"tensor"});
 const $inverse = defineGenerated("Tensor", "inverse", [[["input","Tensor","p",false]]], {"kind":"tensor"});
-const $ipu = defineGenerated("Tensor", "ipu", [[["input","Tensor","p",false],["device","device?","p",true],["non_blocking","bool","p",true],["memory_format","memory_format?","p",true]]], {"kind":"tensor"});
+const $ipu = defineGenerated("Tensor", "ipu", [[["input","Tensor","p",false],["device","device?","p",true],["non_blocking","bool","p",true],["memory_format","memory_format?","k",true]]], {"kind":"tensor"});
 const $is_coalesced = defineGenerated("Tensor", "is_coalesced", [[["input","Tensor","p",false]]], {"kind":"value"});
 const $is_complex = defineGenerated("Tensor", "is_complex", [[["input","Tensor","p",false]]], {"kind":"value"});
 const $is_conj = defineGenerated("Tensor", "is_conj", [[["input","Tensor","p",false]]], {"kind":"value"});
-const $is_contiguous = defineGenerated("Tensor", "is_contiguous", [[["input","Tensor","p",false],["memory_format","memory_format","p",true]]], {"kind":"value"});
+const $is_contiguous = defineGenerated("Tensor", "is_contiguous", [[["input","Tensor","p",false],["memory_format","memory_format","k",true]]], {"kind":"value"});
 const $is_distributed = defineGenerated("Tensor", "is_distributed", [[["input","Tensor","p",false]]], {"kind":"value"});
 const $is_floating_point = defineGenerated("Tensor", "is_floating_point", [[["input","Tensor","p",false]]], {"kind":"value"});
 const $is_inference = defineGenerated("Tensor", "is_inference", [[["input","Tensor","p",false]]], {"kind":"value"});
@@ -317,11 +317,11 @@ const $logical_xor_ = defineGenerated("Tensor", "logical_xor_", [[["input","Tens
 const $logit = defineGenerated("Tensor", "logit", [[["input","Tensor","p",false],["eps","float?","p",true]]], {"kind":"tensor"});
 const $logit_ = defineGenerated("Tensor", "logit_", [[["input","Tensor","p",false],["eps","float?","p",true]]], {"kind":"tensor"});
 const $logsumexp = defineGenerated("Tensor", "logsumexp", [[["input","Tensor","p",false],["dim","int|int[]","p",false],["keepdim","bool","p",true]]], {"kind":"tensor"});
-const $long = defineGenerated("Tensor", "long", [[["input","Tensor","p",false]]], {"kind":"tensor"});
+const $long = defineGenerated("Tensor", "long", [[["input","Tensor","p",false],["memory_format","memory_format?","k",true]]], {"kind":"tensor"});
 const $lstsq = defineGenerated("Tensor", "lstsq", [[["input","Tensor","p",false],["other","any","p",false]]], {"kind":"tuple","count":2});
 const $lt = defineGenerated("Tensor", "lt", [[["input","Tensor","p",false],["other","Tensor","p",false]],[["input","Tensor","p",false],["other","Scalar","p",false]]], {"kind":"tensor"});
 const $lt_ = defineGenerated("Tensor", "lt_", [[["input","Tensor","p",false],["other","Tensor","p",false]],[["input","Tensor","p",false],["other","Scalar","p",false]]], {"kind":"tensor"});
-const $lu = defineGenerated("Tensor", "lu", [[["input","Tensor","p",false],["pivot","bool","p",true],["get_infos","bool","p",true]]], {"kind":"tuple","count":2});
+const $lu = defineGeneratedGroups("Tensor", "lu", [[[[["input","Tensor","p",false],["pivot","bool","p",true],["get_infos","bool","p",true]]],{"kind":"tuple","count":2}],[[[["input","Tensor","p",false],["pivot","bool","p",true],["get_infos","bool","p",false]]],{"kind":"tuple","count":3}]]);
 const $lu_solve = defineGenerated("Tensor", "lu_solve", [[["input","Tensor","p",false],["LU_data","Tensor","p",false],["LU_pivots","Tensor","p",false]]], {"kind":"tensor"});
 const $map2_ = defineGenerated("Tensor", "map2_", [[["input","Tensor","p",false],["x","Tensor","p",false],["y","Tensor","p",false],["callable","any","p",false]]], {"kind":"tensor"});
 const $map_ = defineGenerated("Tensor", "map_", [[["input","Tensor","p",false],["other","Tensor","p",false],["callable","any","p",false]]], {"kind":"tensor"});
@@ -333,11 +333,11 @@ const $masked_select = defineGenerated("Tensor", "masked_select", [[["input","Te
 const $matmul = defineGenerated("Tensor", "matmul", [[["input","Tensor","p",false],["other","Tensor","p",false]]], {"kind":"tensor"});
 const $matrix_exp = defineGenerated("Tensor", "matrix_exp", [[["input","Tensor","p",false]]], {"kind":"tensor"});
 const $matrix_power = defineGenerated("Tensor", "matrix_power", [[["input","Tensor","p",false],["n","int","p",false]]], {"kind":"tensor"});
-const $max = defineGenerated("Tensor", "max", [[["input","Tensor","p",false]],[["input","Tensor","p",false],["other","Tensor","p",false]]], {"kind":"tensor"});
+const $max = defineGeneratedGroups("Tensor", "max", [[[[["input","Tensor","p",false]],[["input","Tensor","p",false],["other","Tensor","p",false]]],{"kind":"tensor"}],[[[["input","Tensor","p",false],["dim","int","p",false],["keepdim","bool","p",true]]],{"kind":"tuple","count":2,"names":["values","indices"]}]]);
 const $maximum = defineGenerated("Tensor", "maximum", [[["input","Tensor","p",false],["other","Tensor","p",false]]], {"kind":"tensor"});
 const $mean = defineGenerated("Tensor", "mean", [[["input","Tensor","p",false],["dtype","dtype?","k",true]],[["input","Tensor","p",false],["dim","int?|int[]?","p",false],["keepdim","bool","p",true],["dtype","dtype?","k",true]]], {"kind":"tensor"});
-const $median = defineGenerated("Tensor", "median", [[["input","Tensor","p",false]]], {"kind":"tensor"});
-const $min = defineGenerated("Tensor", "min", [[["input","Tensor","p",false]],[["input","Tensor","p",false],["other","Tensor","p",false]]], {"kind":"tensor"});
+const $median = defineGeneratedGroups("Tensor", "median", [[[[["input","Tensor","p",false]]],{"kind":"tensor"}],[[[["input","Tensor","p",false],["dim","int","p",false],["keepdim","bool","p",true]]],{"kind":"tuple","count":2,"names":["values","indices"]}]]);
+const $min = defineGeneratedGroups("Tensor", "min", [[[[["input","Tensor","p",false]],[["input","Tensor","p",false],["other","Tensor","p",false]]],{"kind":"tensor"}],[[[["input","Tensor","p",false],["dim","int","p",false],["keepdim","bool","p",true]]],{"kind":"tuple","count":2,"names":["values","indices"]}]]);
 const $minimum = defineGenerated("Tensor", "minimum", [[["input","Tensor","p",false],["other","Tensor","p",false]]], {"kind":"tensor"});
 const $mm = defineGenerated("Tensor", "mm", [[["input","Tensor","p",false],["mat2","Tensor","p",false]]], {"kind":"tensor"});
 const $mode = defineGenerated("Tensor", "mode", [[["input","Tensor","p",false],["dim","int","p",true],["keepdim","bool","p",true]]], {"kind":"tuple","count":2,"names":["values","indices"]});
@@ -345,7 +345,7 @@ const $module_load = defineGenerated("Tensor", "module_load", [[["input","Tensor
 const $moveaxis = defineGenerated("Tensor", "moveaxis", [[["input","Tensor","p",false],["source","int","p",false],["destination","int","p",false]],[["input","Tensor","p",false],["source","int[]","p",false],["destination","int[]","p",false]]], {"kind":"tensor"});
 const $movedim = defineGenerated("Tensor", "movedim", [[["input","Tensor","p",false],["source","int","p",false],["destination","int","p",false]],[["input","Tensor","p",false],["source","int[]","p",false],["destination","int[]","p",false]]], {"kind":"tensor"});
 const $msort = defineGenerated("Tensor", "msort", [[["input","Tensor","p",false]]], {"kind":"tensor"});
-const $mtia = defineGenerated("Tensor", "mtia", [[["input","Tensor","p",false],["device","device?","p",true],["non_blocking","bool","p",true],["memory_format","memory_format?","p",true]]], {"kind":"tensor"});
+const $mtia = defineGenerated("Tensor", "mtia", [[["input","Tensor","p",false],["device","device?","p",true],["non_blocking","bool","p",true],["memory_format","memory_format?","k",true]]], {"kind":"tensor"});
 const $mul = defineGenerated("Tensor", "mul", [[["input","Tensor","p",false],["other","Tensor|Scalar","p",false]]], {"kind":"tensor"});
 const $mul_ = defineGenerated("Tensor", "mul_", [[["input","Tensor","p",false],["other","Tensor|Scalar","p",false]]], {"kind":"tensor"});
 const $multinomial = defineGenerated("Tensor", "multinomial", [[["input","Tensor","p",false],["num_samples","int","p",false],["replacement","bool","p",true],["generator","Generator?","k",true]]], {"kind":"tensor"});
@@ -357,7 +357,7 @@ const $mvlgamma_ = defineGenerated("Tensor", "mvlgamma_", [[["input","Tensor","p
 const $nan_to_num = defineGenerated("Tensor", "nan_to_num", [[["input","Tensor","p",false],["nan","float?","p",true],["posinf","float?","p",true],["neginf","float?","p",true]]], {"kind":"tensor"});
 const $nan_to_num_ = defineGenerated("Tensor", "nan_to_num_", [[["input","Tensor","p",false],["nan","float?","p",true],["posinf","float?","p",true],["neginf","float?","p",true]]], {"kind":"tensor"});
 const $nanmean = defineGenerated("Tensor", "nanmean", [[["input","Tensor","p",false],["dim","int?|int[]?","p",true],["keepdim","bool","p",true],["dtype","dtype?","k",true]]], {"kind":"tensor"});
-const $nanmedian = defineGenerated("Tensor", "nanmedian", [[["input","Tensor","p",false]]], {"kind":"tensor"});
+const $nanmedian = defineGeneratedGroups("Tensor", "nanmedian", [[[[["input","Tensor","p",false]]],{"kind":"tensor"}],[[[["input","Tensor","p",false],["dim","int","p",false],["keepdim","bool","p",true]]],{"kind":"tuple","count":2,"names":["values","indices"]}]]);
 const $nanquantile = defineGenerated("Tensor", "nanquantile", [[["input","Tensor","p",false],["q","Tensor","p",false],["dim","int?","p",true],["keepdim","bool","p",true],["interpolation","str","k",true]],[["input","Tensor","p",false],["q","float","p",false],["dim","int?","p",true],["keepdim","bool","p",true],["interpolation","str","k",true]]], {"kind":"tensor"});
 const $nansum = defineGenerated("Tensor", "nansum", [[["input","Tensor","p",false],["dim","int?|int[]?","p",true],["keepdim","bool","p",true],["dtype","dtype?","k",true]]], {"kind":"tensor"});
 const $narrow = defineGenerated("Tensor", "narrow", [[["input","Tensor","p",false],["dim","int","p",false],["start","Tensor","p",false],["length","int","p",false]],[["input","Tensor","p",false],["dim","int","p",false],["start","int","p",false],["length","int","p",false]]], {"kind":"tensor"});
@@ -374,12 +374,12 @@ const $new = defineGenerated("Tensor", "new", [[["input","Tensor","p",false],["a
 const $new_empty = defineGenerated("Tensor", "new_empty", [[["input","Tensor","p",false],["size","int[]","p",false],["dtype","dtype?","k",true],["layout","layout?","k",true],["device","device?","k",true],["pin_memory","bool?","k",true],["requires_grad","bool?","k",true]],[["input","Tensor","p",false],["size","int","v",true],["dtype","dtype?","k",true],["layout","layout?","k",true],["device","device?","k",true],["pin_memory","bool?","k",true],["requires_grad","bool?","k",true]]], {"kind":"tensor"});
 const $new_empty_strided = defineGenerated("Tensor", "new_empty_strided", [[["input","Tensor","p",false],["size","int[]","p",false],["stride","int[]","p",false],["dtype","dtype?","k",true],["layout","layout?","k",true],["device","device?","k",true],["pin_memory","bool?","k",true],["requires_grad","bool?","k",true]]], {"kind":"tensor"});
 const $new_full = defineGenerated("Tensor", "new_full", [[["input","Tensor","p",false],["size","int[]","p",false],["fill_value","Scalar","p",false],["dtype","dtype?","k",true],["layout","layout?","k",true],["device","device?","k",true],["pin_memory","bool?","k",true],["requires_grad","bool?","k",true]]], {"kind":"tensor"});
-const $new_ones = defineGenerated("Tensor", "new_ones", [[["input","Tensor","p",false],["size","int[]","p",false],["dtype","dtype?","p",true],["device","device?","p",true],["requires_grad","bool","p",true],["pin_memory","bool","p",true]],[["input","Tensor","p",false],["size","int[]","p",false],["dtype","dtype?","k",true],["layout","layout?","k",true],["device","device?","k",true],["pin_memory","bool?","k",true],["requires_grad","bool?","k",true]],[["input","Tensor","p",false],["size","int","v",true],["dtype","dtype?","k",true],["layout","layout?","k",true],["device","device?","k",true],["pin_memory","bool?","k",true],["requires_grad","bool?","k",true]]], {"kind":"tensor"});
-const $new_tensor = defineGenerated("Tensor", "new_tensor", [[["input","Tensor","p",false],["data","any","p",false],["dtype","dtype?","p",true],["device","device?","p",true],["requires_grad","bool","p",true],["pin_memory","bool","p",true]]], {"kind":"tensor"});
+const $new_ones = defineGenerated("Tensor", "new_ones", [[["input","Tensor","p",false],["size","int[]","p",false],["dtype","dtype?","k",true],["layout","layout?","k",true],["device","device?","k",true],["pin_memory","bool?","k",true],["requires_grad","bool?","k",true]],[["input","Tensor","p",false],["size","int","v",true],["dtype","dtype?","k",true],["layout","layout?","k",true],["device","device?","k",true],["pin_memory","bool?","k",true],["requires_grad","bool?","k",true]]], {"kind":"tensor"});
+const $new_tensor = defineGenerated("Tensor", "new_tensor", [[["input","Tensor","p",false],["data","any","p",false],["dtype","dtype?","k",true],["device","device?","k",true],["requires_grad","bool","k",true]]], {"kind":"tensor"});
 const $new_zeros = defineGenerated("Tensor", "new_zeros", [[["input","Tensor","p",false],["size","int[]","p",false],["dtype","dtype?","k",true],["layout","layout?","k",true],["device","device?","k",true],["pin_memory","bool?","k",true],["requires_grad","bool?","k",true]],[["input","Tensor","p",false],["size","int","v",true],["dtype","dtype?","k",true],["layout","layout?","k",true],["device","device?","k",true],["pin_memory","bool?","k",true],["requires_grad","bool?","k",true]]], {"kind":"tensor"});
 const $nextafter = defineGenerated("Tensor", "nextafter", [[["input","Tensor","p",false],["other","Tensor","p",false]]], {"kind":"tensor"});
 const $nextafter_ = defineGenerated("Tensor", "nextafter_", [[["input","Tensor","p",false],["other","Tensor","p",false]]], {"kind":"tensor"});
-const $nonzero = defineGenerated("Tensor", "nonzero", [[["input","Tensor","p",false],["as_tuple","bool","k",true]]], {"kind":"tensor"});
+const $nonzero = defineGeneratedGroups("Tensor", "nonzero", [[[[["input","Tensor","p",false],["as_tuple","bool","k",false]]],{"kind":"tensor"}],[[[["input","Tensor","p",false],["as_tuple","bool","k",false]]],{"kind":"list"}]]);
 const $nonzero_static = defineGenerated("Tensor", "nonzero_static", [[["input","Tensor","p",false],["size","int","k",false],["fill_value","int","k",true]]], {"kind":"tensor"});
 const $norm = defineGenerated("Tensor", "norm", [[["input","Tensor","p",false],["p","str","p",true],["dim","int[]?","p",true],["keepdim","bool","p",true],["dtype","dtype?","k",true]],[["input","Tensor","p",false],["p","Scalar?","p",true],["dim","int[]?","p",true],["keepdim","bool","p",true],["dtype","dtype?","k",true]],[["input","Tensor","p",false],["p","Scalar?","p",true],["dim","int?","p",true],["keepdim","bool","p",true],["dtype","dtype?","k",true]],[["input","Tensor","p",false],["p","str","p",true],["dim","int?","p",true],["keepdim","bool","p",true],["dtype","dtype?","k",true]]], {"kind":"tensor"});
 const $normal_ = defineGenerated("Tensor", "normal_", [[["input","Tensor","p",false],["mean","float","p",true],["std","float","p",true],["generator","Generator?","k",true]]], {"kind":"tensor"});
@@ -411,7 +411,7 @@ const $qscheme = defineGenerated("Tensor", "qscheme", [[["input","Tensor","p",fa
 const $quantile = defineGenerated("Tensor", "quantile", [[["input","Tensor","p",false],["q","Tensor","p",false],["dim","int?","p",true],["keepdim","bool","p",true],["interpolation","str","k",true]],[["input","Tensor","p",false],["q","float","p",false],["dim","int?","p",true],["keepdim","bool","p",true],["interpolation","str","k",true]]], {"kind":"tensor"});
 const $rad2deg = defineGenerated("Tensor", "rad2deg", [[["input","Tensor","p",false]]], {"kind":"tensor"});
 const $rad2deg_ = defineGenerated("Tensor", "rad2deg_", [[["input","Tensor","p",false]]], {"kind":"tensor"});
-const $random_ = defineGenerated("Tensor", "random_", [[["input","Tensor","p",false],["generator","Generator?","k",true]],[["input","Tensor","p",false],["from_","int","p",false],["to","int?","p",false],["generator","Generator?","k",true]],[["input","Tensor","p",false],["to","int","p",false],["generator","Generator?","k",true]]], {"kind":"tensor"});
+const $random_ = defineGenerated("Tensor", "random_", [[["input","Tensor","p",false],["generator","Generator?","k",true]],[["input","Tensor","p",false],["from","int","p",false],["to","int?","p",false],["generator","Generator?","k",true]],[["input","Tensor","p",false],["to","int","p",false],["generator","Generator?","k",true]]], {"kind":"tensor"});
 const $ravel = defineGenerated("Tensor", "ravel", [[["input","Tensor","p",false]]], {"kind":"tensor"});
 const $reciprocal = defineGenerated("Tensor", "reciprocal", [[["input","Tensor","p",false]]], {"kind":"tensor"});
 const $reciprocal_ = defineGenerated("Tensor", "reciprocal_", [[["input","Tensor","p",false]]], {"kind":"tensor"});
@@ -427,7 +427,7 @@ const $renorm = defineGenerated("Tensor", "renorm", [[["input","Tensor","p",fals
 const $renorm_ = defineGenerated("Tensor", "renorm_", [[["input","Tensor","p",false],["p","Scalar","p",false],["dim","int","p",false],["maxnorm","Scalar","p",false]]], {"kind":"tensor"});
 const $repeat = defineGenerated("Tensor", "repeat", [[["input","Tensor","p",false],["repeats","int[]","p",false]],[["input","Tensor","p",false],["repeats","int","v",true]]], {"kind":"tensor"});
 const $repeat_interleave = defineGenerated("Tensor", "repeat_interleave", [[["input","Tensor","p",false],["repeats","Tensor","p",false],["dim","int?","p",true],["output_size","int?","k",true]],[["input","Tensor","p",false],["repeats","int","p",false],["dim","int?","p",true],["output_size","int?","k",true]]], {"kind":"tensor"});
-const $requires_grad_ = defineGenerated("Tensor", "requires_grad_", [[["input","Tensor","p",false],["mode","bool","p",true]]], {"kind":"tensor"});
+const $requires_grad_ = defineGenerated("Tensor", "requires_grad_", [[["input","Tensor","p",false],["requires_grad","bool","p",true]]], {"kind":"tensor"});
 const $reshape = defineGenerated("Tensor", "reshape", [[["input","Tensor","p",false],["shape","int[]","p",false]],[["input","Tensor","p",false],["shape","int","v",true]]], {"kind":"tensor"});
 const $reshape_as = defineGenerated("Tensor", "reshape_as", [[["input","Tensor","p",false],["other","Tensor","p",false]]], {"kind":"tensor"});
 const $resize = defineGenerated("Tensor", "resize", [[["input","Tensor","p",false],["sizes","any","v",true]]], {"kind":"value"});
@@ -438,7 +438,7 @@ const $resize_as_sparse_ = defineGenerated("Tensor", "resize_as_sparse_", [[["in
 const $resolve_conj = defineGenerated("Tensor", "resolve_conj", [[["input","Tensor","p",false]]], {"kind":"tensor"});
 const $resolve_neg = defineGenerated("Tensor", "resolve_neg", [[["input","Tensor","p",false]]], {"kind":"tensor"});
 const $retain_grad = defineGenerated("Tensor", "retain_grad", [[["input","Tensor","p",false]]], {"kind":"none"});
-const $roll = defineGenerated("Tensor", "roll", [[["input","Tensor","p",false],["shifts","int|int[]","p",false],["dims","int|int[]","p",true]]], {"kind":"tensor"});
+const $roll = defineGenerated("Tensor", "roll", [[["input","Tensor","p",false],["shifts","int|int[]","p",false],["dims","int?|int[]?","p",true]]], {"kind":"tensor"});
 const $rot90 = defineGenerated("Tensor", "rot90", [[["input","Tensor","p",false],["k","int","p",true],["dims","int[]","p",true]]], {"kind":"tensor"});
 const $round = defineGenerated("Tensor", "round", [[["input","Tensor","p",false]],[["input","Tensor","p",false],["decimals","int","k",false]]], {"kind":"tensor"});
 const $round_ = defineGenerated("Tensor", "round_", [[["input","Tensor","p",false]],[["input","Tensor","p",false],["decimals","int","k",false]]], {"kind":"tensor"});
@@ -453,11 +453,11 @@ const $scatter_reduce = defineGenerated("Tensor", "scatter_reduce", [[["input","
 const $scatter_reduce_ = defineGenerated("Tensor", "scatter_reduce_", [[["input","Tensor","p",false],["dim","int","p",false],["index","Tensor","p",false],["src","Tensor","p",false],["reduce","str","p",false],["include_self","bool","k",true]]], {"kind":"tensor"});
 const $select = defineGenerated("Tensor", "select", [[["input","Tensor","p",false],["dim","int","p",false],["index","int","p",false]]], {"kind":"tensor"});
 const $select_scatter = defineGenerated("Tensor", "select_scatter", [[["input","Tensor","p",false],["src","Tensor","p",false],["dim","int","p",false],["index","int","p",false]]], {"kind":"tensor"});
-const $set_ = defineGenerated("Tensor", "set_", [[["input","Tensor","p",false],["source","any","p",false],["storage_offset","int","p",false],["size","int[]?","p",false],["stride","any","p",false]],[["input","Tensor","p",false],["source","any","p",false]]], {"kind":"tensor"});
+const $set_ = defineGenerated("Tensor", "set_", [[["input","Tensor","p",false],["source","any","p",false],["storage_offset","int","p",false],["size","int[]","p",false],["stride","int[]?","p",true]],[["input","Tensor","p",false],["source","any","p",false]]], {"kind":"tensor"});
 const $sgn = defineGenerated("Tensor", "sgn", [[["input","Tensor","p",false]]], {"kind":"tensor"});
 const $sgn_ = defineGenerated("Tensor", "sgn_", [[["input","Tensor","p",false]]], {"kind":"tensor"});
 const $share_memory_ = defineGenerated("Tensor", "share_memory_", [[["input","Tensor","p",false]]], {"kind":"value"});
-const $short = defineGenerated("Tensor", "short", [[["input","Tensor","p",false]]], {"kind":"tensor"});
+const $short = defineGenerated("Tensor", "short", [[["input","Tensor","p",false],["memory_format","memory_format?","k",true]]], {"kind":"tensor"});
 const $sigmoid = defineGenerated("Tensor", "sigmoid", [[["input","Tensor","p",false]]], {"kind":"tensor"});
 const $sigmoid_ = defineGenerated("Tensor", "sigmoid_", [[["input","Tensor","p",false]]], {"kind":"tensor"});
 const $sign = defineGenerated("Tensor", "sign", [[["input","Tensor","p",false]]], {"kind":"tensor"});
@@ -494,9 +494,9 @@ const $stft = defineGenerated("Tensor", "stft", [[["input","Tensor","p",false],[
 const $storage = defineGenerated("Tensor", "storage", [[["input","Tensor","p",false]]], {"kind":"value"});
 const $storage_offset = defineGenerated("Tensor", "storage_offset", [[["input","Tensor","p",false]]], {"kind":"value"});
 const $storage_type = defineGenerated("Tensor", "storage_type", [[["input","Tensor","p",false]]], {"kind":"value"});
-const $stride = defineGenerated("Tensor", "stride", [[["input","Tensor","p",false],["dim","any?","p",true]],[["input","Tensor","p",false],["dim","int","p",false]]], {"kind":"value"});
-const $sub = defineGenerated("Tensor", "sub", [[["input","Tensor","p",false],["other","Tensor|Scalar","p",false],["alpha","Scalar?","k",true]]], {"kind":"tensor"});
-const $sub_ = defineGenerated("Tensor", "sub_", [[["input","Tensor","p",false],["other","Tensor|Scalar","p",false],["alpha","Scalar?","k",true]]], {"kind":"tensor"});
+const $stride = defineGenerated("Tensor", "stride", [[["input","Tensor","p",false],["dim","any?","p",true]],[["input","Tensor","p",false],["dim","int?","p",true]]], {"kind":"value"});
+const $sub = defineGenerated("Tensor", "sub", [[["input","Tensor","p",false],["other","Tensor|Scalar","p",false],["alpha","Scalar","k",true]]], {"kind":"tensor"});
+const $sub_ = defineGenerated("Tensor", "sub_", [[["input","Tensor","p",false],["other","Tensor|Scalar","p",false],["alpha","Scalar","k",true]]], {"kind":"tensor"});
 const $subtract = defineGenerated("Tensor", "subtract", [[["input","Tensor","p",false],["other","Tensor","p",false],["alpha","Scalar","k",true]],[["input","Tensor","p",false],["other","Scalar","p",false],["alpha","Scalar","p",true]]], {"kind":"tensor"});
 const $subtract_ = defineGenerated("Tensor", "subtract_", [[["input","Tensor","p",false],["other","Tensor","p",false],["alpha","Scalar","k",true]],[["input","Tensor","p",false],["other","Scalar","p",false],["alpha","Scalar","p",true]]], {"kind":"tensor"});
 const $sum = defineGenerated("Tensor", "sum", [[["input","Tensor","p",false],["dtype","dtype?","k",true]],[["input","Tensor","p",false],["dim","int?|int[]?","p",false],["keepdim","bool","p",true],["dtype","dtype?","k",true]]], {"kind":"tensor"});
@@ -517,7 +517,7 @@ const $tanh = defineGenerated("Tensor", "tanh", [[["input","Tensor","p",false]]]
 const $tanh_ = defineGenerated("Tensor", "tanh_", [[["input","Tensor","p",false]]], {"kind":"tensor"});
 const $tensor_split = defineGenerated("Tensor", "tensor_split", [[["input","Tensor","p",false],["indices","int[]","p",false],["dim","int","p",true]],[["input","Tensor","p",false],["tensor_indices_or_sections","Tensor","p",false],["dim","int","p",true]],[["input","Tensor","p",false],["sections","int","p",false],["dim","int","p",true]]], {"kind":"list"});
 const $tile = defineGenerated("Tensor", "tile", [[["input","Tensor","p",false],["dims","int[]","p",false]],[["input","Tensor","p",false],["dims","int","v",true]]], {"kind":"tensor"});
-const $to = defineGenerated("Tensor", "to", [[["input","Tensor","p",false],["dtype","dtype","p",false],["non_blocking","bool","p",true],["copy","bool","p",true],["memory_format","memory_format?","k",true]],[["input","Tensor","p",false],["device","device?","p",true],["dtype","dtype?","p",true],["non_blocking","bool","p",true],["copy","bool","p",true],["memory_format","memory_format?","k",true]],[["input","Tensor","p",false],["other","Tensor","p",false],["non_blocking","bool","p",true],["copy","bool","p",true],["memory_format","memory_format?","k",true]]], {"kind":"tensor"});
+const $to = defineGenerated("Tensor", "to", [[["input","Tensor","p",false],["dtype","dtype","p",false],["non_blocking","bool","p",true],["copy","bool","p",true],["memory_format","memory_format?","k",true]],[["input","Tensor","p",false],["device","device?","p",true],["dtype","dtype?","p",true],["non_blocking","bool","p",true],["copy","bool","p",true],["memory_format","memory_format?","k",true]],[["input","Tensor","p",false],["tensor","Tensor","p",false],["non_blocking","bool","p",true],["copy","bool","p",true],["memory_format","memory_format?","k",true]]], {"kind":"tensor"});
 const $to_dense = defineGenerated("Tensor", "to_dense", [[["input","Tensor","p",false],["dtype","dtype?","p",true],["masked_grad","bool?","k",true]]], {"kind":"tensor"});
 const $to_mkldnn = defineGenerated("Tensor", "to_mkldnn", [[["input","Tensor","p",false],["dtype","dtype?","p",true]]], {"kind":"tensor"});
 const $to_padded_tensor = defineGenerated("Tensor", "to_padded_tensor", [[["input","Tensor","p",false],["padding","float","p",false],["output_size","int[]?","p",true]]], {"kind":"tensor"});
@@ -540,13 +540,13 @@ const $true_divide = defineGenerated("Tensor", "true_divide", [[["input","Tensor
 const $true_divide_ = defineGenerated("Tensor", "true_divide_", [[["input","Tensor","p",false],["other","Tensor|Scalar","p",false]]], {"kind":"tensor"});
 const $trunc = defineGenerated("Tensor", "trunc", [[["input","Tensor","p",false]]], {"kind":"tensor"});
 const $trunc_ = defineGenerated("Tensor", "trunc_", [[["input","Tensor","p",false]]], {"kind":"tensor"});
-const $type = defineGenerated("Tensor", "type", [[["input","Tensor","p",false],["dtype","any?","p",true],["non_blocking","bool","p",true]]], {"kind":"value"});
+const $type = defineGeneratedGroups("Tensor", "type", [[[[["input","Tensor","p",false],["dtype","any?","p",true],["non_blocking","bool","p",true],["memory_format","memory_format?","k",true]]],{"kind":"value"}],[[[["input","Tensor","p",false],["dtype","str?|dtype?","p",true],["non_blocking","bool","p",true],["memory_format","memory_format?","k",true]]],{"kind":"tensor"}]]);
 const $type_as = defineGenerated("Tensor", "type_as", [[["input","Tensor","p",false],["other","Tensor","p",false]]], {"kind":"tensor"});
 const $unbind = defineGenerated("Tensor", "unbind", [[["input","Tensor","p",false],["dim","int","p",true]]], {"kind":"list"});
 const $unfold = defineGenerated("Tensor", "unfold", [[["input","Tensor","p",false],["dimension","int","p",false],["size","int","p",false],["step","int","p",false]]], {"kind":"tensor"});
-const $uniform_ = defineGenerated("Tensor", "uniform_", [[["input","Tensor","p",false],["from_","float","p",true],["to","float","p",true],["generator","Generator?","k",true]]], {"kind":"tensor"});
-const $unique = defineGenerated("Tensor", "unique", [[["input","Tensor","p",false],["sorted","bool","p",true],["return_inverse","bool","p",true],["return_counts","bool","p",true],["dim","int?","p",true]]], {"kind":"tensor"});
-const $unique_consecutive = defineGenerated("Tensor", "unique_consecutive", [[["input","Tensor","p",false],["return_inverse","bool","p",true],["return_counts","bool","p",true],["dim","int?","p",true]]], {"kind":"tensor"});
+const $uniform_ = defineGenerated("Tensor", "uniform_", [[["input","Tensor","p",false],["from","float","p",true],["to","float","p",true],["generator","Generator?","k",true]]], {"kind":"tensor"});
+const $unique = defineGeneratedGroups("Tensor", "unique", [[[[["input","Tensor","p",false],["sorted","bool","p",true],["return_inverse","bool","p",true],["return_counts","bool","p",true],["dim","int?","p",true]]],{"kind":"tensor"}],[[[["input","Tensor","p",false],["sorted","bool","p",true],["return_inverse","bool","p",true],["return_counts","bool","p",false],["dim","int?","p",true]],[["input","Tensor","p",false],["sorted","bool","p",true],["return_inverse","bool","p",false],["return_counts","bool","p",true],["dim","int?","p",true]]],{"kind":"tuple","count":2}],[[[["input","Tensor","p",false],["sorted","bool","p",true],["return_inverse","bool","p",false],["return_counts","bool","p",false],["dim","int?","p",true]]],{"kind":"tuple","count":3}]]);
+const $unique_consecutive = defineGeneratedGroups("Tensor", "unique_consecutive", [[[[["input","Tensor","p",false],["return_inverse","bool","p",true],["return_counts","bool","p",true],["dim","int?","p",true]]],{"kind":"tensor"}],[[[["input","Tensor","p",false],["return_inverse","bool","p",true],["return_counts","bool","p",false],["dim","int?","p",true]],[["input","Tensor","p",false],["return_inverse","bool","p",false],["return_counts","bool","p",true],["dim","int?","p",true]]],{"kind":"tuple","count":2}],[[[["input","Tensor","p",false],["return_inverse","bool","p",false],["return_counts","bool","p",false],["dim","int?","p",true]]],{"kind":"tuple","count":3}]]);
 const $unsafe_chunk = defineGenerated("Tensor", "unsafe_chunk", [[["input","Tensor","p",false],["chunks","int","p",false],["dim","int","p",true]]], {"kind":"list"});
 const $unsafe_split = defineGenerated("Tensor", "unsafe_split", [[["input","Tensor","p",false],["split_size","int","p",false],["dim","int","p",true]]], {"kind":"list"});
 const $unsafe_split_with_sizes = defineGenerated("Tensor", "unsafe_split_with_sizes", [[["input","Tensor","p",false],["split_sizes","int[]","p",false],["dim","int","p",true]]], {"kind":"list"});
@@ -562,7 +562,7 @@ const $vsplit = defineGenerated("Tensor", "vsplit", [[["input","Tensor","p",fals
 const $where = defineGenerated("Tensor", "where", [[["input","Tensor","p",false],["condition","Tensor","p",false],["other","Tensor","p",false]],[["input","Tensor","p",false],["condition","Tensor","p",false],["other","Scalar","p",false]]], {"kind":"tensor"});
 const $xlogy = defineGenerated("Tensor", "xlogy", [[["input","Tensor","p",false],["other","Tensor","p",false]],[["input","Tensor","p",false],["other","Scalar","p",false]]], {"kind":"tensor"});
 const $xlogy_ = defineGenerated("Tensor", "xlogy_", [[["input","Tensor","p",false],["other","Tensor","p",false]],[["input","Tensor","p",false],["other","Scalar","p",false]]], {"kind":"tensor"});
-const $xpu = defineGenerated("Tensor", "xpu", [[["input","Tensor","p",false],["device","device?|int?|str?","p",true],["non_blocking","bool","p",true],["memory_format","memory_format","p",true]]], {"kind":"tensor"});
+const $xpu = defineGenerated("Tensor", "xpu", [[["input","Tensor","p",false],["device","device?","p",true],["non_blocking","bool","p",true],["memory_format","memory_format?","k",true]]], {"kind":"tensor"});
 const $zero_ = defineGenerated("Tensor", "zero_", [[["input","Tensor","p",false]]], {"kind":"tensor"});
 
 declare module '../tensor/tensor.js' {
@@ -584,9 +584,9 @@ declare module '../tensor/tensor.js' {
     /** Tensor.acosh_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.acosh_.html */
     acosh_(): Tensor;
     /** Tensor.add — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.add.html */
-    add(other: Tensor | Scalar, kwargs?: { alpha?: Scalar | null }): Tensor;
+    add(other: Tensor | Scalar, kwargs?: { alpha?: Scalar }): Tensor;
     /** Tensor.add_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.add_.html */
-    add_(other: Tensor | Scalar, kwargs?: { alpha?: Scalar | null }): Tensor;
+    add_(other: Tensor | Scalar, kwargs?: { alpha?: Scalar }): Tensor;
     /** Tensor.addbmm — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.addbmm.html */
     addbmm(batch1: Tensor, batch2: Tensor, kwargs?: { beta?: Scalar; alpha?: Scalar }): Tensor;
     /** Tensor.addbmm_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.addbmm_.html */
@@ -629,13 +629,13 @@ declare module '../tensor/tensor.js' {
     allclose(other: Tensor, rtol: number, atol: number, kwargs?: { rtol?: number; atol?: number; equal_nan?: boolean }): Promise<boolean>;
     allclose(other: Tensor, rtol: number, atol: number, equal_nan: boolean, kwargs?: { rtol?: number; atol?: number; equal_nan?: boolean }): Promise<boolean>;
     /** Tensor.amax — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.amax.html */
-    amax(kwargs?: { dim?: number | number[]; keepdim?: boolean }): Tensor;
-    amax(dim: number | number[], kwargs?: { dim?: number | number[]; keepdim?: boolean }): Tensor;
-    amax(dim: number | number[], keepdim: boolean, kwargs?: { dim?: number | number[]; keepdim?: boolean }): Tensor;
+    amax(kwargs?: { dim?: number | number[] | null; keepdim?: boolean }): Tensor;
+    amax(dim: number | number[] | null, kwargs?: { dim?: number | number[] | null; keepdim?: boolean }): Tensor;
+    amax(dim: number | number[] | null, keepdim: boolean, kwargs?: { dim?: number | number[] | null; keepdim?: boolean }): Tensor;
     /** Tensor.amin — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.amin.html */
-    amin(kwargs?: { dim?: number | number[]; keepdim?: boolean }): Tensor;
-    amin(dim: number | number[], kwargs?: { dim?: number | number[]; keepdim?: boolean }): Tensor;
-    amin(dim: number | number[], keepdim: boolean, kwargs?: { dim?: number | number[]; keepdim?: boolean }): Tensor;
+    amin(kwargs?: { dim?: number | number[] | null; keepdim?: boolean }): Tensor;
+    amin(dim: number | number[] | null, kwargs?: { dim?: number | number[] | null; keepdim?: boolean }): Tensor;
+    amin(dim: number | number[] | null, keepdim: boolean, kwargs?: { dim?: number | number[] | null; keepdim?: boolean }): Tensor;
     /** Tensor.aminmax — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.aminmax.html */
     aminmax(kwargs?: { dim?: number | null; keepdim?: boolean }): [Tensor, Tensor] & { readonly min: Tensor; readonly max: Tensor };
     /** Tensor.angle — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.angle.html */
@@ -748,7 +748,7 @@ declare module '../tensor/tensor.js' {
     bernoulli_(kwargs?: { p?: number; generator?: unknown }): Tensor;
     bernoulli_(p: number, kwargs?: { p?: number; generator?: unknown }): Tensor;
     /** Tensor.bfloat16 — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.bfloat16.html */
-    bfloat16(): Tensor;
+    bfloat16(kwargs?: { memory_format?: unknown }): Tensor;
     /** Tensor.bincount — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.bincount.html */
     bincount(kwargs?: { weights?: Tensor | null; minlength?: number }): Tensor;
     bincount(weights: Tensor | null, kwargs?: { weights?: Tensor | null; minlength?: number }): Tensor;
@@ -800,13 +800,13 @@ declare module '../tensor/tensor.js' {
     /** Tensor.bmm — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.bmm.html */
     bmm(mat2: Tensor): Tensor;
     /** Tensor.bool — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.bool.html */
-    bool(): Tensor;
+    bool(kwargs?: { memory_format?: unknown }): Tensor;
     /** Tensor.broadcast_to — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.broadcast_to.html */
     broadcast_to(size: number | number[]): Tensor;
     broadcast_to(kwargs: { size?: number | number[] }): Tensor;
     broadcast_to(...size: number[]): Tensor;
     /** Tensor.byte — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.byte.html */
-    byte(): Tensor;
+    byte(kwargs?: { memory_format?: unknown }): Tensor;
     /** Tensor.cauchy_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.cauchy_.html */
     cauchy_(kwargs?: { median?: number; sigma?: number; generator?: unknown }): Tensor;
     cauchy_(median: number, kwargs?: { median?: number; sigma?: number; generator?: unknown }): Tensor;
@@ -815,18 +815,16 @@ declare module '../tensor/tensor.js' {
     ccol_indices(): Tensor;
     /** Tensor.cdouble — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.cdouble.html */
     cdouble(kwargs?: { memory_format?: unknown }): Tensor;
-    cdouble(memory_format: unknown, kwargs?: { memory_format?: unknown }): Tensor;
     /** Tensor.ceil — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.ceil.html */
     ceil(): Tensor;
     /** Tensor.ceil_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.ceil_.html */
     ceil_(): Tensor;
     /** Tensor.cfloat — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.cfloat.html */
     cfloat(kwargs?: { memory_format?: unknown }): Tensor;
-    cfloat(memory_format: unknown, kwargs?: { memory_format?: unknown }): Tensor;
     /** Tensor.chalf — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.chalf.html */
     chalf(kwargs?: { memory_format?: unknown }): Tensor;
     /** Tensor.char — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.char.html */
-    char(): Tensor;
+    char(kwargs?: { memory_format?: unknown }): Tensor;
     /** Tensor.cholesky — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.cholesky.html */
     cholesky(kwargs?: { upper?: boolean }): Tensor;
     cholesky(upper: boolean, kwargs?: { upper?: boolean }): Tensor;
@@ -898,7 +896,6 @@ declare module '../tensor/tensor.js' {
     conj_physical_(): Tensor;
     /** Tensor.contiguous — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.contiguous.html */
     contiguous(kwargs?: { memory_format?: unknown }): Tensor;
-    contiguous(memory_format: unknown, kwargs?: { memory_format?: unknown }): Tensor;
     /** Tensor.copy_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.copy_.html */
     copy_(other: Tensor, kwargs?: { non_blocking?: boolean }): Tensor;
     copy_(other: Tensor, non_blocking: boolean, kwargs?: { non_blocking?: boolean }): Tensor;
@@ -930,17 +927,15 @@ declare module '../tensor/tensor.js' {
     cov(kwargs?: { correction?: number; fweights?: Tensor | null; aweights?: Tensor | null }): Tensor;
     /** Tensor.cpu — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.cpu.html */
     cpu(kwargs?: { memory_format?: unknown }): Tensor;
-    cpu(memory_format: unknown, kwargs?: { memory_format?: unknown }): Tensor;
     /** Tensor.cross — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.cross.html */
     cross(other: Tensor, kwargs?: { dim?: number | null }): Tensor;
     cross(other: Tensor, dim: number | null, kwargs?: { dim?: number | null }): Tensor;
     /** Tensor.crow_indices — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.crow_indices.html */
     crow_indices(): Tensor;
     /** Tensor.cuda — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.cuda.html */
-    cuda(kwargs?: { device?: string | number | null; non_blocking?: boolean; memory_format?: unknown }): Tensor;
-    cuda(device: string | number | null, kwargs?: { device?: string | number | null; non_blocking?: boolean; memory_format?: unknown }): Tensor;
-    cuda(device: string | number | null, non_blocking: boolean, kwargs?: { device?: string | number | null; non_blocking?: boolean; memory_format?: unknown }): Tensor;
-    cuda(device: string | number | null, non_blocking: boolean, memory_format: unknown, kwargs?: { device?: string | number | null; non_blocking?: boolean; memory_format?: unknown }): Tensor;
+    cuda(kwargs?: { device?: string | null; non_blocking?: boolean; memory_format?: unknown }): Tensor;
+    cuda(device: string | null, kwargs?: { device?: string | null; non_blocking?: boolean; memory_format?: unknown }): Tensor;
+    cuda(device: string | null, non_blocking: boolean, kwargs?: { device?: string | null; non_blocking?: boolean; memory_format?: unknown }): Tensor;
     /** Tensor.cummax — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.cummax.html */
     cummax(dim: number): [Tensor, Tensor] & { readonly values: Tensor; readonly indices: Tensor };
     cummax(kwargs: { dim?: number }): [Tensor, Tensor] & { readonly values: Tensor; readonly indices: Tensor };
@@ -1016,23 +1011,17 @@ declare module '../tensor/tensor.js' {
     /** Tensor.div_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.div_.html */
     div_(other: Tensor | Scalar, kwargs?: { rounding_mode?: string | null }): Tensor;
     /** Tensor.divide — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.divide.html */
-    divide(other: Tensor): Tensor;
     divide(other: Tensor, kwargs?: { rounding_mode?: string | null }): Tensor;
     divide(other: Scalar, kwargs?: { rounding_mode?: string | null }): Tensor;
     divide(kwargs: { other?: Scalar; rounding_mode?: string | null }): Tensor;
-    divide(other: Scalar): Tensor;
-    divide(kwargs: { other?: Scalar }): Tensor;
     /** Tensor.divide_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.divide_.html */
-    divide_(other: Tensor): Tensor;
     divide_(other: Tensor, kwargs?: { rounding_mode?: string | null }): Tensor;
     divide_(other: Scalar, kwargs?: { rounding_mode?: string | null }): Tensor;
     divide_(kwargs: { other?: Scalar; rounding_mode?: string | null }): Tensor;
-    divide_(other: Scalar): Tensor;
-    divide_(kwargs: { other?: Scalar }): Tensor;
     /** Tensor.dot — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.dot.html */
     dot(tensor: Tensor): Tensor;
     /** Tensor.double — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.double.html */
-    double(): Tensor;
+    double(kwargs?: { memory_format?: unknown }): Tensor;
     /** Tensor.dsplit — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.dsplit.html */
     dsplit(sections: number): Tensor[];
     dsplit(kwargs: { sections?: number }): Tensor[];
@@ -1111,7 +1100,7 @@ declare module '../tensor/tensor.js' {
     /** Tensor.flipud — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.flipud.html */
     flipud(): Tensor;
     /** Tensor.float — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.float.html */
-    float(): Tensor;
+    float(kwargs?: { memory_format?: unknown }): Tensor;
     /** Tensor.float_power — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.float_power.html */
     float_power(exponent: Tensor): Tensor;
     float_power(exponent: Scalar): Tensor;
@@ -1195,15 +1184,15 @@ declare module '../tensor/tensor.js' {
     gt_(other: Scalar): Tensor;
     gt_(kwargs: { other?: Scalar }): Tensor;
     /** Tensor.half — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.half.html */
-    half(): Tensor;
+    half(kwargs?: { memory_format?: unknown }): Tensor;
     /** Tensor.hardshrink — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.hardshrink.html */
     hardshrink(kwargs?: { lambd?: Scalar }): Tensor;
     hardshrink(lambd: Scalar, kwargs?: { lambd?: Scalar }): Tensor;
     /** Tensor.has_names — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.has_names.html */
     has_names(): Promise<boolean>;
     /** Tensor.hash_tensor — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.hash_tensor.html */
-    hash_tensor(kwargs?: { dim?: number | number[]; keepdim?: boolean; mode?: number }): Tensor;
-    hash_tensor(dim: number | number[], kwargs?: { dim?: number | number[]; keepdim?: boolean; mode?: number }): Tensor;
+    hash_tensor(kwargs?: { dim?: number | number[] | null; keepdim?: boolean; mode?: number }): Tensor;
+    hash_tensor(dim: number | number[] | null, kwargs?: { dim?: number | number[] | null; keepdim?: boolean; mode?: number }): Tensor;
     hash_tensor(...dim: number[]): Tensor;
     hash_tensor(...args: [...number[], { keepdim?: boolean; mode?: number }]): Tensor;
     /** Tensor.heaviside — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.heaviside.html */
@@ -1264,11 +1253,11 @@ declare module '../tensor/tensor.js' {
     index_fill_(dim: number, index: Tensor, value: Scalar): Tensor;
     index_fill_(kwargs: { dim?: number; index?: Tensor; value?: Scalar }): Tensor;
     /** Tensor.index_put — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.index_put.html */
-    index_put(indices: Tensor[] | null, values: Tensor, kwargs?: { accumulate?: boolean }): Tensor;
-    index_put(indices: Tensor[] | null, values: Tensor, accumulate: boolean, kwargs?: { accumulate?: boolean }): Tensor;
+    index_put(indices: (Tensor | null)[], values: Tensor, kwargs?: { accumulate?: boolean }): Tensor;
+    index_put(indices: (Tensor | null)[], values: Tensor, accumulate: boolean, kwargs?: { accumulate?: boolean }): Tensor;
     /** Tensor.index_put_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.index_put_.html */
-    index_put_(indices: Tensor[] | null, values: Tensor, kwargs?: { accumulate?: boolean }): Tensor;
-    index_put_(indices: Tensor[] | null, values: Tensor, accumulate: boolean, kwargs?: { accumulate?: boolean }): Tensor;
+    index_put_(indices: (Tensor | null)[], values: Tensor, kwargs?: { accumulate?: boolean }): Tensor;
+    index_put_(indices: (Tensor | null)[], values: Tensor, accumulate: boolean, kwargs?: { accumulate?: boolean }): Tensor;
     /** Tensor.index_reduce — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.index_reduce.html */
     index_reduce(dim: number, index: Tensor, source: Tensor, reduce: string, kwargs?: { include_self?: boolean }): Tensor;
     index_reduce(kwargs: { dim?: number; index?: Tensor; source?: Tensor; reduce?: string; include_self?: boolean }): Tensor;
@@ -1283,7 +1272,7 @@ declare module '../tensor/tensor.js' {
     /** Tensor.inner — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.inner.html */
     inner(other: Tensor): Tensor;
     /** Tensor.int — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.int.html */
-    int(): Tensor;
+    int(kwargs?: { memory_format?: unknown }): Tensor;
     /** Tensor.int_repr — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.int_repr.html */
     int_repr(): Tensor;
     /** Tensor.inverse — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.inverse.html */
@@ -1292,7 +1281,6 @@ declare module '../tensor/tensor.js' {
     ipu(kwargs?: { device?: string | null; non_blocking?: boolean; memory_format?: unknown }): Tensor;
     ipu(device: string | null, kwargs?: { device?: string | null; non_blocking?: boolean; memory_format?: unknown }): Tensor;
     ipu(device: string | null, non_blocking: boolean, kwargs?: { device?: string | null; non_blocking?: boolean; memory_format?: unknown }): Tensor;
-    ipu(device: string | null, non_blocking: boolean, memory_format: unknown, kwargs?: { device?: string | null; non_blocking?: boolean; memory_format?: unknown }): Tensor;
     /** Tensor.is_coalesced — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.is_coalesced.html */
     is_coalesced(): Promise<boolean>;
     /** Tensor.is_complex — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.is_complex.html */
@@ -1301,7 +1289,6 @@ declare module '../tensor/tensor.js' {
     is_conj(): Promise<boolean>;
     /** Tensor.is_contiguous — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.is_contiguous.html */
     is_contiguous(kwargs?: { memory_format?: unknown }): Promise<boolean>;
-    is_contiguous(memory_format: unknown, kwargs?: { memory_format?: unknown }): Promise<boolean>;
     /** Tensor.is_distributed — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.is_distributed.html */
     is_distributed(): Promise<boolean>;
     /** Tensor.is_floating_point — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.is_floating_point.html */
@@ -1462,7 +1449,7 @@ declare module '../tensor/tensor.js' {
     logsumexp(dim: number | number[], keepdim: boolean, kwargs?: { keepdim?: boolean }): Tensor;
     logsumexp(kwargs: { dim?: number | number[]; keepdim?: boolean }): Tensor;
     /** Tensor.long — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.long.html */
-    long(): Tensor;
+    long(kwargs?: { memory_format?: unknown }): Tensor;
     /** Tensor.lstsq — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.lstsq.html */
     lstsq(other: unknown): [Tensor, Tensor];
     lstsq(kwargs: { other?: unknown }): [Tensor, Tensor];
@@ -1478,6 +1465,9 @@ declare module '../tensor/tensor.js' {
     lu(kwargs?: { pivot?: boolean; get_infos?: boolean }): [Tensor, Tensor];
     lu(pivot: boolean, kwargs?: { pivot?: boolean; get_infos?: boolean }): [Tensor, Tensor];
     lu(pivot: boolean, get_infos: boolean, kwargs?: { pivot?: boolean; get_infos?: boolean }): [Tensor, Tensor];
+    lu(get_infos: boolean, kwargs?: { pivot?: boolean }): [Tensor, Tensor, Tensor];
+    lu(get_infos: boolean, pivot: boolean, kwargs?: { pivot?: boolean }): [Tensor, Tensor, Tensor];
+    lu(kwargs: { pivot?: boolean; get_infos?: boolean }): [Tensor, Tensor, Tensor];
     /** Tensor.lu_solve — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.lu_solve.html */
     lu_solve(LU_data: Tensor, LU_pivots: Tensor): Tensor;
     /** Tensor.map2_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.map2_.html */
@@ -1510,6 +1500,9 @@ declare module '../tensor/tensor.js' {
     /** Tensor.max — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.max.html */
     max(): Tensor;
     max(other: Tensor): Tensor;
+    max(dim: number, kwargs?: { keepdim?: boolean }): [Tensor, Tensor] & { readonly values: Tensor; readonly indices: Tensor };
+    max(dim: number, keepdim: boolean, kwargs?: { keepdim?: boolean }): [Tensor, Tensor] & { readonly values: Tensor; readonly indices: Tensor };
+    max(kwargs: { dim?: number; keepdim?: boolean }): [Tensor, Tensor] & { readonly values: Tensor; readonly indices: Tensor };
     /** Tensor.maximum — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.maximum.html */
     maximum(other: Tensor): Tensor;
     /** Tensor.mean — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.mean.html */
@@ -1519,9 +1512,15 @@ declare module '../tensor/tensor.js' {
     mean(kwargs: { dim?: number | number[] | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
     /** Tensor.median — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.median.html */
     median(): Tensor;
+    median(dim: number, kwargs?: { keepdim?: boolean }): [Tensor, Tensor] & { readonly values: Tensor; readonly indices: Tensor };
+    median(dim: number, keepdim: boolean, kwargs?: { keepdim?: boolean }): [Tensor, Tensor] & { readonly values: Tensor; readonly indices: Tensor };
+    median(kwargs: { dim?: number; keepdim?: boolean }): [Tensor, Tensor] & { readonly values: Tensor; readonly indices: Tensor };
     /** Tensor.min — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.min.html */
     min(): Tensor;
     min(other: Tensor): Tensor;
+    min(dim: number, kwargs?: { keepdim?: boolean }): [Tensor, Tensor] & { readonly values: Tensor; readonly indices: Tensor };
+    min(dim: number, keepdim: boolean, kwargs?: { keepdim?: boolean }): [Tensor, Tensor] & { readonly values: Tensor; readonly indices: Tensor };
+    min(kwargs: { dim?: number; keepdim?: boolean }): [Tensor, Tensor] & { readonly values: Tensor; readonly indices: Tensor };
     /** Tensor.minimum — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.minimum.html */
     minimum(other: Tensor): Tensor;
     /** Tensor.mm — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.mm.html */
@@ -1549,7 +1548,6 @@ declare module '../tensor/tensor.js' {
     mtia(kwargs?: { device?: string | null; non_blocking?: boolean; memory_format?: unknown }): Tensor;
     mtia(device: string | null, kwargs?: { device?: string | null; non_blocking?: boolean; memory_format?: unknown }): Tensor;
     mtia(device: string | null, non_blocking: boolean, kwargs?: { device?: string | null; non_blocking?: boolean; memory_format?: unknown }): Tensor;
-    mtia(device: string | null, non_blocking: boolean, memory_format: unknown, kwargs?: { device?: string | null; non_blocking?: boolean; memory_format?: unknown }): Tensor;
     /** Tensor.mul — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.mul.html */
     mul(other: Tensor | Scalar): Tensor;
     /** Tensor.mul_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.mul_.html */
@@ -1590,6 +1588,9 @@ declare module '../tensor/tensor.js' {
     nanmean(dim: number | number[] | null, keepdim: boolean, kwargs?: { dim?: number | number[] | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
     /** Tensor.nanmedian — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.nanmedian.html */
     nanmedian(): Tensor;
+    nanmedian(dim: number, kwargs?: { keepdim?: boolean }): [Tensor, Tensor] & { readonly values: Tensor; readonly indices: Tensor };
+    nanmedian(dim: number, keepdim: boolean, kwargs?: { keepdim?: boolean }): [Tensor, Tensor] & { readonly values: Tensor; readonly indices: Tensor };
+    nanmedian(kwargs: { dim?: number; keepdim?: boolean }): [Tensor, Tensor] & { readonly values: Tensor; readonly indices: Tensor };
     /** Tensor.nanquantile — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.nanquantile.html */
     nanquantile(q: Tensor, kwargs?: { dim?: number | null; keepdim?: boolean; interpolation?: string }): Tensor;
     nanquantile(q: Tensor, dim: number | null, kwargs?: { dim?: number | null; keepdim?: boolean; interpolation?: string }): Tensor;
@@ -1650,23 +1651,13 @@ declare module '../tensor/tensor.js' {
     new_full(size: number | number[], fill_value: Scalar, kwargs?: { dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }): Tensor;
     new_full(kwargs: { size?: number | number[]; fill_value?: Scalar; dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }): Tensor;
     /** Tensor.new_ones — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.new_ones.html */
-    new_ones(size: number | number[], kwargs?: { dtype?: DType | null; device?: string | null; requires_grad?: boolean; pin_memory?: boolean }): Tensor;
-    new_ones(size: number | number[], dtype: DType | null, kwargs?: { dtype?: DType | null; device?: string | null; requires_grad?: boolean; pin_memory?: boolean }): Tensor;
-    new_ones(size: number | number[], dtype: DType | null, device: string | null, kwargs?: { dtype?: DType | null; device?: string | null; requires_grad?: boolean; pin_memory?: boolean }): Tensor;
-    new_ones(size: number | number[], dtype: DType | null, device: string | null, requires_grad: boolean, kwargs?: { dtype?: DType | null; device?: string | null; requires_grad?: boolean; pin_memory?: boolean }): Tensor;
-    new_ones(size: number | number[], dtype: DType | null, device: string | null, requires_grad: boolean, pin_memory: boolean, kwargs?: { dtype?: DType | null; device?: string | null; requires_grad?: boolean; pin_memory?: boolean }): Tensor;
-    new_ones(kwargs: { size?: number | number[]; dtype?: DType | null; device?: string | null; requires_grad?: boolean; pin_memory?: boolean }): Tensor;
     new_ones(size: number | number[], kwargs?: { dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }): Tensor;
     new_ones(kwargs: { size?: number | number[]; dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }): Tensor;
     new_ones(...size: number[]): Tensor;
     new_ones(...args: [...number[], { dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }]): Tensor;
     /** Tensor.new_tensor — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.new_tensor.html */
-    new_tensor(data: unknown, kwargs?: { dtype?: DType | null; device?: string | null; requires_grad?: boolean; pin_memory?: boolean }): Tensor;
-    new_tensor(data: unknown, dtype: DType | null, kwargs?: { dtype?: DType | null; device?: string | null; requires_grad?: boolean; pin_memory?: boolean }): Tensor;
-    new_tensor(data: unknown, dtype: DType | null, device: string | null, kwargs?: { dtype?: DType | null; device?: string | null; requires_grad?: boolean; pin_memory?: boolean }): Tensor;
-    new_tensor(data: unknown, dtype: DType | null, device: string | null, requires_grad: boolean, kwargs?: { dtype?: DType | null; device?: string | null; requires_grad?: boolean; pin_memory?: boolean }): Tensor;
-    new_tensor(data: unknown, dtype: DType | null, device: string | null, requires_grad: boolean, pin_memory: boolean, kwargs?: { dtype?: DType | null; device?: string | null; requires_grad?: boolean; pin_memory?: boolean }): Tensor;
-    new_tensor(kwargs: { data?: unknown; dtype?: DType | null; device?: string | null; requires_grad?: boolean; pin_memory?: boolean }): Tensor;
+    new_tensor(data: unknown, kwargs?: { dtype?: DType | null; device?: string | null; requires_grad?: boolean }): Tensor;
+    new_tensor(kwargs: { data?: unknown; dtype?: DType | null; device?: string | null; requires_grad?: boolean }): Tensor;
     /** Tensor.new_zeros — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.new_zeros.html */
     new_zeros(size: number | number[], kwargs?: { dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }): Tensor;
     new_zeros(kwargs: { size?: number | number[]; dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }): Tensor;
@@ -1678,6 +1669,7 @@ declare module '../tensor/tensor.js' {
     nextafter_(other: Tensor): Tensor;
     /** Tensor.nonzero — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.nonzero.html */
     nonzero(kwargs?: { as_tuple?: boolean }): Tensor;
+    nonzero(kwargs?: { as_tuple?: boolean }): Tensor[];
     /** Tensor.nonzero_static — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.nonzero_static.html */
     nonzero_static(kwargs?: { size?: number; fill_value?: number }): Tensor;
     /** Tensor.norm — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.norm.html */
@@ -1787,8 +1779,8 @@ declare module '../tensor/tensor.js' {
     rad2deg_(): Tensor;
     /** Tensor.random_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.random_.html */
     random_(kwargs?: { generator?: unknown }): Tensor;
-    random_(from_: number, to: number | null, kwargs?: { generator?: unknown }): Tensor;
-    random_(kwargs: { from_?: number; to?: number | null; generator?: unknown }): Tensor;
+    random_(from: number, to: number | null, kwargs?: { generator?: unknown }): Tensor;
+    random_(kwargs: { from?: number; to?: number | null; generator?: unknown }): Tensor;
     random_(to: number, kwargs?: { generator?: unknown }): Tensor;
     random_(kwargs: { to?: number; generator?: unknown }): Tensor;
     /** Tensor.ravel — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.ravel.html */
@@ -1838,8 +1830,8 @@ declare module '../tensor/tensor.js' {
     repeat_interleave(repeats: number, dim: number | null, kwargs?: { dim?: number | null; output_size?: number | null }): Tensor;
     repeat_interleave(kwargs: { repeats?: number; dim?: number | null; output_size?: number | null }): Tensor;
     /** Tensor.requires_grad_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.requires_grad_.html */
-    requires_grad_(kwargs?: { mode?: boolean }): Tensor;
-    requires_grad_(mode: boolean, kwargs?: { mode?: boolean }): Tensor;
+    requires_grad_(kwargs?: { requires_grad?: boolean }): Tensor;
+    requires_grad_(requires_grad: boolean, kwargs?: { requires_grad?: boolean }): Tensor;
     /** Tensor.reshape — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.reshape.html */
     reshape(shape: number | number[]): Tensor;
     reshape(kwargs: { shape?: number | number[] }): Tensor;
@@ -1867,9 +1859,9 @@ declare module '../tensor/tensor.js' {
     /** Tensor.retain_grad — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.retain_grad.html */
     retain_grad(): void;
     /** Tensor.roll — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.roll.html */
-    roll(shifts: number | number[], kwargs?: { dims?: number | number[] }): Tensor;
-    roll(shifts: number | number[], dims: number | number[], kwargs?: { dims?: number | number[] }): Tensor;
-    roll(kwargs: { shifts?: number | number[]; dims?: number | number[] }): Tensor;
+    roll(shifts: number | number[], kwargs?: { dims?: number | number[] | null }): Tensor;
+    roll(shifts: number | number[], dims: number | number[] | null, kwargs?: { dims?: number | number[] | null }): Tensor;
+    roll(kwargs: { shifts?: number | number[]; dims?: number | number[] | null }): Tensor;
     /** Tensor.rot90 — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.rot90.html */
     rot90(kwargs?: { k?: number; dims?: number | number[] }): Tensor;
     rot90(k: number, kwargs?: { k?: number; dims?: number | number[] }): Tensor;
@@ -1923,8 +1915,9 @@ declare module '../tensor/tensor.js' {
     select_scatter(src: Tensor, dim: number, index: number): Tensor;
     select_scatter(src: Tensor, kwargs: { dim?: number; index?: number }): Tensor;
     /** Tensor.set_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.set_.html */
-    set_(source: unknown, storage_offset: number, size: number | number[] | null, stride: unknown): Tensor;
-    set_(kwargs: { source?: unknown; storage_offset?: number; size?: number | number[] | null; stride?: unknown }): Tensor;
+    set_(source: unknown, storage_offset: number, size: number | number[], kwargs?: { stride?: number | number[] | null }): Tensor;
+    set_(source: unknown, storage_offset: number, size: number | number[], stride: number | number[] | null, kwargs?: { stride?: number | number[] | null }): Tensor;
+    set_(kwargs: { source?: unknown; storage_offset?: number; size?: number | number[]; stride?: number | number[] | null }): Tensor;
     set_(source: unknown): Tensor;
     set_(kwargs: { source?: unknown }): Tensor;
     /** Tensor.sgn — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.sgn.html */
@@ -1934,7 +1927,7 @@ declare module '../tensor/tensor.js' {
     /** Tensor.share_memory_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.share_memory_.html */
     share_memory_(): Promise<unknown>;
     /** Tensor.short — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.short.html */
-    short(): Tensor;
+    short(kwargs?: { memory_format?: unknown }): Tensor;
     /** Tensor.sigmoid — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.sigmoid.html */
     sigmoid(): Tensor;
     /** Tensor.sigmoid_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.sigmoid_.html */
@@ -2060,12 +2053,12 @@ declare module '../tensor/tensor.js' {
     /** Tensor.stride — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.stride.html */
     stride(kwargs?: { dim?: null }): Promise<unknown>;
     stride(dim: null, kwargs?: { dim?: null }): Promise<unknown>;
-    stride(dim: number): Promise<number>;
-    stride(kwargs: { dim?: number }): Promise<number>;
+    stride(kwargs?: { dim?: number | null }): Promise<number>;
+    stride(dim: number | null, kwargs?: { dim?: number | null }): Promise<number>;
     /** Tensor.sub — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.sub.html */
-    sub(other: Tensor | Scalar, kwargs?: { alpha?: Scalar | null }): Tensor;
+    sub(other: Tensor | Scalar, kwargs?: { alpha?: Scalar }): Tensor;
     /** Tensor.sub_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.sub_.html */
-    sub_(other: Tensor | Scalar, kwargs?: { alpha?: Scalar | null }): Tensor;
+    sub_(other: Tensor | Scalar, kwargs?: { alpha?: Scalar }): Tensor;
     /** Tensor.subtract — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.subtract.html */
     subtract(other: Tensor, kwargs?: { alpha?: Scalar }): Tensor;
     subtract(other: Scalar, kwargs?: { alpha?: Scalar }): Tensor;
@@ -2144,9 +2137,9 @@ declare module '../tensor/tensor.js' {
     to(device: string | null, dtype: DType | null, kwargs?: { device?: string | null; dtype?: DType | null; non_blocking?: boolean; copy?: boolean; memory_format?: unknown }): Tensor;
     to(device: string | null, dtype: DType | null, non_blocking: boolean, kwargs?: { device?: string | null; dtype?: DType | null; non_blocking?: boolean; copy?: boolean; memory_format?: unknown }): Tensor;
     to(device: string | null, dtype: DType | null, non_blocking: boolean, copy: boolean, kwargs?: { device?: string | null; dtype?: DType | null; non_blocking?: boolean; copy?: boolean; memory_format?: unknown }): Tensor;
-    to(other: Tensor, kwargs?: { non_blocking?: boolean; copy?: boolean; memory_format?: unknown }): Tensor;
-    to(other: Tensor, non_blocking: boolean, kwargs?: { non_blocking?: boolean; copy?: boolean; memory_format?: unknown }): Tensor;
-    to(other: Tensor, non_blocking: boolean, copy: boolean, kwargs?: { non_blocking?: boolean; copy?: boolean; memory_format?: unknown }): Tensor;
+    to(tensor: Tensor, kwargs?: { non_blocking?: boolean; copy?: boolean; memory_format?: unknown }): Tensor;
+    to(tensor: Tensor, non_blocking: boolean, kwargs?: { non_blocking?: boolean; copy?: boolean; memory_format?: unknown }): Tensor;
+    to(tensor: Tensor, non_blocking: boolean, copy: boolean, kwargs?: { non_blocking?: boolean; copy?: boolean; memory_format?: unknown }): Tensor;
     /** Tensor.to_dense — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.to_dense.html */
     to_dense(kwargs?: { dtype?: DType | null; masked_grad?: boolean | null }): Tensor;
     to_dense(dtype: DType | null, kwargs?: { dtype?: DType | null; masked_grad?: boolean | null }): Tensor;
@@ -2217,9 +2210,12 @@ declare module '../tensor/tensor.js' {
     /** Tensor.trunc_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.trunc_.html */
     trunc_(): Tensor;
     /** Tensor.type — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.type.html */
-    type(kwargs?: { dtype?: null; non_blocking?: boolean }): Promise<string>;
-    type(dtype: null, kwargs?: { dtype?: null; non_blocking?: boolean }): Promise<string>;
-    type(dtype: null, non_blocking: boolean, kwargs?: { dtype?: null; non_blocking?: boolean }): Promise<string>;
+    type(kwargs?: { dtype?: null; non_blocking?: boolean; memory_format?: unknown }): Promise<string>;
+    type(dtype: null, kwargs?: { dtype?: null; non_blocking?: boolean; memory_format?: unknown }): Promise<string>;
+    type(dtype: null, non_blocking: boolean, kwargs?: { dtype?: null; non_blocking?: boolean; memory_format?: unknown }): Promise<string>;
+    type(kwargs?: { dtype?: string | DType | null; non_blocking?: boolean; memory_format?: unknown }): Tensor;
+    type(dtype: string | DType | null, kwargs?: { dtype?: string | DType | null; non_blocking?: boolean; memory_format?: unknown }): Tensor;
+    type(dtype: string | DType | null, non_blocking: boolean, kwargs?: { dtype?: string | DType | null; non_blocking?: boolean; memory_format?: unknown }): Tensor;
     /** Tensor.type_as — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.type_as.html */
     type_as(other: Tensor): Tensor;
     /** Tensor.unbind — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.unbind.html */
@@ -2229,20 +2225,43 @@ declare module '../tensor/tensor.js' {
     unfold(dimension: number, size: number, step: number): Tensor;
     unfold(kwargs: { dimension?: number; size?: number; step?: number }): Tensor;
     /** Tensor.uniform_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.uniform_.html */
-    uniform_(kwargs?: { from_?: number; to?: number; generator?: unknown }): Tensor;
-    uniform_(from_: number, kwargs?: { from_?: number; to?: number; generator?: unknown }): Tensor;
-    uniform_(from_: number, to: number, kwargs?: { from_?: number; to?: number; generator?: unknown }): Tensor;
+    uniform_(kwargs?: { from?: number; to?: number; generator?: unknown }): Tensor;
+    uniform_(from: number, kwargs?: { from?: number; to?: number; generator?: unknown }): Tensor;
+    uniform_(from: number, to: number, kwargs?: { from?: number; to?: number; generator?: unknown }): Tensor;
     /** Tensor.unique — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.unique.html */
     unique(kwargs?: { sorted?: boolean; return_inverse?: boolean; return_counts?: boolean; dim?: number | null }): Tensor;
     unique(sorted: boolean, kwargs?: { sorted?: boolean; return_inverse?: boolean; return_counts?: boolean; dim?: number | null }): Tensor;
     unique(sorted: boolean, return_inverse: boolean, kwargs?: { sorted?: boolean; return_inverse?: boolean; return_counts?: boolean; dim?: number | null }): Tensor;
     unique(sorted: boolean, return_inverse: boolean, return_counts: boolean, kwargs?: { sorted?: boolean; return_inverse?: boolean; return_counts?: boolean; dim?: number | null }): Tensor;
     unique(sorted: boolean, return_inverse: boolean, return_counts: boolean, dim: number | null, kwargs?: { sorted?: boolean; return_inverse?: boolean; return_counts?: boolean; dim?: number | null }): Tensor;
+    unique(return_counts: boolean, kwargs?: { sorted?: boolean; return_inverse?: boolean; dim?: number | null }): [Tensor, Tensor];
+    unique(return_counts: boolean, sorted: boolean, kwargs?: { sorted?: boolean; return_inverse?: boolean; dim?: number | null }): [Tensor, Tensor];
+    unique(return_counts: boolean, sorted: boolean, return_inverse: boolean, kwargs?: { sorted?: boolean; return_inverse?: boolean; dim?: number | null }): [Tensor, Tensor];
+    unique(return_counts: boolean, sorted: boolean, return_inverse: boolean, dim: number | null, kwargs?: { sorted?: boolean; return_inverse?: boolean; dim?: number | null }): [Tensor, Tensor];
+    unique(kwargs: { sorted?: boolean; return_inverse?: boolean; return_counts?: boolean; dim?: number | null }): [Tensor, Tensor];
+    unique(return_inverse: boolean, kwargs?: { sorted?: boolean; return_counts?: boolean; dim?: number | null }): [Tensor, Tensor];
+    unique(return_inverse: boolean, sorted: boolean, kwargs?: { sorted?: boolean; return_counts?: boolean; dim?: number | null }): [Tensor, Tensor];
+    unique(return_inverse: boolean, sorted: boolean, return_counts: boolean, kwargs?: { sorted?: boolean; return_counts?: boolean; dim?: number | null }): [Tensor, Tensor];
+    unique(return_inverse: boolean, sorted: boolean, return_counts: boolean, dim: number | null, kwargs?: { sorted?: boolean; return_counts?: boolean; dim?: number | null }): [Tensor, Tensor];
+    unique(return_inverse: boolean, return_counts: boolean, kwargs?: { sorted?: boolean; dim?: number | null }): [Tensor, Tensor, Tensor];
+    unique(return_inverse: boolean, return_counts: boolean, sorted: boolean, kwargs?: { sorted?: boolean; dim?: number | null }): [Tensor, Tensor, Tensor];
+    unique(return_inverse: boolean, return_counts: boolean, sorted: boolean, dim: number | null, kwargs?: { sorted?: boolean; dim?: number | null }): [Tensor, Tensor, Tensor];
+    unique(kwargs: { sorted?: boolean; return_inverse?: boolean; return_counts?: boolean; dim?: number | null }): [Tensor, Tensor, Tensor];
     /** Tensor.unique_consecutive — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.unique_consecutive.html */
     unique_consecutive(kwargs?: { return_inverse?: boolean; return_counts?: boolean; dim?: number | null }): Tensor;
     unique_consecutive(return_inverse: boolean, kwargs?: { return_inverse?: boolean; return_counts?: boolean; dim?: number | null }): Tensor;
     unique_consecutive(return_inverse: boolean, return_counts: boolean, kwargs?: { return_inverse?: boolean; return_counts?: boolean; dim?: number | null }): Tensor;
     unique_consecutive(return_inverse: boolean, return_counts: boolean, dim: number | null, kwargs?: { return_inverse?: boolean; return_counts?: boolean; dim?: number | null }): Tensor;
+    unique_consecutive(return_counts: boolean, kwargs?: { return_inverse?: boolean; dim?: number | null }): [Tensor, Tensor];
+    unique_consecutive(return_counts: boolean, return_inverse: boolean, kwargs?: { return_inverse?: boolean; dim?: number | null }): [Tensor, Tensor];
+    unique_consecutive(return_counts: boolean, return_inverse: boolean, dim: number | null, kwargs?: { return_inverse?: boolean; dim?: number | null }): [Tensor, Tensor];
+    unique_consecutive(kwargs: { return_inverse?: boolean; return_counts?: boolean; dim?: number | null }): [Tensor, Tensor];
+    unique_consecutive(return_inverse: boolean, kwargs?: { return_counts?: boolean; dim?: number | null }): [Tensor, Tensor];
+    unique_consecutive(return_inverse: boolean, return_counts: boolean, kwargs?: { return_counts?: boolean; dim?: number | null }): [Tensor, Tensor];
+    unique_consecutive(return_inverse: boolean, return_counts: boolean, dim: number | null, kwargs?: { return_counts?: boolean; dim?: number | null }): [Tensor, Tensor];
+    unique_consecutive(return_inverse: boolean, return_counts: boolean, kwargs?: { dim?: number | null }): [Tensor, Tensor, Tensor];
+    unique_consecutive(return_inverse: boolean, return_counts: boolean, dim: number | null, kwargs?: { dim?: number | null }): [Tensor, Tensor, Tensor];
+    unique_consecutive(kwargs: { return_inverse?: boolean; return_counts?: boolean; dim?: number | null }): [Tensor, Tensor, Tensor];
     /** Tensor.unsafe_chunk — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.unsafe_chunk.html */
     unsafe_chunk(chunks: number, kwargs?: { dim?: number }): Tensor[];
     unsafe_chunk(chunks: number, dim: number, kwargs?: { dim?: number }): Tensor[];
@@ -2303,10 +2322,9 @@ declare module '../tensor/tensor.js' {
     xlogy_(other: Scalar): Tensor;
     xlogy_(kwargs: { other?: Scalar }): Tensor;
     /** Tensor.xpu — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.xpu.html */
-    xpu(kwargs?: { device?: string | number | null; non_blocking?: boolean; memory_format?: unknown }): Tensor;
-    xpu(device: string | number | null, kwargs?: { device?: string | number | null; non_blocking?: boolean; memory_format?: unknown }): Tensor;
-    xpu(device: string | number | null, non_blocking: boolean, kwargs?: { device?: string | number | null; non_blocking?: boolean; memory_format?: unknown }): Tensor;
-    xpu(device: string | number | null, non_blocking: boolean, memory_format: unknown, kwargs?: { device?: string | number | null; non_blocking?: boolean; memory_format?: unknown }): Tensor;
+    xpu(kwargs?: { device?: string | null; non_blocking?: boolean; memory_format?: unknown }): Tensor;
+    xpu(device: string | null, kwargs?: { device?: string | null; non_blocking?: boolean; memory_format?: unknown }): Tensor;
+    xpu(device: string | null, non_blocking: boolean, kwargs?: { device?: string | null; non_blocking?: boolean; memory_format?: unknown }): Tensor;
     /** Tensor.zero_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.zero_.html */
     zero_(): Tensor;
   }
@@ -2876,3 +2894,5 @@ installMethods({
 
 /** The names this file provides. */
 export const GENERATED_NAMES: readonly string[] = ["abs","abs_","absolute","absolute_","acos","acos_","acosh","acosh_","add","add_","addbmm","addbmm_","addcdiv","addcdiv_","addcmul","addcmul_","addmm","addmm_","addmv","addmv_","addr","addr_","adjoint","align_as","all","allclose","amax","amin","aminmax","angle","any","apply_","arccos","arccos_","arccosh","arccosh_","arcsin","arcsin_","arcsinh","arcsinh_","arctan","arctan2","arctan2_","arctan_","arctanh","arctanh_","argmax","argmin","argsort","argwhere","as_strided","as_strided_","as_strided_scatter","as_subclass","asin","asin_","asinh","asinh_","atan","atan2","atan2_","atan_","atanh","atanh_","backward","baddbmm","baddbmm_","bernoulli","bernoulli_","bfloat16","bincount","bitwise_and","bitwise_and_","bitwise_left_shift","bitwise_left_shift_","bitwise_not","bitwise_not_","bitwise_or","bitwise_or_","bitwise_right_shift","bitwise_right_shift_","bitwise_xor","bitwise_xor_","bmm","bool","broadcast_to","byte","cauchy_","ccol_indices","cdouble","ceil","ceil_","cfloat","chalf","char","cholesky","cholesky_inverse","cholesky_solve","chunk","clamp","clamp_","clamp_max","clamp_max_","clamp_min","clamp_min_","clip","clip_","clone","coalesce","col_indices","conj","conj_physical","conj_physical_","contiguous","copy_","copysign","copysign_","corrcoef","cos","cos_","cosh","cosh_","count_nonzero","cov","cpu","cross","crow_indices","cuda","cummax","cummin","cumprod","cumprod_","cumsum","cumsum_","data_ptr","deg2rad","deg2rad_","dense_dim","dequantize","det","detach","detach_","diag","diag_embed","diagflat","diagonal","diagonal_scatter","diff","digamma","digamma_","dim_order","dist","div","div_","divide","divide_","dot","double","dsplit","eig","eq","eq_","equal","erf","erf_","erfc","erfc_","erfinv","erfinv_","exp","exp2","exp2_","exp_","expand","expand_as","expm1","expm1_","exponential_","fill_","fill_diagonal_","fix","fix_","flatten","flip","fliplr","flipud","float","float_power","float_power_","floor","floor_","floor_divide","floor_divide_","fmax","fmin","fmod","fmod_","frac","frac_","frexp","gather","gcd","gcd_","ge","ge_","geometric_","geqrf","ger","get_device","greater","greater_","greater_equal","greater_equal_","gt","gt_","half","hardshrink","has_names","hash_tensor","heaviside","heaviside_","histc","histogram","hsplit","hypot","hypot_","i0","i0_","igamma","igamma_","igammac","igammac_","index_add","index_add_","index_copy","index_copy_","index_fill","index_fill_","index_put","index_put_","index_reduce","index_reduce_","index_select","indices","inner","int","int_repr","inverse","ipu","is_coalesced","is_complex","is_conj","is_contiguous","is_distributed","is_floating_point","is_inference","is_neg","is_nonzero","is_pinned","is_same_size","is_set_to","is_shared","is_signed","isclose","isfinite","isinf","isnan","isneginf","isposinf","isreal","istft","kron","kthvalue","lcm","lcm_","ldexp","ldexp_","le","le_","lerp","lerp_","less","less_","less_equal","less_equal_","lgamma","lgamma_","log","log10","log10_","log1p","log1p_","log2","log2_","log_","log_normal_","log_softmax","logaddexp","logaddexp2","logcumsumexp","logdet","logical_and","logical_and_","logical_not","logical_not_","logical_or","logical_or_","logical_xor","logical_xor_","logit","logit_","logsumexp","long","lstsq","lt","lt_","lu","lu_solve","map2_","map_","masked_fill","masked_fill_","masked_scatter","masked_scatter_","masked_select","matmul","matrix_exp","matrix_power","max","maximum","mean","median","min","minimum","mm","mode","module_load","moveaxis","movedim","msort","mtia","mul","mul_","multinomial","multiply","multiply_","mv","mvlgamma","mvlgamma_","nan_to_num","nan_to_num_","nanmean","nanmedian","nanquantile","nansum","narrow","narrow_copy","ndimension","ne","ne_","neg","neg_","negative","negative_","nelement","new","new_empty","new_empty_strided","new_full","new_ones","new_tensor","new_zeros","nextafter","nextafter_","nonzero","nonzero_static","norm","normal_","not_equal","not_equal_","numpy","orgqr","ormqr","outer","permute","pin_memory","pinverse","polygamma","polygamma_","positive","pow","pow_","prelu","prod","put","put_","q_per_channel_axis","q_per_channel_scales","q_per_channel_zero_points","q_scale","q_zero_point","qr","qscheme","quantile","rad2deg","rad2deg_","random_","ravel","reciprocal","reciprocal_","record_stream","register_hook","register_post_accumulate_grad_hook","reinforce","relu","relu_","remainder","remainder_","renorm","renorm_","repeat","repeat_interleave","requires_grad_","reshape","reshape_as","resize","resize_","resize_as","resize_as_","resize_as_sparse_","resolve_conj","resolve_neg","retain_grad","roll","rot90","round","round_","row_indices","rsqrt","rsqrt_","scatter","scatter_","scatter_add","scatter_add_","scatter_reduce","scatter_reduce_","select","select_scatter","set_","sgn","sgn_","share_memory_","short","sigmoid","sigmoid_","sign","sign_","signbit","sin","sin_","sinc","sinc_","sinh","sinh_","slice_inverse","slice_scatter","slogdet","smm","softmax","solve","sort","sparse_dim","sparse_mask","sparse_resize_","sparse_resize_and_clear_","split","split_with_sizes","sqrt","sqrt_","square","square_","squeeze","squeeze_","sspaddmm","std","stft","storage","storage_offset","storage_type","stride","sub","sub_","subtract","subtract_","sum","sum_to_size","svd","swapaxes","swapaxes_","swapdims","swapdims_","symeig","t","t_","take","take_along_dim","tan","tan_","tanh","tanh_","tensor_split","tile","to","to_dense","to_mkldnn","to_padded_tensor","to_sparse","to_sparse_bsc","to_sparse_bsr","to_sparse_coo","to_sparse_csc","to_sparse_csr","topk","trace","transpose","transpose_","triangular_solve","tril","tril_","triu","triu_","true_divide","true_divide_","trunc","trunc_","type","type_as","unbind","unfold","uniform_","unique","unique_consecutive","unsafe_chunk","unsafe_split","unsafe_split_with_sizes","unsqueeze","unsqueeze_","untyped_storage","values","var","vdot","view","view_as","vsplit","where","xlogy","xlogy_","xpu","zero_"];
+/** Those returning a list of tensors: callable once a mirror rule knows the list's length. */
+export const LIST_RETURNING: readonly string[] = ["chunk","dsplit","hsplit","split","split_with_sizes","tensor_split","unbind","unsafe_chunk","unsafe_split","unsafe_split_with_sizes","vsplit"];

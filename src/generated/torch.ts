@@ -3,7 +3,7 @@
 import type { Tensor } from '../tensor/tensor.js';
 import type { DType } from '../tensor/dtype.js';
 import type { Scalar } from '../mirror/promotion.js';
-import { defineGenerated } from '../ops/generated_support.js';
+import { defineGenerated, defineGeneratedGroups } from '../ops/generated_support.js';
 
 const $abs = defineGenerated("torch", "abs", [[["input","Tensor","p",false]]], {"kind":"tensor"});
 /** torch.abs — https://docs.pytorch.org/docs/2.9/generated/torch.abs.html */
@@ -70,9 +70,9 @@ function adaptive_max_pool1d(...args: unknown[]): unknown {
   return $adaptive_max_pool1d(args);
 }
 export { adaptive_max_pool1d };
-const $add = defineGenerated("torch", "add", [[["input","Tensor|Scalar","p",false],["other","Tensor|Scalar","p",false],["alpha","Scalar?","k",true]]], {"kind":"tensor"});
+const $add = defineGenerated("torch", "add", [[["input","Tensor|Scalar","p",false],["other","Tensor|Scalar","p",false],["alpha","Scalar","k",true]]], {"kind":"tensor"});
 /** torch.add — https://docs.pytorch.org/docs/2.9/generated/torch.add.html */
-function add(input: Tensor | Scalar, other: Tensor | Scalar, kwargs?: { alpha?: Scalar | null }): Tensor;
+function add(input: Tensor | Scalar, other: Tensor | Scalar, kwargs?: { alpha?: Scalar }): Tensor;
 function add(...args: unknown[]): unknown {
   return $add(args);
 }
@@ -196,20 +196,20 @@ function alpha_dropout_(...args: unknown[]): unknown {
   return $alpha_dropout_(args);
 }
 export { alpha_dropout_ };
-const $amax = defineGenerated("torch", "amax", [[["input","Tensor","p",false],["dim","int|int[]","p",true],["keepdim","bool","p",true]]], {"kind":"tensor"});
+const $amax = defineGenerated("torch", "amax", [[["input","Tensor","p",false],["dim","int?|int[]?","p",true],["keepdim","bool","p",true]]], {"kind":"tensor"});
 /** torch.amax — https://docs.pytorch.org/docs/2.9/generated/torch.amax.html */
-function amax(input: Tensor, kwargs?: { dim?: number | number[]; keepdim?: boolean }): Tensor;
-function amax(input: Tensor, dim: number | number[], kwargs?: { dim?: number | number[]; keepdim?: boolean }): Tensor;
-function amax(input: Tensor, dim: number | number[], keepdim: boolean, kwargs?: { dim?: number | number[]; keepdim?: boolean }): Tensor;
+function amax(input: Tensor, kwargs?: { dim?: number | number[] | null; keepdim?: boolean }): Tensor;
+function amax(input: Tensor, dim: number | number[] | null, kwargs?: { dim?: number | number[] | null; keepdim?: boolean }): Tensor;
+function amax(input: Tensor, dim: number | number[] | null, keepdim: boolean, kwargs?: { dim?: number | number[] | null; keepdim?: boolean }): Tensor;
 function amax(...args: unknown[]): unknown {
   return $amax(args);
 }
 export { amax };
-const $amin = defineGenerated("torch", "amin", [[["input","Tensor","p",false],["dim","int|int[]","p",true],["keepdim","bool","p",true]]], {"kind":"tensor"});
+const $amin = defineGenerated("torch", "amin", [[["input","Tensor","p",false],["dim","int?|int[]?","p",true],["keepdim","bool","p",true]]], {"kind":"tensor"});
 /** torch.amin — https://docs.pytorch.org/docs/2.9/generated/torch.amin.html */
-function amin(input: Tensor, kwargs?: { dim?: number | number[]; keepdim?: boolean }): Tensor;
-function amin(input: Tensor, dim: number | number[], kwargs?: { dim?: number | number[]; keepdim?: boolean }): Tensor;
-function amin(input: Tensor, dim: number | number[], keepdim: boolean, kwargs?: { dim?: number | number[]; keepdim?: boolean }): Tensor;
+function amin(input: Tensor, kwargs?: { dim?: number | number[] | null; keepdim?: boolean }): Tensor;
+function amin(input: Tensor, dim: number | number[] | null, kwargs?: { dim?: number | number[] | null; keepdim?: boolean }): Tensor;
+function amin(input: Tensor, dim: number | number[] | null, keepdim: boolean, kwargs?: { dim?: number | number[] | null; keepdim?: boolean }): Tensor;
 function amin(...args: unknown[]): unknown {
   return $amin(args);
 }
@@ -241,21 +241,15 @@ function any(...args: unknown[]): unknown {
   return $any(args);
 }
 export { any };
-const $arange = defineGenerated("torch", "arange", [[["start","Scalar","p",false],["end","Scalar","p",false],["step","Scalar","p",false],["dtype","dtype?","k",true],["device","device?","k",true],["requires_grad","bool","k",true],["pin_memory","bool","k",true]],[["start","Scalar","p",false],["end","Scalar","p",false],["dtype","dtype?","k",true],["device","device?","k",true],["requires_grad","bool","k",true],["pin_memory","bool","k",true]],[["end","Scalar","p",false],["dtype","dtype?","k",true],["device","device?","k",true],["requires_grad","bool","k",true],["pin_memory","bool","k",true]],[["end","Scalar","p",false],["dtype","dtype?","k",true],["layout","layout?","k",true],["device","device?","k",true],["pin_memory","bool?","k",true],["requires_grad","bool?","k",true]],[["start","Scalar","p",false],["end","Scalar","p",false],["dtype","dtype?","k",true],["layout","layout?","k",true],["device","device?","k",true],["pin_memory","bool?","k",true],["requires_grad","bool?","k",true]],[["start","Scalar","p",false],["end","Scalar","p",false],["step","Scalar","p",true],["dtype","dtype?","k",true],["layout","layout?","k",true],["device","device?","k",true],["pin_memory","bool?","k",true],["requires_grad","bool?","k",true]]], {"kind":"tensor"});
+const $arange = defineGenerated("torch", "arange", [[["start","Scalar","p",false],["end","Scalar","p",false],["step","Scalar","p",true],["dtype","dtype?","k",true],["layout","layout?","k",true],["device","device?","k",true],["pin_memory","bool?","k",true],["requires_grad","bool?","k",true]],[["start","Scalar","p",false],["end","Scalar","p",false],["dtype","dtype?","k",true],["layout","layout?","k",true],["device","device?","k",true],["pin_memory","bool?","k",true],["requires_grad","bool?","k",true]],[["end","Scalar","p",false],["dtype","dtype?","k",true],["layout","layout?","k",true],["device","device?","k",true],["pin_memory","bool?","k",true],["requires_grad","bool?","k",true]]], {"kind":"tensor"});
 /** torch.arange — https://docs.pytorch.org/docs/2.9/generated/torch.arange.html */
-function arange(start: Scalar, end: Scalar, step: Scalar, kwargs?: { dtype?: DType | null; device?: string | null; requires_grad?: boolean; pin_memory?: boolean }): Tensor;
-function arange(kwargs: { start?: Scalar; end?: Scalar; step?: Scalar; dtype?: DType | null; device?: string | null; requires_grad?: boolean; pin_memory?: boolean }): Tensor;
-function arange(start: Scalar, end: Scalar, kwargs?: { dtype?: DType | null; device?: string | null; requires_grad?: boolean; pin_memory?: boolean }): Tensor;
-function arange(kwargs: { start?: Scalar; end?: Scalar; dtype?: DType | null; device?: string | null; requires_grad?: boolean; pin_memory?: boolean }): Tensor;
-function arange(end: Scalar, kwargs?: { dtype?: DType | null; device?: string | null; requires_grad?: boolean; pin_memory?: boolean }): Tensor;
-function arange(kwargs: { end?: Scalar; dtype?: DType | null; device?: string | null; requires_grad?: boolean; pin_memory?: boolean }): Tensor;
-function arange(end: Scalar, kwargs?: { dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }): Tensor;
-function arange(kwargs: { end?: Scalar; dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }): Tensor;
-function arange(start: Scalar, end: Scalar, kwargs?: { dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }): Tensor;
-function arange(kwargs: { start?: Scalar; end?: Scalar; dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }): Tensor;
 function arange(start: Scalar, end: Scalar, kwargs?: { step?: Scalar; dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }): Tensor;
 function arange(start: Scalar, end: Scalar, step: Scalar, kwargs?: { step?: Scalar; dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }): Tensor;
 function arange(kwargs: { start?: Scalar; end?: Scalar; step?: Scalar; dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }): Tensor;
+function arange(start: Scalar, end: Scalar, kwargs?: { dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }): Tensor;
+function arange(kwargs: { start?: Scalar; end?: Scalar; dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }): Tensor;
+function arange(end: Scalar, kwargs?: { dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }): Tensor;
+function arange(kwargs: { end?: Scalar; dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }): Tensor;
 function arange(...args: unknown[]): unknown {
   return $arange(args);
 }
@@ -422,11 +416,9 @@ function as_strided_scatter(...args: unknown[]): unknown {
   return $as_strided_scatter(args);
 }
 export { as_strided_scatter };
-const $as_tensor = defineGenerated("torch", "as_tensor", [[["data","any","p",false],["dtype","dtype?","p",true],["device","device?","p",true]]], {"kind":"tensor"});
+const $as_tensor = defineGenerated("torch", "as_tensor", [[["data","any","p",false],["dtype","dtype?","k",true],["device","device?","k",true]]], {"kind":"tensor"});
 /** torch.as_tensor — https://docs.pytorch.org/docs/2.9/generated/torch.as_tensor.html */
 function as_tensor(data: unknown, kwargs?: { dtype?: DType | null; device?: string | null }): Tensor;
-function as_tensor(data: unknown, dtype: DType | null, kwargs?: { dtype?: DType | null; device?: string | null }): Tensor;
-function as_tensor(data: unknown, dtype: DType | null, device: string | null, kwargs?: { dtype?: DType | null; device?: string | null }): Tensor;
 function as_tensor(kwargs: { data?: unknown; dtype?: DType | null; device?: string | null }): Tensor;
 function as_tensor(...args: unknown[]): unknown {
   return $as_tensor(args);
@@ -524,14 +516,14 @@ function atleast_3d(...args: unknown[]): unknown {
   return $atleast_3d(args);
 }
 export { atleast_3d };
-const $avg_pool1d = defineGenerated("torch", "avg_pool1d", [[["input","Tensor","p",false],["kernel_size","int|int[]","p",false],["stride","int|int[]","p",true],["padding","int|int[]","p",true],["ceil_mode","bool","p",true],["count_include_pad","bool","p",true]]], {"kind":"tensor"});
+const $avg_pool1d = defineGenerated("torch", "avg_pool1d", [[["input","Tensor","p",false],["kernel_size","int|int[]","p",false],["stride","int?|int[]?","p",true],["padding","int|int[]","p",true],["ceil_mode","bool","p",true],["count_include_pad","bool","p",true]]], {"kind":"tensor"});
 /** torch.avg_pool1d — https://docs.pytorch.org/docs/2.9/generated/torch.avg_pool1d.html */
-function avg_pool1d(input: Tensor, kernel_size: number | number[], kwargs?: { stride?: number | number[]; padding?: number | number[]; ceil_mode?: boolean; count_include_pad?: boolean }): Tensor;
-function avg_pool1d(input: Tensor, kernel_size: number | number[], stride: number | number[], kwargs?: { stride?: number | number[]; padding?: number | number[]; ceil_mode?: boolean; count_include_pad?: boolean }): Tensor;
-function avg_pool1d(input: Tensor, kernel_size: number | number[], stride: number | number[], padding: number | number[], kwargs?: { stride?: number | number[]; padding?: number | number[]; ceil_mode?: boolean; count_include_pad?: boolean }): Tensor;
-function avg_pool1d(input: Tensor, kernel_size: number | number[], stride: number | number[], padding: number | number[], ceil_mode: boolean, kwargs?: { stride?: number | number[]; padding?: number | number[]; ceil_mode?: boolean; count_include_pad?: boolean }): Tensor;
-function avg_pool1d(input: Tensor, kernel_size: number | number[], stride: number | number[], padding: number | number[], ceil_mode: boolean, count_include_pad: boolean, kwargs?: { stride?: number | number[]; padding?: number | number[]; ceil_mode?: boolean; count_include_pad?: boolean }): Tensor;
-function avg_pool1d(input: Tensor, kwargs: { kernel_size?: number | number[]; stride?: number | number[]; padding?: number | number[]; ceil_mode?: boolean; count_include_pad?: boolean }): Tensor;
+function avg_pool1d(input: Tensor, kernel_size: number | number[], kwargs?: { stride?: number | number[] | null; padding?: number | number[]; ceil_mode?: boolean; count_include_pad?: boolean }): Tensor;
+function avg_pool1d(input: Tensor, kernel_size: number | number[], stride: number | number[] | null, kwargs?: { stride?: number | number[] | null; padding?: number | number[]; ceil_mode?: boolean; count_include_pad?: boolean }): Tensor;
+function avg_pool1d(input: Tensor, kernel_size: number | number[], stride: number | number[] | null, padding: number | number[], kwargs?: { stride?: number | number[] | null; padding?: number | number[]; ceil_mode?: boolean; count_include_pad?: boolean }): Tensor;
+function avg_pool1d(input: Tensor, kernel_size: number | number[], stride: number | number[] | null, padding: number | number[], ceil_mode: boolean, kwargs?: { stride?: number | number[] | null; padding?: number | number[]; ceil_mode?: boolean; count_include_pad?: boolean }): Tensor;
+function avg_pool1d(input: Tensor, kernel_size: number | number[], stride: number | number[] | null, padding: number | number[], ceil_mode: boolean, count_include_pad: boolean, kwargs?: { stride?: number | number[] | null; padding?: number | number[]; ceil_mode?: boolean; count_include_pad?: boolean }): Tensor;
+function avg_pool1d(input: Tensor, kwargs: { kernel_size?: number | number[]; stride?: number | number[] | null; padding?: number | number[]; ceil_mode?: boolean; count_include_pad?: boolean }): Tensor;
 function avg_pool1d(...args: unknown[]): unknown {
   return $avg_pool1d(args);
 }
@@ -781,10 +773,10 @@ function cartesian_prod(...args: unknown[]): unknown {
   return $cartesian_prod(args);
 }
 export { cartesian_prod };
-const $cat = defineGenerated("torch", "cat", [[["tensors","Tensor[]?","p",false],["dim","int","p",true]]], {"kind":"tensor"});
+const $cat = defineGenerated("torch", "cat", [[["tensors","Tensor[]","p",false],["dim","int","p",true]]], {"kind":"tensor"});
 /** torch.cat — https://docs.pytorch.org/docs/2.9/generated/torch.cat.html */
-function cat(tensors: Tensor[] | null, kwargs?: { dim?: number }): Tensor;
-function cat(tensors: Tensor[] | null, dim: number, kwargs?: { dim?: number }): Tensor;
+function cat(tensors: Tensor[], kwargs?: { dim?: number }): Tensor;
+function cat(tensors: Tensor[], dim: number, kwargs?: { dim?: number }): Tensor;
 function cat(...args: unknown[]): unknown {
   return $cat(args);
 }
@@ -989,9 +981,9 @@ function col_indices_copy(...args: unknown[]): unknown {
   return $col_indices_copy(args);
 }
 export { col_indices_copy };
-const $column_stack = defineGenerated("torch", "column_stack", [[["tensors","Tensor[]?","p",false]]], {"kind":"tensor"});
+const $column_stack = defineGenerated("torch", "column_stack", [[["tensors","Tensor[]","p",false]]], {"kind":"tensor"});
 /** torch.column_stack — https://docs.pytorch.org/docs/2.9/generated/torch.column_stack.html */
-function column_stack(tensors: Tensor[] | null): Tensor;
+function column_stack(tensors: Tensor[]): Tensor;
 function column_stack(...args: unknown[]): unknown {
   return $column_stack(args);
 }
@@ -1012,27 +1004,27 @@ function complex(...args: unknown[]): unknown {
   return $complex(args);
 }
 export { complex };
-const $concat = defineGenerated("torch", "concat", [[["tensors","Tensor[]?","p",false],["dim","int","p",true]]], {"kind":"tensor"});
+const $concat = defineGenerated("torch", "concat", [[["tensors","Tensor[]","p",false],["dim","int","p",true]]], {"kind":"tensor"});
 /** torch.concat — https://docs.pytorch.org/docs/2.9/generated/torch.concat.html */
-function concat(tensors: Tensor[] | null, kwargs?: { dim?: number }): Tensor;
-function concat(tensors: Tensor[] | null, dim: number, kwargs?: { dim?: number }): Tensor;
+function concat(tensors: Tensor[], kwargs?: { dim?: number }): Tensor;
+function concat(tensors: Tensor[], dim: number, kwargs?: { dim?: number }): Tensor;
 function concat(...args: unknown[]): unknown {
   return $concat(args);
 }
 export { concat };
-const $concatenate = defineGenerated("torch", "concatenate", [[["tensors","Tensor[]?","p",false],["dim","int","p",true]]], {"kind":"tensor"});
+const $concatenate = defineGenerated("torch", "concatenate", [[["tensors","Tensor[]","p",false],["dim","int","p",true]]], {"kind":"tensor"});
 /** torch.concatenate — https://docs.pytorch.org/docs/2.9/generated/torch.concatenate.html */
-function concatenate(tensors: Tensor[] | null, kwargs?: { dim?: number }): Tensor;
-function concatenate(tensors: Tensor[] | null, dim: number, kwargs?: { dim?: number }): Tensor;
+function concatenate(tensors: Tensor[], kwargs?: { dim?: number }): Tensor;
+function concatenate(tensors: Tensor[], dim: number, kwargs?: { dim?: number }): Tensor;
 function concatenate(...args: unknown[]): unknown {
   return $concatenate(args);
 }
 export { concatenate };
-const $cond = defineGenerated("torch", "cond", [[["pred","bool|int|float|Tensor","p",false],["true_fn","any","p",false],["false_fn","any","p",false],["operands","any[]","p",true]]], {"kind":"value"});
+const $cond = defineGenerated("torch", "cond", [[["pred","Tensor|Scalar","p",false],["true_fn","any","p",false],["false_fn","any","p",false],["operands","any[]","p",true]]], {"kind":"value"});
 /** torch.cond — https://docs.pytorch.org/docs/2.9/generated/torch.cond.html */
-function cond(pred: boolean | number | Tensor, true_fn: unknown, false_fn: unknown, kwargs?: { operands?: unknown[] }): Promise<unknown>;
-function cond(pred: boolean | number | Tensor, true_fn: unknown, false_fn: unknown, operands: unknown[], kwargs?: { operands?: unknown[] }): Promise<unknown>;
-function cond(kwargs: { pred?: boolean | number | Tensor; true_fn?: unknown; false_fn?: unknown; operands?: unknown[] }): Promise<unknown>;
+function cond(pred: Tensor | Scalar, true_fn: unknown, false_fn: unknown, kwargs?: { operands?: unknown[] }): Promise<unknown>;
+function cond(pred: Tensor | Scalar, true_fn: unknown, false_fn: unknown, operands: unknown[], kwargs?: { operands?: unknown[] }): Promise<unknown>;
+function cond(pred: Tensor | Scalar, kwargs: { true_fn?: unknown; false_fn?: unknown; operands?: unknown[] }): Promise<unknown>;
 function cond(...args: unknown[]): unknown {
   return $cond(args);
 }
@@ -1401,9 +1393,10 @@ function deg2rad_(...args: unknown[]): unknown {
   return $deg2rad_(args);
 }
 export { deg2rad_ };
-const $dequantize = defineGenerated("torch", "dequantize", [[["input","Tensor","p",false]]], {"kind":"tensor"});
+const $dequantize = defineGeneratedGroups("torch", "dequantize", [[[[["input","Tensor","p",false]]],{"kind":"tensor"}],[[[["tensors","Tensor[]","p",false]]],{"kind":"list"}]]);
 /** torch.dequantize — https://docs.pytorch.org/docs/2.9/generated/torch.dequantize.html */
 function dequantize(input: Tensor): Tensor;
+function dequantize(tensors: Tensor[]): Tensor[];
 function dequantize(...args: unknown[]): unknown {
   return $dequantize(args);
 }
@@ -1518,7 +1511,7 @@ function dist(...args: unknown[]): unknown {
   return $dist(args);
 }
 export { dist };
-const $div = defineGenerated("torch", "div", [[["input","Tensor|Scalar","p",false],["other","Tensor|Scalar","p",false],["rounding_mode","str?","k",true]]], {"kind":"tensor"});
+const $div = defineGenerated("torch", "div", [[["input","Tensor|Scalar","p",false],["other","Tensor|Scalar","p",false],["rounding_mode","str?","k",false]]], {"kind":"tensor"});
 /** torch.div — https://docs.pytorch.org/docs/2.9/generated/torch.div.html */
 function div(input: Tensor | Scalar, other: Tensor | Scalar, kwargs?: { rounding_mode?: string | null }): Tensor;
 function div(...args: unknown[]): unknown {
@@ -1577,9 +1570,9 @@ function dsplit(...args: unknown[]): unknown {
   return $dsplit(args);
 }
 export { dsplit };
-const $dstack = defineGenerated("torch", "dstack", [[["tensors","Tensor[]?","p",false]]], {"kind":"tensor"});
+const $dstack = defineGenerated("torch", "dstack", [[["tensors","Tensor[]","p",false]]], {"kind":"tensor"});
 /** torch.dstack — https://docs.pytorch.org/docs/2.9/generated/torch.dstack.html */
-function dstack(tensors: Tensor[] | null): Tensor;
+function dstack(tensors: Tensor[]): Tensor;
 function dstack(...args: unknown[]): unknown {
   return $dstack(args);
 }
@@ -2036,10 +2029,10 @@ function frobenius_norm(...args: unknown[]): unknown {
   return $frobenius_norm(args);
 }
 export { frobenius_norm };
-const $from_dlpack = defineGenerated("torch", "from_dlpack", [[["ext_tensor","any","p",false],["device","device?|str?|int?","k",true],["copy","bool?","k",true]]], {"kind":"tensor"});
+const $from_dlpack = defineGenerated("torch", "from_dlpack", [[["ext_tensor","any","p",false],["device","device?","k",true],["copy","bool?","k",true]]], {"kind":"tensor"});
 /** torch.from_dlpack — https://docs.pytorch.org/docs/2.9/generated/torch.from_dlpack.html */
-function from_dlpack(ext_tensor: unknown, kwargs?: { device?: string | number | null; copy?: boolean | null }): Tensor;
-function from_dlpack(kwargs: { ext_tensor?: unknown; device?: string | number | null; copy?: boolean | null }): Tensor;
+function from_dlpack(ext_tensor: unknown, kwargs?: { device?: string | null; copy?: boolean | null }): Tensor;
+function from_dlpack(kwargs: { ext_tensor?: unknown; device?: string | null; copy?: boolean | null }): Tensor;
 function from_dlpack(...args: unknown[]): unknown {
   return $from_dlpack(args);
 }
@@ -2062,12 +2055,8 @@ function from_numpy(...args: unknown[]): unknown {
   return $from_numpy(args);
 }
 export { from_numpy };
-const $full = defineGenerated("torch", "full", [[["size","int[]","p",false],["fill_value","Scalar","p",false],["layout","layout","k",true],["dtype","dtype?","k",true],["device","device?","k",true],["requires_grad","bool","k",true],["pin_memory","bool","k",true]],[["size","int[]","p",false],["fill_value","Scalar","p",false],["names","any[]","k",false],["layout","layout","k",true],["dtype","dtype?","k",true],["device","device?","k",true],["requires_grad","bool","k",true],["pin_memory","bool","k",true]],[["size","int[]","p",false],["fill_value","Scalar","p",false],["dtype","dtype?","k",true],["layout","layout?","k",true],["device","device?","k",true],["pin_memory","bool?","k",true],["requires_grad","bool?","k",true]]], {"kind":"tensor"});
+const $full = defineGenerated("torch", "full", [[["size","int[]","p",false],["fill_value","Scalar","p",false],["dtype","dtype?","k",true],["layout","layout?","k",true],["device","device?","k",true],["pin_memory","bool?","k",true],["requires_grad","bool?","k",true]]], {"kind":"tensor"});
 /** torch.full — https://docs.pytorch.org/docs/2.9/generated/torch.full.html */
-function full(size: number | number[], fill_value: Scalar, kwargs?: { layout?: unknown; dtype?: DType | null; device?: string | null; requires_grad?: boolean; pin_memory?: boolean }): Tensor;
-function full(kwargs: { size?: number | number[]; fill_value?: Scalar; layout?: unknown; dtype?: DType | null; device?: string | null; requires_grad?: boolean; pin_memory?: boolean }): Tensor;
-function full(size: number | number[], fill_value: Scalar, kwargs?: { names?: unknown[]; layout?: unknown; dtype?: DType | null; device?: string | null; requires_grad?: boolean; pin_memory?: boolean }): Tensor;
-function full(kwargs: { size?: number | number[]; fill_value?: Scalar; names?: unknown[]; layout?: unknown; dtype?: DType | null; device?: string | null; requires_grad?: boolean; pin_memory?: boolean }): Tensor;
 function full(size: number | number[], fill_value: Scalar, kwargs?: { dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }): Tensor;
 function full(kwargs: { size?: number | number[]; fill_value?: Scalar; dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }): Tensor;
 function full(...args: unknown[]): unknown {
@@ -2137,6 +2126,13 @@ function ger(...args: unknown[]): unknown {
   return $ger(args);
 }
 export { ger };
+const $get_device = defineGenerated("torch", "get_device", [[["input","Tensor","p",false]]], {"kind":"value"});
+/** torch.get_device — https://docs.pytorch.org/docs/2.9/generated/torch.get_device.html */
+function get_device(input: Tensor): Promise<number>;
+function get_device(...args: unknown[]): unknown {
+  return $get_device(args);
+}
+export { get_device };
 const $get_rng_state = defineGenerated("torch", "get_rng_state", [[]], {"kind":"tensor"});
 /** torch.get_rng_state — https://docs.pytorch.org/docs/2.9/generated/torch.get_rng_state.html */
 function get_rng_state(): Tensor;
@@ -2144,14 +2140,14 @@ function get_rng_state(...args: unknown[]): unknown {
   return $get_rng_state(args);
 }
 export { get_rng_state };
-const $gradient = defineGenerated("torch", "gradient", [[["input","Tensor","p",false],["spacing","Scalar?","k",true],["dim","int?","k",true],["edge_order","int","k",true]],[["input","Tensor","p",false],["spacing","Scalar[]","k",false],["dim","int?","k",true],["edge_order","int","k",true]],[["input","Tensor","p",false],["spacing","Scalar[]","k",false],["dim","int[]","k",false],["edge_order","int","k",true]],[["input","Tensor","p",false],["spacing","Tensor[]?","k",false],["dim","int?","k",true],["edge_order","int","k",true]],[["input","Tensor","p",false],["spacing","Scalar","k",false],["dim","int[]","k",false],["edge_order","int","k",true]],[["input","Tensor","p",false],["spacing","Tensor[]?","k",false],["dim","int[]","k",false],["edge_order","int","k",true]],[["input","Tensor","p",false],["dim","int[]","k",false],["edge_order","int","k",true]]], {"kind":"list"});
+const $gradient = defineGenerated("torch", "gradient", [[["input","Tensor","p",false],["spacing","Scalar?","k",true],["dim","int?","k",true],["edge_order","int","k",true]],[["input","Tensor","p",false],["spacing","Scalar[]","k",false],["dim","int?","k",true],["edge_order","int","k",true]],[["input","Tensor","p",false],["spacing","Scalar[]","k",false],["dim","int[]","k",false],["edge_order","int","k",true]],[["input","Tensor","p",false],["spacing","Tensor[]","k",false],["dim","int?","k",true],["edge_order","int","k",true]],[["input","Tensor","p",false],["spacing","Scalar","k",false],["dim","int[]","k",false],["edge_order","int","k",true]],[["input","Tensor","p",false],["spacing","Tensor[]","k",false],["dim","int[]","k",false],["edge_order","int","k",true]],[["input","Tensor","p",false],["dim","int[]","k",false],["edge_order","int","k",true]]], {"kind":"list"});
 /** torch.gradient — https://docs.pytorch.org/docs/2.9/generated/torch.gradient.html */
 function gradient(input: Tensor, kwargs?: { spacing?: Scalar | null; dim?: number | null; edge_order?: number }): Tensor[];
 function gradient(input: Tensor, kwargs?: { spacing?: Scalar[]; dim?: number | null; edge_order?: number }): Tensor[];
 function gradient(input: Tensor, kwargs?: { spacing?: Scalar[]; dim?: number | number[]; edge_order?: number }): Tensor[];
-function gradient(input: Tensor, kwargs?: { spacing?: Tensor[] | null; dim?: number | null; edge_order?: number }): Tensor[];
+function gradient(input: Tensor, kwargs?: { spacing?: Tensor[]; dim?: number | null; edge_order?: number }): Tensor[];
 function gradient(input: Tensor, kwargs?: { spacing?: Scalar; dim?: number | number[]; edge_order?: number }): Tensor[];
-function gradient(input: Tensor, kwargs?: { spacing?: Tensor[] | null; dim?: number | number[]; edge_order?: number }): Tensor[];
+function gradient(input: Tensor, kwargs?: { spacing?: Tensor[]; dim?: number | number[]; edge_order?: number }): Tensor[];
 function gradient(input: Tensor, kwargs?: { dim?: number | number[]; edge_order?: number }): Tensor[];
 function gradient(...args: unknown[]): unknown {
   return $gradient(args);
@@ -2211,12 +2207,12 @@ function group_norm(...args: unknown[]): unknown {
   return $group_norm(args);
 }
 export { group_norm };
-const $gru = defineGenerated("torch", "gru", [[["data","Tensor","p",false],["batch_sizes","Tensor","p",false],["hx","Tensor","p",false],["params","Tensor[]?","p",false],["has_biases","bool","p",false],["num_layers","int","p",false],["dropout","float","p",false],["train","bool","p",false],["bidirectional","bool","p",false]],[["input","Tensor","p",false],["hx","Tensor","p",false],["params","Tensor[]?","p",false],["has_biases","bool","p",false],["num_layers","int","p",false],["dropout","float","p",false],["train","bool","p",false],["bidirectional","bool","p",false],["batch_first","bool","p",false]]], {"kind":"tuple","count":2});
+const $gru = defineGenerated("torch", "gru", [[["data","Tensor","p",false],["batch_sizes","Tensor","p",false],["hx","Tensor","p",false],["params","Tensor[]","p",false],["has_biases","bool","p",false],["num_layers","int","p",false],["dropout","float","p",false],["train","bool","p",false],["bidirectional","bool","p",false]],[["input","Tensor","p",false],["hx","Tensor","p",false],["params","Tensor[]","p",false],["has_biases","bool","p",false],["num_layers","int","p",false],["dropout","float","p",false],["train","bool","p",false],["bidirectional","bool","p",false],["batch_first","bool","p",false]]], {"kind":"tuple","count":2});
 /** torch.gru — https://docs.pytorch.org/docs/2.9/generated/torch.gru.html */
-function gru(data: Tensor, batch_sizes: Tensor, hx: Tensor, params: Tensor[] | null, has_biases: boolean, num_layers: number, dropout: number, train: boolean, bidirectional: boolean): [Tensor, Tensor];
-function gru(data: Tensor, batch_sizes: Tensor, hx: Tensor, params: Tensor[] | null, kwargs: { has_biases?: boolean; num_layers?: number; dropout?: number; train?: boolean; bidirectional?: boolean }): [Tensor, Tensor];
-function gru(input: Tensor, hx: Tensor, params: Tensor[] | null, has_biases: boolean, num_layers: number, dropout: number, train: boolean, bidirectional: boolean, batch_first: boolean): [Tensor, Tensor];
-function gru(input: Tensor, hx: Tensor, params: Tensor[] | null, kwargs: { has_biases?: boolean; num_layers?: number; dropout?: number; train?: boolean; bidirectional?: boolean; batch_first?: boolean }): [Tensor, Tensor];
+function gru(data: Tensor, batch_sizes: Tensor, hx: Tensor, params: Tensor[], has_biases: boolean, num_layers: number, dropout: number, train: boolean, bidirectional: boolean): [Tensor, Tensor];
+function gru(data: Tensor, batch_sizes: Tensor, hx: Tensor, params: Tensor[], kwargs: { has_biases?: boolean; num_layers?: number; dropout?: number; train?: boolean; bidirectional?: boolean }): [Tensor, Tensor];
+function gru(input: Tensor, hx: Tensor, params: Tensor[], has_biases: boolean, num_layers: number, dropout: number, train: boolean, bidirectional: boolean, batch_first: boolean): [Tensor, Tensor];
+function gru(input: Tensor, hx: Tensor, params: Tensor[], kwargs: { has_biases?: boolean; num_layers?: number; dropout?: number; train?: boolean; bidirectional?: boolean; batch_first?: boolean }): [Tensor, Tensor];
 function gru(...args: unknown[]): unknown {
   return $gru(args);
 }
@@ -2271,10 +2267,10 @@ function hardshrink(...args: unknown[]): unknown {
   return $hardshrink(args);
 }
 export { hardshrink };
-const $hash_tensor = defineGenerated("torch", "hash_tensor", [[["input","Tensor","p",false],["dim","int|int[]","p",true],["keepdim","bool","k",true],["mode","int","k",true]]], {"kind":"tensor"});
+const $hash_tensor = defineGenerated("torch", "hash_tensor", [[["input","Tensor","p",false],["dim","int?|int[]?","p",true],["keepdim","bool","k",true],["mode","int","k",true]]], {"kind":"tensor"});
 /** torch.hash_tensor — https://docs.pytorch.org/docs/2.9/generated/torch.hash_tensor.html */
-function hash_tensor(input: Tensor, kwargs?: { dim?: number | number[]; keepdim?: boolean; mode?: number }): Tensor;
-function hash_tensor(input: Tensor, dim: number | number[], kwargs?: { dim?: number | number[]; keepdim?: boolean; mode?: number }): Tensor;
+function hash_tensor(input: Tensor, kwargs?: { dim?: number | number[] | null; keepdim?: boolean; mode?: number }): Tensor;
+function hash_tensor(input: Tensor, dim: number | number[] | null, kwargs?: { dim?: number | number[] | null; keepdim?: boolean; mode?: number }): Tensor;
 function hash_tensor(...args: unknown[]): unknown {
   return $hash_tensor(args);
 }
@@ -2314,7 +2310,7 @@ function histogram(...args: unknown[]): unknown {
   return $histogram(args);
 }
 export { histogram };
-const $histogramdd = defineGenerated("torch", "histogramdd", [[["input","Tensor","p",false],["bins","int","p",false],["range","float[]?","p",true],["weight","Tensor?","p",true],["density","bool","p",true]],[["input","Tensor","p",false],["bins","int[]","p",false],["range","float[]?","p",true],["weight","Tensor?","p",true],["density","bool","p",true]],[["input","Tensor","p",false],["bins","Tensor[]?","p",false],["range","float[]?","p",true],["weight","Tensor?","p",true],["density","bool","p",true]]], {"kind":"value"});
+const $histogramdd = defineGenerated("torch", "histogramdd", [[["input","Tensor","p",false],["bins","int","p",false],["range","float[]?","p",true],["weight","Tensor?","p",true],["density","bool","p",true]],[["input","Tensor","p",false],["bins","int[]","p",false],["range","float[]?","p",true],["weight","Tensor?","p",true],["density","bool","p",true]],[["input","Tensor","p",false],["bins","Tensor[]","p",false],["range","float[]?","p",true],["weight","Tensor?","p",true],["density","bool","p",true]]], {"kind":"value"});
 /** torch.histogramdd — https://docs.pytorch.org/docs/2.9/generated/torch.histogramdd.html */
 function histogramdd(input: Tensor, bins: number, kwargs?: { range?: number | number[] | null; weight?: Tensor | null; density?: boolean }): Promise<unknown>;
 function histogramdd(input: Tensor, bins: number, range: number | number[] | null, kwargs?: { range?: number | number[] | null; weight?: Tensor | null; density?: boolean }): Promise<unknown>;
@@ -2326,10 +2322,10 @@ function histogramdd(input: Tensor, bins: number | number[], range: number | num
 function histogramdd(input: Tensor, bins: number | number[], range: number | number[] | null, weight: Tensor | null, kwargs?: { range?: number | number[] | null; weight?: Tensor | null; density?: boolean }): Promise<unknown>;
 function histogramdd(input: Tensor, bins: number | number[], range: number | number[] | null, weight: Tensor | null, density: boolean, kwargs?: { range?: number | number[] | null; weight?: Tensor | null; density?: boolean }): Promise<unknown>;
 function histogramdd(input: Tensor, kwargs: { bins?: number | number[]; range?: number | number[] | null; weight?: Tensor | null; density?: boolean }): Promise<unknown>;
-function histogramdd(input: Tensor, bins: Tensor[] | null, kwargs?: { range?: number | number[] | null; weight?: Tensor | null; density?: boolean }): Promise<unknown>;
-function histogramdd(input: Tensor, bins: Tensor[] | null, range: number | number[] | null, kwargs?: { range?: number | number[] | null; weight?: Tensor | null; density?: boolean }): Promise<unknown>;
-function histogramdd(input: Tensor, bins: Tensor[] | null, range: number | number[] | null, weight: Tensor | null, kwargs?: { range?: number | number[] | null; weight?: Tensor | null; density?: boolean }): Promise<unknown>;
-function histogramdd(input: Tensor, bins: Tensor[] | null, range: number | number[] | null, weight: Tensor | null, density: boolean, kwargs?: { range?: number | number[] | null; weight?: Tensor | null; density?: boolean }): Promise<unknown>;
+function histogramdd(input: Tensor, bins: Tensor[], kwargs?: { range?: number | number[] | null; weight?: Tensor | null; density?: boolean }): Promise<unknown>;
+function histogramdd(input: Tensor, bins: Tensor[], range: number | number[] | null, kwargs?: { range?: number | number[] | null; weight?: Tensor | null; density?: boolean }): Promise<unknown>;
+function histogramdd(input: Tensor, bins: Tensor[], range: number | number[] | null, weight: Tensor | null, kwargs?: { range?: number | number[] | null; weight?: Tensor | null; density?: boolean }): Promise<unknown>;
+function histogramdd(input: Tensor, bins: Tensor[], range: number | number[] | null, weight: Tensor | null, density: boolean, kwargs?: { range?: number | number[] | null; weight?: Tensor | null; density?: boolean }): Promise<unknown>;
 function histogramdd(...args: unknown[]): unknown {
   return $histogramdd(args);
 }
@@ -2358,9 +2354,9 @@ function hspmm(...args: unknown[]): unknown {
   return $hspmm(args);
 }
 export { hspmm };
-const $hstack = defineGenerated("torch", "hstack", [[["tensors","Tensor[]?","p",false]]], {"kind":"tensor"});
+const $hstack = defineGenerated("torch", "hstack", [[["tensors","Tensor[]","p",false]]], {"kind":"tensor"});
 /** torch.hstack — https://docs.pytorch.org/docs/2.9/generated/torch.hstack.html */
-function hstack(tensors: Tensor[] | null): Tensor;
+function hstack(tensors: Tensor[]): Tensor;
 function hstack(...args: unknown[]): unknown {
   return $hstack(args);
 }
@@ -2441,10 +2437,10 @@ function index_put(...args: unknown[]): unknown {
   return $index_put(args);
 }
 export { index_put };
-const $index_put_ = defineGenerated("torch", "index_put_", [[["input","Tensor","p",false],["indices","Tensor[]?","p",false],["values","Tensor","p",false],["accumulate","bool","p",true]]], {"kind":"tensor"});
+const $index_put_ = defineGenerated("torch", "index_put_", [[["input","Tensor","p",false],["indices","any","p",false],["values","Tensor","p",false],["accumulate","bool","p",true]]], {"kind":"tensor"});
 /** torch.index_put_ — https://docs.pytorch.org/docs/2.9/generated/torch.index_put_.html */
-function index_put_(input: Tensor, indices: Tensor[] | null, values: Tensor, kwargs?: { accumulate?: boolean }): Tensor;
-function index_put_(input: Tensor, indices: Tensor[] | null, values: Tensor, accumulate: boolean, kwargs?: { accumulate?: boolean }): Tensor;
+function index_put_(input: Tensor, indices: (Tensor | null)[], values: Tensor, kwargs?: { accumulate?: boolean }): Tensor;
+function index_put_(input: Tensor, indices: (Tensor | null)[], values: Tensor, accumulate: boolean, kwargs?: { accumulate?: boolean }): Tensor;
 function index_put_(...args: unknown[]): unknown {
   return $index_put_(args);
 }
@@ -2763,19 +2759,16 @@ function lgamma(...args: unknown[]): unknown {
   return $lgamma(args);
 }
 export { lgamma };
-const $linspace = defineGenerated("torch", "linspace", [[["start","Scalar","p",false],["end","Scalar","p",false],["steps","int?","p",true],["dtype","dtype?","k",true],["device","device?","k",true],["requires_grad","bool","k",true],["pin_memory","bool","k",true]],[["start","Tensor","p",false],["end","Tensor","p",false],["steps","int","p",false],["dtype","dtype?","k",true],["layout","layout?","k",true],["device","device?","k",true],["pin_memory","bool?","k",true],["requires_grad","bool?","k",true]],[["start","Scalar","p",false],["end","Tensor","p",false],["steps","int","p",false],["dtype","dtype?","k",true],["layout","layout?","k",true],["device","device?","k",true],["pin_memory","bool?","k",true],["requires_grad","bool?","k",true]],[["start","Tensor","p",false],["end","Scalar","p",false],["steps","int","p",false],["dtype","dtype?","k",true],["layout","layout?","k",true],["device","device?","k",true],["pin_memory","bool?","k",true],["requires_grad","bool?","k",true]],[["start","Scalar","p",false],["end","Scalar","p",false],["steps","int","p",false],["dtype","dtype?","k",true],["layout","layout?","k",true],["device","device?","k",true],["pin_memory","bool?","k",true],["requires_grad","bool?","k",true]]], {"kind":"tensor"});
+const $linspace = defineGenerated("torch", "linspace", [[["start","Scalar","p",false],["end","Scalar","p",false],["steps","int","p",false],["dtype","dtype?","k",true],["layout","layout?","k",true],["device","device?","k",true],["pin_memory","bool?","k",true],["requires_grad","bool?","k",true]],[["start","Tensor","p",false],["end","Tensor","p",false],["steps","int","p",false],["dtype","dtype?","k",true],["layout","layout?","k",true],["device","device?","k",true],["pin_memory","bool?","k",true],["requires_grad","bool?","k",true]],[["start","Scalar","p",false],["end","Tensor","p",false],["steps","int","p",false],["dtype","dtype?","k",true],["layout","layout?","k",true],["device","device?","k",true],["pin_memory","bool?","k",true],["requires_grad","bool?","k",true]],[["start","Tensor","p",false],["end","Scalar","p",false],["steps","int","p",false],["dtype","dtype?","k",true],["layout","layout?","k",true],["device","device?","k",true],["pin_memory","bool?","k",true],["requires_grad","bool?","k",true]]], {"kind":"tensor"});
 /** torch.linspace — https://docs.pytorch.org/docs/2.9/generated/torch.linspace.html */
-function linspace(start: Scalar, end: Scalar, kwargs?: { steps?: number | null; dtype?: DType | null; device?: string | null; requires_grad?: boolean; pin_memory?: boolean }): Tensor;
-function linspace(start: Scalar, end: Scalar, steps: number | null, kwargs?: { steps?: number | null; dtype?: DType | null; device?: string | null; requires_grad?: boolean; pin_memory?: boolean }): Tensor;
-function linspace(kwargs: { start?: Scalar; end?: Scalar; steps?: number | null; dtype?: DType | null; device?: string | null; requires_grad?: boolean; pin_memory?: boolean }): Tensor;
+function linspace(start: Scalar, end: Scalar, steps: number, kwargs?: { dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }): Tensor;
+function linspace(kwargs: { start?: Scalar; end?: Scalar; steps?: number; dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }): Tensor;
 function linspace(start: Tensor, end: Tensor, steps: number, kwargs?: { dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }): Tensor;
 function linspace(start: Tensor, end: Tensor, kwargs: { steps?: number; dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }): Tensor;
 function linspace(start: Scalar, end: Tensor, steps: number, kwargs?: { dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }): Tensor;
 function linspace(kwargs: { start?: Scalar; end?: Tensor; steps?: number; dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }): Tensor;
 function linspace(start: Tensor, end: Scalar, steps: number, kwargs?: { dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }): Tensor;
 function linspace(start: Tensor, kwargs: { end?: Scalar; steps?: number; dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }): Tensor;
-function linspace(start: Scalar, end: Scalar, steps: number, kwargs?: { dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }): Tensor;
-function linspace(kwargs: { start?: Scalar; end?: Scalar; steps?: number; dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }): Tensor;
 function linspace(...args: unknown[]): unknown {
   return $linspace(args);
 }
@@ -2938,12 +2931,11 @@ function logit_(...args: unknown[]): unknown {
   return $logit_(args);
 }
 export { logit_ };
-const $logspace = defineGenerated("torch", "logspace", [[["start","Scalar","p",false],["end","Scalar","p",false],["steps","int?","p",true],["base","float","p",true],["dtype","dtype?","k",true],["device","device?","k",true],["requires_grad","bool","k",true],["pin_memory","bool","k",true]],[["start","Tensor","p",false],["end","Tensor","p",false],["steps","int","p",false],["base","float","p",true],["dtype","dtype?","k",true],["layout","layout?","k",true],["device","device?","k",true],["pin_memory","bool?","k",true],["requires_grad","bool?","k",true]],[["start","Scalar","p",false],["end","Tensor","p",false],["steps","int","p",false],["base","float","p",true],["dtype","dtype?","k",true],["layout","layout?","k",true],["device","device?","k",true],["pin_memory","bool?","k",true],["requires_grad","bool?","k",true]],[["start","Tensor","p",false],["end","Scalar","p",false],["steps","int","p",false],["base","float","p",true],["dtype","dtype?","k",true],["layout","layout?","k",true],["device","device?","k",true],["pin_memory","bool?","k",true],["requires_grad","bool?","k",true]],[["start","Scalar","p",false],["end","Scalar","p",false],["steps","int","p",false],["base","float","p",true],["dtype","dtype?","k",true],["layout","layout?","k",true],["device","device?","k",true],["pin_memory","bool?","k",true],["requires_grad","bool?","k",true]]], {"kind":"tensor"});
+const $logspace = defineGenerated("torch", "logspace", [[["start","Scalar","p",false],["end","Scalar","p",false],["steps","int","p",false],["base","float","p",true],["dtype","dtype?","k",true],["layout","layout?","k",true],["device","device?","k",true],["pin_memory","bool?","k",true],["requires_grad","bool?","k",true]],[["start","Tensor","p",false],["end","Tensor","p",false],["steps","int","p",false],["base","float","p",true],["dtype","dtype?","k",true],["layout","layout?","k",true],["device","device?","k",true],["pin_memory","bool?","k",true],["requires_grad","bool?","k",true]],[["start","Scalar","p",false],["end","Tensor","p",false],["steps","int","p",false],["base","float","p",true],["dtype","dtype?","k",true],["layout","layout?","k",true],["device","device?","k",true],["pin_memory","bool?","k",true],["requires_grad","bool?","k",true]],[["start","Tensor","p",false],["end","Scalar","p",false],["steps","int","p",false],["base","float","p",true],["dtype","dtype?","k",true],["layout","layout?","k",true],["device","device?","k",true],["pin_memory","bool?","k",true],["requires_grad","bool?","k",true]]], {"kind":"tensor"});
 /** torch.logspace — https://docs.pytorch.org/docs/2.9/generated/torch.logspace.html */
-function logspace(start: Scalar, end: Scalar, kwargs?: { steps?: number | null; base?: number; dtype?: DType | null; device?: string | null; requires_grad?: boolean; pin_memory?: boolean }): Tensor;
-function logspace(start: Scalar, end: Scalar, steps: number | null, kwargs?: { steps?: number | null; base?: number; dtype?: DType | null; device?: string | null; requires_grad?: boolean; pin_memory?: boolean }): Tensor;
-function logspace(start: Scalar, end: Scalar, steps: number | null, base: number, kwargs?: { steps?: number | null; base?: number; dtype?: DType | null; device?: string | null; requires_grad?: boolean; pin_memory?: boolean }): Tensor;
-function logspace(kwargs: { start?: Scalar; end?: Scalar; steps?: number | null; base?: number; dtype?: DType | null; device?: string | null; requires_grad?: boolean; pin_memory?: boolean }): Tensor;
+function logspace(start: Scalar, end: Scalar, steps: number, kwargs?: { base?: number; dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }): Tensor;
+function logspace(start: Scalar, end: Scalar, steps: number, base: number, kwargs?: { base?: number; dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }): Tensor;
+function logspace(kwargs: { start?: Scalar; end?: Scalar; steps?: number; base?: number; dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }): Tensor;
 function logspace(start: Tensor, end: Tensor, steps: number, kwargs?: { base?: number; dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }): Tensor;
 function logspace(start: Tensor, end: Tensor, steps: number, base: number, kwargs?: { base?: number; dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }): Tensor;
 function logspace(start: Tensor, end: Tensor, kwargs: { steps?: number; base?: number; dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }): Tensor;
@@ -2953,9 +2945,6 @@ function logspace(kwargs: { start?: Scalar; end?: Tensor; steps?: number; base?:
 function logspace(start: Tensor, end: Scalar, steps: number, kwargs?: { base?: number; dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }): Tensor;
 function logspace(start: Tensor, end: Scalar, steps: number, base: number, kwargs?: { base?: number; dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }): Tensor;
 function logspace(start: Tensor, kwargs: { end?: Scalar; steps?: number; base?: number; dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }): Tensor;
-function logspace(start: Scalar, end: Scalar, steps: number, kwargs?: { base?: number; dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }): Tensor;
-function logspace(start: Scalar, end: Scalar, steps: number, base: number, kwargs?: { base?: number; dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }): Tensor;
-function logspace(kwargs: { start?: Scalar; end?: Scalar; steps?: number; base?: number; dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }): Tensor;
 function logspace(...args: unknown[]): unknown {
   return $logspace(args);
 }
@@ -2969,21 +2958,21 @@ function logsumexp(...args: unknown[]): unknown {
   return $logsumexp(args);
 }
 export { logsumexp };
-const $lstm = defineGenerated("torch", "lstm", [[["data","Tensor","p",false],["batch_sizes","Tensor","p",false],["hx","Tensor[]?","p",false],["params","Tensor[]?","p",false],["has_biases","bool","p",false],["num_layers","int","p",false],["dropout","float","p",false],["train","bool","p",false],["bidirectional","bool","p",false]],[["input","Tensor","p",false],["hx","Tensor[]?","p",false],["params","Tensor[]?","p",false],["has_biases","bool","p",false],["num_layers","int","p",false],["dropout","float","p",false],["train","bool","p",false],["bidirectional","bool","p",false],["batch_first","bool","p",false]]], {"kind":"tuple","count":3});
+const $lstm = defineGenerated("torch", "lstm", [[["data","Tensor","p",false],["batch_sizes","Tensor","p",false],["hx","Tensor[]","p",false],["params","Tensor[]","p",false],["has_biases","bool","p",false],["num_layers","int","p",false],["dropout","float","p",false],["train","bool","p",false],["bidirectional","bool","p",false]],[["input","Tensor","p",false],["hx","Tensor[]","p",false],["params","Tensor[]","p",false],["has_biases","bool","p",false],["num_layers","int","p",false],["dropout","float","p",false],["train","bool","p",false],["bidirectional","bool","p",false],["batch_first","bool","p",false]]], {"kind":"tuple","count":3});
 /** torch.lstm — https://docs.pytorch.org/docs/2.9/generated/torch.lstm.html */
-function lstm(data: Tensor, batch_sizes: Tensor, hx: Tensor[] | null, params: Tensor[] | null, has_biases: boolean, num_layers: number, dropout: number, train: boolean, bidirectional: boolean): [Tensor, Tensor, Tensor];
-function lstm(data: Tensor, batch_sizes: Tensor, hx: Tensor[] | null, params: Tensor[] | null, kwargs: { has_biases?: boolean; num_layers?: number; dropout?: number; train?: boolean; bidirectional?: boolean }): [Tensor, Tensor, Tensor];
-function lstm(input: Tensor, hx: Tensor[] | null, params: Tensor[] | null, has_biases: boolean, num_layers: number, dropout: number, train: boolean, bidirectional: boolean, batch_first: boolean): [Tensor, Tensor, Tensor];
-function lstm(input: Tensor, hx: Tensor[] | null, params: Tensor[] | null, kwargs: { has_biases?: boolean; num_layers?: number; dropout?: number; train?: boolean; bidirectional?: boolean; batch_first?: boolean }): [Tensor, Tensor, Tensor];
+function lstm(data: Tensor, batch_sizes: Tensor, hx: Tensor[], params: Tensor[], has_biases: boolean, num_layers: number, dropout: number, train: boolean, bidirectional: boolean): [Tensor, Tensor, Tensor];
+function lstm(data: Tensor, batch_sizes: Tensor, hx: Tensor[], params: Tensor[], kwargs: { has_biases?: boolean; num_layers?: number; dropout?: number; train?: boolean; bidirectional?: boolean }): [Tensor, Tensor, Tensor];
+function lstm(input: Tensor, hx: Tensor[], params: Tensor[], has_biases: boolean, num_layers: number, dropout: number, train: boolean, bidirectional: boolean, batch_first: boolean): [Tensor, Tensor, Tensor];
+function lstm(input: Tensor, hx: Tensor[], params: Tensor[], kwargs: { has_biases?: boolean; num_layers?: number; dropout?: number; train?: boolean; bidirectional?: boolean; batch_first?: boolean }): [Tensor, Tensor, Tensor];
 function lstm(...args: unknown[]): unknown {
   return $lstm(args);
 }
 export { lstm };
-const $lstm_cell = defineGenerated("torch", "lstm_cell", [[["input","Tensor","p",false],["hx","Tensor[]?","p",false],["w_ih","Tensor","p",false],["w_hh","Tensor","p",false],["b_ih","Tensor?","p",true],["b_hh","Tensor?","p",true]]], {"kind":"tuple","count":2});
+const $lstm_cell = defineGenerated("torch", "lstm_cell", [[["input","Tensor","p",false],["hx","Tensor[]","p",false],["w_ih","Tensor","p",false],["w_hh","Tensor","p",false],["b_ih","Tensor?","p",true],["b_hh","Tensor?","p",true]]], {"kind":"tuple","count":2});
 /** torch.lstm_cell — https://docs.pytorch.org/docs/2.9/generated/torch.lstm_cell.html */
-function lstm_cell(input: Tensor, hx: Tensor[] | null, w_ih: Tensor, w_hh: Tensor, kwargs?: { b_ih?: Tensor | null; b_hh?: Tensor | null }): [Tensor, Tensor];
-function lstm_cell(input: Tensor, hx: Tensor[] | null, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | null, kwargs?: { b_ih?: Tensor | null; b_hh?: Tensor | null }): [Tensor, Tensor];
-function lstm_cell(input: Tensor, hx: Tensor[] | null, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | null, b_hh: Tensor | null, kwargs?: { b_ih?: Tensor | null; b_hh?: Tensor | null }): [Tensor, Tensor];
+function lstm_cell(input: Tensor, hx: Tensor[], w_ih: Tensor, w_hh: Tensor, kwargs?: { b_ih?: Tensor | null; b_hh?: Tensor | null }): [Tensor, Tensor];
+function lstm_cell(input: Tensor, hx: Tensor[], w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | null, kwargs?: { b_ih?: Tensor | null; b_hh?: Tensor | null }): [Tensor, Tensor];
+function lstm_cell(input: Tensor, hx: Tensor[], w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | null, b_hh: Tensor | null, kwargs?: { b_ih?: Tensor | null; b_hh?: Tensor | null }): [Tensor, Tensor];
 function lstm_cell(...args: unknown[]): unknown {
   return $lstm_cell(args);
 }
@@ -3004,11 +2993,14 @@ function lt(...args: unknown[]): unknown {
   return $lt(args);
 }
 export { lt };
-const $lu = defineGenerated("torch", "lu", [[["A","Tensor","p",false],["pivot","bool","p",true],["get_infos","bool","p",true]]], {"kind":"tuple","count":2});
+const $lu = defineGeneratedGroups("torch", "lu", [[[[["A","Tensor","p",false],["pivot","bool","p",true],["get_infos","bool","p",true]]],{"kind":"tuple","count":2}],[[[["A","Tensor","p",false],["pivot","bool","p",true],["get_infos","bool","p",false]]],{"kind":"tuple","count":3}]]);
 /** torch.lu — https://docs.pytorch.org/docs/2.9/generated/torch.lu.html */
 function lu(A: Tensor, kwargs?: { pivot?: boolean; get_infos?: boolean }): [Tensor, Tensor];
 function lu(A: Tensor, pivot: boolean, kwargs?: { pivot?: boolean; get_infos?: boolean }): [Tensor, Tensor];
 function lu(A: Tensor, pivot: boolean, get_infos: boolean, kwargs?: { pivot?: boolean; get_infos?: boolean }): [Tensor, Tensor];
+function lu(A: Tensor, get_infos: boolean, kwargs?: { pivot?: boolean }): [Tensor, Tensor, Tensor];
+function lu(A: Tensor, get_infos: boolean, pivot: boolean, kwargs?: { pivot?: boolean }): [Tensor, Tensor, Tensor];
+function lu(A: Tensor, kwargs: { pivot?: boolean; get_infos?: boolean }): [Tensor, Tensor, Tensor];
 function lu(...args: unknown[]): unknown {
   return $lu(args);
 }
@@ -3092,58 +3084,61 @@ function matrix_rank(...args: unknown[]): unknown {
   return $matrix_rank(args);
 }
 export { matrix_rank };
-const $max = defineGenerated("torch", "max", [[["input","Tensor","p",false]],[["input","Tensor","p",false],["other","Tensor","p",false]]], {"kind":"tensor"});
+const $max = defineGeneratedGroups("torch", "max", [[[[["input","Tensor","p",false]],[["input","Tensor","p",false],["other","Tensor","p",false]]],{"kind":"tensor"}],[[[["input","Tensor","p",false],["dim","int","p",false],["keepdim","bool","p",true]]],{"kind":"tuple","count":2,"names":["values","indices"]}]]);
 /** torch.max — https://docs.pytorch.org/docs/2.9/generated/torch.max.html */
 function max(input: Tensor): Tensor;
 function max(input: Tensor, other: Tensor): Tensor;
+function max(input: Tensor, dim: number, kwargs?: { keepdim?: boolean }): [Tensor, Tensor] & { readonly values: Tensor; readonly indices: Tensor };
+function max(input: Tensor, dim: number, keepdim: boolean, kwargs?: { keepdim?: boolean }): [Tensor, Tensor] & { readonly values: Tensor; readonly indices: Tensor };
+function max(input: Tensor, kwargs: { dim?: number; keepdim?: boolean }): [Tensor, Tensor] & { readonly values: Tensor; readonly indices: Tensor };
 function max(...args: unknown[]): unknown {
   return $max(args);
 }
 export { max };
-const $max_pool1d = defineGenerated("torch", "max_pool1d", [[["input","Tensor","p",false],["kernel_size","int|int[]","p",false],["stride","int|int[]","p",true],["padding","int|int[]","p",true],["dilation","int|int[]","p",true],["ceil_mode","bool","p",true]]], {"kind":"tensor"});
+const $max_pool1d = defineGenerated("torch", "max_pool1d", [[["input","Tensor","p",false],["kernel_size","int|int[]","p",false],["stride","int?|int[]?","p",true],["padding","int|int[]","p",true],["dilation","int|int[]","p",true],["ceil_mode","bool","p",true]]], {"kind":"tensor"});
 /** torch.max_pool1d — https://docs.pytorch.org/docs/2.9/generated/torch.max_pool1d.html */
-function max_pool1d(input: Tensor, kernel_size: number | number[], kwargs?: { stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
-function max_pool1d(input: Tensor, kernel_size: number | number[], stride: number | number[], kwargs?: { stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
-function max_pool1d(input: Tensor, kernel_size: number | number[], stride: number | number[], padding: number | number[], kwargs?: { stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
-function max_pool1d(input: Tensor, kernel_size: number | number[], stride: number | number[], padding: number | number[], dilation: number | number[], kwargs?: { stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
-function max_pool1d(input: Tensor, kernel_size: number | number[], stride: number | number[], padding: number | number[], dilation: number | number[], ceil_mode: boolean, kwargs?: { stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
-function max_pool1d(input: Tensor, kwargs: { kernel_size?: number | number[]; stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
+function max_pool1d(input: Tensor, kernel_size: number | number[], kwargs?: { stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
+function max_pool1d(input: Tensor, kernel_size: number | number[], stride: number | number[] | null, kwargs?: { stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
+function max_pool1d(input: Tensor, kernel_size: number | number[], stride: number | number[] | null, padding: number | number[], kwargs?: { stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
+function max_pool1d(input: Tensor, kernel_size: number | number[], stride: number | number[] | null, padding: number | number[], dilation: number | number[], kwargs?: { stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
+function max_pool1d(input: Tensor, kernel_size: number | number[], stride: number | number[] | null, padding: number | number[], dilation: number | number[], ceil_mode: boolean, kwargs?: { stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
+function max_pool1d(input: Tensor, kwargs: { kernel_size?: number | number[]; stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
 function max_pool1d(...args: unknown[]): unknown {
   return $max_pool1d(args);
 }
 export { max_pool1d };
-const $max_pool1d_with_indices = defineGenerated("torch", "max_pool1d_with_indices", [[["input","Tensor","p",false],["kernel_size","int|int[]","p",false],["stride","int|int[]","p",true],["padding","int|int[]","p",true],["dilation","int|int[]","p",true],["ceil_mode","bool","p",true]]], {"kind":"tuple","count":2});
+const $max_pool1d_with_indices = defineGenerated("torch", "max_pool1d_with_indices", [[["input","Tensor","p",false],["kernel_size","int|int[]","p",false],["stride","int?|int[]?","p",true],["padding","int|int[]","p",true],["dilation","int|int[]","p",true],["ceil_mode","bool","p",true]]], {"kind":"tuple","count":2});
 /** torch.max_pool1d_with_indices — https://docs.pytorch.org/docs/2.9/generated/torch.max_pool1d_with_indices.html */
-function max_pool1d_with_indices(input: Tensor, kernel_size: number | number[], kwargs?: { stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): [Tensor, Tensor];
-function max_pool1d_with_indices(input: Tensor, kernel_size: number | number[], stride: number | number[], kwargs?: { stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): [Tensor, Tensor];
-function max_pool1d_with_indices(input: Tensor, kernel_size: number | number[], stride: number | number[], padding: number | number[], kwargs?: { stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): [Tensor, Tensor];
-function max_pool1d_with_indices(input: Tensor, kernel_size: number | number[], stride: number | number[], padding: number | number[], dilation: number | number[], kwargs?: { stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): [Tensor, Tensor];
-function max_pool1d_with_indices(input: Tensor, kernel_size: number | number[], stride: number | number[], padding: number | number[], dilation: number | number[], ceil_mode: boolean, kwargs?: { stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): [Tensor, Tensor];
-function max_pool1d_with_indices(input: Tensor, kwargs: { kernel_size?: number | number[]; stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): [Tensor, Tensor];
+function max_pool1d_with_indices(input: Tensor, kernel_size: number | number[], kwargs?: { stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): [Tensor, Tensor];
+function max_pool1d_with_indices(input: Tensor, kernel_size: number | number[], stride: number | number[] | null, kwargs?: { stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): [Tensor, Tensor];
+function max_pool1d_with_indices(input: Tensor, kernel_size: number | number[], stride: number | number[] | null, padding: number | number[], kwargs?: { stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): [Tensor, Tensor];
+function max_pool1d_with_indices(input: Tensor, kernel_size: number | number[], stride: number | number[] | null, padding: number | number[], dilation: number | number[], kwargs?: { stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): [Tensor, Tensor];
+function max_pool1d_with_indices(input: Tensor, kernel_size: number | number[], stride: number | number[] | null, padding: number | number[], dilation: number | number[], ceil_mode: boolean, kwargs?: { stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): [Tensor, Tensor];
+function max_pool1d_with_indices(input: Tensor, kwargs: { kernel_size?: number | number[]; stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): [Tensor, Tensor];
 function max_pool1d_with_indices(...args: unknown[]): unknown {
   return $max_pool1d_with_indices(args);
 }
 export { max_pool1d_with_indices };
-const $max_pool2d = defineGenerated("torch", "max_pool2d", [[["input","Tensor","p",false],["kernel_size","int|int[]","p",false],["stride","int|int[]","p",true],["padding","int|int[]","p",true],["dilation","int|int[]","p",true],["ceil_mode","bool","p",true]]], {"kind":"tensor"});
+const $max_pool2d = defineGenerated("torch", "max_pool2d", [[["input","Tensor","p",false],["kernel_size","int|int[]","p",false],["stride","int?|int[]?","p",true],["padding","int|int[]","p",true],["dilation","int|int[]","p",true],["ceil_mode","bool","p",true]]], {"kind":"tensor"});
 /** torch.max_pool2d — https://docs.pytorch.org/docs/2.9/generated/torch.max_pool2d.html */
-function max_pool2d(input: Tensor, kernel_size: number | number[], kwargs?: { stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
-function max_pool2d(input: Tensor, kernel_size: number | number[], stride: number | number[], kwargs?: { stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
-function max_pool2d(input: Tensor, kernel_size: number | number[], stride: number | number[], padding: number | number[], kwargs?: { stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
-function max_pool2d(input: Tensor, kernel_size: number | number[], stride: number | number[], padding: number | number[], dilation: number | number[], kwargs?: { stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
-function max_pool2d(input: Tensor, kernel_size: number | number[], stride: number | number[], padding: number | number[], dilation: number | number[], ceil_mode: boolean, kwargs?: { stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
-function max_pool2d(input: Tensor, kwargs: { kernel_size?: number | number[]; stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
+function max_pool2d(input: Tensor, kernel_size: number | number[], kwargs?: { stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
+function max_pool2d(input: Tensor, kernel_size: number | number[], stride: number | number[] | null, kwargs?: { stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
+function max_pool2d(input: Tensor, kernel_size: number | number[], stride: number | number[] | null, padding: number | number[], kwargs?: { stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
+function max_pool2d(input: Tensor, kernel_size: number | number[], stride: number | number[] | null, padding: number | number[], dilation: number | number[], kwargs?: { stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
+function max_pool2d(input: Tensor, kernel_size: number | number[], stride: number | number[] | null, padding: number | number[], dilation: number | number[], ceil_mode: boolean, kwargs?: { stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
+function max_pool2d(input: Tensor, kwargs: { kernel_size?: number | number[]; stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
 function max_pool2d(...args: unknown[]): unknown {
   return $max_pool2d(args);
 }
 export { max_pool2d };
-const $max_pool3d = defineGenerated("torch", "max_pool3d", [[["input","Tensor","p",false],["kernel_size","int|int[]","p",false],["stride","int|int[]","p",true],["padding","int|int[]","p",true],["dilation","int|int[]","p",true],["ceil_mode","bool","p",true]]], {"kind":"tensor"});
+const $max_pool3d = defineGenerated("torch", "max_pool3d", [[["input","Tensor","p",false],["kernel_size","int|int[]","p",false],["stride","int?|int[]?","p",true],["padding","int|int[]","p",true],["dilation","int|int[]","p",true],["ceil_mode","bool","p",true]]], {"kind":"tensor"});
 /** torch.max_pool3d — https://docs.pytorch.org/docs/2.9/generated/torch.max_pool3d.html */
-function max_pool3d(input: Tensor, kernel_size: number | number[], kwargs?: { stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
-function max_pool3d(input: Tensor, kernel_size: number | number[], stride: number | number[], kwargs?: { stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
-function max_pool3d(input: Tensor, kernel_size: number | number[], stride: number | number[], padding: number | number[], kwargs?: { stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
-function max_pool3d(input: Tensor, kernel_size: number | number[], stride: number | number[], padding: number | number[], dilation: number | number[], kwargs?: { stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
-function max_pool3d(input: Tensor, kernel_size: number | number[], stride: number | number[], padding: number | number[], dilation: number | number[], ceil_mode: boolean, kwargs?: { stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
-function max_pool3d(input: Tensor, kwargs: { kernel_size?: number | number[]; stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
+function max_pool3d(input: Tensor, kernel_size: number | number[], kwargs?: { stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
+function max_pool3d(input: Tensor, kernel_size: number | number[], stride: number | number[] | null, kwargs?: { stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
+function max_pool3d(input: Tensor, kernel_size: number | number[], stride: number | number[] | null, padding: number | number[], kwargs?: { stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
+function max_pool3d(input: Tensor, kernel_size: number | number[], stride: number | number[] | null, padding: number | number[], dilation: number | number[], kwargs?: { stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
+function max_pool3d(input: Tensor, kernel_size: number | number[], stride: number | number[] | null, padding: number | number[], dilation: number | number[], ceil_mode: boolean, kwargs?: { stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
+function max_pool3d(input: Tensor, kwargs: { kernel_size?: number | number[]; stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
 function max_pool3d(...args: unknown[]): unknown {
   return $max_pool3d(args);
 }
@@ -3165,9 +3160,12 @@ function mean(...args: unknown[]): unknown {
   return $mean(args);
 }
 export { mean };
-const $median = defineGenerated("torch", "median", [[["input","Tensor","p",false]]], {"kind":"tensor"});
+const $median = defineGeneratedGroups("torch", "median", [[[[["input","Tensor","p",false]]],{"kind":"tensor"}],[[[["input","Tensor","p",false],["dim","int","p",false],["keepdim","bool","p",true]]],{"kind":"tuple","count":2,"names":["values","indices"]}]]);
 /** torch.median — https://docs.pytorch.org/docs/2.9/generated/torch.median.html */
 function median(input: Tensor): Tensor;
+function median(input: Tensor, dim: number, kwargs?: { keepdim?: boolean }): [Tensor, Tensor] & { readonly values: Tensor; readonly indices: Tensor };
+function median(input: Tensor, dim: number, keepdim: boolean, kwargs?: { keepdim?: boolean }): [Tensor, Tensor] & { readonly values: Tensor; readonly indices: Tensor };
+function median(input: Tensor, kwargs: { dim?: number; keepdim?: boolean }): [Tensor, Tensor] & { readonly values: Tensor; readonly indices: Tensor };
 function median(...args: unknown[]): unknown {
   return $median(args);
 }
@@ -3180,10 +3178,13 @@ function meshgrid(...args: unknown[]): unknown {
   return $meshgrid(args);
 }
 export { meshgrid };
-const $min = defineGenerated("torch", "min", [[["input","Tensor","p",false]],[["input","Tensor","p",false],["other","Tensor","p",false]]], {"kind":"tensor"});
+const $min = defineGeneratedGroups("torch", "min", [[[[["input","Tensor","p",false]],[["input","Tensor","p",false],["other","Tensor","p",false]]],{"kind":"tensor"}],[[[["input","Tensor","p",false],["dim","int","p",false],["keepdim","bool","p",true]]],{"kind":"tuple","count":2,"names":["values","indices"]}]]);
 /** torch.min — https://docs.pytorch.org/docs/2.9/generated/torch.min.html */
 function min(input: Tensor): Tensor;
 function min(input: Tensor, other: Tensor): Tensor;
+function min(input: Tensor, dim: number, kwargs?: { keepdim?: boolean }): [Tensor, Tensor] & { readonly values: Tensor; readonly indices: Tensor };
+function min(input: Tensor, dim: number, keepdim: boolean, kwargs?: { keepdim?: boolean }): [Tensor, Tensor] & { readonly values: Tensor; readonly indices: Tensor };
+function min(input: Tensor, kwargs: { dim?: number; keepdim?: boolean }): [Tensor, Tensor] & { readonly values: Tensor; readonly indices: Tensor };
 function min(...args: unknown[]): unknown {
   return $min(args);
 }
@@ -3243,10 +3244,10 @@ function miopen_depthwise_convolution(...args: unknown[]): unknown {
   return $miopen_depthwise_convolution(args);
 }
 export { miopen_depthwise_convolution };
-const $miopen_rnn = defineGenerated("torch", "miopen_rnn", [[["input","Tensor","p",false],["weight","Tensor[]?","p",false],["weight_stride0","int","p",false],["hx","Tensor","p",false],["cx","Tensor?","p",false],["mode","int","p",false],["hidden_size","int","p",false],["num_layers","int","p",false],["batch_first","bool","p",false],["dropout","float","p",false],["train","bool","p",false],["bidirectional","bool","p",false],["batch_sizes","int[]","p",false],["dropout_state","Tensor?","p",false]]], {"kind":"tuple","count":5});
+const $miopen_rnn = defineGenerated("torch", "miopen_rnn", [[["input","Tensor","p",false],["weight","Tensor[]","p",false],["weight_stride0","int","p",false],["hx","Tensor","p",false],["cx","Tensor?","p",false],["mode","int","p",false],["hidden_size","int","p",false],["num_layers","int","p",false],["batch_first","bool","p",false],["dropout","float","p",false],["train","bool","p",false],["bidirectional","bool","p",false],["batch_sizes","int[]","p",false],["dropout_state","Tensor?","p",false]]], {"kind":"tuple","count":5});
 /** torch.miopen_rnn — https://docs.pytorch.org/docs/2.9/generated/torch.miopen_rnn.html */
-function miopen_rnn(input: Tensor, weight: Tensor[] | null, weight_stride0: number, hx: Tensor, cx: Tensor | null, mode: number, hidden_size: number, num_layers: number, batch_first: boolean, dropout: number, train: boolean, bidirectional: boolean, batch_sizes: number | number[], dropout_state: Tensor | null): [Tensor, Tensor, Tensor, Tensor, Tensor];
-function miopen_rnn(input: Tensor, weight: Tensor[] | null, kwargs: { weight_stride0?: number; hx?: Tensor; cx?: Tensor | null; mode?: number; hidden_size?: number; num_layers?: number; batch_first?: boolean; dropout?: number; train?: boolean; bidirectional?: boolean; batch_sizes?: number | number[]; dropout_state?: Tensor | null }): [Tensor, Tensor, Tensor, Tensor, Tensor];
+function miopen_rnn(input: Tensor, weight: Tensor[], weight_stride0: number, hx: Tensor, cx: Tensor | null, mode: number, hidden_size: number, num_layers: number, batch_first: boolean, dropout: number, train: boolean, bidirectional: boolean, batch_sizes: number | number[], dropout_state: Tensor | null): [Tensor, Tensor, Tensor, Tensor, Tensor];
+function miopen_rnn(input: Tensor, weight: Tensor[], kwargs: { weight_stride0?: number; hx?: Tensor; cx?: Tensor | null; mode?: number; hidden_size?: number; num_layers?: number; batch_first?: boolean; dropout?: number; train?: boolean; bidirectional?: boolean; batch_sizes?: number | number[]; dropout_state?: Tensor | null }): [Tensor, Tensor, Tensor, Tensor, Tensor];
 function miopen_rnn(...args: unknown[]): unknown {
   return $miopen_rnn(args);
 }
@@ -3275,26 +3276,26 @@ function mkldnn_linear_backward_weights(...args: unknown[]): unknown {
   return $mkldnn_linear_backward_weights(args);
 }
 export { mkldnn_linear_backward_weights };
-const $mkldnn_max_pool2d = defineGenerated("torch", "mkldnn_max_pool2d", [[["input","Tensor","p",false],["kernel_size","int|int[]","p",false],["stride","int|int[]","p",true],["padding","int|int[]","p",true],["dilation","int|int[]","p",true],["ceil_mode","bool","p",true]]], {"kind":"tensor"});
+const $mkldnn_max_pool2d = defineGenerated("torch", "mkldnn_max_pool2d", [[["input","Tensor","p",false],["kernel_size","int|int[]","p",false],["stride","int?|int[]?","p",true],["padding","int|int[]","p",true],["dilation","int|int[]","p",true],["ceil_mode","bool","p",true]]], {"kind":"tensor"});
 /** torch.mkldnn_max_pool2d — https://docs.pytorch.org/docs/2.9/generated/torch.mkldnn_max_pool2d.html */
-function mkldnn_max_pool2d(input: Tensor, kernel_size: number | number[], kwargs?: { stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
-function mkldnn_max_pool2d(input: Tensor, kernel_size: number | number[], stride: number | number[], kwargs?: { stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
-function mkldnn_max_pool2d(input: Tensor, kernel_size: number | number[], stride: number | number[], padding: number | number[], kwargs?: { stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
-function mkldnn_max_pool2d(input: Tensor, kernel_size: number | number[], stride: number | number[], padding: number | number[], dilation: number | number[], kwargs?: { stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
-function mkldnn_max_pool2d(input: Tensor, kernel_size: number | number[], stride: number | number[], padding: number | number[], dilation: number | number[], ceil_mode: boolean, kwargs?: { stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
-function mkldnn_max_pool2d(input: Tensor, kwargs: { kernel_size?: number | number[]; stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
+function mkldnn_max_pool2d(input: Tensor, kernel_size: number | number[], kwargs?: { stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
+function mkldnn_max_pool2d(input: Tensor, kernel_size: number | number[], stride: number | number[] | null, kwargs?: { stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
+function mkldnn_max_pool2d(input: Tensor, kernel_size: number | number[], stride: number | number[] | null, padding: number | number[], kwargs?: { stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
+function mkldnn_max_pool2d(input: Tensor, kernel_size: number | number[], stride: number | number[] | null, padding: number | number[], dilation: number | number[], kwargs?: { stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
+function mkldnn_max_pool2d(input: Tensor, kernel_size: number | number[], stride: number | number[] | null, padding: number | number[], dilation: number | number[], ceil_mode: boolean, kwargs?: { stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
+function mkldnn_max_pool2d(input: Tensor, kwargs: { kernel_size?: number | number[]; stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
 function mkldnn_max_pool2d(...args: unknown[]): unknown {
   return $mkldnn_max_pool2d(args);
 }
 export { mkldnn_max_pool2d };
-const $mkldnn_max_pool3d = defineGenerated("torch", "mkldnn_max_pool3d", [[["input","Tensor","p",false],["kernel_size","int|int[]","p",false],["stride","int|int[]","p",true],["padding","int|int[]","p",true],["dilation","int|int[]","p",true],["ceil_mode","bool","p",true]]], {"kind":"tensor"});
+const $mkldnn_max_pool3d = defineGenerated("torch", "mkldnn_max_pool3d", [[["input","Tensor","p",false],["kernel_size","int|int[]","p",false],["stride","int?|int[]?","p",true],["padding","int|int[]","p",true],["dilation","int|int[]","p",true],["ceil_mode","bool","p",true]]], {"kind":"tensor"});
 /** torch.mkldnn_max_pool3d — https://docs.pytorch.org/docs/2.9/generated/torch.mkldnn_max_pool3d.html */
-function mkldnn_max_pool3d(input: Tensor, kernel_size: number | number[], kwargs?: { stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
-function mkldnn_max_pool3d(input: Tensor, kernel_size: number | number[], stride: number | number[], kwargs?: { stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
-function mkldnn_max_pool3d(input: Tensor, kernel_size: number | number[], stride: number | number[], padding: number | number[], kwargs?: { stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
-function mkldnn_max_pool3d(input: Tensor, kernel_size: number | number[], stride: number | number[], padding: number | number[], dilation: number | number[], kwargs?: { stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
-function mkldnn_max_pool3d(input: Tensor, kernel_size: number | number[], stride: number | number[], padding: number | number[], dilation: number | number[], ceil_mode: boolean, kwargs?: { stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
-function mkldnn_max_pool3d(input: Tensor, kwargs: { kernel_size?: number | number[]; stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
+function mkldnn_max_pool3d(input: Tensor, kernel_size: number | number[], kwargs?: { stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
+function mkldnn_max_pool3d(input: Tensor, kernel_size: number | number[], stride: number | number[] | null, kwargs?: { stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
+function mkldnn_max_pool3d(input: Tensor, kernel_size: number | number[], stride: number | number[] | null, padding: number | number[], kwargs?: { stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
+function mkldnn_max_pool3d(input: Tensor, kernel_size: number | number[], stride: number | number[] | null, padding: number | number[], dilation: number | number[], kwargs?: { stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
+function mkldnn_max_pool3d(input: Tensor, kernel_size: number | number[], stride: number | number[] | null, padding: number | number[], dilation: number | number[], ceil_mode: boolean, kwargs?: { stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
+function mkldnn_max_pool3d(input: Tensor, kwargs: { kernel_size?: number | number[]; stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
 function mkldnn_max_pool3d(...args: unknown[]): unknown {
   return $mkldnn_max_pool3d(args);
 }
@@ -3421,9 +3422,12 @@ function nanmean(...args: unknown[]): unknown {
   return $nanmean(args);
 }
 export { nanmean };
-const $nanmedian = defineGenerated("torch", "nanmedian", [[["input","Tensor","p",false]]], {"kind":"tensor"});
+const $nanmedian = defineGeneratedGroups("torch", "nanmedian", [[[[["input","Tensor","p",false]]],{"kind":"tensor"}],[[[["input","Tensor","p",false],["dim","int","p",false],["keepdim","bool","p",true]]],{"kind":"tuple","count":2,"names":["values","indices"]}]]);
 /** torch.nanmedian — https://docs.pytorch.org/docs/2.9/generated/torch.nanmedian.html */
 function nanmedian(input: Tensor): Tensor;
+function nanmedian(input: Tensor, dim: number, kwargs?: { keepdim?: boolean }): [Tensor, Tensor] & { readonly values: Tensor; readonly indices: Tensor };
+function nanmedian(input: Tensor, dim: number, keepdim: boolean, kwargs?: { keepdim?: boolean }): [Tensor, Tensor] & { readonly values: Tensor; readonly indices: Tensor };
+function nanmedian(input: Tensor, kwargs: { dim?: number; keepdim?: boolean }): [Tensor, Tensor] & { readonly values: Tensor; readonly indices: Tensor };
 function nanmedian(...args: unknown[]): unknown {
   return $nanmedian(args);
 }
@@ -3562,9 +3566,10 @@ function nextafter(...args: unknown[]): unknown {
   return $nextafter(args);
 }
 export { nextafter };
-const $nonzero = defineGenerated("torch", "nonzero", [[["input","Tensor","p",false],["as_tuple","bool","k",true]]], {"kind":"tensor"});
+const $nonzero = defineGeneratedGroups("torch", "nonzero", [[[[["input","Tensor","p",false],["as_tuple","bool","k",true]]],{"kind":"tensor"}],[[[["input","Tensor","p",false],["as_tuple","bool","k",true]]],{"kind":"list"}]]);
 /** torch.nonzero — https://docs.pytorch.org/docs/2.9/generated/torch.nonzero.html */
 function nonzero(input: Tensor, kwargs?: { as_tuple?: boolean }): Tensor;
+function nonzero(input: Tensor, kwargs?: { as_tuple?: boolean }): Tensor[];
 function nonzero(...args: unknown[]): unknown {
   return $nonzero(args);
 }
@@ -3893,12 +3898,14 @@ function quantize_per_channel(...args: unknown[]): unknown {
   return $quantize_per_channel(args);
 }
 export { quantize_per_channel };
-const $quantize_per_tensor = defineGenerated("torch", "quantize_per_tensor", [[["input","Tensor","p",false],["scale","Tensor","p",false],["zero_point","Tensor","p",false],["dtype","dtype","p",false]],[["input","Tensor","p",false],["scale","float","p",false],["zero_point","int","p",false],["dtype","dtype","p",false]]], {"kind":"tensor"});
+const $quantize_per_tensor = defineGeneratedGroups("torch", "quantize_per_tensor", [[[[["input","Tensor","p",false],["scale","Tensor","p",false],["zero_point","Tensor","p",false],["dtype","dtype","p",false]],[["input","Tensor","p",false],["scale","float","p",false],["zero_point","int","p",false],["dtype","dtype","p",false]]],{"kind":"tensor"}],[[[["tensors","Tensor[]","p",false],["scales","Tensor","p",false],["zero_points","Tensor","p",false],["dtype","dtype","p",false]]],{"kind":"list"}]]);
 /** torch.quantize_per_tensor — https://docs.pytorch.org/docs/2.9/generated/torch.quantize_per_tensor.html */
 function quantize_per_tensor(input: Tensor, scale: Tensor, zero_point: Tensor, dtype: DType): Tensor;
 function quantize_per_tensor(input: Tensor, scale: Tensor, zero_point: Tensor, kwargs: { dtype?: DType }): Tensor;
 function quantize_per_tensor(input: Tensor, scale: number, zero_point: number, dtype: DType): Tensor;
 function quantize_per_tensor(input: Tensor, kwargs: { scale?: number; zero_point?: number; dtype?: DType }): Tensor;
+function quantize_per_tensor(tensors: Tensor[], scales: Tensor, zero_points: Tensor, dtype: DType): Tensor[];
+function quantize_per_tensor(tensors: Tensor[], scales: Tensor, zero_points: Tensor, kwargs: { dtype?: DType }): Tensor[];
 function quantize_per_tensor(...args: unknown[]): unknown {
   return $quantize_per_tensor(args);
 }
@@ -3955,46 +3962,46 @@ function quantized_lstm(...args: unknown[]): unknown {
   return $quantized_lstm(args);
 }
 export { quantized_lstm };
-const $quantized_lstm_cell = defineGenerated("torch", "quantized_lstm_cell", [[["input","Tensor","p",false],["hx","Tensor[]?","p",false],["w_ih","Tensor","p",false],["w_hh","Tensor","p",false],["b_ih","Tensor","p",false],["b_hh","Tensor","p",false],["packed_ih","Tensor","p",false],["packed_hh","Tensor","p",false],["col_offsets_ih","Tensor","p",false],["col_offsets_hh","Tensor","p",false],["scale_ih","Scalar","p",false],["scale_hh","Scalar","p",false],["zero_point_ih","Scalar","p",false],["zero_point_hh","Scalar","p",false]]], {"kind":"tuple","count":2});
+const $quantized_lstm_cell = defineGenerated("torch", "quantized_lstm_cell", [[["input","Tensor","p",false],["hx","Tensor[]","p",false],["w_ih","Tensor","p",false],["w_hh","Tensor","p",false],["b_ih","Tensor","p",false],["b_hh","Tensor","p",false],["packed_ih","Tensor","p",false],["packed_hh","Tensor","p",false],["col_offsets_ih","Tensor","p",false],["col_offsets_hh","Tensor","p",false],["scale_ih","Scalar","p",false],["scale_hh","Scalar","p",false],["zero_point_ih","Scalar","p",false],["zero_point_hh","Scalar","p",false]]], {"kind":"tuple","count":2});
 /** torch.quantized_lstm_cell — https://docs.pytorch.org/docs/2.9/generated/torch.quantized_lstm_cell.html */
-function quantized_lstm_cell(input: Tensor, hx: Tensor[] | null, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor, b_hh: Tensor, packed_ih: Tensor, packed_hh: Tensor, col_offsets_ih: Tensor, col_offsets_hh: Tensor, scale_ih: Scalar, scale_hh: Scalar, zero_point_ih: Scalar, zero_point_hh: Scalar): [Tensor, Tensor];
-function quantized_lstm_cell(input: Tensor, hx: Tensor[] | null, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor, b_hh: Tensor, packed_ih: Tensor, packed_hh: Tensor, col_offsets_ih: Tensor, col_offsets_hh: Tensor, kwargs: { scale_ih?: Scalar; scale_hh?: Scalar; zero_point_ih?: Scalar; zero_point_hh?: Scalar }): [Tensor, Tensor];
+function quantized_lstm_cell(input: Tensor, hx: Tensor[], w_ih: Tensor, w_hh: Tensor, b_ih: Tensor, b_hh: Tensor, packed_ih: Tensor, packed_hh: Tensor, col_offsets_ih: Tensor, col_offsets_hh: Tensor, scale_ih: Scalar, scale_hh: Scalar, zero_point_ih: Scalar, zero_point_hh: Scalar): [Tensor, Tensor];
+function quantized_lstm_cell(input: Tensor, hx: Tensor[], w_ih: Tensor, w_hh: Tensor, b_ih: Tensor, b_hh: Tensor, packed_ih: Tensor, packed_hh: Tensor, col_offsets_ih: Tensor, col_offsets_hh: Tensor, kwargs: { scale_ih?: Scalar; scale_hh?: Scalar; zero_point_ih?: Scalar; zero_point_hh?: Scalar }): [Tensor, Tensor];
 function quantized_lstm_cell(...args: unknown[]): unknown {
   return $quantized_lstm_cell(args);
 }
 export { quantized_lstm_cell };
-const $quantized_max_pool1d = defineGenerated("torch", "quantized_max_pool1d", [[["input","Tensor","p",false],["kernel_size","int|int[]","p",false],["stride","int|int[]","p",true],["padding","int|int[]","p",true],["dilation","int|int[]","p",true],["ceil_mode","bool","p",true]]], {"kind":"tensor"});
+const $quantized_max_pool1d = defineGenerated("torch", "quantized_max_pool1d", [[["input","Tensor","p",false],["kernel_size","int|int[]","p",false],["stride","int?|int[]?","p",true],["padding","int|int[]","p",true],["dilation","int|int[]","p",true],["ceil_mode","bool","p",true]]], {"kind":"tensor"});
 /** torch.quantized_max_pool1d — https://docs.pytorch.org/docs/2.9/generated/torch.quantized_max_pool1d.html */
-function quantized_max_pool1d(input: Tensor, kernel_size: number | number[], kwargs?: { stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
-function quantized_max_pool1d(input: Tensor, kernel_size: number | number[], stride: number | number[], kwargs?: { stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
-function quantized_max_pool1d(input: Tensor, kernel_size: number | number[], stride: number | number[], padding: number | number[], kwargs?: { stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
-function quantized_max_pool1d(input: Tensor, kernel_size: number | number[], stride: number | number[], padding: number | number[], dilation: number | number[], kwargs?: { stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
-function quantized_max_pool1d(input: Tensor, kernel_size: number | number[], stride: number | number[], padding: number | number[], dilation: number | number[], ceil_mode: boolean, kwargs?: { stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
-function quantized_max_pool1d(input: Tensor, kwargs: { kernel_size?: number | number[]; stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
+function quantized_max_pool1d(input: Tensor, kernel_size: number | number[], kwargs?: { stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
+function quantized_max_pool1d(input: Tensor, kernel_size: number | number[], stride: number | number[] | null, kwargs?: { stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
+function quantized_max_pool1d(input: Tensor, kernel_size: number | number[], stride: number | number[] | null, padding: number | number[], kwargs?: { stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
+function quantized_max_pool1d(input: Tensor, kernel_size: number | number[], stride: number | number[] | null, padding: number | number[], dilation: number | number[], kwargs?: { stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
+function quantized_max_pool1d(input: Tensor, kernel_size: number | number[], stride: number | number[] | null, padding: number | number[], dilation: number | number[], ceil_mode: boolean, kwargs?: { stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
+function quantized_max_pool1d(input: Tensor, kwargs: { kernel_size?: number | number[]; stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
 function quantized_max_pool1d(...args: unknown[]): unknown {
   return $quantized_max_pool1d(args);
 }
 export { quantized_max_pool1d };
-const $quantized_max_pool2d = defineGenerated("torch", "quantized_max_pool2d", [[["input","Tensor","p",false],["kernel_size","int|int[]","p",false],["stride","int|int[]","p",true],["padding","int|int[]","p",true],["dilation","int|int[]","p",true],["ceil_mode","bool","p",true]]], {"kind":"tensor"});
+const $quantized_max_pool2d = defineGenerated("torch", "quantized_max_pool2d", [[["input","Tensor","p",false],["kernel_size","int|int[]","p",false],["stride","int?|int[]?","p",true],["padding","int|int[]","p",true],["dilation","int|int[]","p",true],["ceil_mode","bool","p",true]]], {"kind":"tensor"});
 /** torch.quantized_max_pool2d — https://docs.pytorch.org/docs/2.9/generated/torch.quantized_max_pool2d.html */
-function quantized_max_pool2d(input: Tensor, kernel_size: number | number[], kwargs?: { stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
-function quantized_max_pool2d(input: Tensor, kernel_size: number | number[], stride: number | number[], kwargs?: { stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
-function quantized_max_pool2d(input: Tensor, kernel_size: number | number[], stride: number | number[], padding: number | number[], kwargs?: { stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
-function quantized_max_pool2d(input: Tensor, kernel_size: number | number[], stride: number | number[], padding: number | number[], dilation: number | number[], kwargs?: { stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
-function quantized_max_pool2d(input: Tensor, kernel_size: number | number[], stride: number | number[], padding: number | number[], dilation: number | number[], ceil_mode: boolean, kwargs?: { stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
-function quantized_max_pool2d(input: Tensor, kwargs: { kernel_size?: number | number[]; stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
+function quantized_max_pool2d(input: Tensor, kernel_size: number | number[], kwargs?: { stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
+function quantized_max_pool2d(input: Tensor, kernel_size: number | number[], stride: number | number[] | null, kwargs?: { stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
+function quantized_max_pool2d(input: Tensor, kernel_size: number | number[], stride: number | number[] | null, padding: number | number[], kwargs?: { stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
+function quantized_max_pool2d(input: Tensor, kernel_size: number | number[], stride: number | number[] | null, padding: number | number[], dilation: number | number[], kwargs?: { stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
+function quantized_max_pool2d(input: Tensor, kernel_size: number | number[], stride: number | number[] | null, padding: number | number[], dilation: number | number[], ceil_mode: boolean, kwargs?: { stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
+function quantized_max_pool2d(input: Tensor, kwargs: { kernel_size?: number | number[]; stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
 function quantized_max_pool2d(...args: unknown[]): unknown {
   return $quantized_max_pool2d(args);
 }
 export { quantized_max_pool2d };
-const $quantized_max_pool3d = defineGenerated("torch", "quantized_max_pool3d", [[["input","Tensor","p",false],["kernel_size","int|int[]","p",false],["stride","int|int[]","p",true],["padding","int|int[]","p",true],["dilation","int|int[]","p",true],["ceil_mode","bool","p",true]]], {"kind":"tensor"});
+const $quantized_max_pool3d = defineGenerated("torch", "quantized_max_pool3d", [[["input","Tensor","p",false],["kernel_size","int|int[]","p",false],["stride","int?|int[]?","p",true],["padding","int|int[]","p",true],["dilation","int|int[]","p",true],["ceil_mode","bool","p",true]]], {"kind":"tensor"});
 /** torch.quantized_max_pool3d — https://docs.pytorch.org/docs/2.9/generated/torch.quantized_max_pool3d.html */
-function quantized_max_pool3d(input: Tensor, kernel_size: number | number[], kwargs?: { stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
-function quantized_max_pool3d(input: Tensor, kernel_size: number | number[], stride: number | number[], kwargs?: { stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
-function quantized_max_pool3d(input: Tensor, kernel_size: number | number[], stride: number | number[], padding: number | number[], kwargs?: { stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
-function quantized_max_pool3d(input: Tensor, kernel_size: number | number[], stride: number | number[], padding: number | number[], dilation: number | number[], kwargs?: { stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
-function quantized_max_pool3d(input: Tensor, kernel_size: number | number[], stride: number | number[], padding: number | number[], dilation: number | number[], ceil_mode: boolean, kwargs?: { stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
-function quantized_max_pool3d(input: Tensor, kwargs: { kernel_size?: number | number[]; stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
+function quantized_max_pool3d(input: Tensor, kernel_size: number | number[], kwargs?: { stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
+function quantized_max_pool3d(input: Tensor, kernel_size: number | number[], stride: number | number[] | null, kwargs?: { stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
+function quantized_max_pool3d(input: Tensor, kernel_size: number | number[], stride: number | number[] | null, padding: number | number[], kwargs?: { stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
+function quantized_max_pool3d(input: Tensor, kernel_size: number | number[], stride: number | number[] | null, padding: number | number[], dilation: number | number[], kwargs?: { stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
+function quantized_max_pool3d(input: Tensor, kernel_size: number | number[], stride: number | number[] | null, padding: number | number[], dilation: number | number[], ceil_mode: boolean, kwargs?: { stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
+function quantized_max_pool3d(input: Tensor, kwargs: { kernel_size?: number | number[]; stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
 function quantized_max_pool3d(...args: unknown[]): unknown {
   return $quantized_max_pool3d(args);
 }
@@ -4049,18 +4056,14 @@ function rand_like(...args: unknown[]): unknown {
   return $rand_like(args);
 }
 export { rand_like };
-const $randint = defineGenerated("torch", "randint", [[["low","int","p",false],["high","int","p",false],["size","int[]","p",false],["generator","Generator?","k",true],["dtype","dtype?","k",true],["device","device?","k",true],["requires_grad","bool","k",true],["pin_memory","bool","k",true]],[["high","int","p",false],["size","int[]","p",false],["generator","Generator?","k",true],["dtype","dtype?","k",true],["device","device?","k",true],["requires_grad","bool","k",true],["pin_memory","bool","k",true]],[["high","int","p",false],["size","int[]","p",false],["generator","Generator?","k",false],["dtype","dtype?","k",true],["layout","layout?","k",true],["device","device?","k",true],["pin_memory","bool?","k",true],["requires_grad","bool?","k",true]],[["high","int","p",false],["size","int[]","p",false],["dtype","dtype?","k",true],["layout","layout?","k",true],["device","device?","k",true],["pin_memory","bool?","k",true],["requires_grad","bool?","k",true]],[["low","int","p",false],["high","int","p",false],["size","int[]","p",false],["generator","Generator?","k",false],["dtype","dtype?","k",true],["layout","layout?","k",true],["device","device?","k",true],["pin_memory","bool?","k",true],["requires_grad","bool?","k",true]],[["low","int","p",false],["high","int","p",false],["size","int[]","p",false],["dtype","dtype?","k",true],["layout","layout?","k",true],["device","device?","k",true],["pin_memory","bool?","k",true],["requires_grad","bool?","k",true]]], {"kind":"tensor"});
+const $randint = defineGenerated("torch", "randint", [[["low","int","p",false],["high","int","p",false],["size","int[]","p",false],["generator","Generator?","k",false],["dtype","dtype?","k",true],["layout","layout?","k",true],["device","device?","k",true],["pin_memory","bool?","k",true],["requires_grad","bool?","k",true]],[["high","int","p",false],["size","int[]","p",false],["generator","Generator?","k",false],["dtype","dtype?","k",true],["layout","layout?","k",true],["device","device?","k",true],["pin_memory","bool?","k",true],["requires_grad","bool?","k",true]],[["high","int","p",false],["size","int[]","p",false],["dtype","dtype?","k",true],["layout","layout?","k",true],["device","device?","k",true],["pin_memory","bool?","k",true],["requires_grad","bool?","k",true]],[["low","int","p",false],["high","int","p",false],["size","int[]","p",false],["dtype","dtype?","k",true],["layout","layout?","k",true],["device","device?","k",true],["pin_memory","bool?","k",true],["requires_grad","bool?","k",true]]], {"kind":"tensor"});
 /** torch.randint — https://docs.pytorch.org/docs/2.9/generated/torch.randint.html */
-function randint(low: number, high: number, size: number | number[], kwargs?: { generator?: unknown; dtype?: DType | null; device?: string | null; requires_grad?: boolean; pin_memory?: boolean }): Tensor;
-function randint(kwargs: { low?: number; high?: number; size?: number | number[]; generator?: unknown; dtype?: DType | null; device?: string | null; requires_grad?: boolean; pin_memory?: boolean }): Tensor;
-function randint(high: number, size: number | number[], kwargs?: { generator?: unknown; dtype?: DType | null; device?: string | null; requires_grad?: boolean; pin_memory?: boolean }): Tensor;
-function randint(kwargs: { high?: number; size?: number | number[]; generator?: unknown; dtype?: DType | null; device?: string | null; requires_grad?: boolean; pin_memory?: boolean }): Tensor;
+function randint(low: number, high: number, size: number | number[], kwargs?: { generator?: unknown; dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }): Tensor;
+function randint(kwargs: { low?: number; high?: number; size?: number | number[]; generator?: unknown; dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }): Tensor;
 function randint(high: number, size: number | number[], kwargs?: { generator?: unknown; dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }): Tensor;
 function randint(kwargs: { high?: number; size?: number | number[]; generator?: unknown; dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }): Tensor;
 function randint(high: number, size: number | number[], kwargs?: { dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }): Tensor;
 function randint(kwargs: { high?: number; size?: number | number[]; dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }): Tensor;
-function randint(low: number, high: number, size: number | number[], kwargs?: { generator?: unknown; dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }): Tensor;
-function randint(kwargs: { low?: number; high?: number; size?: number | number[]; generator?: unknown; dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }): Tensor;
 function randint(low: number, high: number, size: number | number[], kwargs?: { dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }): Tensor;
 function randint(kwargs: { low?: number; high?: number; size?: number | number[]; dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }): Tensor;
 function randint(...args: unknown[]): unknown {
@@ -4108,11 +4111,11 @@ function randperm(...args: unknown[]): unknown {
   return $randperm(args);
 }
 export { randperm };
-const $range = defineGenerated("torch", "range", [[["start","Scalar","p",false],["end","Scalar","p",false],["step","Scalar","p",true],["dtype","dtype?","k",true],["device","device?","k",true],["requires_grad","bool","k",true],["pin_memory","bool","k",true]]], {"kind":"tensor"});
+const $range = defineGenerated("torch", "range", [[["start","Scalar","p",false],["end","Scalar","p",false],["step","Scalar","p",true],["dtype","dtype?","k",true],["layout","layout","k",true],["device","device?","k",true],["requires_grad","bool","k",true]]], {"kind":"tensor"});
 /** torch.range — https://docs.pytorch.org/docs/2.9/generated/torch.range.html */
-function range(start: Scalar, end: Scalar, kwargs?: { step?: Scalar; dtype?: DType | null; device?: string | null; requires_grad?: boolean; pin_memory?: boolean }): Tensor;
-function range(start: Scalar, end: Scalar, step: Scalar, kwargs?: { step?: Scalar; dtype?: DType | null; device?: string | null; requires_grad?: boolean; pin_memory?: boolean }): Tensor;
-function range(kwargs: { start?: Scalar; end?: Scalar; step?: Scalar; dtype?: DType | null; device?: string | null; requires_grad?: boolean; pin_memory?: boolean }): Tensor;
+function range(start: Scalar, end: Scalar, kwargs?: { step?: Scalar; dtype?: DType | null; layout?: unknown; device?: string | null; requires_grad?: boolean }): Tensor;
+function range(start: Scalar, end: Scalar, step: Scalar, kwargs?: { step?: Scalar; dtype?: DType | null; layout?: unknown; device?: string | null; requires_grad?: boolean }): Tensor;
+function range(kwargs: { start?: Scalar; end?: Scalar; step?: Scalar; dtype?: DType | null; layout?: unknown; device?: string | null; requires_grad?: boolean }): Tensor;
 function range(...args: unknown[]): unknown {
   return $range(args);
 }
@@ -4249,12 +4252,12 @@ function rms_norm(...args: unknown[]): unknown {
   return $rms_norm(args);
 }
 export { rms_norm };
-const $rnn_relu = defineGenerated("torch", "rnn_relu", [[["data","Tensor","p",false],["batch_sizes","Tensor","p",false],["hx","Tensor","p",false],["params","Tensor[]?","p",false],["has_biases","bool","p",false],["num_layers","int","p",false],["dropout","float","p",false],["train","bool","p",false],["bidirectional","bool","p",false]],[["input","Tensor","p",false],["hx","Tensor","p",false],["params","Tensor[]?","p",false],["has_biases","bool","p",false],["num_layers","int","p",false],["dropout","float","p",false],["train","bool","p",false],["bidirectional","bool","p",false],["batch_first","bool","p",false]]], {"kind":"tuple","count":2});
+const $rnn_relu = defineGenerated("torch", "rnn_relu", [[["data","Tensor","p",false],["batch_sizes","Tensor","p",false],["hx","Tensor","p",false],["params","Tensor[]","p",false],["has_biases","bool","p",false],["num_layers","int","p",false],["dropout","float","p",false],["train","bool","p",false],["bidirectional","bool","p",false]],[["input","Tensor","p",false],["hx","Tensor","p",false],["params","Tensor[]","p",false],["has_biases","bool","p",false],["num_layers","int","p",false],["dropout","float","p",false],["train","bool","p",false],["bidirectional","bool","p",false],["batch_first","bool","p",false]]], {"kind":"tuple","count":2});
 /** torch.rnn_relu — https://docs.pytorch.org/docs/2.9/generated/torch.rnn_relu.html */
-function rnn_relu(data: Tensor, batch_sizes: Tensor, hx: Tensor, params: Tensor[] | null, has_biases: boolean, num_layers: number, dropout: number, train: boolean, bidirectional: boolean): [Tensor, Tensor];
-function rnn_relu(data: Tensor, batch_sizes: Tensor, hx: Tensor, params: Tensor[] | null, kwargs: { has_biases?: boolean; num_layers?: number; dropout?: number; train?: boolean; bidirectional?: boolean }): [Tensor, Tensor];
-function rnn_relu(input: Tensor, hx: Tensor, params: Tensor[] | null, has_biases: boolean, num_layers: number, dropout: number, train: boolean, bidirectional: boolean, batch_first: boolean): [Tensor, Tensor];
-function rnn_relu(input: Tensor, hx: Tensor, params: Tensor[] | null, kwargs: { has_biases?: boolean; num_layers?: number; dropout?: number; train?: boolean; bidirectional?: boolean; batch_first?: boolean }): [Tensor, Tensor];
+function rnn_relu(data: Tensor, batch_sizes: Tensor, hx: Tensor, params: Tensor[], has_biases: boolean, num_layers: number, dropout: number, train: boolean, bidirectional: boolean): [Tensor, Tensor];
+function rnn_relu(data: Tensor, batch_sizes: Tensor, hx: Tensor, params: Tensor[], kwargs: { has_biases?: boolean; num_layers?: number; dropout?: number; train?: boolean; bidirectional?: boolean }): [Tensor, Tensor];
+function rnn_relu(input: Tensor, hx: Tensor, params: Tensor[], has_biases: boolean, num_layers: number, dropout: number, train: boolean, bidirectional: boolean, batch_first: boolean): [Tensor, Tensor];
+function rnn_relu(input: Tensor, hx: Tensor, params: Tensor[], kwargs: { has_biases?: boolean; num_layers?: number; dropout?: number; train?: boolean; bidirectional?: boolean; batch_first?: boolean }): [Tensor, Tensor];
 function rnn_relu(...args: unknown[]): unknown {
   return $rnn_relu(args);
 }
@@ -4268,12 +4271,12 @@ function rnn_relu_cell(...args: unknown[]): unknown {
   return $rnn_relu_cell(args);
 }
 export { rnn_relu_cell };
-const $rnn_tanh = defineGenerated("torch", "rnn_tanh", [[["data","Tensor","p",false],["batch_sizes","Tensor","p",false],["hx","Tensor","p",false],["params","Tensor[]?","p",false],["has_biases","bool","p",false],["num_layers","int","p",false],["dropout","float","p",false],["train","bool","p",false],["bidirectional","bool","p",false]],[["input","Tensor","p",false],["hx","Tensor","p",false],["params","Tensor[]?","p",false],["has_biases","bool","p",false],["num_layers","int","p",false],["dropout","float","p",false],["train","bool","p",false],["bidirectional","bool","p",false],["batch_first","bool","p",false]]], {"kind":"tuple","count":2});
+const $rnn_tanh = defineGenerated("torch", "rnn_tanh", [[["data","Tensor","p",false],["batch_sizes","Tensor","p",false],["hx","Tensor","p",false],["params","Tensor[]","p",false],["has_biases","bool","p",false],["num_layers","int","p",false],["dropout","float","p",false],["train","bool","p",false],["bidirectional","bool","p",false]],[["input","Tensor","p",false],["hx","Tensor","p",false],["params","Tensor[]","p",false],["has_biases","bool","p",false],["num_layers","int","p",false],["dropout","float","p",false],["train","bool","p",false],["bidirectional","bool","p",false],["batch_first","bool","p",false]]], {"kind":"tuple","count":2});
 /** torch.rnn_tanh — https://docs.pytorch.org/docs/2.9/generated/torch.rnn_tanh.html */
-function rnn_tanh(data: Tensor, batch_sizes: Tensor, hx: Tensor, params: Tensor[] | null, has_biases: boolean, num_layers: number, dropout: number, train: boolean, bidirectional: boolean): [Tensor, Tensor];
-function rnn_tanh(data: Tensor, batch_sizes: Tensor, hx: Tensor, params: Tensor[] | null, kwargs: { has_biases?: boolean; num_layers?: number; dropout?: number; train?: boolean; bidirectional?: boolean }): [Tensor, Tensor];
-function rnn_tanh(input: Tensor, hx: Tensor, params: Tensor[] | null, has_biases: boolean, num_layers: number, dropout: number, train: boolean, bidirectional: boolean, batch_first: boolean): [Tensor, Tensor];
-function rnn_tanh(input: Tensor, hx: Tensor, params: Tensor[] | null, kwargs: { has_biases?: boolean; num_layers?: number; dropout?: number; train?: boolean; bidirectional?: boolean; batch_first?: boolean }): [Tensor, Tensor];
+function rnn_tanh(data: Tensor, batch_sizes: Tensor, hx: Tensor, params: Tensor[], has_biases: boolean, num_layers: number, dropout: number, train: boolean, bidirectional: boolean): [Tensor, Tensor];
+function rnn_tanh(data: Tensor, batch_sizes: Tensor, hx: Tensor, params: Tensor[], kwargs: { has_biases?: boolean; num_layers?: number; dropout?: number; train?: boolean; bidirectional?: boolean }): [Tensor, Tensor];
+function rnn_tanh(input: Tensor, hx: Tensor, params: Tensor[], has_biases: boolean, num_layers: number, dropout: number, train: boolean, bidirectional: boolean, batch_first: boolean): [Tensor, Tensor];
+function rnn_tanh(input: Tensor, hx: Tensor, params: Tensor[], kwargs: { has_biases?: boolean; num_layers?: number; dropout?: number; train?: boolean; bidirectional?: boolean; batch_first?: boolean }): [Tensor, Tensor];
 function rnn_tanh(...args: unknown[]): unknown {
   return $rnn_tanh(args);
 }
@@ -4287,11 +4290,11 @@ function rnn_tanh_cell(...args: unknown[]): unknown {
   return $rnn_tanh_cell(args);
 }
 export { rnn_tanh_cell };
-const $roll = defineGenerated("torch", "roll", [[["input","Tensor","p",false],["shifts","int|int[]","p",false],["dims","int|int[]","p",true]]], {"kind":"tensor"});
+const $roll = defineGenerated("torch", "roll", [[["input","Tensor","p",false],["shifts","int|int[]","p",false],["dims","int?|int[]?","p",true]]], {"kind":"tensor"});
 /** torch.roll — https://docs.pytorch.org/docs/2.9/generated/torch.roll.html */
-function roll(input: Tensor, shifts: number | number[], kwargs?: { dims?: number | number[] }): Tensor;
-function roll(input: Tensor, shifts: number | number[], dims: number | number[], kwargs?: { dims?: number | number[] }): Tensor;
-function roll(input: Tensor, kwargs: { shifts?: number | number[]; dims?: number | number[] }): Tensor;
+function roll(input: Tensor, shifts: number | number[], kwargs?: { dims?: number | number[] | null }): Tensor;
+function roll(input: Tensor, shifts: number | number[], dims: number | number[] | null, kwargs?: { dims?: number | number[] | null }): Tensor;
+function roll(input: Tensor, kwargs: { shifts?: number | number[]; dims?: number | number[] | null }): Tensor;
 function roll(...args: unknown[]): unknown {
   return $roll(args);
 }
@@ -4328,9 +4331,9 @@ function row_indices_copy(...args: unknown[]): unknown {
   return $row_indices_copy(args);
 }
 export { row_indices_copy };
-const $row_stack = defineGenerated("torch", "row_stack", [[["tensors","Tensor[]?","p",false]]], {"kind":"tensor"});
+const $row_stack = defineGenerated("torch", "row_stack", [[["tensors","Tensor[]","p",false]]], {"kind":"tensor"});
 /** torch.row_stack — https://docs.pytorch.org/docs/2.9/generated/torch.row_stack.html */
-function row_stack(tensors: Tensor[] | null): Tensor;
+function row_stack(tensors: Tensor[]): Tensor;
 function row_stack(...args: unknown[]): unknown {
   return $row_stack(args);
 }
@@ -4638,50 +4641,50 @@ function sort(...args: unknown[]): unknown {
   return $sort(args);
 }
 export { sort };
-const $sparse_bsc_tensor = defineGenerated("torch", "sparse_bsc_tensor", [[["ccol_indices","Tensor|any[]","p",false],["row_indices","Tensor|any[]","p",false],["values","Tensor|any[]","p",false],["size","int[]?","p",true],["dtype","dtype?","k",true],["device","device?","k",true],["requires_grad","bool","k",true],["check_invariants","bool?","k",true]]], {"kind":"tensor"});
+const $sparse_bsc_tensor = defineGenerated("torch", "sparse_bsc_tensor", [[["ccol_indices","Tensor|any[]","p",false],["row_indices","Tensor|any[]","p",false],["values","Tensor|any[]","p",false],["size","int[]","p",false],["dtype","dtype?","k",true],["layout","layout?","k",true],["device","device?","k",true],["pin_memory","bool","k",true],["requires_grad","bool","k",true],["check_invariants","bool?","k",true]]], {"kind":"tensor"});
 /** torch.sparse_bsc_tensor — https://docs.pytorch.org/docs/2.9/generated/torch.sparse_bsc_tensor.html */
-function sparse_bsc_tensor(ccol_indices: Tensor | unknown[], row_indices: Tensor | unknown[], values: Tensor | unknown[], kwargs?: { size?: number | number[] | null; dtype?: DType | null; device?: string | null; requires_grad?: boolean; check_invariants?: boolean | null }): Tensor;
-function sparse_bsc_tensor(ccol_indices: Tensor | unknown[], row_indices: Tensor | unknown[], values: Tensor | unknown[], size: number | number[] | null, kwargs?: { size?: number | number[] | null; dtype?: DType | null; device?: string | null; requires_grad?: boolean; check_invariants?: boolean | null }): Tensor;
+function sparse_bsc_tensor(ccol_indices: Tensor | unknown[], row_indices: Tensor | unknown[], values: Tensor | unknown[], size: number | number[], kwargs?: { dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean; requires_grad?: boolean; check_invariants?: boolean | null }): Tensor;
+function sparse_bsc_tensor(ccol_indices: Tensor | unknown[], row_indices: Tensor | unknown[], values: Tensor | unknown[], kwargs: { size?: number | number[]; dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean; requires_grad?: boolean; check_invariants?: boolean | null }): Tensor;
 function sparse_bsc_tensor(...args: unknown[]): unknown {
   return $sparse_bsc_tensor(args);
 }
 export { sparse_bsc_tensor };
-const $sparse_bsr_tensor = defineGenerated("torch", "sparse_bsr_tensor", [[["crow_indices","Tensor|any[]","p",false],["col_indices","Tensor|any[]","p",false],["values","Tensor|any[]","p",false],["size","int[]?","p",true],["dtype","dtype?","k",true],["device","device?","k",true],["requires_grad","bool","k",true],["check_invariants","bool?","k",true]]], {"kind":"tensor"});
+const $sparse_bsr_tensor = defineGenerated("torch", "sparse_bsr_tensor", [[["crow_indices","Tensor|any[]","p",false],["col_indices","Tensor|any[]","p",false],["values","Tensor|any[]","p",false],["size","int[]","p",false],["dtype","dtype?","k",true],["layout","layout?","k",true],["device","device?","k",true],["pin_memory","bool","k",true],["requires_grad","bool","k",true],["check_invariants","bool?","k",true]]], {"kind":"tensor"});
 /** torch.sparse_bsr_tensor — https://docs.pytorch.org/docs/2.9/generated/torch.sparse_bsr_tensor.html */
-function sparse_bsr_tensor(crow_indices: Tensor | unknown[], col_indices: Tensor | unknown[], values: Tensor | unknown[], kwargs?: { size?: number | number[] | null; dtype?: DType | null; device?: string | null; requires_grad?: boolean; check_invariants?: boolean | null }): Tensor;
-function sparse_bsr_tensor(crow_indices: Tensor | unknown[], col_indices: Tensor | unknown[], values: Tensor | unknown[], size: number | number[] | null, kwargs?: { size?: number | number[] | null; dtype?: DType | null; device?: string | null; requires_grad?: boolean; check_invariants?: boolean | null }): Tensor;
+function sparse_bsr_tensor(crow_indices: Tensor | unknown[], col_indices: Tensor | unknown[], values: Tensor | unknown[], size: number | number[], kwargs?: { dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean; requires_grad?: boolean; check_invariants?: boolean | null }): Tensor;
+function sparse_bsr_tensor(crow_indices: Tensor | unknown[], col_indices: Tensor | unknown[], values: Tensor | unknown[], kwargs: { size?: number | number[]; dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean; requires_grad?: boolean; check_invariants?: boolean | null }): Tensor;
 function sparse_bsr_tensor(...args: unknown[]): unknown {
   return $sparse_bsr_tensor(args);
 }
 export { sparse_bsr_tensor };
-const $sparse_compressed_tensor = defineGenerated("torch", "sparse_compressed_tensor", [[["compressed_indices","Tensor|any[]","p",false],["plain_indices","Tensor|any[]","p",false],["values","Tensor|any[]","p",false],["size","int[]?","p",true],["dtype","dtype?","k",true],["layout","layout?","k",true],["device","device?","k",true],["requires_grad","bool","k",true],["check_invariants","bool?","k",true]]], {"kind":"tensor"});
+const $sparse_compressed_tensor = defineGenerated("torch", "sparse_compressed_tensor", [[["compressed_indices","Tensor|any[]","p",false],["plain_indices","Tensor|any[]","p",false],["values","Tensor|any[]","p",false],["size","int[]","p",false],["dtype","dtype?","k",true],["layout","layout?","k",true],["device","device?","k",true],["pin_memory","bool","k",true],["requires_grad","bool","k",true],["check_invariants","bool?","k",true]]], {"kind":"tensor"});
 /** torch.sparse_compressed_tensor — https://docs.pytorch.org/docs/2.9/generated/torch.sparse_compressed_tensor.html */
-function sparse_compressed_tensor(compressed_indices: Tensor | unknown[], plain_indices: Tensor | unknown[], values: Tensor | unknown[], kwargs?: { size?: number | number[] | null; dtype?: DType | null; layout?: unknown; device?: string | null; requires_grad?: boolean; check_invariants?: boolean | null }): Tensor;
-function sparse_compressed_tensor(compressed_indices: Tensor | unknown[], plain_indices: Tensor | unknown[], values: Tensor | unknown[], size: number | number[] | null, kwargs?: { size?: number | number[] | null; dtype?: DType | null; layout?: unknown; device?: string | null; requires_grad?: boolean; check_invariants?: boolean | null }): Tensor;
+function sparse_compressed_tensor(compressed_indices: Tensor | unknown[], plain_indices: Tensor | unknown[], values: Tensor | unknown[], size: number | number[], kwargs?: { dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean; requires_grad?: boolean; check_invariants?: boolean | null }): Tensor;
+function sparse_compressed_tensor(compressed_indices: Tensor | unknown[], plain_indices: Tensor | unknown[], values: Tensor | unknown[], kwargs: { size?: number | number[]; dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean; requires_grad?: boolean; check_invariants?: boolean | null }): Tensor;
 function sparse_compressed_tensor(...args: unknown[]): unknown {
   return $sparse_compressed_tensor(args);
 }
 export { sparse_compressed_tensor };
-const $sparse_coo_tensor = defineGenerated("torch", "sparse_coo_tensor", [[["indices","Tensor","p",false],["values","Tensor|any[]","p",false],["size","int[]?","p",true],["dtype","dtype?","k",true],["device","device?","k",true],["requires_grad","bool","k",true],["check_invariants","bool?","k",true],["is_coalesced","bool?","k",true]]], {"kind":"tensor"});
+const $sparse_coo_tensor = defineGenerated("torch", "sparse_coo_tensor", [[["indices","Tensor","p",false],["values","Tensor|any[]","p",false],["size","int[]","p",false],["dtype","dtype?","k",true],["device","device?","k",true],["pin_memory","bool","k",true],["requires_grad","bool","k",true],["check_invariants","bool?","k",true],["is_coalesced","bool?","k",true]]], {"kind":"tensor"});
 /** torch.sparse_coo_tensor — https://docs.pytorch.org/docs/2.9/generated/torch.sparse_coo_tensor.html */
-function sparse_coo_tensor(indices: Tensor, values: Tensor | unknown[], kwargs?: { size?: number | number[] | null; dtype?: DType | null; device?: string | null; requires_grad?: boolean; check_invariants?: boolean | null; is_coalesced?: boolean | null }): Tensor;
-function sparse_coo_tensor(indices: Tensor, values: Tensor | unknown[], size: number | number[] | null, kwargs?: { size?: number | number[] | null; dtype?: DType | null; device?: string | null; requires_grad?: boolean; check_invariants?: boolean | null; is_coalesced?: boolean | null }): Tensor;
+function sparse_coo_tensor(indices: Tensor, values: Tensor | unknown[], size: number | number[], kwargs?: { dtype?: DType | null; device?: string | null; pin_memory?: boolean; requires_grad?: boolean; check_invariants?: boolean | null; is_coalesced?: boolean | null }): Tensor;
+function sparse_coo_tensor(indices: Tensor, values: Tensor | unknown[], kwargs: { size?: number | number[]; dtype?: DType | null; device?: string | null; pin_memory?: boolean; requires_grad?: boolean; check_invariants?: boolean | null; is_coalesced?: boolean | null }): Tensor;
 function sparse_coo_tensor(...args: unknown[]): unknown {
   return $sparse_coo_tensor(args);
 }
 export { sparse_coo_tensor };
-const $sparse_csc_tensor = defineGenerated("torch", "sparse_csc_tensor", [[["ccol_indices","Tensor|any[]","p",false],["row_indices","Tensor|any[]","p",false],["values","Tensor|any[]","p",false],["size","int[]?","p",true],["dtype","dtype?","k",true],["device","device?","k",true],["requires_grad","bool","k",true],["check_invariants","bool?","k",true]]], {"kind":"tensor"});
+const $sparse_csc_tensor = defineGenerated("torch", "sparse_csc_tensor", [[["ccol_indices","Tensor|any[]","p",false],["row_indices","Tensor|any[]","p",false],["values","Tensor|any[]","p",false],["size","int[]","p",false],["dtype","dtype?","k",true],["layout","layout?","k",true],["device","device?","k",true],["pin_memory","bool","k",true],["requires_grad","bool","k",true],["check_invariants","bool?","k",true]]], {"kind":"tensor"});
 /** torch.sparse_csc_tensor — https://docs.pytorch.org/docs/2.9/generated/torch.sparse_csc_tensor.html */
-function sparse_csc_tensor(ccol_indices: Tensor | unknown[], row_indices: Tensor | unknown[], values: Tensor | unknown[], kwargs?: { size?: number | number[] | null; dtype?: DType | null; device?: string | null; requires_grad?: boolean; check_invariants?: boolean | null }): Tensor;
-function sparse_csc_tensor(ccol_indices: Tensor | unknown[], row_indices: Tensor | unknown[], values: Tensor | unknown[], size: number | number[] | null, kwargs?: { size?: number | number[] | null; dtype?: DType | null; device?: string | null; requires_grad?: boolean; check_invariants?: boolean | null }): Tensor;
+function sparse_csc_tensor(ccol_indices: Tensor | unknown[], row_indices: Tensor | unknown[], values: Tensor | unknown[], size: number | number[], kwargs?: { dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean; requires_grad?: boolean; check_invariants?: boolean | null }): Tensor;
+function sparse_csc_tensor(ccol_indices: Tensor | unknown[], row_indices: Tensor | unknown[], values: Tensor | unknown[], kwargs: { size?: number | number[]; dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean; requires_grad?: boolean; check_invariants?: boolean | null }): Tensor;
 function sparse_csc_tensor(...args: unknown[]): unknown {
   return $sparse_csc_tensor(args);
 }
 export { sparse_csc_tensor };
-const $sparse_csr_tensor = defineGenerated("torch", "sparse_csr_tensor", [[["crow_indices","Tensor|any[]","p",false],["col_indices","Tensor|any[]","p",false],["values","Tensor|any[]","p",false],["size","int[]?","p",true],["dtype","dtype?","k",true],["device","device?","k",true],["requires_grad","bool","k",true],["check_invariants","bool?","k",true]]], {"kind":"tensor"});
+const $sparse_csr_tensor = defineGenerated("torch", "sparse_csr_tensor", [[["crow_indices","Tensor|any[]","p",false],["col_indices","Tensor|any[]","p",false],["values","Tensor|any[]","p",false],["size","int[]","p",false],["dtype","dtype?","k",true],["layout","layout?","k",true],["device","device?","k",true],["pin_memory","bool","k",true],["requires_grad","bool","k",true],["check_invariants","bool?","k",true]]], {"kind":"tensor"});
 /** torch.sparse_csr_tensor — https://docs.pytorch.org/docs/2.9/generated/torch.sparse_csr_tensor.html */
-function sparse_csr_tensor(crow_indices: Tensor | unknown[], col_indices: Tensor | unknown[], values: Tensor | unknown[], kwargs?: { size?: number | number[] | null; dtype?: DType | null; device?: string | null; requires_grad?: boolean; check_invariants?: boolean | null }): Tensor;
-function sparse_csr_tensor(crow_indices: Tensor | unknown[], col_indices: Tensor | unknown[], values: Tensor | unknown[], size: number | number[] | null, kwargs?: { size?: number | number[] | null; dtype?: DType | null; device?: string | null; requires_grad?: boolean; check_invariants?: boolean | null }): Tensor;
+function sparse_csr_tensor(crow_indices: Tensor | unknown[], col_indices: Tensor | unknown[], values: Tensor | unknown[], size: number | number[], kwargs?: { dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean; requires_grad?: boolean; check_invariants?: boolean | null }): Tensor;
+function sparse_csr_tensor(crow_indices: Tensor | unknown[], col_indices: Tensor | unknown[], values: Tensor | unknown[], kwargs: { size?: number | number[]; dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean; requires_grad?: boolean; check_invariants?: boolean | null }): Tensor;
 function sparse_csr_tensor(...args: unknown[]): unknown {
   return $sparse_csr_tensor(args);
 }
@@ -4786,10 +4789,10 @@ function sspaddmm(...args: unknown[]): unknown {
   return $sspaddmm(args);
 }
 export { sspaddmm };
-const $stack = defineGenerated("torch", "stack", [[["tensors","Tensor[]?","p",false],["dim","int","p",true]]], {"kind":"tensor"});
+const $stack = defineGenerated("torch", "stack", [[["tensors","Tensor[]","p",false],["dim","int","p",true]]], {"kind":"tensor"});
 /** torch.stack — https://docs.pytorch.org/docs/2.9/generated/torch.stack.html */
-function stack(tensors: Tensor[] | null, kwargs?: { dim?: number }): Tensor;
-function stack(tensors: Tensor[] | null, dim: number, kwargs?: { dim?: number }): Tensor;
+function stack(tensors: Tensor[], kwargs?: { dim?: number }): Tensor;
+function stack(tensors: Tensor[], dim: number, kwargs?: { dim?: number }): Tensor;
 function stack(...args: unknown[]): unknown {
   return $stack(args);
 }
@@ -4839,9 +4842,9 @@ function stft(...args: unknown[]): unknown {
   return $stft(args);
 }
 export { stft };
-const $sub = defineGenerated("torch", "sub", [[["input","Tensor|Scalar","p",false],["other","Tensor|Scalar","p",false],["alpha","Scalar?","k",true]]], {"kind":"tensor"});
+const $sub = defineGenerated("torch", "sub", [[["input","Tensor|Scalar","p",false],["other","Tensor|Scalar","p",false],["alpha","Scalar","k",true]]], {"kind":"tensor"});
 /** torch.sub — https://docs.pytorch.org/docs/2.9/generated/torch.sub.html */
-function sub(input: Tensor | Scalar, other: Tensor | Scalar, kwargs?: { alpha?: Scalar | null }): Tensor;
+function sub(input: Tensor | Scalar, other: Tensor | Scalar, kwargs?: { alpha?: Scalar }): Tensor;
 function sub(...args: unknown[]): unknown {
   return $sub(args);
 }
@@ -5016,11 +5019,9 @@ function tile(...args: unknown[]): unknown {
   return $tile(args);
 }
 export { tile };
-const $to_dlpack = defineGenerated("torch", "to_dlpack", [[["data","Tensor","p",false],["dl_device","any[]?","p",true],["copy","bool?","p",true]]], {"kind":"value"});
+const $to_dlpack = defineGenerated("torch", "to_dlpack", [[["data","Tensor","p",false],["dl_device","int[]?","k",true],["copy","bool?","k",true]]], {"kind":"value"});
 /** torch.to_dlpack — https://docs.pytorch.org/docs/2.9/generated/torch.to_dlpack.html */
-function to_dlpack(data: Tensor, kwargs?: { dl_device?: unknown[] | null; copy?: boolean | null }): Promise<unknown>;
-function to_dlpack(data: Tensor, dl_device: unknown[] | null, kwargs?: { dl_device?: unknown[] | null; copy?: boolean | null }): Promise<unknown>;
-function to_dlpack(data: Tensor, dl_device: unknown[] | null, copy: boolean | null, kwargs?: { dl_device?: unknown[] | null; copy?: boolean | null }): Promise<unknown>;
+function to_dlpack(data: Tensor, kwargs?: { dl_device?: number | number[] | null; copy?: boolean | null }): Promise<unknown>;
 function to_dlpack(...args: unknown[]): unknown {
   return $to_dlpack(args);
 }
@@ -5184,23 +5185,46 @@ function unfold_copy(...args: unknown[]): unknown {
   return $unfold_copy(args);
 }
 export { unfold_copy };
-const $unique = defineGenerated("torch", "unique", [[["input","Tensor","p",false],["sorted","bool","p",true],["return_inverse","bool","p",true],["return_counts","bool","p",true],["dim","int?","p",true]]], {"kind":"tensor"});
+const $unique = defineGeneratedGroups("torch", "unique", [[[[["input","Tensor","p",false],["sorted","bool","p",true],["return_inverse","bool","p",true],["return_counts","bool","p",true],["dim","int?","p",true]]],{"kind":"tensor"}],[[[["input","Tensor","p",false],["sorted","bool","p",true],["return_inverse","bool","p",true],["return_counts","bool","p",false],["dim","int?","p",true]],[["input","Tensor","p",false],["sorted","bool","p",true],["return_inverse","bool","p",false],["return_counts","bool","p",true],["dim","int?","p",true]]],{"kind":"tuple","count":2}],[[[["input","Tensor","p",false],["sorted","bool","p",true],["return_inverse","bool","p",false],["return_counts","bool","p",false],["dim","int?","p",true]]],{"kind":"tuple","count":3}]]);
 /** torch.unique — https://docs.pytorch.org/docs/2.9/generated/torch.unique.html */
 function unique(input: Tensor, kwargs?: { sorted?: boolean; return_inverse?: boolean; return_counts?: boolean; dim?: number | null }): Tensor;
 function unique(input: Tensor, sorted: boolean, kwargs?: { sorted?: boolean; return_inverse?: boolean; return_counts?: boolean; dim?: number | null }): Tensor;
 function unique(input: Tensor, sorted: boolean, return_inverse: boolean, kwargs?: { sorted?: boolean; return_inverse?: boolean; return_counts?: boolean; dim?: number | null }): Tensor;
 function unique(input: Tensor, sorted: boolean, return_inverse: boolean, return_counts: boolean, kwargs?: { sorted?: boolean; return_inverse?: boolean; return_counts?: boolean; dim?: number | null }): Tensor;
 function unique(input: Tensor, sorted: boolean, return_inverse: boolean, return_counts: boolean, dim: number | null, kwargs?: { sorted?: boolean; return_inverse?: boolean; return_counts?: boolean; dim?: number | null }): Tensor;
+function unique(input: Tensor, return_counts: boolean, kwargs?: { sorted?: boolean; return_inverse?: boolean; dim?: number | null }): [Tensor, Tensor];
+function unique(input: Tensor, return_counts: boolean, sorted: boolean, kwargs?: { sorted?: boolean; return_inverse?: boolean; dim?: number | null }): [Tensor, Tensor];
+function unique(input: Tensor, return_counts: boolean, sorted: boolean, return_inverse: boolean, kwargs?: { sorted?: boolean; return_inverse?: boolean; dim?: number | null }): [Tensor, Tensor];
+function unique(input: Tensor, return_counts: boolean, sorted: boolean, return_inverse: boolean, dim: number | null, kwargs?: { sorted?: boolean; return_inverse?: boolean; dim?: number | null }): [Tensor, Tensor];
+function unique(input: Tensor, kwargs: { sorted?: boolean; return_inverse?: boolean; return_counts?: boolean; dim?: number | null }): [Tensor, Tensor];
+function unique(input: Tensor, return_inverse: boolean, kwargs?: { sorted?: boolean; return_counts?: boolean; dim?: number | null }): [Tensor, Tensor];
+function unique(input: Tensor, return_inverse: boolean, sorted: boolean, kwargs?: { sorted?: boolean; return_counts?: boolean; dim?: number | null }): [Tensor, Tensor];
+function unique(input: Tensor, return_inverse: boolean, sorted: boolean, return_counts: boolean, kwargs?: { sorted?: boolean; return_counts?: boolean; dim?: number | null }): [Tensor, Tensor];
+function unique(input: Tensor, return_inverse: boolean, sorted: boolean, return_counts: boolean, dim: number | null, kwargs?: { sorted?: boolean; return_counts?: boolean; dim?: number | null }): [Tensor, Tensor];
+function unique(input: Tensor, return_inverse: boolean, return_counts: boolean, kwargs?: { sorted?: boolean; dim?: number | null }): [Tensor, Tensor, Tensor];
+function unique(input: Tensor, return_inverse: boolean, return_counts: boolean, sorted: boolean, kwargs?: { sorted?: boolean; dim?: number | null }): [Tensor, Tensor, Tensor];
+function unique(input: Tensor, return_inverse: boolean, return_counts: boolean, sorted: boolean, dim: number | null, kwargs?: { sorted?: boolean; dim?: number | null }): [Tensor, Tensor, Tensor];
+function unique(input: Tensor, kwargs: { sorted?: boolean; return_inverse?: boolean; return_counts?: boolean; dim?: number | null }): [Tensor, Tensor, Tensor];
 function unique(...args: unknown[]): unknown {
   return $unique(args);
 }
 export { unique };
-const $unique_consecutive = defineGenerated("torch", "unique_consecutive", [[["input","Tensor","p",false],["return_inverse","bool","p",true],["return_counts","bool","p",true],["dim","int?","p",true]]], {"kind":"tensor"});
+const $unique_consecutive = defineGeneratedGroups("torch", "unique_consecutive", [[[[["input","Tensor","p",false],["return_inverse","bool","p",true],["return_counts","bool","p",true],["dim","int?","p",true]]],{"kind":"tensor"}],[[[["input","Tensor","p",false],["return_inverse","bool","p",true],["return_counts","bool","p",false],["dim","int?","p",true]],[["input","Tensor","p",false],["return_inverse","bool","p",false],["return_counts","bool","p",true],["dim","int?","p",true]]],{"kind":"tuple","count":2}],[[[["input","Tensor","p",false],["return_inverse","bool","p",false],["return_counts","bool","p",false],["dim","int?","p",true]]],{"kind":"tuple","count":3}]]);
 /** torch.unique_consecutive — https://docs.pytorch.org/docs/2.9/generated/torch.unique_consecutive.html */
 function unique_consecutive(input: Tensor, kwargs?: { return_inverse?: boolean; return_counts?: boolean; dim?: number | null }): Tensor;
 function unique_consecutive(input: Tensor, return_inverse: boolean, kwargs?: { return_inverse?: boolean; return_counts?: boolean; dim?: number | null }): Tensor;
 function unique_consecutive(input: Tensor, return_inverse: boolean, return_counts: boolean, kwargs?: { return_inverse?: boolean; return_counts?: boolean; dim?: number | null }): Tensor;
 function unique_consecutive(input: Tensor, return_inverse: boolean, return_counts: boolean, dim: number | null, kwargs?: { return_inverse?: boolean; return_counts?: boolean; dim?: number | null }): Tensor;
+function unique_consecutive(input: Tensor, return_counts: boolean, kwargs?: { return_inverse?: boolean; dim?: number | null }): [Tensor, Tensor];
+function unique_consecutive(input: Tensor, return_counts: boolean, return_inverse: boolean, kwargs?: { return_inverse?: boolean; dim?: number | null }): [Tensor, Tensor];
+function unique_consecutive(input: Tensor, return_counts: boolean, return_inverse: boolean, dim: number | null, kwargs?: { return_inverse?: boolean; dim?: number | null }): [Tensor, Tensor];
+function unique_consecutive(input: Tensor, kwargs: { return_inverse?: boolean; return_counts?: boolean; dim?: number | null }): [Tensor, Tensor];
+function unique_consecutive(input: Tensor, return_inverse: boolean, kwargs?: { return_counts?: boolean; dim?: number | null }): [Tensor, Tensor];
+function unique_consecutive(input: Tensor, return_inverse: boolean, return_counts: boolean, kwargs?: { return_counts?: boolean; dim?: number | null }): [Tensor, Tensor];
+function unique_consecutive(input: Tensor, return_inverse: boolean, return_counts: boolean, dim: number | null, kwargs?: { return_counts?: boolean; dim?: number | null }): [Tensor, Tensor];
+function unique_consecutive(input: Tensor, return_inverse: boolean, return_counts: boolean, kwargs?: { dim?: number | null }): [Tensor, Tensor, Tensor];
+function unique_consecutive(input: Tensor, return_inverse: boolean, return_counts: boolean, dim: number | null, kwargs?: { dim?: number | null }): [Tensor, Tensor, Tensor];
+function unique_consecutive(input: Tensor, kwargs: { return_inverse?: boolean; return_counts?: boolean; dim?: number | null }): [Tensor, Tensor, Tensor];
 function unique_consecutive(...args: unknown[]): unknown {
   return $unique_consecutive(args);
 }
@@ -5355,16 +5379,23 @@ function vsplit(...args: unknown[]): unknown {
   return $vsplit(args);
 }
 export { vsplit };
-const $vstack = defineGenerated("torch", "vstack", [[["tensors","Tensor[]?","p",false]]], {"kind":"tensor"});
+const $vstack = defineGenerated("torch", "vstack", [[["tensors","Tensor[]","p",false]]], {"kind":"tensor"});
 /** torch.vstack — https://docs.pytorch.org/docs/2.9/generated/torch.vstack.html */
-function vstack(tensors: Tensor[] | null): Tensor;
+function vstack(tensors: Tensor[]): Tensor;
 function vstack(...args: unknown[]): unknown {
   return $vstack(args);
 }
 export { vstack };
-const $where = defineGenerated("torch", "where", [[["condition","Tensor","p",false]]], {"kind":"list"});
+const $where = defineGeneratedGroups("torch", "where", [[[[["condition","Tensor","p",false]]],{"kind":"list"}],[[[["condition","Tensor","p",false],["input","Tensor","p",false],["other","Tensor","p",false]],[["condition","Tensor","p",false],["input","Scalar","p",false],["other","Tensor","p",false]],[["condition","Tensor","p",false],["input","Tensor","p",false],["other","Scalar","p",false]],[["condition","Tensor","p",false],["input","Scalar","p",false],["other","Scalar","p",false]]],{"kind":"tensor"}]]);
 /** torch.where — https://docs.pytorch.org/docs/2.9/generated/torch.where.html */
 function where(condition: Tensor): Tensor[];
+function where(condition: Tensor, input: Tensor, other: Tensor): Tensor;
+function where(condition: Tensor, input: Scalar, other: Tensor): Tensor;
+function where(condition: Tensor, kwargs: { input?: Scalar; other?: Tensor }): Tensor;
+function where(condition: Tensor, input: Tensor, other: Scalar): Tensor;
+function where(condition: Tensor, input: Tensor, kwargs: { other?: Scalar }): Tensor;
+function where(condition: Tensor, input: Scalar, other: Scalar): Tensor;
+function where(condition: Tensor, kwargs: { input?: Scalar; other?: Scalar }): Tensor;
 function where(...args: unknown[]): unknown {
   return $where(args);
 }
@@ -5415,4 +5446,6 @@ function zeros_like(...args: unknown[]): unknown {
 export { zeros_like };
 
 /** The names this file provides. */
-export const GENERATED_NAMES: readonly string[] = ["abs","abs_","absolute","acos","acos_","acosh","acosh_","adaptive_avg_pool1d","adaptive_max_pool1d","add","addbmm","addcdiv","addcmul","addmm","addmv","addmv_","addr","adjoint","affine_grid_generator","alias_copy","align_tensors","all","allclose","alpha_dropout","alpha_dropout_","amax","amin","aminmax","angle","any","arange","arccos","arccos_","arccosh","arccosh_","arcsin","arcsin_","arcsinh","arcsinh_","arctan","arctan2","arctan_","arctanh","arctanh_","argmax","argmin","argsort","argwhere","as_strided","as_strided_","as_strided_copy","as_strided_scatter","as_tensor","asarray","asin","asin_","asinh","asinh_","atan","atan2","atan_","atanh","atanh_","atleast_1d","atleast_2d","atleast_3d","avg_pool1d","baddbmm","bartlett_window","batch_norm","batch_norm_backward_elemt","batch_norm_backward_reduce","batch_norm_elemt","batch_norm_gather_stats","batch_norm_gather_stats_with_counts","batch_norm_stats","batch_norm_update_stats","bernoulli","bilinear","binary_cross_entropy_with_logits","bincount","binomial","bitwise_and","bitwise_left_shift","bitwise_not","bitwise_or","bitwise_right_shift","bitwise_xor","blackman_window","block_diag","bmm","broadcast_tensors","broadcast_to","bucketize","cartesian_prod","cat","ccol_indices_copy","cdist","ceil","ceil_","celu","celu_","chain_matmul","channel_shuffle","cholesky","cholesky_inverse","cholesky_solve","choose_qparams_optimized","chunk","clamp","clamp_","clamp_max","clamp_max_","clamp_min","clamp_min_","clip","clip_","clone","col_indices_copy","column_stack","combinations","complex","concat","concatenate","cond","conj","conj_physical","conj_physical_","constant_pad_nd","conv1d","conv2d","conv3d","conv_tbc","conv_transpose1d","conv_transpose2d","conv_transpose3d","convolution","copysign","corrcoef","cos","cos_","cosh","cosh_","cosine_embedding_loss","cosine_similarity","count_nonzero","cov","cross","crow_indices_copy","ctc_loss","cudnn_affine_grid_generator","cudnn_batch_norm","cudnn_convolution","cudnn_convolution_add_relu","cudnn_convolution_relu","cudnn_convolution_transpose","cudnn_grid_sampler","cudnn_is_acceptable","cummax","cummin","cumprod","cumsum","cumulative_trapezoid","deg2rad","deg2rad_","dequantize","det","detach","detach_","detach_copy","diag","diag_embed","diagflat","diagonal","diagonal_copy","diagonal_scatter","diff","digamma","dist","div","divide","dot","dropout","dropout_","dsmm","dsplit","dstack","eig","einsum","embedding","embedding_bag","embedding_renorm_","empty","empty_like","empty_permuted","empty_quantized","empty_strided","eq","equal","erf","erf_","erfc","erfc_","erfinv","exp","exp2","exp2_","exp_","expand_copy","expm1","expm1_","eye","fake_quantize_per_channel_affine","fake_quantize_per_tensor_affine","fbgemm_linear_fp16_weight","fbgemm_linear_fp16_weight_fp32_activation","fbgemm_linear_int8_weight","fbgemm_linear_int8_weight_fp32_activation","fbgemm_linear_quantize_weight","fbgemm_pack_gemm_matrix_fp16","fbgemm_pack_quantized_matrix","feature_alpha_dropout","feature_alpha_dropout_","feature_dropout","feature_dropout_","fill","fill_","fix","fix_","flatten","flip","fliplr","flipud","float_power","floor","floor_","floor_divide","fmax","fmin","fmod","frac","frac_","frexp","frobenius_norm","from_dlpack","from_file","from_numpy","full","full_like","fused_moving_avg_obs_fake_quant","gather","gcd","gcd_","ge","geqrf","ger","get_rng_state","gradient","greater","greater_equal","grid_sampler","grid_sampler_2d","grid_sampler_3d","group_norm","gru","gru_cell","gt","hamming_window","hann_window","hardshrink","hash_tensor","heaviside","hinge_embedding_loss","histc","histogram","histogramdd","hsmm","hsplit","hspmm","hstack","hypot","i0","i0_","igamma","igammac","imag","index_add","index_copy","index_fill","index_put","index_put_","index_reduce","index_select","indices_copy","inner","instance_norm","int_repr","inverse","is_complex","is_conj","is_distributed","is_floating_point","is_inference","is_neg","is_nonzero","is_same_size","is_signed","isclose","isfinite","isin","isinf","isnan","isneginf","isposinf","isreal","istft","kaiser_window","kl_div","kron","kthvalue","layer_norm","lcm","lcm_","ldexp","ldexp_","le","lerp","less","less_equal","lgamma","linspace","lobpcg","log","log10","log10_","log1p","log1p_","log2","log2_","log_","log_softmax","logaddexp","logaddexp2","logcumsumexp","logdet","logical_and","logical_not","logical_or","logical_xor","logit","logit_","logspace","logsumexp","lstm","lstm_cell","lstsq","lt","lu","lu_solve","lu_unpack","margin_ranking_loss","masked_fill","masked_scatter","masked_select","matmul","matrix_exp","matrix_power","matrix_rank","max","max_pool1d","max_pool1d_with_indices","max_pool2d","max_pool3d","maximum","mean","median","meshgrid","min","minimum","miopen_batch_norm","miopen_convolution","miopen_convolution_add_relu","miopen_convolution_relu","miopen_convolution_transpose","miopen_depthwise_convolution","miopen_rnn","mkldnn_adaptive_avg_pool2d","mkldnn_convolution","mkldnn_linear_backward_weights","mkldnn_max_pool2d","mkldnn_max_pool3d","mkldnn_rnn_layer","mm","mode","moveaxis","movedim","msort","mul","multinomial","multiply","mv","mvlgamma","nan_to_num","nan_to_num_","nanmean","nanmedian","nanquantile","nansum","narrow","narrow_copy","native_batch_norm","native_channel_shuffle","native_dropout","native_group_norm","native_layer_norm","native_norm","ne","neg","neg_","negative","negative_","nextafter","nonzero","nonzero_static","norm","norm_except_dim","normal","not_equal","nuclear_norm","numel","ones","ones_like","orgqr","ormqr","outer","pairwise_distance","pca_lowrank","pdist","permute","permute_copy","pinverse","pixel_shuffle","pixel_unshuffle","poisson","poisson_nll_loss","polar","polygamma","positive","pow","prelu","prod","put","q_per_channel_axis","q_per_channel_scales","q_per_channel_zero_points","q_scale","q_zero_point","qr","quantile","quantize_per_channel","quantize_per_tensor","quantize_per_tensor_dynamic","quantized_batch_norm","quantized_gru","quantized_gru_cell","quantized_lstm","quantized_lstm_cell","quantized_max_pool1d","quantized_max_pool2d","quantized_max_pool3d","quantized_rnn_relu_cell","quantized_rnn_tanh_cell","rad2deg","rad2deg_","rand","rand_like","randint","randint_like","randn","randn_like","randperm","range","ravel","real","reciprocal","reciprocal_","relu","relu_","remainder","renorm","repeat_interleave","reshape","resize_as_","resize_as_sparse_","resolve_conj","resolve_neg","result_type","rms_norm","rnn_relu","rnn_relu_cell","rnn_tanh","rnn_tanh_cell","roll","rot90","round","round_","row_indices_copy","row_stack","rrelu","rrelu_","rsqrt","rsqrt_","rsub","saddmm","scalar_tensor","scatter","scatter_add","scatter_reduce","searchsorted","segment_reduce","select","select_copy","select_scatter","selu","selu_","set_rng_state","sgn","sigmoid","sigmoid_","sign","signbit","sin","sin_","sinc","sinc_","sinh","sinh_","slice_copy","slice_inverse","slice_scatter","slogdet","smm","softmax","solve","sort","sparse_bsc_tensor","sparse_bsr_tensor","sparse_compressed_tensor","sparse_coo_tensor","sparse_csc_tensor","sparse_csr_tensor","split","split_copy","split_with_sizes","split_with_sizes_copy","spmm","sqrt","sqrt_","square","square_","squeeze","squeeze_copy","sspaddmm","stack","std","std_mean","stft","sub","subtract","sum","svd","svd_lowrank","swapaxes","swapdims","symeig","t","t_copy","take","take_along_dim","tan","tan_","tanh","tanh_","tensor_split","tensordot","threshold","threshold_","tile","to_dlpack","topk","trace","transpose","transpose_copy","trapezoid","trapz","triangular_solve","tril","tril_indices","triplet_margin_loss","triu","triu_indices","true_divide","trunc","trunc_","unbind","unbind_copy","unflatten","unfold_copy","unique","unique_consecutive","unravel_index","unsafe_chunk","unsafe_split","unsafe_split_with_sizes","unsqueeze","unsqueeze_copy","values_copy","vander","var","var_mean","vdot","view_as_complex","view_as_complex_copy","view_as_real","view_as_real_copy","view_copy","vsplit","vstack","where","xlogy","xlogy_","zero_","zeros","zeros_like"];
+export const GENERATED_NAMES: readonly string[] = ["abs","abs_","absolute","acos","acos_","acosh","acosh_","adaptive_avg_pool1d","adaptive_max_pool1d","add","addbmm","addcdiv","addcmul","addmm","addmv","addmv_","addr","adjoint","affine_grid_generator","alias_copy","align_tensors","all","allclose","alpha_dropout","alpha_dropout_","amax","amin","aminmax","angle","any","arange","arccos","arccos_","arccosh","arccosh_","arcsin","arcsin_","arcsinh","arcsinh_","arctan","arctan2","arctan_","arctanh","arctanh_","argmax","argmin","argsort","argwhere","as_strided","as_strided_","as_strided_copy","as_strided_scatter","as_tensor","asarray","asin","asin_","asinh","asinh_","atan","atan2","atan_","atanh","atanh_","atleast_1d","atleast_2d","atleast_3d","avg_pool1d","baddbmm","bartlett_window","batch_norm","batch_norm_backward_elemt","batch_norm_backward_reduce","batch_norm_elemt","batch_norm_gather_stats","batch_norm_gather_stats_with_counts","batch_norm_stats","batch_norm_update_stats","bernoulli","bilinear","binary_cross_entropy_with_logits","bincount","binomial","bitwise_and","bitwise_left_shift","bitwise_not","bitwise_or","bitwise_right_shift","bitwise_xor","blackman_window","block_diag","bmm","broadcast_tensors","broadcast_to","bucketize","cartesian_prod","cat","ccol_indices_copy","cdist","ceil","ceil_","celu","celu_","chain_matmul","channel_shuffle","cholesky","cholesky_inverse","cholesky_solve","choose_qparams_optimized","chunk","clamp","clamp_","clamp_max","clamp_max_","clamp_min","clamp_min_","clip","clip_","clone","col_indices_copy","column_stack","combinations","complex","concat","concatenate","cond","conj","conj_physical","conj_physical_","constant_pad_nd","conv1d","conv2d","conv3d","conv_tbc","conv_transpose1d","conv_transpose2d","conv_transpose3d","convolution","copysign","corrcoef","cos","cos_","cosh","cosh_","cosine_embedding_loss","cosine_similarity","count_nonzero","cov","cross","crow_indices_copy","ctc_loss","cudnn_affine_grid_generator","cudnn_batch_norm","cudnn_convolution","cudnn_convolution_add_relu","cudnn_convolution_relu","cudnn_convolution_transpose","cudnn_grid_sampler","cudnn_is_acceptable","cummax","cummin","cumprod","cumsum","cumulative_trapezoid","deg2rad","deg2rad_","dequantize","det","detach","detach_","detach_copy","diag","diag_embed","diagflat","diagonal","diagonal_copy","diagonal_scatter","diff","digamma","dist","div","divide","dot","dropout","dropout_","dsmm","dsplit","dstack","eig","einsum","embedding","embedding_bag","embedding_renorm_","empty","empty_like","empty_permuted","empty_quantized","empty_strided","eq","equal","erf","erf_","erfc","erfc_","erfinv","exp","exp2","exp2_","exp_","expand_copy","expm1","expm1_","eye","fake_quantize_per_channel_affine","fake_quantize_per_tensor_affine","fbgemm_linear_fp16_weight","fbgemm_linear_fp16_weight_fp32_activation","fbgemm_linear_int8_weight","fbgemm_linear_int8_weight_fp32_activation","fbgemm_linear_quantize_weight","fbgemm_pack_gemm_matrix_fp16","fbgemm_pack_quantized_matrix","feature_alpha_dropout","feature_alpha_dropout_","feature_dropout","feature_dropout_","fill","fill_","fix","fix_","flatten","flip","fliplr","flipud","float_power","floor","floor_","floor_divide","fmax","fmin","fmod","frac","frac_","frexp","frobenius_norm","from_dlpack","from_file","from_numpy","full","full_like","fused_moving_avg_obs_fake_quant","gather","gcd","gcd_","ge","geqrf","ger","get_device","get_rng_state","gradient","greater","greater_equal","grid_sampler","grid_sampler_2d","grid_sampler_3d","group_norm","gru","gru_cell","gt","hamming_window","hann_window","hardshrink","hash_tensor","heaviside","hinge_embedding_loss","histc","histogram","histogramdd","hsmm","hsplit","hspmm","hstack","hypot","i0","i0_","igamma","igammac","imag","index_add","index_copy","index_fill","index_put","index_put_","index_reduce","index_select","indices_copy","inner","instance_norm","int_repr","inverse","is_complex","is_conj","is_distributed","is_floating_point","is_inference","is_neg","is_nonzero","is_same_size","is_signed","isclose","isfinite","isin","isinf","isnan","isneginf","isposinf","isreal","istft","kaiser_window","kl_div","kron","kthvalue","layer_norm","lcm","lcm_","ldexp","ldexp_","le","lerp","less","less_equal","lgamma","linspace","lobpcg","log","log10","log10_","log1p","log1p_","log2","log2_","log_","log_softmax","logaddexp","logaddexp2","logcumsumexp","logdet","logical_and","logical_not","logical_or","logical_xor","logit","logit_","logspace","logsumexp","lstm","lstm_cell","lstsq","lt","lu","lu_solve","lu_unpack","margin_ranking_loss","masked_fill","masked_scatter","masked_select","matmul","matrix_exp","matrix_power","matrix_rank","max","max_pool1d","max_pool1d_with_indices","max_pool2d","max_pool3d","maximum","mean","median","meshgrid","min","minimum","miopen_batch_norm","miopen_convolution","miopen_convolution_add_relu","miopen_convolution_relu","miopen_convolution_transpose","miopen_depthwise_convolution","miopen_rnn","mkldnn_adaptive_avg_pool2d","mkldnn_convolution","mkldnn_linear_backward_weights","mkldnn_max_pool2d","mkldnn_max_pool3d","mkldnn_rnn_layer","mm","mode","moveaxis","movedim","msort","mul","multinomial","multiply","mv","mvlgamma","nan_to_num","nan_to_num_","nanmean","nanmedian","nanquantile","nansum","narrow","narrow_copy","native_batch_norm","native_channel_shuffle","native_dropout","native_group_norm","native_layer_norm","native_norm","ne","neg","neg_","negative","negative_","nextafter","nonzero","nonzero_static","norm","norm_except_dim","normal","not_equal","nuclear_norm","numel","ones","ones_like","orgqr","ormqr","outer","pairwise_distance","pca_lowrank","pdist","permute","permute_copy","pinverse","pixel_shuffle","pixel_unshuffle","poisson","poisson_nll_loss","polar","polygamma","positive","pow","prelu","prod","put","q_per_channel_axis","q_per_channel_scales","q_per_channel_zero_points","q_scale","q_zero_point","qr","quantile","quantize_per_channel","quantize_per_tensor","quantize_per_tensor_dynamic","quantized_batch_norm","quantized_gru","quantized_gru_cell","quantized_lstm","quantized_lstm_cell","quantized_max_pool1d","quantized_max_pool2d","quantized_max_pool3d","quantized_rnn_relu_cell","quantized_rnn_tanh_cell","rad2deg","rad2deg_","rand","rand_like","randint","randint_like","randn","randn_like","randperm","range","ravel","real","reciprocal","reciprocal_","relu","relu_","remainder","renorm","repeat_interleave","reshape","resize_as_","resize_as_sparse_","resolve_conj","resolve_neg","result_type","rms_norm","rnn_relu","rnn_relu_cell","rnn_tanh","rnn_tanh_cell","roll","rot90","round","round_","row_indices_copy","row_stack","rrelu","rrelu_","rsqrt","rsqrt_","rsub","saddmm","scalar_tensor","scatter","scatter_add","scatter_reduce","searchsorted","segment_reduce","select","select_copy","select_scatter","selu","selu_","set_rng_state","sgn","sigmoid","sigmoid_","sign","signbit","sin","sin_","sinc","sinc_","sinh","sinh_","slice_copy","slice_inverse","slice_scatter","slogdet","smm","softmax","solve","sort","sparse_bsc_tensor","sparse_bsr_tensor","sparse_compressed_tensor","sparse_coo_tensor","sparse_csc_tensor","sparse_csr_tensor","split","split_copy","split_with_sizes","split_with_sizes_copy","spmm","sqrt","sqrt_","square","square_","squeeze","squeeze_copy","sspaddmm","stack","std","std_mean","stft","sub","subtract","sum","svd","svd_lowrank","swapaxes","swapdims","symeig","t","t_copy","take","take_along_dim","tan","tan_","tanh","tanh_","tensor_split","tensordot","threshold","threshold_","tile","to_dlpack","topk","trace","transpose","transpose_copy","trapezoid","trapz","triangular_solve","tril","tril_indices","triplet_margin_loss","triu","triu_indices","true_divide","trunc","trunc_","unbind","unbind_copy","unflatten","unfold_copy","unique","unique_consecutive","unravel_index","unsafe_chunk","unsafe_split","unsafe_split_with_sizes","unsqueeze","unsqueeze_copy","values_copy","vander","var","var_mean","vdot","view_as_complex","view_as_complex_copy","view_as_real","view_as_real_copy","view_copy","vsplit","vstack","where","xlogy","xlogy_","zero_","zeros","zeros_like"];
+/** Those returning a list of tensors: callable once a mirror rule knows the list's length. */
+export const LIST_RETURNING: readonly string[] = ["align_tensors","broadcast_tensors","chunk","dsplit","gradient","hsplit","meshgrid","split","split_with_sizes","tensor_split","unbind","unravel_index","unsafe_chunk","unsafe_split","unsafe_split_with_sizes","vsplit"];

@@ -122,6 +122,7 @@ export function invoke(def: OpDef, args: readonly unknown[], self?: Tensor): Ten
   }
   const session = s ?? currentSession();
   const wireName = self ? def.methodWire : def.name;
+  if (!mirror.enabled) return pendingResult(def, unmirroredCall(session, wireName, full, kw, def.outputs ?? 1, def.mayFail));
   if (pending) return pendingResult(def, pendingCall(session, wireName, full, kw, def.outputs ?? 1));
 
   const specs = def.meta!(bound, wireName);
@@ -162,6 +163,19 @@ function strictCheck(session: Session, outs: Tensor[]): number {
 }
 
 export const strict = { enabled: process.env.TORCHBRIDGE_STRICT === '1' };
+
+/**
+ * The mirror can be switched off (TORCHBRIDGE_MIRROR=0 or torch.set_mirror(false)) to measure
+ * what it costs: ops then skip the rules, and metadata is fetched only when awaited (ready()).
+ */
+export const mirror = { enabled: process.env.TORCHBRIDGE_MIRROR !== '0' };
+
+/** Queue an op without predicting or asking for its outputs' metadata (mirror off). */
+function unmirroredCall(s: Session, wireName: string, args: unknown[], kw: Record<string, unknown> | undefined, outputs: number, mayFail: boolean): Tensor[] {
+  const outs = Array.from({ length: outputs }, () => newTensor(s, undefined, wireName));
+  s.call(outputs === 1 ? outs[0]!.id : outs.map((t) => t.id), wireName, args, kw ?? null, 0, mayFail);
+  return outs;
+}
 
 function describeMeta(m: TensorMeta): string {
   return `shape [${m.shape.join(', ')}], ${m.dtype}, ${m.device}, requires_grad=${m.requires_grad}, is_leaf=${m.is_leaf}`;

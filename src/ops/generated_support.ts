@@ -70,6 +70,29 @@ export function defineGenerated(ns: string, name: string, overloads: readonly (r
   }
 }
 
+/**
+ * An op whose overloads return different kinds (torch.where(cond) gives a tuple of index
+ * tensors, torch.where(cond, x, y) a tensor): the first group whose overloads bind the call
+ * handles it.
+ */
+export function defineGeneratedGroups(ns: string, name: string, groups: readonly [readonly (readonly ParamTuple[])[], Returns][]): Impl {
+  const impls = groups.map(([overloads, returns]) => ({ sigs: overloads.map((p) => makeSignature(name, p)), impl: defineGenerated(ns, name, overloads, returns) }));
+  const all = impls.flatMap((g) => g.sigs);
+  return (args, self) => {
+    const { pos, kw } = split(args, self);
+    for (const g of impls) {
+      try {
+        bindOverloads(g.sigs, pos, kw);
+      } catch (e) {
+        if (e instanceof ArgumentError) continue;
+        throw e;
+      }
+      return g.impl(args, self);
+    }
+    return bindOverloads(all, pos, kw); // throws the combined message
+  };
+}
+
 function split(args: readonly unknown[], self?: Tensor): { pos: unknown[]; kw: Record<string, unknown> | undefined } {
   const last = args[args.length - 1];
   const kw = args.length > 0 && isKwargs(last) ? last : undefined;

@@ -3,11 +3,14 @@
  * generated from stubs/spec.json, plus the hand-written parts (torch.tensor & co.).
  */
 import './pointwise.js';
+import './pointwise_more.js';
 import './reduction.js';
 import './linalg.js';
 import './shape.js';
+import './gather_scatter.js';
 import './conversion.js';
 import './creation.js';
+import './nn_functional.js';
 import '../generated/tensor_methods.js';
 
 export * as generatedTorch from '../generated/torch.js';

@@ -38,7 +38,8 @@ export function makeSignature(name: string, params: readonly ParamTuple[]): Sign
       name: pname,
       type,
       kwOnly: kind === 'k',
-      required: !optional && kind !== 'v',
+      // torch's parser lets a nullable keyword-only parameter be left out (it is None)
+      required: !optional && kind !== 'v' && !(kind === 'k' && /\?|None/.test(type)),
       varargs: kind === 'v',
       check: compileType(type),
     })),

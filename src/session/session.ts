@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Channel } from '../transport/channel.js';
-import { Handle, decode, encode } from '../transport/codec.js';
+import { Handle, Tuple, decode, encode } from '../transport/codec.js';
 import { CONTROL, OP, PROTOCOL_VERSION, STATUS } from '../transport/protocol.js';
 import { RuntimeProcess, type ExitInfo } from '../runtime/process.js';
 import { MirrorMismatchError, RuntimeDiedError, RuntimeStartError, TorchBridgeError, TorchError, type PythonErrorInfo } from '../errors.js';
@@ -336,5 +336,6 @@ function pyNumbers<T>(v: T): T {
 function hasHandle(v: unknown): boolean {
   if (v instanceof Handle) return true;
   if (Array.isArray(v)) return v.some(hasHandle);
+  if (v instanceof Tuple) return v.items.some(hasHandle);
   return false;
 }

@@ -9,7 +9,7 @@ import { DisposedError, PendingMetadataError, TorchError } from '../errors.js';
 import type { Session } from '../session/session.js';
 import { adopt } from '../memory/lifetime.js';
 import type { DType } from './dtype.js';
-import type { TensorMeta } from './meta.js';
+import { metaFromWire, type TensorMeta, type WireMeta } from './meta.js';
 import { dataFromReply, type DataReply, type TensorData } from './data.js';
 import { wrapDim } from '../mirror/dims.js';
 
@@ -96,6 +96,13 @@ export class Tensor extends Handle {
     this._check();
     if (this._pending) await this._pending;
     if (this._metaError) throw this._metaError;
+    if (this._m === undefined) {
+      // made with the mirror off: ask the runtime now
+      const w = (await this._s.request((id) => [OP.READ, id, this.id, READ.META])) as WireMeta;
+      const m = metaFromWire(w);
+      if ('notTensor' in m) throw new TorchError({ type: 'TypeError', message: `${opName(this._op)} returned a Python ${m.notTensor}, not a Tensor`, op: this._op });
+      this._m = m;
+    }
     return this;
   }
 

@@ -1,0 +1,841 @@
+/**
+ * Differential suite for the mirror's shape/view ops (src/ops/shape.ts) and the gather/scatter
+ * family (src/ops/gather_scatter.ts): thousands of seeded random calls through the public API.
+ * When the mirror accepts a call, strict mode checks its predicted metadata against torch's at
+ * the next sync point; when it throws at the call site, the same call is sent unmirrored
+ * (torch.call / Tensor.call) and torch's error type and message are compared with the mirror's.
+ * Inputs are described, not held, so a failing batch can be replayed case by case with fresh
+ * tensors (in-place ops change their inputs). Inputs are contiguous zeros: index tensors then
+ * hold valid indices wherever the indexed dim is not empty.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import torch, { ArgumentError, MirrorMismatchError, Tensor, TorchError } from '../src/index.js';
+import type { DType } from '../src/tensor/dtype.js';
+
+beforeAll(async () => {
+  await torch.init();
+});
+afterAll(async () => {
+  await torch.shutdown();
+});
+
+// ---------------------------------------------------------------------------------------------
+// harness (the same in test/mirror_matmul.test.ts)
+
+type Rng = () => number;
+function mulberry32(seed: number): Rng {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+const pick = <T>(r: Rng, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
+const chance = (r: Rng, p: number) => r() < p;
+const int = (r: Rng, lo: number, hi: number) => lo + Math.floor(r() * (hi - lo + 1));
+
+const MAIN: readonly DType[] = [
+  torch.bool,
+  torch.uint8,
+  torch.int8,
+  torch.int16,
+  torch.int32,
+  torch.int64,
+  torch.float16,
+  torch.bfloat16,
+  torch.float32,
+  torch.float64,
+  torch.complex64,
+  torch.complex128,
+];
+const isFloating = (t: DType) => t.is_floating_point || t.is_complex;
+const randDtype = (r: Rng): DType => (chance(r, 0.02) ? torch.uint16 : pick(r, MAIN));
+
+function randShape(r: Rng, maxDim = 3): number[] {
+  const ndim = pick(r, [0, 1, 1, 2, 2, 2, 3, 3, 4].filter((d) => d <= maxDim));
+  return Array.from({ length: ndim }, () => (chance(r, 0.08) ? 0 : pick(r, [1, 1, 2, 3, 4])));
+}
+
+interface TSpec {
+  shape: number[];
+  dtype: DType;
+  grad?: 'leaf' | 'nonleaf';
+}
+type ArgSpec = { t: TSpec } | { v: unknown } | { list: ArgSpec[] };
+const T = (shape: number[], dtype: DType, grad?: 'leaf' | 'nonleaf'): { t: TSpec } => ({ t: { shape, dtype, grad } });
+const V = (v: unknown): ArgSpec => ({ v });
+const L = (list: ArgSpec[]): ArgSpec => ({ list });
+
+function randTensor(r: Rng, shape = randShape(r), dtype = randDtype(r), pGrad = 0.35): { t: TSpec } {
+  const grad = isFloating(dtype) && chance(r, pGrad) ? (chance(r, 0.5) ? 'leaf' : 'nonleaf') : undefined;
+  return T(shape, dtype, grad);
+}
+
+type Form = 'fn' | 'method';
+interface Case {
+  family: string;
+  /** Python name: 'cat', 'nn.functional.linear' */
+  op: string;
+  form: Form;
+  /** for 'method', args[0] is self */
+  args: ArgSpec[];
+  kw?: Record<string, ArgSpec>;
+  noGrad: boolean;
+}
+
+function describeArg(a: ArgSpec): string {
+  if ('list' in a) return `[${a.list.map(describeArg).join(', ')}]`;
+  if ('t' in a) return `T(${a.t.dtype.name}[${a.t.shape.join(',')}]${a.t.grad ? `,${a.t.grad}` : ''})`;
+  const v = a.v;
+  if (v instanceof torch.dtype) return `torch.${v.name}`;
+  if (typeof v === 'string') return `'${v}'`;
+  if (Array.isArray(v)) return `[${v.join(', ')}]`;
+  return String(v);
+}
+function describeCase(c: Case): string {
+  const args = c.args.map(describeArg);
+  const kw = c.kw ? Object.entries(c.kw).map(([k, v]) => `${k}=${describeArg(v)}`) : [];
+  const ng = c.noGrad ? ' [no_grad]' : '';
+  if (c.form === 'method') return `${args[0]}.${c.op}(${[...args.slice(1), ...kw].join(', ')})${ng}`;
+  return `torch.${c.op}(${[...args, ...kw].join(', ')})${ng}`;
+}
+
+/** Tensors made for a batch, disposed when it ends. */
+const made: Tensor[] = [];
+function materialize(a: ArgSpec): unknown {
+  if ('list' in a) return a.list.map(materialize);
+  if (!('t' in a)) return a.v;
+  const { shape, dtype, grad } = a.t;
+  let t = torch.zeros(shape, { dtype, requires_grad: grad !== undefined });
+  made.push(t);
+  if (grad === 'nonleaf') {
+    t = t.mul(2);
+    made.push(t);
+  }
+  return t;
+}
+interface Live {
+  args: unknown[];
+  kw?: Record<string, unknown>;
+}
+function live(c: Case): Live {
+  return { args: c.args.map(materialize), kw: c.kw ? Object.fromEntries(Object.entries(c.kw).map(([k, v]) => [k, materialize(v)])) : undefined };
+}
+
+type Fn = (...a: unknown[]) => unknown;
+function resolveFn(path: string): Fn {
+  let o: unknown = torch;
+  for (const p of path.split('.')) o = (o as Record<string, unknown>)[p];
+  return o as Fn;
+}
+
+function keepOutputs(out: unknown): Tensor[] {
+  const outs = Array.isArray(out) ? (out as Tensor[]) : [out as Tensor];
+  for (const t of outs) made.push(t);
+  return outs;
+}
+
+/** Call through the mirror (the public API). */
+function runMirrored(c: Case, l: Live): Tensor[] {
+  const call = (): unknown => {
+    const rest = l.kw ? [...l.args, l.kw] : l.args;
+    if (c.form === 'method') {
+      const self = l.args[0] as Tensor;
+      return (self as unknown as Record<string, Fn>)[c.op]!.apply(self, rest.slice(1));
+    }
+    return resolveFn(c.op)(...rest);
+  };
+  return keepOutputs(c.noGrad ? torch.no_grad(call) : call());
+}
+
+/** The same call, unmirrored: torch's own answer. */
+function runPython(c: Case, l: Live): Tensor {
+  const call = (): Tensor => {
+    if (c.form === 'method') return (l.args[0] as Tensor).call(c.op, l.args.slice(1), l.kw ?? {});
+    return torch.call(c.op, l.args, l.kw ?? {});
+  };
+  const out = c.noGrad ? torch.no_grad(call) : call();
+  made.push(out);
+  return out;
+}
+
+interface Stats {
+  cases: number;
+  verified: number;
+  pending: number;
+  rejected: number;
+  agreed: number;
+  argErrors: number;
+}
+const stats = new Map<string, Stats>();
+const failures: string[] = [];
+const disagreements: string[] = [];
+const argErrorSamples: string[] = [];
+
+function statsOf(key: string): Stats {
+  let s = stats.get(key);
+  if (!s) stats.set(key, (s = { cases: 0, verified: 0, pending: 0, rejected: 0, agreed: 0, argErrors: 0 }));
+  return s;
+}
+
+async function syncErr(): Promise<unknown> {
+  return torch.sync().then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+}
+
+function disposeMade(): void {
+  for (const t of made) if (t instanceof Tensor && !t.isDisposed) t.dispose();
+  made.length = 0;
+}
+
+type Outcome = { kind: 'pending' | 'accepted' } | { kind: 'rejected'; err: TorchError; l: Live } | { kind: 'arg' };
+
+function runOne(c: Case, s: Stats): Outcome {
+  const l = live(c);
+  try {
+    const outs = runMirrored(c, l);
+    return { kind: outs.some((t) => t._m === undefined) ? 'pending' : 'accepted' };
+  } catch (e) {
+    if (e instanceof TorchError) return { kind: 'rejected', err: e, l };
+    if (e instanceof ArgumentError) {
+      s.argErrors++;
+      if (argErrorSamples.length < 25) argErrorSamples.push(`${describeCase(c)}: ${e.message}`);
+      return { kind: 'arg' };
+    }
+    throw new Error(`${describeCase(c)}: ${(e as Error).stack}`);
+  }
+}
+
+/** Runtime errors that depend on the data (index values), which the mirror leaves to torch. */
+const DATA_ERROR = /out of (range|bounds)|index \d+ is out of|Number of elements of source|view size is not compatible|exceeds dimension size/;
+
+async function runBatch(cases: Case[]): Promise<void> {
+  const accepted: Case[] = [];
+  const pendingCases: Case[] = [];
+  const rejected: { c: Case; err: TorchError; l: Live }[] = [];
+  for (const c of cases) {
+    const s = statsOf(c.family);
+    s.cases++;
+    const o = runOne(c, s);
+    if (o.kind === 'accepted') accepted.push(c);
+    else if (o.kind === 'pending') {
+      s.pending++;
+      pendingCases.push(c);
+    } else if (o.kind === 'rejected') rejected.push({ c, err: o.err, l: o.l });
+  }
+  // Strict mode checks every accepted case here. A pending case may fail in torch (the mirror
+  // made no promise); anything else is narrowed down case by case, with fresh inputs.
+  const err = await syncErr();
+  const bad = new Set<Case>();
+  if (err) {
+    if (!(err instanceof MirrorMismatchError)) await syncErr();
+    for (const c of accepted) {
+      runOne(c, statsOf('replay'));
+      const e = await syncErr();
+      if (e) {
+        bad.add(c);
+        if (e instanceof TorchError && DATA_ERROR.test(e.pyMessage)) statsOf(c.family).pending++;
+        else failures.push(`${describeCase(c)}: mirror accepted, but ${(e as Error).message}`);
+      }
+    }
+    if (bad.size === 0 && (err instanceof MirrorMismatchError || pendingCases.length === 0)) {
+      failures.push(`a batch failed but no single case did: ${(err as Error).message}`);
+    }
+    stats.delete('replay');
+  }
+  for (const c of accepted) if (!bad.has(c)) statsOf(c.family).verified++;
+
+  // Rejected cases: torch must refuse them too, with the same error.
+  const refs = rejected.map(({ c, l }) => runPython(c, l));
+  const outcomes = await Promise.all(
+    refs.map((t) =>
+      t.ready().then(
+        () => undefined,
+        (e: unknown) => e as TorchError,
+      ),
+    ),
+  );
+  await syncErr(); // consume the reports
+  rejected.forEach(({ c, err: mine }, i) => {
+    const s = statsOf(c.family);
+    const theirs = outcomes[i];
+    if (!theirs || / returned a Python (tuple|list)/.test(theirs.pyMessage)) {
+      failures.push(`${describeCase(c)}: the mirror threw ${mine.message} but torch accepted the call`);
+      return;
+    }
+    s.rejected++;
+    if (theirs.pyType === mine.pyType && theirs.pyMessage === mine.pyMessage) s.agreed++;
+    else disagreements.push(`${describeCase(c)}:\n      mirror ${mine.pyType}: ${mine.pyMessage}\n      torch  ${theirs.pyType}: ${theirs.pyMessage}`);
+  });
+  disposeMade();
+}
+
+/** MIRROR_SEED=n explores other random cases (the default run is fixed). */
+const SEED_OFFSET = Number(process.env.MIRROR_SEED ?? 0) * 7919;
+
+async function runFamily(gen: (r: Rng) => Case, seed: number, n: number, batch = 150): Promise<void> {
+  const r = mulberry32(seed + SEED_OFFSET);
+  for (let i = 0; i < n; i += batch) {
+    const cases = Array.from({ length: Math.min(batch, n - i) }, () => gen(r));
+    await runBatch(cases);
+  }
+}
+
+function report(title: string): void {
+  const rows = [...stats.entries()].sort(([a], [b]) => a.localeCompare(b));
+  const total = { cases: 0, verified: 0, pending: 0, rejected: 0, agreed: 0, argErrors: 0 };
+  const lines = rows.map(([k, s]) => {
+    for (const f of Object.keys(total) as (keyof Stats)[]) total[f] += s[f];
+    const pct = s.rejected ? ((100 * s.agreed) / s.rejected).toFixed(1) : '-';
+    return `  ${k.padEnd(22)} cases ${String(s.cases).padStart(5)}  verified ${String(s.verified).padStart(5)}  pending ${String(s.pending).padStart(4)}  rejected ${String(s.rejected).padStart(4)}  same message ${pct.padStart(5)}%  arg ${s.argErrors}`;
+  });
+  const pct = total.rejected ? ((100 * total.agreed) / total.rejected).toFixed(1) : '-';
+  console.log(
+    `${title}\n${lines.join('\n')}\n  TOTAL cases ${total.cases}, verified ${total.verified}, pending ${total.pending}, rejected ${total.rejected}, same message ${pct}%` +
+      (disagreements.length ? `\n  message disagreements (first 40):\n    ${disagreements.slice(0, 40).join('\n    ')}` : '') +
+      (argErrorSamples.length ? `\n  argument errors (samples):\n    ${argErrorSamples.join('\n    ')}` : ''),
+  );
+}
+
+function checkAgreement(minPct = 95): void {
+  expect(failures.slice(0, 30)).toEqual([]);
+  let rejected = 0;
+  let agreed = 0;
+  for (const s of stats.values()) {
+    rejected += s.rejected;
+    agreed += s.agreed;
+  }
+  expect(rejected).toBeGreaterThan(0);
+  expect((100 * agreed) / rejected).toBeGreaterThanOrEqual(minPct);
+}
+
+// ---------------------------------------------------------------------------------------------
+// shape / view generators
+
+const noGrad = (r: Rng) => chance(r, 0.2);
+const numelOf = (s: readonly number[]) => s.reduce((p, v) => p * v, 1);
+const dimArg = (r: Rng, ndim: number, extra = 0) => int(r, -Math.max(ndim, 1) - 1 - extra, Math.max(ndim, 1) + extra);
+
+/** A shape with the same number of elements, with a -1 now and then. */
+function reshapeOf(r: Rng, shape: readonly number[]): number[] {
+  const n = numelOf(shape);
+  if (chance(r, 0.15)) return randShape(r);
+  let out: number[];
+  if (n === 0) out = chance(r, 0.5) ? [0] : [...shape].reverse();
+  else {
+    out = [];
+    let rest = n;
+    while (rest > 1) {
+      const divs = [2, 3, 4, rest].filter((d) => rest % d === 0);
+      const d = pick(r, divs);
+      out.push(d);
+      rest /= d;
+    }
+    if (chance(r, 0.3)) out.splice(int(r, 0, out.length), 0, 1);
+  }
+  if (out.length > 0 && chance(r, 0.35)) out[int(r, 0, out.length - 1)] = -1;
+  if (chance(r, 0.05)) out.push(-1);
+  if (chance(r, 0.03)) out[0] = -2;
+  return out;
+}
+
+/** A shape broadcastable with `shape` (or not, now and then). */
+function partnerShape(r: Rng, shape: readonly number[]): number[] {
+  if (chance(r, 0.1)) return randShape(r);
+  const s = shape.slice(int(r, 0, shape.length)).map((d) => (chance(r, 0.3) ? 1 : d));
+  if (chance(r, 0.2)) s.unshift(pick(r, [1, 2]));
+  return s;
+}
+
+function viewCase(r: Rng): Case {
+  const x = randTensor(r);
+  const ng = noGrad(r);
+  const s = x.t.shape;
+  switch (int(r, 0, 7)) {
+    case 0: {
+      const sh = reshapeOf(r, s);
+      return { family: 'view', op: 'view', form: 'method', args: chance(r, 0.5) ? [x, V(sh)] : [x, ...sh.map(V)], noGrad: ng };
+    }
+    case 1:
+      return { family: 'view', op: 'view', form: 'method', args: [x, V(randDtype(r))], noGrad: ng };
+    case 2: {
+      const sh = reshapeOf(r, s);
+      const form: Form = chance(r, 0.5) ? 'fn' : 'method';
+      return { family: 'reshape', op: 'reshape', form, args: form === 'fn' || chance(r, 0.5) ? [x, V(sh)] : [x, ...sh.map(V)], noGrad: ng };
+    }
+    case 3: {
+      const other = T(chance(r, 0.7) ? reshapeOf(r, s).map((d) => (d < 0 ? 1 : d)) : randShape(r), randDtype(r));
+      return { family: 'view', op: pick(r, ['view_as', 'reshape_as']), form: 'method', args: [x, other], noGrad: ng };
+    }
+    case 4: {
+      const args: ArgSpec[] = [x];
+      if (chance(r, 0.7)) args.push(V(dimArg(r, s.length)));
+      if (args.length === 2 && chance(r, 0.6)) args.push(V(dimArg(r, s.length)));
+      return { family: 'flatten', op: 'flatten', form: chance(r, 0.5) ? 'fn' : 'method', args, noGrad: ng };
+    }
+    case 5: {
+      const d = dimArg(r, s.length);
+      const size = s.length ? s[((d % s.length) + s.length) % s.length]! : 1;
+      let sizes = reshapeOf(r, [size]);
+      if (chance(r, 0.05)) sizes = [];
+      return { family: 'unflatten', op: 'unflatten', form: 'fn', args: [x, V(d), V(sizes)], noGrad: ng };
+    }
+    case 6: {
+      const op = pick(r, ['squeeze', 'squeeze', 'unsqueeze', 'squeeze_', 'unsqueeze_']);
+      const form: Form = op.endsWith('_') || chance(r, 0.5) ? 'method' : 'fn';
+      if (op.startsWith('unsqueeze')) return { family: op, op, form, args: [x, V(dimArg(r, s.length + 1))], noGrad: ng };
+      const u = r();
+      if (u < 0.3) return { family: op, op, form, args: [x], noGrad: ng };
+      if (u < 0.7) return { family: op, op, form, args: [x, V(dimArg(r, s.length))], noGrad: ng };
+      const dims = Array.from({ length: int(r, 0, 3) }, () => dimArg(r, s.length));
+      return { family: op, op, form, args: form === 'method' && chance(r, 0.5) && dims.length > 0 ? [x, ...dims.map(V)] : [x, V(dims)], noGrad: ng };
+    }
+    default: {
+      const op = pick(r, ['clone', 'contiguous', 'detach']);
+      return { family: 'clone/contiguous', op, form: op === 'contiguous' ? 'method' : pick(r, ['fn', 'method'] as const), args: [x], noGrad: ng };
+    }
+  }
+}
+
+function permuteCase(r: Rng): Case {
+  const x = randTensor(r);
+  const ng = noGrad(r);
+  const n = x.t.shape.length;
+  switch (int(r, 0, 5)) {
+    case 0: {
+      const dims = Array.from({ length: n }, (_, i) => i).sort(() => r() - 0.5).map((d) => (chance(r, 0.3) ? d - n : d));
+      if (chance(r, 0.15)) dims.push(int(r, 0, n));
+      if (chance(r, 0.1) && dims.length > 1) dims[0] = dims[1]!;
+      if (chance(r, 0.05) && dims.length) dims[0] = n + 1;
+      const form: Form = chance(r, 0.5) ? 'fn' : 'method';
+      return { family: 'permute', op: 'permute', form, args: form === 'method' && chance(r, 0.5) ? [x, ...dims.map(V)] : [x, V(dims)], noGrad: ng };
+    }
+    case 1:
+    case 2: {
+      const op = pick(r, ['transpose', 'swapaxes', 'swapdims', 'transpose_', 'swapaxes_', 'swapdims_']);
+      return { family: op.replace(/_$/, '') + (op.endsWith('_') ? '_' : ''), op, form: op.endsWith('_') || chance(r, 0.5) ? 'method' : 'fn', args: [x, V(dimArg(r, n)), V(dimArg(r, n))], noGrad: ng };
+    }
+    case 3: {
+      const op = pick(r, ['t', 't', 't_']);
+      return { family: op, op, form: op === 't_' || chance(r, 0.5) ? 'method' : 'fn', args: [x], noGrad: ng };
+    }
+    default: {
+      const op = pick(r, ['movedim', 'moveaxis']);
+      if (chance(r, 0.4)) return { family: 'movedim', op, form: chance(r, 0.5) ? 'fn' : 'method', args: [x, V(dimArg(r, n)), V(dimArg(r, n))], noGrad: ng };
+      const k = int(r, 0, Math.min(n + 1, 3));
+      const src = Array.from({ length: k }, () => dimArg(r, n));
+      const dst = Array.from({ length: chance(r, 0.9) ? k : int(r, 0, 3) }, () => dimArg(r, n));
+      return { family: 'movedim', op, form: chance(r, 0.5) ? 'fn' : 'method', args: [x, V(src), V(dst)], noGrad: ng };
+    }
+  }
+}
+
+function expandCase(r: Rng): Case {
+  const x = randTensor(r);
+  const ng = noGrad(r);
+  const s = x.t.shape;
+  switch (int(r, 0, 5)) {
+    case 0:
+    case 1: {
+      const sizes = s.map((d) => (d === 1 && chance(r, 0.5) ? pick(r, [0, 2, 3]) : chance(r, 0.25) ? -1 : chance(r, 0.05) ? d + 1 : d));
+      while (chance(r, 0.4)) sizes.unshift(pick(r, [1, 2, 3, -1, 0]));
+      if (chance(r, 0.05)) sizes.shift();
+      const op = pick(r, ['expand', 'broadcast_to']);
+      if (op === 'broadcast_to' && chance(r, 0.5)) return { family: 'expand', op, form: 'fn', args: [x, V(sizes)], noGrad: ng };
+      return { family: 'expand', op, form: 'method', args: chance(r, 0.5) ? [x, V(sizes)] : [x, ...sizes.map(V)], noGrad: ng };
+    }
+    case 2: {
+      const other = T(chance(r, 0.8) ? [...(chance(r, 0.3) ? [2] : []), ...s.map((d) => (d === 1 ? pick(r, [1, 3]) : d))] : randShape(r), randDtype(r));
+      return { family: 'expand', op: 'expand_as', form: 'method', args: [x, other], noGrad: ng };
+    }
+    case 3: {
+      const ts = [x, ...Array.from({ length: int(r, 0, 3) }, () => randTensor(r, partnerShape(r, s), randDtype(r)))];
+      return { family: 'broadcast_tensors', op: 'broadcast_tensors', form: 'fn', args: ts, noGrad: ng };
+    }
+    default: {
+      const op = pick(r, ['repeat', 'tile']);
+      const reps = Array.from({ length: Math.max(0, s.length + int(r, -1, 2)) }, () => pick(r, [1, 1, 2, 3, 0, -1]));
+      if (op === 'tile' && chance(r, 0.5)) return { family: op, op, form: 'fn', args: [x, V(reps)], noGrad: ng };
+      return { family: op, op, form: 'method', args: chance(r, 0.5) || reps.length === 0 ? [x, V(reps)] : [x, ...reps.map(V)], noGrad: ng };
+    }
+  }
+}
+
+function catCase(r: Rng): Case {
+  const ng = noGrad(r);
+  const base = randShape(r);
+  const dtype0 = randDtype(r);
+  const n = chance(r, 0.03) ? 0 : int(r, 1, 4);
+  const op = pick(r, ['cat', 'cat', 'concat', 'concatenate', 'stack', 'stack', 'hstack', 'vstack', 'dstack', 'column_stack', 'row_stack']);
+  const dim = dimArg(r, base.length);
+  const ts = Array.from({ length: n }, () => {
+    let shape = [...base];
+    if (op === 'stack' ? chance(r, 0.1) : shape.length > 0 && chance(r, 0.6)) {
+      const d = ((dim % Math.max(shape.length, 1)) + shape.length) % Math.max(shape.length, 1);
+      if (op.endsWith('cat') || op.startsWith('concat')) shape[d] = pick(r, [0, 1, 2, 3]);
+      else shape[int(r, 0, shape.length - 1)] = pick(r, [0, 1, 2, 3]);
+    }
+    if (chance(r, 0.08)) shape = chance(r, 0.5) ? [0] : randShape(r);
+    return randTensor(r, shape, chance(r, 0.7) ? dtype0 : randDtype(r), 0.3);
+  });
+  const kw = (op.endsWith('cat') || op.startsWith('concat') || op === 'stack') && chance(r, 0.7) ? { dim: V(op === 'stack' ? dimArg(r, base.length + 1) : dim) } : undefined;
+  return { family: op, op, form: 'fn', args: [L(ts)], kw, noGrad: ng };
+}
+
+function splitCase(r: Rng): Case {
+  const x = randTensor(r);
+  const ng = noGrad(r);
+  const s = x.t.shape;
+  const dim = dimArg(r, s.length);
+  const size = s.length ? s[((dim % s.length) + s.length) % s.length] ?? 1 : 1;
+  switch (int(r, 0, 5)) {
+    case 0: {
+      const sz = pick(r, [1, 2, 3, 5, 0, -1]);
+      const form: Form = chance(r, 0.5) ? 'fn' : 'method';
+      return { family: 'split', op: 'split', form, args: [x, V(sz)], kw: chance(r, 0.7) ? { dim: V(dim) } : undefined, noGrad: ng };
+    }
+    case 1: {
+      const sizes: number[] = [];
+      let rest = size;
+      while (rest > 0 && sizes.length < 4) {
+        const k = int(r, 0, rest);
+        sizes.push(k);
+        rest -= k;
+      }
+      if (rest > 0 || sizes.length === 0) sizes.push(rest);
+      if (chance(r, 0.2)) sizes.push(pick(r, [1, -1, 0]));
+      const op = pick(r, ['split', 'split_with_sizes']);
+      return { family: op, op, form: chance(r, 0.5) ? 'fn' : 'method', args: [x, V(sizes), V(dim)], noGrad: ng };
+    }
+    case 2:
+      return { family: 'chunk', op: 'chunk', form: chance(r, 0.5) ? 'fn' : 'method', args: [x, V(pick(r, [1, 2, 3, 4, 0]))], kw: chance(r, 0.7) ? { dim: V(dim) } : undefined, noGrad: ng };
+    case 3: {
+      // (an empty result list is left out: strict mode cannot check zero outputs yet)
+      const args = chance(r, 0.7) ? [x, V(dim)] : [x];
+      const d = args.length > 1 ? dim : 0;
+      if (s.length > 0 && d >= -s.length && d < s.length && s[(d + s.length) % s.length] === 0) s[(d + s.length) % s.length] = 2;
+      return { family: 'unbind', op: 'unbind', form: chance(r, 0.5) ? 'fn' : 'method', args, noGrad: ng };
+    }
+    default: {
+      const form: Form = chance(r, 0.5) ? 'fn' : 'method';
+      if (chance(r, 0.5)) return { family: 'tensor_split', op: 'tensor_split', form, args: [x, V(pick(r, [1, 2, 3, 5, 0]))], kw: chance(r, 0.6) ? { dim: V(dim) } : undefined, noGrad: ng };
+      const idx = Array.from({ length: int(r, 0, 3) }, () => int(r, -size - 1, size + 1));
+      return { family: 'tensor_split', op: 'tensor_split', form, args: [x, V(idx)], kw: chance(r, 0.6) ? { dim: V(dim) } : undefined, noGrad: ng };
+    }
+  }
+}
+
+function sliceCase(r: Rng): Case {
+  const x = randTensor(r);
+  const ng = noGrad(r);
+  const s = x.t.shape;
+  const dim = dimArg(r, s.length);
+  const size = s.length ? s[((dim % s.length) + s.length) % s.length] ?? 1 : 1;
+  if (chance(r, 0.6)) {
+    const op = pick(r, ['narrow', 'narrow', 'narrow_copy']);
+    const start: ArgSpec = op === 'narrow' && chance(r, 0.1) ? T([], pick(r, [torch.int64, torch.int32, torch.float32])) : V(int(r, -size - 1, size + 1));
+    return { family: op, op, form: chance(r, 0.5) ? 'fn' : 'method', args: [x, V(dim), start, V(int(r, -1, size + 1))], noGrad: ng };
+  }
+  return { family: 'select', op: 'select', form: chance(r, 0.5) ? 'fn' : 'method', args: [x, V(dim), V(int(r, -size - 1, size))], noGrad: ng };
+}
+
+function flipCase(r: Rng): Case {
+  const x = randTensor(r);
+  const ng = noGrad(r);
+  const n = x.t.shape.length;
+  const form: Form = chance(r, 0.5) ? 'fn' : 'method';
+  switch (int(r, 0, 4)) {
+    case 0: {
+      const dims = Array.from({ length: int(r, 0, 3) }, () => dimArg(r, n));
+      return { family: 'flip', op: 'flip', form, args: form === 'method' && chance(r, 0.5) && dims.length ? [x, ...dims.map(V)] : [x, V(dims)], noGrad: ng };
+    }
+    case 1:
+      return { family: 'flip', op: pick(r, ['fliplr', 'flipud']), form, args: [x], noGrad: ng };
+    case 2: {
+      const k = int(r, 0, 3);
+      const shifts = chance(r, 0.3) ? V(int(r, -3, 3)) : V(Array.from({ length: k }, () => int(r, -3, 3)));
+      const dims = chance(r, 0.3) ? [] : chance(r, 0.3) ? [V(dimArg(r, n))] : [V(Array.from({ length: chance(r, 0.8) ? k : int(r, 0, 3) }, () => dimArg(r, n)))];
+      return { family: 'roll', op: 'roll', form, args: [x, shifts, ...dims], noGrad: ng };
+    }
+    case 3: {
+      const args: ArgSpec[] = [x];
+      if (chance(r, 0.7)) args.push(V(int(r, -5, 5)));
+      if (args.length === 2 && chance(r, 0.6)) args.push(V(Array.from({ length: chance(r, 0.85) ? 2 : int(r, 0, 3) }, () => dimArg(r, n))));
+      return { family: 'rot90', op: 'rot90', form, args, noGrad: ng };
+    }
+    default: {
+      const op = pick(r, ['tril', 'triu']);
+      return { family: 'tril/triu', op, form, args: chance(r, 0.5) ? [x, V(int(r, -3, 3))] : [x], noGrad: ng };
+    }
+  }
+}
+
+function diagCase(r: Rng): Case {
+  const x = randTensor(r, randShape(r, 4));
+  const ng = noGrad(r);
+  const n = x.t.shape.length;
+  const form: Form = chance(r, 0.5) ? 'fn' : 'method';
+  switch (int(r, 0, 3)) {
+    case 0: {
+      const args: ArgSpec[] = [x];
+      if (chance(r, 0.7)) args.push(V(int(r, -4, 4)));
+      if (args.length > 1 && chance(r, 0.6)) args.push(V(dimArg(r, n)), V(dimArg(r, n)));
+      return { family: 'diagonal', op: 'diagonal', form, args, noGrad: ng };
+    }
+    case 1: {
+      const kw = chance(r, 0.5) ? { offset: V(int(r, -3, 3)), dim1: V(dimArg(r, n)), dim2: V(dimArg(r, n)) } : undefined;
+      return { family: 'diagonal', op: 'linalg.diagonal', form: 'fn', args: [x], kw, noGrad: ng };
+    }
+    case 2: {
+      const y = randTensor(r, randShape(r, 2));
+      return { family: 'diag', op: 'diag', form, args: chance(r, 0.5) ? [y, V(int(r, -4, 4))] : [y], noGrad: ng };
+    }
+    default: {
+      const args: ArgSpec[] = [x];
+      if (chance(r, 0.7)) args.push(V(int(r, -3, 3)));
+      if (args.length > 1 && chance(r, 0.6)) args.push(V(dimArg(r, n + 1)), V(dimArg(r, n + 1)));
+      return { family: 'diag_embed', op: 'diag_embed', form, args, noGrad: ng };
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// gather / scatter generators
+
+const INDEX_DTYPES = [torch.int64, torch.int64, torch.int64, torch.int32, torch.float32, torch.int16];
+const indexDtype = (r: Rng) => pick(r, INDEX_DTYPES);
+
+/** A shape no larger than `shape` (mostly), for index tensors. */
+function smallerShape(r: Rng, shape: readonly number[], dim: number): number[] {
+  if (chance(r, 0.08)) return randShape(r);
+  return shape.map((d, i) => (i === dim ? pick(r, [1, 2, 3]) : chance(r, 0.15) ? d + 1 : chance(r, 0.4) ? Math.max(d - 1, 0) : d));
+}
+
+function gatherCase(r: Rng): Case {
+  const x = randTensor(r);
+  const ng = noGrad(r);
+  const s = x.t.shape;
+  const n = s.length;
+  const dim = dimArg(r, n);
+  const wd = n ? ((dim % n) + n) % n : 0;
+  const form: Form = chance(r, 0.5) ? 'fn' : 'method';
+  // index values are 0: valid unless the indexed dim is empty
+  const okDim = (shape: readonly number[]) => n === 0 || (shape[wd] ?? 1) > 0;
+  switch (int(r, 0, 9)) {
+    case 0:
+    case 1: {
+      const idx = T(okDim(s) ? smallerShape(r, s, wd) : [0, ...s.slice(1)].slice(0, n), indexDtype(r));
+      return { family: 'gather', op: 'gather', form, args: [x, V(dim), idx], noGrad: ng };
+    }
+    case 2: {
+      const ishape = s.map((d, i) => (i === wd ? pick(r, [1, 2]) : chance(r, 0.7) ? d : 1));
+      if (chance(r, 0.1)) ishape.pop();
+      const idx = T(okDim(s) ? ishape : [], pick(r, [torch.int64, torch.int64, torch.int32]));
+      return { family: 'take_along_dim', op: 'take_along_dim', form, args: chance(r, 0.3) ? [x, idx] : [x, idx, V(dim)], noGrad: ng };
+    }
+    case 3: {
+      const idx = T(numelOf(s) > 0 ? randShape(r) : chance(r, 0.5) ? [0] : [2], pick(r, [torch.int64, torch.int64, torch.int32]));
+      return { family: 'take', op: 'take', form, args: [x, idx], noGrad: ng };
+    }
+    case 4:
+    case 5:
+    case 6: {
+      const op = pick(r, ['scatter', 'scatter', 'scatter_add', 'scatter_reduce', 'scatter_', 'scatter_add_', 'scatter_reduce_']);
+      const base = op.replace(/_$/, '');
+      const f: Form = op.endsWith('_') ? 'method' : form;
+      const ishape = okDim(s) ? smallerShape(r, s, wd).map((d, i) => (i === wd ? Math.min(d, s[i] ?? 1) : d)) : [0];
+      const idx = T(ishape, indexDtype(r));
+      const srcShape = chance(r, 0.8) ? ishape.map((d) => d + (chance(r, 0.3) ? 1 : 0)) : randShape(r);
+      const src = randTensor(r, srcShape, chance(r, 0.8) ? x.t.dtype : randDtype(r), 0.3);
+      if (base === 'scatter_reduce') {
+        const kw = chance(r, 0.4) ? { include_self: V(chance(r, 0.5)) } : undefined;
+        return { family: base, op, form: f, args: [x, V(dim), idx, src, V(pick(r, ['sum', 'prod', 'mean', 'amax', 'amin', 'add']))], kw, noGrad: ng };
+      }
+      if (base === 'scatter_add') return { family: base, op, form: f, args: [x, V(dim), idx, src], noGrad: ng };
+      const value = chance(r, 0.35) ? V(pick(r, [1, 2.5, true, -3])) : src;
+      const kw = chance(r, 0.2) ? { reduce: V(pick(r, ['add', 'multiply', 'sum'])) } : undefined;
+      return { family: 'scatter', op, form: f, args: [x, V(dim), idx, value], kw, noGrad: ng };
+    }
+    default: {
+      const op = pick(r, ['index_select', 'index_select', 'index_add', 'index_copy', 'index_fill', 'index_add_', 'index_copy_', 'index_fill_']);
+      const base = op.replace(/_$/, '');
+      const f: Form = op.endsWith('_') ? 'method' : form;
+      const size = n ? s[wd]! : 1;
+      const k = size > 0 ? pick(r, [0, 1, 2, 3]) : 0;
+      const ishape = chance(r, 0.1) ? (size > 0 ? [] : [0]) : chance(r, 0.05) ? [k, 1] : [k];
+      const idx = T(ishape, chance(r, 0.8) ? torch.int64 : indexDtype(r));
+      const kk = numelOf(ishape);
+      if (base === 'index_select') return { family: base, op, form: f, args: [x, V(dim), idx], noGrad: ng };
+      if (base === 'index_fill') {
+        const value = chance(r, 0.6) ? V(pick(r, [1, 2.5, true])) : randTensor(r, chance(r, 0.8) ? [] : [1], randDtype(r), 0.3);
+        return { family: base, op, form: f, args: [x, V(dim), idx, value], noGrad: ng };
+      }
+      const srcShape = chance(r, 0.85) ? (n ? s.map((d, i) => (i === wd ? (chance(r, 0.85) ? kk : kk + 1) : chance(r, 0.1) ? d + 1 : d)) : chance(r, 0.7) ? [] : [kk]) : randShape(r);
+      const src = randTensor(r, srcShape, chance(r, 0.8) ? x.t.dtype : randDtype(r), 0.3);
+      const kw = base === 'index_add' && chance(r, 0.3) ? { alpha: V(pick(r, [2, 0.5, true])) } : undefined;
+      return { family: base, op, form: f, args: [x, V(dim), idx, src], kw, noGrad: ng };
+    }
+  }
+}
+
+function maskedCase(r: Rng): Case {
+  const x = randTensor(r);
+  const ng = noGrad(r);
+  const s = x.t.shape;
+  const maskDtype = chance(r, 0.85) ? torch.bool : pick(r, [torch.uint8, torch.float32, torch.int64]);
+  const mask = T(chance(r, 0.85) ? partnerShape(r, s) : randShape(r), maskDtype);
+  const u = r();
+  if (u < 0.5) {
+    const op = chance(r, 0.3) ? 'masked_fill_' : 'masked_fill';
+    const value = chance(r, 0.6) ? V(pick(r, [0, 1.5, -2, true])) : randTensor(r, chance(r, 0.85) ? [] : [1], randDtype(r), 0.3);
+    return { family: 'masked_fill', op, form: op.endsWith('_') || chance(r, 0.5) ? 'method' : 'fn', args: [x, mask, value], noGrad: ng };
+  }
+  if (u < 0.75) {
+    const op = chance(r, 0.3) ? 'masked_scatter_' : 'masked_scatter';
+    const src = randTensor(r, chance(r, 0.7) ? s : randShape(r), chance(r, 0.8) ? x.t.dtype : randDtype(r), 0.3);
+    return { family: 'masked_scatter', op, form: op.endsWith('_') || chance(r, 0.5) ? 'method' : 'fn', args: [x, mask, src], noGrad: ng };
+  }
+  const op = chance(r, 0.3) ? 'put_' : 'put';
+  const k = numelOf(s) > 0 ? int(r, 0, 3) : pick(r, [0, 0, 1]);
+  const idx = T(chance(r, 0.5) ? [k] : [1, k], chance(r, 0.85) ? torch.int64 : indexDtype(r));
+  const src = randTensor(r, chance(r, 0.85) ? [k] : [k + 1], chance(r, 0.85) ? x.t.dtype : randDtype(r), 0.3);
+  const args: ArgSpec[] = [x, idx, src];
+  if (chance(r, 0.3)) args.push(V(chance(r, 0.5)));
+  return { family: 'put', op, form: op.endsWith('_') || chance(r, 0.5) ? 'method' : 'fn', args, noGrad: ng };
+}
+
+// ---------------------------------------------------------------------------------------------
+
+describe('shape mirror: differential against torch', () => {
+  it('view / reshape / flatten / unflatten / squeeze / clone', async () => {
+    await runFamily(viewCase, 101, 1200);
+  });
+  it('permute / transpose / t / movedim', async () => {
+    await runFamily(permuteCase, 202, 700);
+  });
+  it('expand / broadcast / repeat / tile', async () => {
+    await runFamily(expandCase, 303, 600);
+  });
+  it('cat / stack / hstack / vstack / dstack', async () => {
+    await runFamily(catCase, 404, 800);
+  });
+  it('split / chunk / unbind / tensor_split / narrow / select', async () => {
+    await runFamily(splitCase, 505, 600);
+    await runFamily(sliceCase, 506, 500);
+  });
+  it('flip / roll / rot90 / tril / diagonal / diag / diag_embed', async () => {
+    await runFamily(flipCase, 606, 600);
+    await runFamily(diagCase, 607, 500);
+  });
+  it('gather / scatter / index_* / take / masked_* / put', async () => {
+    await runFamily(gatherCase, 707, 1500);
+    await runFamily(maskedCase, 708, 700);
+  });
+  it('agrees with torch (metadata always; error messages >= 95%)', () => {
+    report('shape / gather-scatter mirror vs torch');
+    checkAgreement(95);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// targeted cases
+
+function syncError(fn: () => unknown): TorchError {
+  try {
+    fn();
+  } catch (e) {
+    expect(e).toBeInstanceOf(TorchError);
+    return e as TorchError;
+  }
+  throw new Error('expected a synchronous TorchError');
+}
+
+describe('shape mirror: targeted cases', () => {
+  it('views made under no_grad still require grad; copies do not', async () => {
+    const x = torch.randn([3, 4], { requires_grad: true });
+    torch.no_grad(() => {
+      const v = x.view(12);
+      expect([v.requires_grad, v.is_leaf]).toEqual([true, true]);
+      const t = x.t();
+      expect([t.requires_grad, t.is_leaf]).toEqual([true, true]);
+      const parts = x.split(2, 1) as unknown as Tensor[];
+      expect(parts.map((p) => p.requires_grad)).toEqual([true, true]);
+      const f = x.flip(0);
+      expect([f.requires_grad, f.is_leaf]).toEqual([false, true]);
+    });
+    const v = x.view(torch.int32);
+    expect([v.dtype, v.requires_grad, v.is_leaf]).toEqual([torch.int32, false, true]);
+    await torch.sync();
+  });
+
+  it('flatten of a single dim returns the input itself', async () => {
+    const x = torch.randn([3], { requires_grad: true });
+    const y = x.flatten();
+    expect([y.requires_grad, y.is_leaf]).toEqual([true, true]);
+    const [a, b] = torch.broadcast_tensors(x, torch.zeros([2, 3])) as unknown as Tensor[];
+    expect(a!.shape).toEqual([2, 3]);
+    expect(b!.is_leaf).toBe(true);
+    await torch.sync();
+  });
+
+  it('in-place shape changers update the tensor they modify', async () => {
+    const x = torch.zeros([3, 1, 2]);
+    x.squeeze_();
+    expect(x.shape).toEqual([3, 2]);
+    x.unsqueeze_(0);
+    expect(x.shape).toEqual([1, 3, 2]);
+    x.transpose_(0, 2);
+    expect(x.shape).toEqual([2, 3, 1]);
+    const leaf = torch.zeros([2, 1], { requires_grad: true });
+    expect(syncError(() => leaf.squeeze_()).pyMessage).toBe('a leaf Variable that requires grad is being used in an in-place operation.');
+    await torch.sync();
+  });
+
+  it('cat promotes across its inputs and skips legacy empty 1-D tensors', async () => {
+    const y = torch.cat([torch.zeros([2, 3], { dtype: torch.int32 }), torch.zeros([0], { dtype: torch.int8 }), torch.zeros([1, 3], { dtype: torch.float16 })]);
+    expect([y.shape, y.dtype]).toEqual([[3, 3], torch.float16]);
+    const e = syncError(() => torch.cat([torch.zeros([2, 3]), torch.zeros([2, 4])]));
+    expect(e.pyMessage).toBe('Sizes of tensors must match except in dimension 0. Expected size 3 but got size 4 for tensor number 1 in the list.');
+    await torch.sync();
+  });
+
+  it('split / chunk / tensor_split give lists the mirror knows', async () => {
+    const x = torch.zeros([7, 2]);
+    expect((x.split(3) as unknown as Tensor[]).map((t) => t.shape[0])).toEqual([3, 3, 1]);
+    expect((x.chunk(3) as unknown as Tensor[]).map((t) => t.shape[0])).toEqual([3, 3, 1]);
+    expect((x.tensor_split(3) as unknown as Tensor[]).map((t) => t.shape[0])).toEqual([3, 2, 2]);
+    expect((x.tensor_split([1, 5]) as unknown as Tensor[]).map((t) => t.shape[0])).toEqual([1, 4, 2]);
+    expect((torch.unbind(x, 1) as unknown as Tensor[]).map((t) => t.shape)).toEqual([[7], [7]]);
+    await torch.sync();
+  });
+
+  it('throws torch\'s errors at the call site', async () => {
+    const x = torch.zeros([2, 3]);
+    expect(syncError(() => x.expand(3)).pyMessage).toBe(
+      'expand(torch.FloatTensor{[2, 3]}, size=[3]): the number of sizes provided (1) must be greater or equal to the number of dimensions in the tensor (2)',
+    );
+    expect(syncError(() => x.permute(0, 0)).pyMessage).toBe('permute(): duplicate dims are not allowed.');
+    expect(syncError(() => torch.zeros([2, 3, 4]).t()).pyMessage).toBe('t() expects a tensor with <= 2 dimensions, but self is 3D');
+    expect(syncError(() => x.view(torch.float64)).pyMessage).toBe('self.size(-1) must be divisible by 2 to view Float as Double (different element sizes), but got 3');
+    const g = syncError(() => x.gather(1, torch.zeros([2, 2])));
+    expect(g.pyMessage).toBe('gather(): Expected dtype int32/int64 for index');
+    const m = syncError(() => x.masked_fill(torch.zeros([3], { dtype: torch.uint8 }), 1));
+    expect(m.pyMessage).toBe('masked_fill_ only supports boolean masks, but got mask with dtype unsigned char');
+    await torch.sync();
+  });
+
+  it('gather / take / masked_fill shapes', async () => {
+    const x = torch.zeros([3, 4]);
+    expect(x.gather(1, torch.zeros([2, 5], { dtype: torch.int64 })).shape).toEqual([2, 5]);
+    expect(x.take(torch.zeros([5, 2], { dtype: torch.int64 })).shape).toEqual([5, 2]);
+    expect(x.masked_fill(torch.zeros([2, 1, 4], { dtype: torch.bool }), 1.5).shape).toEqual([2, 3, 4]);
+    expect(torch.take_along_dim(x, torch.zeros([1, 2], { dtype: torch.int64 }), 1).shape).toEqual([3, 2]);
+    expect(torch.take_along_dim(x, torch.zeros([5, 2], { dtype: torch.int64 })).shape).toEqual([10]);
+    await torch.sync();
+  });
+});
