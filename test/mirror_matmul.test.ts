@@ -100,13 +100,26 @@ function describeCase(c: Case): string {
   return `torch.${c.op}(${[...args, ...kw].join(', ')})${ng}`;
 }
 
+/**
+ * MIRROR_NONCONTIG=1 makes every input of 2+ dims non-contiguous: the mirror does not track
+ * strides, so this explores what it then gets wrong (documented limits: view, matmul messages).
+ */
+const NONCONTIG = process.env.MIRROR_NONCONTIG === '1';
+
 /** Tensors made for a batch, disposed when it ends. */
 const made: Tensor[] = [];
 function materialize(a: ArgSpec): unknown {
   if ('list' in a) return a.list.map(materialize);
   if (!('t' in a)) return a.v;
   const { shape, dtype, grad } = a.t;
-  let t = torch.zeros(shape, { dtype, requires_grad: grad !== undefined });
+  let t: Tensor;
+  if (NONCONTIG && shape.length > 1) {
+    // the same shape, made as a transpose (non-contiguous)
+    const n = shape.length;
+    t = torch.zeros([...shape].reverse(), { dtype, requires_grad: grad !== undefined });
+    made.push(t);
+    t = t.permute([...Array(n).keys()].reverse());
+  } else t = torch.zeros(shape, { dtype, requires_grad: grad !== undefined });
   made.push(t);
   if (grad === 'nonleaf') {
     t = t.mul(2);
@@ -536,19 +549,19 @@ function miscCase(r: Rng): Case {
 
 describe('matmul mirror: differential against torch', () => {
   it('mm / bmm / mv / dot / vdot / outer / inner', async () => {
-    await runFamily(basicCase, 11, 1500);
+    await runFamily(basicCase, 11, 2200);
   });
   it('matmul (every fold path)', async () => {
-    await runFamily(matmulCase, 22, 1500);
+    await runFamily(matmulCase, 22, 2200);
   });
   it('addmm / addmv / addbmm / baddbmm / addr and in-place forms', async () => {
-    await runFamily(addCase, 33, 1500);
+    await runFamily(addCase, 33, 2200);
   });
   it('einsum', async () => {
-    await runFamily(einsumCase, 44, 1000);
+    await runFamily(einsumCase, 44, 1500);
   });
   it('kron / tensordot / nn.functional.linear', async () => {
-    await runFamily(miscCase, 55, 1000);
+    await runFamily(miscCase, 55, 1500);
   });
   it('agrees with torch (metadata always; error messages >= 95%)', () => {
     report('matmul mirror vs torch');

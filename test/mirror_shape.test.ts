@@ -103,13 +103,26 @@ function describeCase(c: Case): string {
   return `torch.${c.op}(${[...args, ...kw].join(', ')})${ng}`;
 }
 
+/**
+ * MIRROR_NONCONTIG=1 makes every input of 2+ dims non-contiguous: the mirror does not track
+ * strides, so this explores what it then gets wrong (documented limits: view, matmul messages).
+ */
+const NONCONTIG = process.env.MIRROR_NONCONTIG === '1';
+
 /** Tensors made for a batch, disposed when it ends. */
 const made: Tensor[] = [];
 function materialize(a: ArgSpec): unknown {
   if ('list' in a) return a.list.map(materialize);
   if (!('t' in a)) return a.v;
   const { shape, dtype, grad } = a.t;
-  let t = torch.zeros(shape, { dtype, requires_grad: grad !== undefined });
+  let t: Tensor;
+  if (NONCONTIG && shape.length > 1) {
+    // the same shape, made as a transpose (non-contiguous)
+    const n = shape.length;
+    t = torch.zeros([...shape].reverse(), { dtype, requires_grad: grad !== undefined });
+    made.push(t);
+    t = t.permute([...Array(n).keys()].reverse());
+  } else t = torch.zeros(shape, { dtype, requires_grad: grad !== undefined });
   made.push(t);
   if (grad === 'nonleaf') {
     t = t.mul(2);
@@ -713,28 +726,28 @@ function maskedCase(r: Rng): Case {
 
 describe('shape mirror: differential against torch', () => {
   it('view / reshape / flatten / unflatten / squeeze / clone', async () => {
-    await runFamily(viewCase, 101, 1200);
+    await runFamily(viewCase, 101, 1800);
   });
   it('permute / transpose / t / movedim', async () => {
-    await runFamily(permuteCase, 202, 700);
+    await runFamily(permuteCase, 202, 1000);
   });
   it('expand / broadcast / repeat / tile', async () => {
-    await runFamily(expandCase, 303, 600);
+    await runFamily(expandCase, 303, 900);
   });
   it('cat / stack / hstack / vstack / dstack', async () => {
-    await runFamily(catCase, 404, 800);
+    await runFamily(catCase, 404, 1200);
   });
   it('split / chunk / unbind / tensor_split / narrow / select', async () => {
-    await runFamily(splitCase, 505, 600);
-    await runFamily(sliceCase, 506, 500);
+    await runFamily(splitCase, 505, 900);
+    await runFamily(sliceCase, 506, 700);
   });
   it('flip / roll / rot90 / tril / diagonal / diag / diag_embed', async () => {
-    await runFamily(flipCase, 606, 600);
-    await runFamily(diagCase, 607, 500);
+    await runFamily(flipCase, 606, 900);
+    await runFamily(diagCase, 607, 700);
   });
   it('gather / scatter / index_* / take / masked_* / put', async () => {
-    await runFamily(gatherCase, 707, 1500);
-    await runFamily(maskedCase, 708, 700);
+    await runFamily(gatherCase, 707, 2200);
+    await runFamily(maskedCase, 708, 1000);
   });
   it('agrees with torch (metadata always; error messages >= 95%)', () => {
     report('shape / gather-scatter mirror vs torch');

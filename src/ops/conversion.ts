@@ -19,15 +19,17 @@ import {
   type DType,
 } from '../tensor/dtype.js';
 import { normalizeDevice } from '../tensor/device.js';
+import { torchError } from '../errors.js';
 
 // to(dtype, ...) | to(device=None, dtype=None, ...) | to(tensor, ...): bound by torch's overloads.
 rule(
   'to',
-  (a): OutSpec => {
+  (a, op): OutSpec => {
     const x = a.input as Tensor;
     const other = a.tensor as Tensor | undefined; // to(tensor, ...): torch's keyword is 'tensor'
     const dtype = (other?.dtype ?? a.dtype ?? x.dtype) as DType;
     const device = other ? other.device : a.device ? normalizeDevice(a.device as string) : x.device;
+    if (x.device === 'meta' && device !== 'meta') throw torchError('NotImplementedError', 'Cannot copy out of meta tensor; no data!', op);
     const spec: OutSpec = { shape: x.shape, dtype, device };
     if (dtype === x.dtype && device === x.device && a.copy !== true) spec.alias = x; // returns self
     return spec;

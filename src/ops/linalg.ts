@@ -235,7 +235,9 @@ function shouldFold(x: Operand, y: Operand): boolean {
   return true;
 }
 
-function matmulImpl(x: Operand, y: Operand, op: string): { shape: number[]; dtype: DType } | typeof PENDING {
+type Product = { shape: number[]; dtype: DType } | typeof PENDING;
+
+function matmulImpl(x: Operand, y: Operand, op: string): Product {
   const xs = x.shape;
   const ys = y.shape;
   const dx = xs.length;
@@ -244,22 +246,52 @@ function matmulImpl(x: Operand, y: Operand, op: string): { shape: number[]; dtyp
   if (dx === 2 && dy === 1) return { shape: [xs[0]!], dtype: mvKernel(xs, x.dtype, ys[0]!, y.dtype, op) };
   if (dx === 1 && dy === 2) return { shape: [ys[1]!], dtype: mmKernel([1, xs[0]!], x.dtype, ys, y.dtype, op) };
   if (dx === 2 && dy === 2) return { shape: [xs[0]!, ys[1]!], dtype: mmKernel(xs, x.dtype, ys, y.dtype, op) };
-  if (shouldFold(x, y)) {
-    const transpose = dy > dx;
-    // t1: the larger operand (y.mT if it is y); t2: the other (x.t() if a matrix)
-    const t1 = transpose ? [...ys.slice(0, -2), ys[dy - 1]!, ys[dy - 2]!] : [...xs];
-    const [t1d, t2d] = transpose ? [y.dtype, x.dtype] : [x.dtype, y.dtype];
-    const t2 = transpose ? (dx === 2 ? [xs[1]!, xs[0]!] : [...xs]) : [...ys];
-    const out = t1.slice(0, -1);
-    const folded = [prod(out), t1[t1.length - 1]!];
-    if (t2.length === 2) {
-      const dtype = mmKernel(folded, t1d, t2, t2d, op);
-      out.push(t2[1]!);
-      if (transpose) [out[out.length - 2], out[out.length - 1]] = [out[out.length - 1]!, out[out.length - 2]!];
-      return { shape: out, dtype };
+  const fold = shouldFold(x, y);
+  const [t1, t2] = dx >= dy ? [x, y] : [y, x];
+  // whether folding hinges on the larger operand's strides, which the mirror assumes contiguous
+  const strideDependent = t1.shape.length >= 3 && t2.shape.length <= 2 && !t2.requires_grad && dx !== 2 && numel(t1.shape) > 0;
+  const [path, other] = fold ? [foldedProduct, batchedProduct] : [batchedProduct, foldedProduct];
+  if (!strideDependent) return path(x, y, op);
+  try {
+    return path(x, y, op);
+  } catch (e) {
+    // torch may take the other path for a non-contiguous operand: if that one succeeds, only the
+    // runtime can tell
+    try {
+      other(x, y, op);
+    } catch {
+      throw e;
     }
-    return { shape: out, dtype: mvKernel(folded, t1d, t2[0]!, t2d, op) };
+    return PENDING;
   }
+}
+
+/** matmul folded into one mm / mv (ATen's should_fold branch). */
+function foldedProduct(x: Operand, y: Operand, op: string): Product {
+  const xs = x.shape;
+  const ys = y.shape;
+  const [dx, dy] = [xs.length, ys.length];
+  const transpose = dy > dx;
+  // t1: the larger operand (y.mT if it is y); t2: the other (x.t() if a matrix)
+  const t1 = transpose ? [...ys.slice(0, -2), ys[dy - 1]!, ys[dy - 2]!] : [...xs];
+  const [t1d, t2d] = transpose ? [y.dtype, x.dtype] : [x.dtype, y.dtype];
+  const t2 = transpose ? (dx === 2 ? [xs[1]!, xs[0]!] : [...xs]) : [...ys];
+  const out = t1.slice(0, -1);
+  const folded = [prod(out), t1[t1.length - 1]!];
+  if (t2.length === 2) {
+    const dtype = mmKernel(folded, t1d, t2, t2d, op);
+    out.push(t2[1]!);
+    if (transpose) [out[out.length - 2], out[out.length - 1]] = [out[out.length - 1]!, out[out.length - 2]!];
+    return { shape: out, dtype };
+  }
+  return { shape: out, dtype: mvKernel(folded, t1d, t2[0]!, t2d, op) };
+}
+
+/** matmul as one bmm over the broadcast batch dims. */
+function batchedProduct(x: Operand, y: Operand, op: string): Product {
+  const xs = x.shape;
+  const ys = y.shape;
+  const [dx, dy] = [xs.length, ys.length];
   const n = dx > 1 ? xs[dx - 2]! : 1;
   const k = xs[dx - 1]!;
   const k2 = dy > 1 ? ys[dy - 2]! : ys[0]!;
@@ -763,26 +795,38 @@ mrule(
     if (w.ndim > 2) throw fail(`t() expects a tensor with <= 2 dimensions, but self is ${w.ndim}D`, op);
     const wt = w.ndim === 2 ? [w.shape[1]!, w.shape[0]!] : [...w.shape];
     const wtT = { ...tensorLike(w), shape: wt, ndim: wt.length } as unknown as Tensor;
-    if (bias && (x.ndim === 2 || x.ndim === 3 || bias.ndim === 1)) {
-      // the fused path: addmm(bias, input folded to 2-D, weight.t())
+    const fused = (b: Tensor): OutSpec => {
+      // addmm(bias, input folded to 2-D, weight.t())
       const x2 = x.ndim === 2 ? x : ({ ...tensorLike(x), shape: [prod(x.shape.slice(0, -1)), x.shape[x.ndim - 1]!], ndim: 2 } as unknown as Tensor);
-      const shape = addmmChecks(bias, x2, wtT, op);
-      expandCheck(bias, shape, op);
+      const shape = addmmChecks(b, x2, wtT, op);
+      expandCheck(b, shape, op);
       addmmKernel(shape, x2.shape[1]!, x.dtype, 1, op);
-      const out = x.ndim === 2 ? shape : [...x.shape.slice(0, -1), shape[1]!];
-      return gradCheck({ shape: out, dtype: x.dtype, device }, [x, w, bias], op);
-    }
-    const out = matmulSpec(x, wtT, op);
-    if (out === PENDING) return PENDING;
-    if (bias) {
-      // output.add_(bias)
+      return { shape: x.ndim === 2 ? shape : [...x.shape.slice(0, -1), shape[1]!], dtype: x.dtype, device };
+    };
+    const unfused = (): OutSpec | typeof PENDING => {
+      // matmul(input, weight.t()), then output.add_(bias)
+      const out = matmulSpec(x, wtT, op);
+      if (out === PENDING || !bias) return out;
       const shape = broadcastShapes(out.shape, bias.shape, op);
       if (!sameShape(shape, out.shape)) throw fail(`output with shape ${fmt(out.shape)} doesn't match the broadcast shape ${fmt(shape)}`, op);
       const t = resultType({ dtype: out.dtype, ndim: out.shape.length }, { dtype: bias.dtype, ndim: bias.ndim });
       if (!t) return PENDING;
       if (!canCast(t, out.dtype)) throw fail(`result type ${t.scalarTypeName} can't be cast to the desired output type ${out.dtype.scalarTypeName}`, op);
+      return { ...out, device };
+    };
+    if (!bias || !(x.ndim === 2 || x.ndim === 3 || bias.ndim === 1)) return unfused();
+    if (x.ndim === 2) return fused(bias);
+    // 3-D or 1-D bias: fused for a contiguous input (what the mirror assumes), else unfused
+    try {
+      return fused(bias);
+    } catch (e) {
+      try {
+        unfused();
+      } catch {
+        throw e;
+      }
+      return PENDING;
     }
-    return gradCheck({ ...out, device }, bias ? [x, w, bias] : [x, w], op);
   },
   { mayFail: true }, // the path taken depends on the input's strides
 );

@@ -149,6 +149,7 @@ function convolution(c: ConvArgs, input: readonly number[], op: string): OutSpec
       if (!dtype) return PENDING;
     }
     if (input[1] === 0) out[1] = 0;
+    if (transposed && out.slice(2).some((s) => s <= 0)) return PENDING; // torch's reshape then fails
     return { shape: out, dtype, device: x.device };
   }
   if (dilation.includes(0)) return PENDING; // each backend words this its own way
@@ -214,6 +215,10 @@ function convRule(n: number, transposed: boolean) {
       );
     }
     const input = batched ? x.shape : [1, ...x.shape];
+    // complex_convolution compares the dtypes before anything else
+    if (x.dtype.category === 'complex' && w.dtype !== x.dtype) {
+      throw torchError('RuntimeError', `Input type (${LEGACY[x.dtype.name]}) and weight type (${LEGACY[w.dtype.name]}) should be the same`, op);
+    }
     const c: ConvArgs = {
       x,
       w,

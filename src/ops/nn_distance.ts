@@ -8,13 +8,12 @@ import { torchError } from '../errors.js';
 import { broadcastShapes, sameShape } from '../mirror/broadcast.js';
 import { wrapDim } from '../mirror/dims.js';
 import { promoteTypes, resultType } from '../mirror/promotion.js';
-import { complex128, float32, float64, get_default_dtype, type DType } from '../tensor/dtype.js';
+import { get_default_dtype } from '../tensor/dtype.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { cppDouble, notImplemented, shapeStr } from './nn_util.js';
+import { cppDouble, notImplemented, realOf, shapeStr } from './nn_util.js';
 
 const F = 'nn.functional.';
 const operand = (t: Tensor) => ({ dtype: t.dtype, ndim: t.ndim });
-const realOf = (t: DType): DType => (t.category !== 'complex' ? t : t === complex128 ? float64 : float32);
 
 rule(F + 'prelu', (a, op) => {
   const x = a.input as Tensor;
@@ -34,11 +33,11 @@ rule(F + 'prelu', (a, op) => {
 });
 
 /** linalg.vector_norm's check of an empty reduced dim for orders without an identity. */
-function normEmptyCheck(x: readonly number[], dim: number, p: number, op: string): void {
+function normEmptyCheck(x: readonly number[], dim: number, p: number, op: string, shown = dim): void {
   if (x.length > 0 && x[dim] === 0 && (p < 0 || p === Infinity)) {
     throw torchError(
       'RuntimeError',
-      `linalg.vector_norm cannot compute the ${cppDouble(p)} norm on the dimension ${dim}because this dimension is empty and the operation does not have an identity`,
+      `linalg.vector_norm cannot compute the ${cppDouble(p)} norm on the dimension ${shown}because this dimension is empty and the operation does not have an identity`,
       op,
     );
   }
@@ -51,8 +50,9 @@ rule(F + 'normalize', (a, op) => {
   if (c !== 'float' && c !== 'complex') {
     throw torchError('RuntimeError', `linalg.vector_norm: Expected a floating point or complex tensor as input. Got ${x.dtype.scalarTypeName}`, op);
   }
-  const d = wrapDim((a.dim as number | undefined) ?? 1, x.ndim, op);
-  normEmptyCheck(x.shape, d, p, op);
+  const given = (a.dim as number | undefined) ?? 1;
+  const d = wrapDim(given, x.ndim, op);
+  normEmptyCheck(x.shape, d, p, op, given);
   return { shape: x.shape, dtype: x.dtype, device: x.device };
 });
 

@@ -107,8 +107,10 @@ rule(F + 'softshrink', (a, op) => {
 
 rule(F + 'celu', (a, op) => {
   const x = a.input as Tensor;
-  if (a.alpha === 0) throw torchError('RuntimeError', 'ZeroDivisionError: alpha cannot be 0 for CELU', op);
-  return maybeInplace(a, x, op, () => floatKernel(x, 'elu_cpu', op));
+  return maybeInplace(a, x, op, () => {
+    if (a.alpha === 0) throw torchError('RuntimeError', 'ZeroDivisionError: alpha cannot be 0 for CELU', op);
+    return floatKernel(x, 'elu_cpu', op);
+  });
 });
 
 rule(F + 'gelu', (a, op) => {

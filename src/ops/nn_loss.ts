@@ -11,9 +11,9 @@ import type { Bound } from './signature.js';
 import { torchError } from '../errors.js';
 import { broadcastShapes, sameShape } from '../mirror/broadcast.js';
 import { canCast, promoteTypes, resultType } from '../mirror/promotion.js';
-import { complex128, float32, float64, get_default_dtype, int64, type DType } from '../tensor/dtype.js';
+import { get_default_dtype, int64, type DType } from '../tensor/dtype.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { notImplemented, pyFloat, shapeStr } from './nn_util.js';
+import { notImplemented, pyFloat, realOf, shapeStr } from './nn_util.js';
 
 const F = 'nn.functional.';
 
@@ -107,7 +107,6 @@ function l1Dtype(x: Tensor, y: Tensor, r: Reduction, op: string): DType {
   return t;
 }
 
-const realOf = (t: DType): DType => (t === complex128 ? float64 : float32);
 
 rule(F + 'huber_loss', (a, op) => {
   const x = a.input as Tensor;
@@ -353,6 +352,10 @@ rule(
     if (!isFloating(x.dtype) && x.shape.includes(0)) return PENDING;
     logSoftmaxCheck(x, classDim, op);
     const out = nllLossNd(x, y, w, r, op);
+    if (out !== PENDING && ls > 0 && x.ndim === 1 && y.ndim === 1) {
+      // the smoothing term, shaped like the 0-dim loss, is masked by the 1-element target
+      throw fail('output with shape [] doesn\'t match the broadcast shape [1]');
+    }
     // label smoothing with weights and mean gathers the weights by the (Long) target; weights
     // are viewed as 1-d there
     if (ls > 0 && w && ((r === 'mean' && y.dtype.name !== 'int64') || w.ndim !== 1)) return PENDING;

@@ -24,11 +24,11 @@ const reducedFloat = (t: DType) => t.name === 'float16' || t.name === 'bfloat16'
  * must be float32 and the input float16/bfloat16. Otherwise a parameter of another dtype is
  * refused when the kernel reads it: that error is returned, for the caller to throw then.
  */
-function checkMixed(x: Tensor, params: (Tensor | null)[], op: string): Error | undefined {
+function checkMixed(x: Tensor, params: (Tensor | null)[], op: string, readOrder = params): Error | undefined {
   const defined = params.filter((p): p is Tensor => p !== null);
   if (defined.length === 0) return undefined;
   if (defined[0]!.dtype === x.dtype) {
-    const other = defined.find((p) => p.dtype !== x.dtype);
+    const other = readOrder.find((p) => p !== null && p.dtype !== x.dtype);
     if (!other) return undefined;
     return torchError('RuntimeError', `expected scalar type ${x.dtype.scalarTypeName} but found ${other.dtype.scalarTypeName}`, op);
   }
@@ -83,8 +83,13 @@ function batchNormCore(
       }
     }
   }
+  if ((p.rm === null) !== (p.rv === null)) {
+    throw torchError('ValueError', 'running_mean and running_var must either both be None or neither be None', op);
+  }
   if (!isFloat(x.dtype)) throw notImplemented('batch_norm', x.dtype, op);
-  const later = checkMixed(x, [p.weight, p.bias, p.rm, p.rv], op);
+  // the kernel reads the running stats first when training, the affine parameters first otherwise
+  const order = training ? [p.rm, p.rv, p.weight, p.bias] : [p.weight, p.bias, p.rm, p.rv];
+  const later = checkMixed(x, [p.weight, p.bias, p.rm, p.rv], op, order);
   if (later) throw later;
   return same;
 }
@@ -115,7 +120,6 @@ rule(F + 'instance_norm', (a, op) => {
   if (!useStats && !(rm && rv)) {
     throw torchError('RuntimeError', 'Expected running_mean and running_var to be defined when use_input_stats is false', op);
   }
-  if ((rm === null) !== (rv === null)) throw torchError('ValueError', 'running_mean and running_var must either both be None or neither be None', op);
   if (x.ndim < 2) return PENDING;
   const weight = opt(a.weight);
   const bias = opt(a.bias);
@@ -123,10 +127,26 @@ rule(F + 'instance_norm', (a, op) => {
   const [b, c] = [x.shape[0]!, x.shape[1]!];
   const shape = [1, b * c, ...x.shape.slice(2)];
   const out = batchNormCore(x, shape, b * c, { weight, bias, rm, rv, scale: b }, useStats, op);
-  // then the running stats are updated through .view(b, c) (unchecked for empty inputs so far)
-  for (const t of [rm, rv]) {
-    if (t && b > 0 && t.shape[0]! * b !== b * c) {
-      throw torchError('RuntimeError', `shape '[${b}, ${c}]' is invalid for input of size ${t.shape[0]! * b}`, op);
+  if (numel(shape) === 0) {
+    // batch_norm checked nothing: the running stats are then updated through
+    // running_mean.repeat(b).view(b, c).mean(0), copied into a view of running_mean
+    for (const t of [rm, rv]) {
+      if (!t) continue;
+      if (b > 0 && t.shape[0]! * b !== b * c) {
+        throw torchError('RuntimeError', `shape '[${b}, ${c}]' is invalid for input of size ${t.shape[0]! * b}`, op);
+      }
+      const cat = t.dtype.category;
+      if (cat !== 'float' && cat !== 'complex') {
+        throw torchError(
+          'RuntimeError',
+          `mean(): could not infer output dtype. Input dtype must be either a floating point or complex dtype. Got: ${t.dtype.scalarTypeName}`,
+          op,
+        );
+      }
+      if (is_grad_enabled() && t.requires_grad) {
+        if (!t.is_leaf) return PENDING;
+        throw torchError('RuntimeError', 'a view of a leaf Variable that requires grad is being used in an in-place operation.', op);
+      }
     }
   }
   return out;

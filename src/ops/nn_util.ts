@@ -2,7 +2,7 @@
 import type { OutSpec } from './dispatch.js';
 import { torchError, type TorchError } from '../errors.js';
 import { isPyInt } from '../mirror/promotion.js';
-import type { DType } from '../tensor/dtype.js';
+import { complex128, complex32, float16, float32, float64, type DType } from '../tensor/dtype.js';
 import type { Tensor } from '../tensor/tensor.js';
 
 export const isFloat = (t: DType): boolean => t.category === 'float';
@@ -111,4 +111,10 @@ export function checkScalarFits(v: unknown, t: DType, op: string): void {
   if (t.category === 'float' && !Number.isFinite(v)) return;
   if (isPyInt(v) && t.category === 'int' && !t.signed) lo = -hi;
   if (v < lo || v > hi) throw torchError('RuntimeError', `value cannot be converted to type ${CPP_SCALAR[t.name]} without overflow`, op);
+}
+
+/** The real dtype of a complex one (abs, norms); other dtypes unchanged. */
+export function realOf(t: DType): DType {
+  if (t.category !== 'complex') return t;
+  return t === complex128 ? float64 : t === complex32 ? float16 : float32;
 }

@@ -149,10 +149,10 @@ export function plain(t: DType): DType {
 }
 
 /**
- * torch's `"kernel" not implemented for 'Type'`. Kernel names are the CPU ones: elsewhere
- * the outcome is left to the runtime.
+ * torch's `"kernel" not implemented for 'Type'`. Kernel names are the CPU ones: on other
+ * devices the outcome is left to the runtime.
  */
-export function notImplemented(kernel: string, t: DType, device: string, op: string): never {
+export function notImplemented(kernel: string, t: DType, device: string, op: string): void {
   if (device !== 'cpu') throw UNKNOWN;
   throw torchError('NotImplementedError', `"${kernel}" not implemented for '${t.scalarTypeName}'`, op);
 }
@@ -219,12 +219,27 @@ function scalarOverflows(v: unknown, t: DType): boolean {
   return false;
 }
 
-/** torch's "value cannot be converted to type X without overflow". */
-export function checkScalar(v: unknown, t: DType, op: string): void {
-  if (v === undefined || v === null || !scalarOverflows(v, t)) return;
+/**
+ * torch's "value cannot be converted to type X without overflow", for the conversion of a
+ * Python scalar to dtype t that the CPU kernel makes. Other devices convert elsewhere (CUDA:
+ * also where the CPU kernel does not check): a scalar that overflows t or the result dtype is
+ * left to the runtime there.
+ */
+export function checkScalar(v: unknown, t: DType, op: string, device = 'cpu', result: DType = t): void {
+  if (v === undefined || v === null) return;
+  if (device !== 'cpu') {
+    if (scalarOverflows(v, t) || scalarOverflows(v, result)) throw UNKNOWN;
+    return;
+  }
+  if (!scalarOverflows(v, t)) return;
   const name = CTYPE[t.name];
   if (!name) throw UNKNOWN;
   throw torchError('RuntimeError', `value cannot be converted to type ${name} without overflow`, op);
+}
+
+/** A scalar conversion the CPU kernel does not check: off the CPU, an overflow is left to the runtime. */
+export function uncheckedOnCpu(v: unknown, t: DType, device: string): void {
+  if (device !== 'cpu' && v !== undefined && v !== null && scalarOverflows(v, t)) throw UNKNOWN;
 }
 
 /** The type a kernel computes in: float16/bfloat16 in float32. */
@@ -279,9 +294,21 @@ export interface Staged extends OutSpec {
 }
 export type StagedRule = (a: Bound, op: string) => Staged;
 
+/**
+ * Tensors on the meta device go through torch's Python meta functions and decompositions,
+ * whose checks and messages differ from the CPU kernels': the runtime answers for them.
+ */
+function onMeta(a: Bound): boolean {
+  const x = a.input;
+  if (isTensor(x) && x._m!.device === 'meta') return true;
+  const y = a.other ?? a.exponent ?? a.values;
+  return isTensor(y) && y._m!.device === 'meta';
+}
+
 /** The out-of-place rule of a staged one (the Staged object is the OutSpec: no copy). */
 export function outOfPlace(fn: StagedRule): MetaRule {
   return (a, op) => {
+    if (onMeta(a)) return PENDING;
     try {
       const s = fn(a, op);
       if (s.post !== undefined) s.post();
@@ -298,6 +325,7 @@ export function inPlace(fn: StagedRule, opts: { leafCheck?: boolean } = {}): Met
   const leaf = opts.leafCheck ?? true;
   return guard((a, op) => {
     const self = a.input as Tensor;
+    if (onMeta(a)) return PENDING;
     if (leaf) leafCheck(self, op);
     const s = fn(a, op);
     if (!sameShape(s.shape, self.shape)) {
@@ -367,8 +395,10 @@ function zeroDivisor(d: unknown, t: DType): boolean {
   return BigInt.asUintN(bits, v) === 0n;
 }
 
-function zeroDivision(op: string): never {
-  throw torchError('RuntimeError', 'ZeroDivisionError', op);
+/** CPU kernels refuse an integer division by zero; CUDA's return garbage. */
+function zeroDivision(device: string, op: string): void {
+  if (device === 'cpu') throw torchError('RuntimeError', 'ZeroDivisionError', op);
+  if (!device.startsWith('cuda')) throw UNKNOWN;
 }
 
 const NO_DIMS: readonly number[] = [];
@@ -415,7 +445,7 @@ function binary(a: Bound, op: string): Staged {
 }
 
 /** ATen's alpha_check for add/sub, then the checked conversion of alpha. */
-function checkAlpha(alpha: unknown, t: DType, op: string): void {
+function checkAlpha(alpha: unknown, t: DType, device: string, op: string): void {
   if (typeof alpha === 'boolean' && t.category !== 'bool') {
     throw torchError('RuntimeError', 'Boolean alpha only supported for Boolean results.', op);
   }
@@ -426,7 +456,7 @@ function checkAlpha(alpha: unknown, t: DType, op: string): void {
   if (typeof alpha === 'object' && t.category !== 'complex') {
     throw torchError('RuntimeError', 'For non-complex input tensors, argument alpha must not be a complex number.', op);
   }
-  checkScalar(alpha, t, op);
+  checkScalar(alpha, t, op, device);
 }
 
 const isBool = (v: unknown) => (isTensor(v) ? v.dtype.category === 'bool' : typeof v === 'boolean');
@@ -436,7 +466,7 @@ staged(
   (a, op) => {
     const s = binary(a, op);
     const alpha = a.alpha;
-    if (alpha !== undefined && alpha !== null) s.post = () => checkAlpha(alpha, s.dtype, op);
+    if (alpha !== undefined && alpha !== null) s.post = () => checkAlpha(alpha, s.dtype, s.device, op);
     return s;
   },
   { inplace: true },
@@ -461,7 +491,7 @@ staged(
     }
     const s = binary(a, op);
     const alpha = a.alpha;
-    if (alpha !== undefined && alpha !== null) s.post = () => checkAlpha(alpha, s.dtype, op);
+    if (alpha !== undefined && alpha !== null) s.post = () => checkAlpha(alpha, s.dtype, s.device, op);
     return s;
   },
   { inplace: true },
@@ -481,7 +511,7 @@ staged(
     else if (s.dtype.category === 'bool' || s.dtype.category === 'complex') {
       const t = s.dtype;
       s.post = () => notImplemented(`div_${String(mode)}_cpu`, t, s.device, op);
-    } else if (zeroDivisor(a.other, s.dtype) && numel(s.shape) > 0) s.post = () => zeroDivision(op);
+    } else if (zeroDivisor(a.other, s.dtype) && numel(s.shape) > 0) s.post = () => zeroDivision(s.device, op);
     return s;
   },
   { inplace: true, mayFail: true }, // integer division by zero
@@ -505,8 +535,8 @@ staged(
     if (isTensor(e)) {
       if (t === bool) s.post = () => notImplemented('pow', t, s.device, op);
     } else if (t.category === 'int' || t === float16 || t === bfloat16) {
-      s.post = () => checkScalar(e, t, op);
-    }
+      s.post = () => checkScalar(e, t, op, s.device);
+    } else if (s.device !== 'cpu') uncheckedOnCpu(e, t, s.device);
     return s;
   },
   { inplace: true },
@@ -567,7 +597,7 @@ function binaryOp(
       const s = binary(a, op);
       const t = s.dtype;
       if (accepts !== undefined && !accepts(t)) s.post = () => notImplemented(kernel, t, s.device, op);
-      else if (opts.divides && zeroDivisor(a.other, t) && numel(s.shape) > 0) s.post = () => zeroDivision(op);
+      else if (opts.divides && zeroDivisor(a.other, t) && numel(s.shape) > 0) s.post = () => zeroDivision(s.device, op);
       if (out !== undefined) s.dtype = out(t);
       if (opts.grad === 'none') s.differentiable = false;
       else if (opts.grad === 'any dtype') s.gradAnyDtype = true;
@@ -857,7 +887,14 @@ unary(
   undefined,
   outOfPlaceOnly,
 );
-unary(['angle'], (x) => realOf(toFloat(x.dtype)), undefined, outOfPlaceOnly);
+unary(
+  ['angle'],
+  (x) => realOf(toFloat(x.dtype)),
+  (x) => {
+    if (x.device !== 'cpu' && (x.dtype === float16 || x.dtype === bfloat16)) unknown(); // no CUDA kernel
+  },
+  outOfPlaceOnly,
+);
 unary(['conj'], (x) => (x.dtype.category === 'complex' ? complexView(x, x.dtype) : itself(x)), undefined, outOfPlaceOnly);
 unary(['conj_physical'], (x) => (x.dtype.category === 'complex' ? x.dtype : itself(x)), undefined, outOfPlaceOnly);
 rule('conj_physical_', inPlace((a) => ({ ...(a.input as Tensor)._meta })));

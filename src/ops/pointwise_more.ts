@@ -9,6 +9,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import {
   checkScalar,
   commonDevice,
+  uncheckedOnCpu,
   forceGrad,
   formatDouble,
   guard,
@@ -36,7 +37,7 @@ function tensorsOf(values: readonly unknown[]): Tensor[] {
   const out: Tensor[] = [];
   for (const v of values) {
     if (isTensor(v)) {
-      if (isExotic(v.dtype)) unknown();
+      if (isExotic(v.dtype) || v.device === 'meta') unknown(); // meta: see pointwise.ts onMeta()
       out.push(v);
     }
   }
@@ -74,16 +75,18 @@ rule(
     const y = a.other;
     const tensors = tensorsOf([cond, x, y]);
     const t = common([x, y]);
-    // Python scalars are converted to the result type first (float16/bfloat16: unchecked)
-    if (t.category !== 'float' || opmath(t) === t) {
-      if (!isTensor(x)) checkScalar(x, t, op);
-      if (!isTensor(y)) checkScalar(y, t, op);
+    // Python scalars are converted to the result type first (float16/bfloat16: unchecked on CPU)
+    const device = commonDevice(tensors, op);
+    for (const v of [x, y]) {
+      if (isTensor(v)) continue;
+      if (t.category !== 'float' || opmath(t) === t) checkScalar(v, t, op, device);
+      else uncheckedOnCpu(v, t, device);
     }
     if (cond.dtype !== bool && cond.dtype.name !== 'uint8') {
       throw torchError('RuntimeError', `where expected condition to be a boolean tensor, but got a tensor with dtype ${cond.dtype.scalarTypeName}`, op);
     }
     const shape = broadcastAll([cond, x, y], op);
-    return { shape, dtype: t, device: commonDevice(tensors, op) };
+    return { shape, dtype: t, device };
   }),
 );
 
@@ -119,7 +122,7 @@ staged(
       device,
       post: () => {
         if (t.category !== 'float' && t.category !== 'complex') notImplemented('lerp_kernel_scalar', t, device, op);
-        checkScalar(w, opmath(t), op);
+        checkScalar(w, opmath(t), op, device, t);
       },
     };
   },
@@ -154,7 +157,7 @@ function addc(kernel: string, divide: boolean): StagedRule {
       device,
       post: () => {
         if (t === bool) notImplemented(kernel, t, device, op);
-        if (value !== undefined) checkScalar(value, opmath(t), op);
+        if (value !== undefined) checkScalar(value, opmath(t), op, device, t);
       },
     };
   };
@@ -190,7 +193,7 @@ function clampScalar(a: Record<string, unknown>, op: string, self?: Tensor): Out
   const x = a.input as Tensor;
   const lo = a.min;
   const hi = a.max;
-  plain(x.dtype);
+  tensorsOf([x]);
   if (x.dtype.category === 'complex') throw notComplexTypes(op);
   let t = x.dtype;
   if (t.category !== 'float') {
@@ -203,13 +206,13 @@ function clampScalar(a: Record<string, unknown>, op: string, self?: Tensor): Out
   const spec = { shape: x.shape, dtype: t, device: x.device };
   if (present(lo) && present(hi)) {
     // both bounds are read as doubles first: a NaN one makes the result all NaN (no kernel)
-    checkScalar(lo, float64, op);
+    checkScalar(lo, float64, op, x.device, t);
     if (isNaNScalar(lo)) return spec;
-    checkScalar(hi, float64, op);
+    checkScalar(hi, float64, op, x.device, t);
     if (isNaNScalar(hi)) return spec;
   }
-  checkScalar(lo, t, op);
-  checkScalar(hi, t, op);
+  checkScalar(lo, t, op, x.device);
+  checkScalar(hi, t, op, x.device);
   if (t === bool) {
     const kernel = !present(hi) ? 'clamp_min_scalar_cpu' : !present(lo) ? 'clamp_max_scalar_cpu' : 'clamp_scalar_cpu';
     notImplemented(kernel, t, x.device, op);
@@ -226,11 +229,13 @@ const clampTensorOOP = outOfPlace(clampTensor);
 const clampTensorIP = inPlace(clampTensor);
 
 const clamp: MetaRule = guard((a, op) => {
+  tensorsOf([a.input]);
   if (!present(a.min) && !present(a.max)) throw noBounds(op);
   return tensorBounds(a) ? clampTensorOOP(a, op) : clampScalar(a, op);
 });
 const clamp_: MetaRule = guard((a, op) => {
   const self = a.input as Tensor;
+  tensorsOf([self]);
   leafCheck(self, op);
   if (!present(a.min) && !present(a.max)) throw noBounds(op);
   if (tensorBounds(a)) return clampTensorIP(a, op);
@@ -271,18 +276,17 @@ rule(
   guard((a, op) => {
     const self = a.input as Tensor;
     const v = a.value;
+    tensorsOf([self, v]);
     leafCheck(self, op);
-    plain(self.dtype);
     if (isTensor(v)) {
       if (v.ndim !== 0) {
         throw torchError('RuntimeError', `fill_ only supports 0-dimension value tensor but got tensor with ${v.ndim} dimensions.`, op);
       }
-      plain(v.dtype);
       forceGrad(self, [v]); // a value that requires grad makes self require grad, whatever its dtype
     } else {
       // a one-element CPU tensor is filled through a double (float16/bfloat16 unchecked)
       const t = self.device === 'cpu' && numel(self.shape) === 1 ? opmathFill(self.dtype) : self.dtype;
-      checkScalar(v, t, op);
+      checkScalar(v, t, op, self.device);
     }
     return { shape: self.shape, dtype: self.dtype, device: self.device, inplace: self };
   }),

@@ -7,16 +7,15 @@
  * encodes that; ops that are a view or a copy depending on strides (reshape, flatten) ask the
  * runtime in the one case where the two differ, since the mirror does not track strides.
  */
-import { PENDING, type OutSpec } from './dispatch.js';
+import { PENDING, isTensor, type OutSpec } from './dispatch.js';
 import { rule } from './rules.js';
 import { is_grad_enabled } from '../autograd/grad_mode.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { torchError } from '../errors.js';
+import { ArgumentError, torchError } from '../errors.js';
 import { numel, reductionDims, wrapDim } from '../mirror/dims.js';
 import { broadcastShapes, sameShape } from '../mirror/broadcast.js';
 import { promoteTypes } from '../mirror/promotion.js';
 import { DType } from '../tensor/dtype.js';
-import { isTensor } from './dispatch.js';
 
 // ---------------------------------------------------------------------------------------------
 // Helpers shared with the other families (linalg.ts, gather_scatter.ts)
@@ -92,8 +91,8 @@ export function tensorTypeString(x: Tensor): string {
   return `${cuda ? 'CUDA' : 'CPU'}${name}Type`;
 }
 
+/** uint16/32/64: few CPU kernels, and promotion only with floating types. */
 const BAREBONES_UNSIGNED = new Set(['uint16', 'uint32', 'uint64']);
-const UNSIGNED_WIDE = BAREBONES_UNSIGNED;
 
 /** c10::promoteTypes, including its rule for uint16/32/64 (only a float type promotes them). */
 export function promote(a: DType, b: DType, op: string): DType {
@@ -430,13 +429,13 @@ export interface Shaped {
   readonly device: string;
 }
 
-export function catSpec(ts: readonly Shaped[], dimArg: number, op: string, kind = 'torch.cat()'): OutSpec {
+export function catSpec(ts: readonly Shaped[], dimArg: number, op: string): OutSpec {
   ts.forEach((t, i) => {
     if (t.shape.length === 0) throw fail(`zero-dimensional tensor (at position ${i}) cannot be concatenated`, op);
   });
   const valid = ts.findIndex((t) => !skipInCat(t));
   const dim = valid >= 0 ? wrapDim(dimArg, ts[valid]!.shape.length, op) : dimArg;
-  if (ts.length === 0) throw fail(`${kind}: expected a non-empty list of Tensors`, op, 'ValueError');
+  if (ts.length === 0) throw fail('torch.cat(): expected a non-empty list of Tensors', op, 'ValueError');
   let dtype = ts[0]!.dtype;
   for (const t of ts) dtype = promote(dtype, t.dtype, op);
   const device = sameDevice(ts, op);
@@ -622,11 +621,9 @@ rule('tensor_split', (a, op) => {
     if (t.ndim > 1) {
       throw fail(`tensor_split expected tensor_indices_or_sections to be a zero-dimensional or one-dimensional tensor, but got a tensor with ${t.ndim} dims`, op);
     }
-    throw torchError(
-      'ArgumentError',
-      'tensor_split with a tensor of indices or sections gives a list whose length depends on its values; pass them as numbers, or use ' +
-        "torch.call('tensor_split', args, kwargs, { outputs: n })",
-      op,
+    throw new ArgumentError(
+      `${op.startsWith('.') ? 'Tensor' : 'torch'}.tensor_split with a tensor of indices or sections gives a list whose length depends on ` +
+        "the tensor's values; pass them as numbers, or use torch.call('tensor_split', args, kwargs, { outputs: n })",
     );
   }
   if (x.ndim === 0) throw fail(`tensor_split expected at least a 1-dimensional tensor, but got a tensor with ${x.ndim} dims`, op);
@@ -751,19 +748,19 @@ rule('flip', (a, op) => {
   const x = a.input as Tensor;
   const dims = intList(required(a, 'dims', op));
   if (dims.length > 0) reductionDims(dims, x.ndim, op);
-  return UNSIGNED_WIDE.has(x.dtype.name) ? PENDING : copy(x, x.shape);
+  return BAREBONES_UNSIGNED.has(x.dtype.name) ? PENDING : copy(x, x.shape);
 });
 
 rule('fliplr', (a, op) => {
   const x = a.input as Tensor;
   if (x.ndim < 2) throw fail('Input must be >= 2-d.', op);
-  return UNSIGNED_WIDE.has(x.dtype.name) ? PENDING : copy(x, x.shape);
+  return BAREBONES_UNSIGNED.has(x.dtype.name) ? PENDING : copy(x, x.shape);
 });
 
 rule('flipud', (a, op) => {
   const x = a.input as Tensor;
   if (x.ndim < 1) throw fail('Input must be >= 1-d.', op);
-  return UNSIGNED_WIDE.has(x.dtype.name) ? PENDING : copy(x, x.shape);
+  return BAREBONES_UNSIGNED.has(x.dtype.name) ? PENDING : copy(x, x.shape);
 });
 
 rule('roll', (a, op) => {
@@ -795,7 +792,7 @@ rule('rot90', (a, op) => {
   if (d0 === d1 || Math.abs(d0 - d1) === n) throw fail(`expected rotation dims to be different, but got dim0 = ${d0} and dim1 = ${d1}`, op);
   if (d0 >= n || d0 < -n) throw fail(`Rotation dim0 out of range, dim0 = ${d0}`, op);
   if (d1 >= n || d1 < -n) throw fail(`Rotation dim1 out of range, dim1 = ${d1}`, op);
-  if (UNSIGNED_WIDE.has(x.dtype.name)) return PENDING; // no CPU flip kernel for uint16/32/64
+  if (BAREBONES_UNSIGNED.has(x.dtype.name)) return PENDING; // no CPU flip kernel for uint16/32/64
   const shape = [...x.shape];
   if (((k % 4) + 4) % 2 === 1) {
     const w0 = d0 < 0 ? d0 + n : d0;
@@ -812,7 +809,7 @@ for (const name of ['tril', 'triu']) {
   rule(name, (a, op) => {
     const x = a.input as Tensor;
     if (x.ndim < 2) throw fail(`${name}: input tensor must have at least 2 dimensions`, op);
-    if (UNSIGNED_WIDE.has(x.dtype.name)) return PENDING; // no CPU kernel for uint16/32/64
+    if (BAREBONES_UNSIGNED.has(x.dtype.name)) return PENDING; // no CPU kernel for uint16/32/64
     return copy(x, x.shape);
   });
 }
