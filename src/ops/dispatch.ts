@@ -144,7 +144,7 @@ export function invoke(def: OpDef, args: readonly unknown[], self?: Tensor): Ten
  * reply id to put on the op (0 when not strict).
  */
 function strictCheck(session: Session, outs: Tensor[]): number {
-  if (!strict.enabled) return 0;
+  if (!strict.enabled || outs.length === 0) return 0;
   const predicted = outs.map((t) => t._m!);
   const op = outs[0]!._op;
   const reply = session.expectReply();
@@ -200,11 +200,12 @@ function describeMismatch(mine: TensorMeta, real: TensorMeta): string | undefine
 export function inplace(base: MetaRule): MetaRule {
   return (a, op) => {
     const self = a.input as Tensor;
-    const out = base(a, op);
-    if (out === PENDING || Array.isArray(out)) return out;
+    // torch checks the leaf before anything else
     if (is_grad_enabled() && self.is_leaf && self.requires_grad) {
       throw torchError('RuntimeError', 'a leaf Variable that requires grad is being used in an in-place operation.', op);
     }
+    const out = base(a, op);
+    if (out === PENDING || Array.isArray(out)) return out;
     if (!canCast(out.dtype, self.dtype)) {
       throw torchError('RuntimeError', `result type ${out.dtype.scalarTypeName} can't be cast to the desired output type ${self.dtype.scalarTypeName}`, op);
     }
@@ -220,8 +221,8 @@ function toMeta(spec: OutSpec, inputsRequireGrad: boolean): TensorMeta {
     // self is modified: it now requires grad if any input did; the returned handle is self again
     const self = spec.inplace;
     const m = self._m!;
-    const floating = m.dtype.category === 'float' || m.dtype.category === 'complex';
-    const requires_grad = m.requires_grad || (inputsRequireGrad && floating && spec.differentiable !== false);
+    // torch marks self as requiring grad whatever its dtype (even an integer self)
+    const requires_grad = m.requires_grad || (inputsRequireGrad && spec.differentiable !== false);
     const meta = { ...m, requires_grad, is_leaf: requires_grad ? m.is_leaf && m.requires_grad : true };
     self._m = meta;
     return meta;
