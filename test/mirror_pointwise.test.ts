@@ -13,11 +13,7 @@ import { ComplexValue } from '../src/transport/codec.js';
 import { DTYPES as ALL_DTYPES, type DType } from '../src/tensor/dtype.js';
 import { promote, resultTypeOf } from '../src/ops/pointwise.js';
 import { promoteTypes, resultType, type Operand } from '../src/mirror/promotion.js';
-import { defineOp, invoke, type OpDef } from '../src/ops/dispatch.js';
-import { RULES } from '../src/ops/rules.js';
 
-/** torch.where(condition, input, other): the generated API has only where(condition) so far. */
-const WHERE3 = defineOp('where(Tensor condition, Tensor|Scalar input, Tensor|Scalar other)', RULES.get('where'));
 
 beforeAll(async () => {
   await torch.init();
@@ -109,7 +105,7 @@ function randScalar(r: Rng, nonzero = false): unknown {
 // ---------------------------------------------------------------------------------------------
 // cases
 
-type Form = 'fn' | 'method' | 'special' | 'def';
+type Form = 'fn' | 'method' | 'special';
 interface Case {
   family: string;
   op: string;
@@ -118,8 +114,6 @@ interface Case {
   args: ArgSpec[];
   kw?: Record<string, ArgSpec>;
   noGrad: boolean;
-  /** form 'def': an overload the generated API lacks, called through its OpDef */
-  def?: OpDef;
 }
 
 function describeArg(a: ArgSpec): string {
@@ -171,7 +165,6 @@ function runMirrored(c: Case, l: Live): Tensor {
       const self = l.args[0] as Tensor;
       return ((self as unknown as Record<string, Fn>)[c.op]!).apply(self, rest.slice(1));
     }
-    if (c.def) return invoke(c.def, rest);
     const ns = (c.form === 'special' ? torch.special : torch) as unknown as Record<string, Fn>;
     return ns[c.op]!(...rest);
   };
@@ -486,7 +479,7 @@ function ternaryCase(r: Rng): Case {
         const cond = T(partnerShape(r, shape), chance(r, 0.85) ? torch.bool : pick(r, [torch.uint8, torch.float32]));
         const input = chance(r, 0.3) ? V(randScalar(r)) : x;
         const other = chance(r, 0.4) ? V(randScalar(r)) : partner(0.4);
-        return { family: 'ternary', op: 'where', form: 'def', def: WHERE3, args: [cond, input, other], noGrad: ng };
+        return { family: 'ternary', op: 'where', form: 'fn', args: [cond, input, other], noGrad: ng };
       }
       // Tensor.where(condition, other)
       const cond = T(partnerShape(r, shape), chance(r, 0.8) ? torch.bool : pick(r, [torch.uint8, torch.float32, torch.int64]));

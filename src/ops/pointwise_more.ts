@@ -57,8 +57,7 @@ function common(values: readonly unknown[]): DType {
 }
 
 // ---------------------------------------------------------------------------------------------
-// where: Tensor.where(condition, other) (torch.where(condition, input, other) once the
-// generated API has its 3-argument overloads: the rule reads the same names)
+// where: torch.where(condition, input, other) and Tensor.where(condition, other)
 // ---------------------------------------------------------------------------------------------
 
 rule(
