@@ -27,9 +27,13 @@ const SIGNED_INTS = [int8, int16, int32, int64];
 /** torch.promote_types; undefined where torch has no rule the mirror knows (unsigned >8 bit). */
 export function promoteTypes(a: DType, b: DType): DType | undefined {
   if (a === b) return a;
+  // uint16/32/64 combine only with floating types (giving the float); torch refuses the rest
+  if (isBarebonesUnsigned(a) || isBarebonesUnsigned(b)) {
+    const other = isBarebonesUnsigned(a) ? b : a;
+    return other.category === 'float' ? other : undefined;
+  }
   if (a.category === 'bool') return b;
   if (b.category === 'bool') return a;
-  if (isBarebonesUnsigned(a) || isBarebonesUnsigned(b)) return undefined;
   const ra = RANK[a.category];
   const rb = RANK[b.category];
   if (ra !== rb) {
@@ -62,9 +66,9 @@ function componentOf(c: DType): DType {
   return c === complex128 ? float64 : c === complex32 ? float16 : float32;
 }
 
-/** The complex dtype with parts of float dtype f (none for bfloat16). */
+/** The complex dtype with parts of float dtype f (c10 maps bfloat16 to complex64). */
 function toComplex(f: DType): DType | undefined {
-  return f === float64 ? complex128 : f === float32 ? complex64 : f === float16 ? complex32 : undefined;
+  return f === float64 ? complex128 : f === float16 ? complex32 : complex64;
 }
 
 function isBarebonesUnsigned(t: DType): boolean {
