@@ -25,35 +25,8 @@ afterAll(async () => {
 // ---------------------------------------------------------------------------------------------
 // random inputs
 
-type Rng = () => number;
-function mulberry32(seed: number): Rng {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const pick = <T>(r: Rng, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
-const chance = (r: Rng, p: number) => r() < p;
-const int = (r: Rng, lo: number, hi: number) => lo + Math.floor(r() * (hi - lo + 1));
-
-const MAIN: readonly DType[] = [
-  torch.bool,
-  torch.uint8,
-  torch.int8,
-  torch.int16,
-  torch.int32,
-  torch.int64,
-  torch.float16,
-  torch.bfloat16,
-  torch.float32,
-  torch.float64,
-  torch.complex64,
-  torch.complex128,
-];
+// the seeded PRNG and the dtype list: test/fixtures/differential.ts
+import { MAIN, chance, int, mulberry32, pick, type Rng } from './fixtures/differential.js';
 /** dtypes the mirror leaves to the runtime (pending): drawn now and then */
 const EXOTIC: readonly DType[] = [torch.uint16, ALL_DTYPES.get('complex32')!];
 const isFloating = (t: DType) => t.is_floating_point || t.is_complex;
