@@ -33,6 +33,7 @@ _EXT_SLICE = EXT["SLICE"]
 _EXT_TUPLE = EXT["TUPLE"]
 _EXT_ELLIPSIS = EXT["ELLIPSIS"]
 _EXT_COMPLEX = EXT["COMPLEX"]
+_EXT_REMOTE = EXT["REMOTE"]
 _unpackb = msgpack.unpackb
 _from_bytes = int.from_bytes
 
@@ -59,6 +60,8 @@ def _ext_hook(code, data):
 
 
 def _default(obj):
+    if obj.__class__.__name__ == "RemoteOut":  # a handle the runtime registered: [id, meta]
+        return msgpack.ExtType(_EXT_REMOTE, msgpack.packb([obj.id, obj.meta]))
     if isinstance(obj, complex):
         return msgpack.ExtType(_EXT_COMPLEX, struct.pack(">dd", obj.real, obj.imag))
     if isinstance(obj, torch.dtype):

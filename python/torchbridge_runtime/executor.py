@@ -4,10 +4,10 @@ import types
 
 import torch
 
-from . import shm
+from . import pyobjects, shm
 from .codec import Ref
 from .errors import Poison, Poisoned, describe
-from .protocol import OP, STATUS
+from .protocol import OP, READ, STATUS
 from .segments import SharedSegments
 from .values import DataReader, meta, read_value
 
@@ -20,6 +20,7 @@ _STATS = OP["STATS"]
 _RELEASE_SHM = OP["RELEASE_SHM"]
 _HELLO = OP["HELLO"]
 _SHUTDOWN = OP["SHUTDOWN"]
+_CONVERT = READ["CONVERT"]
 _OK = STATUS["OK"]
 _ERROR = STATUS["ERROR"]
 
@@ -36,6 +37,11 @@ def _lookup_callable(name):
     """
     if name in _INDEXING:  # Python's x[i] and x[i] = v: the only dunders on the wire
         return getattr(torch.Tensor, name[1:])
+    if name.startswith("tb."):  # the runtime's own helpers: object handles, torch.py
+        try:
+            return pyobjects.HELPERS[name[3:]]
+        except KeyError:
+            raise AttributeError(f"the runtime has no helper {name!r}") from None
     if name.startswith("."):
         path, obj, where = name[1:], torch.Tensor, "torch.Tensor"
     else:
@@ -72,6 +78,7 @@ class Executor:
         self.info = info
         self.reply = reply  # reply(reply_id, status, value)
         self._fns = {}
+        self._next_runtime_id = pyobjects.RUNTIME_ID_BASE
 
     # -- handles ---------------------------------------------------------------
     def _get(self, id_):
@@ -226,11 +233,21 @@ class Executor:
         try:
             if v is None and id_ not in self.handles:
                 raise KeyError(f"handle {id_} is unknown to the runtime (disposed, or from another session)")
-            value = read_value(v, what, self.data)
+            value = self._convert(v) if what == _CONVERT else read_value(v, what, self.data)
         except Exception as e:  # noqa: BLE001
             self.reply(reply_id, _ERROR, describe(e, self.seq - 1, "read"))
             return
         self.reply(reply_id, _OK, value)
+
+    def _convert(self, v):
+        """READ CONVERT: plain values by value, tensors and other objects as new handles."""
+        return pyobjects.to_js(v, self._register)
+
+    def _register(self, obj):
+        id_ = self._next_runtime_id
+        self._next_runtime_id += 1
+        self.handles[id_] = obj
+        return id_
 
     def _sync(self, reply_id):
         err = self._take_unreported()

@@ -114,6 +114,27 @@ addExtension({
   unpack: () => Ellipsis,
 } as never);
 
+/** An object the runtime handed over by handle inside a converted result (READ CONVERT). */
+export class RemoteOut {
+  constructor(
+    readonly id: number,
+    /** WireMeta for a tensor, ['py', typeName] for any other object */
+    readonly meta: unknown[],
+  ) {}
+}
+
+addExtension({
+  Class: RemoteOut,
+  type: EXT.REMOTE,
+  pack: () => {
+    throw new Error('RemoteOut is only sent by the runtime');
+  },
+  unpack: (buf: Uint8Array) => {
+    const [id, meta] = inner.unpack(buf) as [number, unknown[]];
+    return new RemoteOut(id, meta);
+  },
+} as never);
+
 const packr = new Packr(options);
 const unpackr = new Unpackr(options);
 

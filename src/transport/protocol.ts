@@ -6,9 +6,9 @@ import { join } from 'node:path';
 interface ProtocolSpec {
   version: number;
   op: Record<'CALL' | 'FREE' | 'READ' | 'FROM_DATA' | 'SYNC' | 'STATS' | 'RELEASE_SHM' | 'HELLO' | 'SHUTDOWN', number>;
-  read: Record<'ITEM' | 'TOLIST' | 'DATA' | 'STR' | 'META' | 'VALUE' | 'DATA_COPY', number>;
+  read: Record<'ITEM' | 'TOLIST' | 'DATA' | 'STR' | 'META' | 'VALUE' | 'DATA_COPY' | 'CONVERT', number>;
   status: Record<'OK' | 'ERROR', number>;
-  ext: Record<'REF' | 'DTYPE' | 'SLICE' | 'TUPLE' | 'ELLIPSIS' | 'COMPLEX', number>;
+  ext: Record<'REF' | 'DTYPE' | 'SLICE' | 'TUPLE' | 'ELLIPSIS' | 'COMPLEX' | 'REMOTE', number>;
   control: Record<'PING' | 'STATS' | 'SHUTDOWN', string>;
   inline_max_bytes: number;
   shm_prefix: string;
