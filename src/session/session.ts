@@ -337,5 +337,8 @@ function hasHandle(v: unknown): boolean {
   if (v instanceof Handle) return true;
   if (Array.isArray(v)) return v.some(hasHandle);
   if (v instanceof Tuple) return v.items.some(hasHandle);
+  // dicts hold handles too: an optimizer's param groups, a state_dict being loaded
+  if (v instanceof Map) return [...v.values()].some(hasHandle);
+  if (v !== null && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) return Object.values(v).some(hasHandle);
   return false;
 }
