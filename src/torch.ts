@@ -15,6 +15,7 @@ import { OP, READ } from './transport/protocol.js';
 import { metaFromWire, type WireMeta } from './tensor/meta.js';
 // Indexing: torch.slice; importing it installs x.index / x.i / x.setitem and the index_put_ rules.
 import { slice } from './ops/indexing.js';
+import * as nnModules from './nn/index.js';
 
 /** Wait until every queued op has run; throws the first error not yet reported. */
 async function sync(): Promise<void> {
@@ -107,7 +108,7 @@ export const torch = {
   ...fromData,
   // indexing: x.index(0, torch.slice(1, 3)) is x[0, 1:3]
   slice,
-  nn: { functional: stripNames(nn_functional) },
+  nn: { ...nnModules, functional: stripNames(nn_functional) },
   linalg: stripNames(linalg),
   fft: stripNames(fft),
   special: stripNames(special),

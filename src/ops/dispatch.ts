@@ -143,7 +143,7 @@ export function invoke(def: OpDef, args: readonly unknown[], self?: Tensor): Ten
  * metadata of every mirrored result and the session checks that the mirror agreed. Returns the
  * reply id to put on the op (0 when not strict).
  */
-function strictCheck(session: Session, outs: Tensor[]): number {
+export function strictCheck(session: Session, outs: Tensor[]): number {
   if (!strict.enabled || outs.length === 0) return 0;
   const predicted = outs.map((t) => t._m!);
   const op = outs[0]!._op;
