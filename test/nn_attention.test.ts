@@ -173,3 +173,87 @@ function shapeOf(v: Nested): number[] {
   }
   return s;
 }
+
+describe('TransformerEncoderLayer and TransformerEncoder equal their Python twins', () => {
+  // Dropout is 0 so that both sides compute the same function (dropout masks come from separate streams).
+  const CASES = [
+    {
+      name: 'encoder layer, post-norm, relu, causal mask',
+      ts: 'layer',
+      kwargs: { dim_feedforward: 16, dropout: 0.0 },
+      py: 'nn.TransformerEncoderLayer(8, 2, dim_feedforward=16, dropout=0.0)',
+      x: [5, 3, 8],
+      forward: "src_mask=nn.Transformer.generate_square_subsequent_mask(5)",
+    },
+    {
+      name: 'encoder layer, pre-norm, gelu, batch_first, padding mask',
+      ts: 'layer',
+      kwargs: { dim_feedforward: 12, dropout: 0.0, activation: 'gelu', norm_first: true, batch_first: true, layer_norm_eps: 1e-6 },
+      py: "nn.TransformerEncoderLayer(8, 4, dim_feedforward=12, dropout=0.0, activation='gelu', norm_first=True, batch_first=True, layer_norm_eps=1e-6)",
+      x: [2, 4, 8],
+      forward: 'src_key_padding_mask=torch.tensor([[False, False, False, True], [False, True, False, False]])',
+    },
+    {
+      name: 'encoder of 3 deep-copied layers with a final LayerNorm',
+      ts: 'encoder',
+      kwargs: { dim_feedforward: 16, dropout: 0.0 },
+      py: 'nn.TransformerEncoder(nn.TransformerEncoderLayer(8, 2, dim_feedforward=16, dropout=0.0), 3, norm=nn.LayerNorm(8), enable_nested_tensor=False)',
+      x: [4, 2, 8],
+      forward: '',
+    },
+  ] as const;
+
+  for (const [i, c] of CASES.entries()) {
+    it(c.name, async () => {
+      const { TransformerEncoderLayer, TransformerEncoder } = await import('../src/nn/modules/transformer.js');
+      const { LayerNorm } = await import('../src/nn/modules/normalization.js');
+      const seed = 300 + i;
+      const py = python<Twin>(`
+        from torch import nn
+        torch.manual_seed(${seed})
+        m = ${c.py}
+        sd = m.state_dict()
+        init = [v.tolist() for v in sd.values()]
+        x = torch.randn(${c.x.join(', ')}, requires_grad=True)
+        out = m(x${c.forward ? ', ' + c.forward : ''})
+        out.sum().backward()
+        print(json.dumps({"keys": list(sd.keys()), "init": init, "outs": [out.tolist()],
+          "grads": [p.grad.tolist() for p in m.parameters()], "xgrad": x.grad.tolist()}))
+      `);
+      torch.manual_seed(seed);
+      const heads = c.py.includes('(8, 4') ? 4 : 2;
+      const m: Module =
+        c.ts === 'layer'
+          ? new TransformerEncoderLayer(8, heads, c.kwargs as never)
+          : new TransformerEncoder(new TransformerEncoderLayer(8, heads, c.kwargs as never), 3, { norm: new LayerNorm(8), enable_nested_tensor: false });
+      expect(Object.keys(m.state_dict())).toEqual(py.keys);
+      expect(await stateValues(m)).toEqual(py.init);
+
+      const x = torch.randn(...c.x, { requires_grad: true });
+      const kw: Record<string, unknown> =
+        i === 0
+          ? { src_mask: torch.full([5, 5], -Infinity).triu(1) }
+          : i === 1
+            ? { src_key_padding_mask: torch.tensor([[false, false, false, true], [false, true, false, false]]) }
+            : {};
+      const out = (m as InstanceType<typeof TransformerEncoderLayer>).forward(x, kw);
+      await out.ready();
+      expect([...out.shape]).toEqual(c.x);
+      expectClose((await out.tolist()) as Nested, py.outs[0]!, 'output');
+      out.sum().backward();
+      for (const [j, p] of m.parameters().entries()) expectClose((await p.grad!.tolist()) as Nested, py.grads[j]!, `grad ${j}`);
+      expectClose((await x.grad!.tolist()) as Nested, py.xgrad, 'grad of the input');
+    });
+  }
+
+  it('the copies in an encoder start equal but are separate parameters', async () => {
+    const { TransformerEncoderLayer, TransformerEncoder } = await import('../src/nn/modules/transformer.js');
+    const layer = new TransformerEncoderLayer(4, 2, { dim_feedforward: 8 });
+    const enc = new TransformerEncoder(layer, 2);
+    const [a, b] = enc.layers.children() as InstanceType<typeof TransformerEncoderLayer>[];
+    expect(a!.linear1.weight).not.toBe(b!.linear1.weight);
+    expect(a!.linear1.weight).not.toBe(layer.linear1.weight);
+    expect(await a!.linear1.weight.tolist()).toEqual(await b!.linear1.weight.tolist());
+    expect(await a!.self_attn.in_proj_weight!.tolist()).toEqual(await layer.self_attn.in_proj_weight!.tolist());
+  });
+});
