@@ -15,6 +15,8 @@ import { OP, READ } from './transport/protocol.js';
 import { metaFromWire, type WireMeta } from './tensor/meta.js';
 // Indexing: torch.slice; importing it installs x.index / x.i / x.setitem and the index_put_ rules.
 import { slice } from './ops/indexing.js';
+import { py } from './py/index.js';
+import { save, load } from './serialization/index.js';
 import * as nnModules from './nn/index.js';
 
 /** Wait until every queued op has run; throws the first error not yet reported. */
@@ -112,6 +114,10 @@ export const torch = {
   linalg: stripNames(linalg),
   fft: stripNames(fft),
   special: stripNames(special),
+  // Python objects (torch.py.import) and .pt files
+  py,
+  save,
+  load,
   // escape hatch
   call,
   callValue,

@@ -2,7 +2,8 @@
 
 torch's own API is reachable by name; anything else (an optimizer's step, a module imported
 through torch.py, an attribute of a returned object) goes through these few helpers. None of
-them lets a name on the wire reach a dunder.
+them lets a name on the wire reach a dunder. Their own parameters are positional-only, so any
+keyword argument (name=, obj=...) passes through to the Python callable untouched.
 """
 
 import importlib
@@ -10,6 +11,7 @@ import importlib
 import numpy as np
 import torch
 
+from . import serialization
 from .values import meta
 
 # Ids the runtime assigns itself (objects found inside a converted result) live far above the
@@ -23,37 +25,51 @@ def _public(name):
     return name
 
 
-def import_module(name):
+def import_module(name, /):
     return importlib.import_module(name)
 
 
-def get_attr(obj, name):
+def get_attr(obj, name, /):
     return getattr(obj, _public(name))
 
 
-def set_attr(obj, name, value):
+def set_attr(obj, name, value, /):
     setattr(obj, _public(name), value)
 
 
-def call(fn, *args, **kwargs):
+def call(fn, /, *args, **kwargs):
     return fn(*args, **kwargs)
 
 
-def method(obj, name, *args, **kwargs):
+def method(obj, name, /, *args, **kwargs):
     return getattr(obj, _public(name))(*args, **kwargs)
 
 
-def get_item(obj, key):
+def get_item(obj, key, /):
     return obj[key]
 
 
-def set_item(obj, key, value):
+def set_item(obj, key, value, /):
     obj[key] = value
 
 
-def select(seq, index):
+def select(seq, index, /):
     """One item of a tuple or list result, e.g. (output, weights)[0]."""
     return seq[index]
+
+
+class Tree:
+    """Marks a value whose conversion keeps Python's structure exactly: dict key order and key
+    types, lists vs tuples (see to_js). torch.py proxies and torch.load read values this way."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value):
+        self.value = value
+
+
+def tree(obj, /):
+    return Tree(obj)
 
 
 HELPERS = {
@@ -65,6 +81,9 @@ HELPERS = {
     "getitem": get_item,
     "setitem": set_item,
     "select": select,
+    "tree": tree,
+    "save": serialization.save,
+    "load": serialization.load,
 }
 
 
@@ -78,24 +97,59 @@ class RemoteOut:
         self.meta = meta_
 
 
+_SCALARS = (bool, int, float, str, bytes, complex)
+
+
 def to_js(obj, register):
     """A result as JS values: numbers, strings, lists and dicts by value; tensors (and NumPy
-    arrays, as tensors sharing their memory) and every other object by handle."""
-    if obj is None or isinstance(obj, (bool, int, float, str, bytes, complex)):
+    arrays, as tensors sharing their memory) and every other object by handle.
+
+    A Tree converts its value with every container tagged, so nothing is lost on the way to
+    JS (whose objects reorder integer-like keys and have string keys only):
+    ['list', [items]], ['tuple', [items]], ['dict', [[key, value], ...]]; scalars and handles
+    as above.
+    """
+    if obj.__class__ is Tree:
+        return _convert(obj.value, register, True)
+    return _convert(obj, register, False)
+
+
+def _convert(obj, register, tagged):
+    if obj is None or isinstance(obj, _SCALARS):
         return obj
     if isinstance(obj, np.ndarray):
-        try:
-            obj = torch.from_numpy(obj)
-        except TypeError:
-            obj = torch.from_numpy(obj.astype(np.float64)) if obj.dtype.kind in "fiub" else obj
+        t = _ndarray_as_tensor(obj)
+        if t is None:  # strings, objects, dates: as Python lists of their items
+            return _convert(obj.tolist(), register, tagged)
+        obj = t
     if isinstance(obj, torch.Tensor):
         return RemoteOut(register(obj), meta(obj))
     if isinstance(obj, np.generic):
-        return obj.item()
+        return _convert(obj.item(), register, tagged)
     if isinstance(obj, (list, tuple)):
-        return [to_js(x, register) for x in obj]
-    if isinstance(obj, dict) and all(isinstance(k, (str, int)) for k in obj):
-        return {k: to_js(v, register) for k, v in obj.items()}
-    if isinstance(obj, (torch.dtype, torch.device, torch.Size)):
+        items = [_convert(x, register, tagged) for x in obj]
+        if tagged:
+            return ["tuple" if isinstance(obj, tuple) else "list", items]
+        return items
+    if isinstance(obj, dict):
+        if tagged:
+            return ["dict", [[_convert(k, register, True), _convert(v, register, True)] for k, v in obj.items()]]
+        if all(isinstance(k, (str, int)) for k in obj):
+            return {k: _convert(v, register, False) for k, v in obj.items()}
+    if isinstance(obj, (torch.dtype, torch.device)):
         return obj  # the codec knows these
     return RemoteOut(register(obj), ["py", type(obj).__name__])
+
+
+def _ndarray_as_tensor(a):
+    """The tensor sharing a NumPy array's memory (as torch.from_numpy), or a copy where torch
+    cannot share it (negative strides, foreign byte order, read-only memory); None for dtypes
+    torch has no tensor for."""
+    if a.dtype.kind not in "biufc":
+        return None
+    if not a.dtype.isnative or any(s < 0 for s in a.strides) or not a.flags.writeable:
+        a = np.array(a, dtype=a.dtype.newbyteorder("="), order="C")
+    try:
+        return torch.from_numpy(a)
+    except TypeError:
+        return None
