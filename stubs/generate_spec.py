@@ -1674,6 +1674,81 @@ def _docs_root(version: str) -> str:
 
 
 # --------------------------------------------------------------------------------------
+# autograd/derivatives.yaml: the name of the grad_fn each ATen overload records
+# --------------------------------------------------------------------------------------
+def read_backward_names(path: str) -> dict:
+    """ATen overload ('add.Tensor', 'sum') -> its autograd node class ('AddBackward0').
+
+    torchgen names the node CamelCase(base name) + 'Backward' + a counter per base name,
+    counting the entries of derivatives.yaml in file order that differentiate some input
+    (an entry whose inputs are all non_differentiable gets no node). Only the Default
+    dispatch key counts here (other keys, e.g. nested tensors, get their own classes)."""
+    entries = []  # [schema, {input names with a formula}, {non-differentiable}]
+    cur = None
+    in_dispatch = in_default = False
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            if line.startswith("- name:"):
+                sch = parse_schema(line[len("- name:"):].strip())
+                cur = [sch, set(), set()] if sch else None
+                if cur:
+                    entries.append(cur)
+                in_dispatch = in_default = False
+                continue
+            if cur is None or not line.strip() or line.lstrip().startswith("#"):
+                continue
+            indent = len(line) - len(line.lstrip(" "))
+            key, sep, val = line.strip().partition(":")
+            if not sep:
+                continue
+            if indent == 2:
+                in_dispatch = key == "dispatch"
+                in_default = False
+                if in_dispatch or key == "output_differentiability":
+                    continue
+            elif in_dispatch and indent == 4:
+                in_default = key == "Default"
+                continue
+            elif not (in_dispatch and in_default and indent == 6):
+                continue  # a formula's continuation line
+            names = [n.strip() for n in key.split(",")]
+            inputs = {a["name"] for a in cur[0]["args"]}
+            if names[0] not in inputs:
+                continue  # a forward-mode formula ('result: ...')
+            (cur[2] if val.strip().lower() == "non_differentiable" else cur[1]).update(names)
+    counter: dict = {}
+    out = {}
+    for sch, differentiated, _ in entries:
+        if not differentiated:
+            continue
+        prefix = ("".join(p.title() for p in sch["name"].split("_")) + "Backward") \
+            .replace("ForwardBackward", "Backward")
+        n = counter.get(prefix, 0)
+        counter[prefix] = n + 1
+        key = sch["name"] + ("." + sch["overload"] if sch["overload"] else "")
+        out[key] = f"{prefix}{n}"
+    return out
+
+
+def backward_names() -> dict:
+    """read_backward_names for this torch, checked against the classes torch really has."""
+    try:
+        import torchgen
+        base = os.path.join(os.path.dirname(torchgen.__file__), "packaged")
+    except Exception:
+        base = os.path.join(SITE_DIR, "torchgen", "packaged")
+    path = os.path.join(base, "autograd", "derivatives.yaml")
+    if not os.path.exists(path):
+        return {}
+    names = read_backward_names(path)
+    known = {n for n in dir(torch._C._functions) if "Backward" in n}
+    missing = sorted(n for n in set(names.values()) if n not in known)
+    if known and missing:
+        raise SystemExit(f"derivatives.yaml names that torch does not have: {missing[:20]}")
+    return dict(sorted(names.items()))
+
+
+# --------------------------------------------------------------------------------------
 # main
 # --------------------------------------------------------------------------------------
 def build_spec() -> dict:
@@ -1851,6 +1926,7 @@ def build_spec() -> dict:
         "torch_version": torch.__version__,
         "generated_by": "stubs/generate_spec.py",
         "namespaces": spec_ns,
+        "autograd": backward_names(),
     }
 
 
@@ -1938,9 +2014,27 @@ def dump(spec: dict) -> str:
                                                separators=(",", ":")) + sep)
         lines.append("    ]" + ("," if i < len(ns_items) - 1 else ""))
     lines.append("  },")
+    # ATen overload -> the grad_fn class its result records (AddBackward0), one per line
+    grad = sorted(spec.get("autograd", {}).items())
+    lines.append('  "autograd": {')
+    lines += [f"    {json.dumps(k)}: {json.dumps(v)}" + ("," if i < len(grad) - 1 else "")
+              for i, (k, v) in enumerate(grad)]
+    lines.append("  },")
     lines.append(f'  "torch_version": {json.dumps(spec["torch_version"])}')
     lines.append("}")
     return "\n".join(lines) + "\n"
+
+
+BACKWARD_TS = os.path.join(os.path.dirname(HERE), "src", "mirror", "backward_names.ts")
+
+
+def write_backward_names_ts(names: dict) -> None:
+    """The mirror's copy of spec.json's "autograd" table (src/ cannot import stubs/)."""
+    body = "".join(f"  {json.dumps(k)}: {json.dumps(v)},\n" for k, v in sorted(names.items()))
+    with open(BACKWARD_TS, "w", encoding="utf-8") as f:
+        f.write("// Generated by stubs/generate_spec.py from torch's autograd/derivatives.yaml: do not edit.\n"
+                "/** ATen overload -> the grad_fn class torch records for its result. */\n"
+                "export const BACKWARD: Readonly<Record<string, string>> = {\n" + body + "};\n")
 
 
 def main(argv=None):
@@ -1952,6 +2046,8 @@ def main(argv=None):
     json.loads(text)  # stays valid JSON
     with open(args.output, "w", encoding="utf-8") as f:
         f.write(text)
+    if os.path.abspath(args.output) == os.path.join(HERE, "spec.json"):
+        write_backward_names_ts(spec["autograd"])
     counts = ", ".join(f"{k}={len(v)}" for k, v in sorted(spec["namespaces"].items()))
     print(f"wrote {os.path.relpath(args.output)} for torch {spec['torch_version']} ({counts})")
 

@@ -11,6 +11,7 @@ import type { Session } from '../session/session.js';
 import type { DType } from '../tensor/dtype.js';
 import { is_grad_enabled } from '../autograd/grad_mode.js';
 import { metaFromWire, type TensorMeta, type WireMeta } from '../tensor/meta.js';
+import { gradFnOf, type GradFnSource } from '../mirror/grad_fn.js';
 import { TorchError, torchError } from '../errors.js';
 import { canCast } from '../mirror/promotion.js';
 import { sameShape } from '../mirror/broadcast.js';
@@ -28,6 +29,8 @@ export interface OutSpec {
   alias?: Tensor;
   /** an in-place op on this tensor (see inplace()): its metadata is updated too */
   inplace?: Tensor;
+  /** the autograd node torch records when the output requires grad (AddBackward0); default: the op's own (mirror/grad_fn.ts) */
+  grad_fn?: string;
 }
 
 /** A rule returns this when the outputs depend on something the mirror does not track. */
@@ -48,6 +51,8 @@ export interface OpDef {
   methodWire: string;
   /** outputs on the pending path (torch returns a tuple of this many when > 1) */
   outputs?: number;
+  /** @internal the grad_fn of results whose rule does not name it, found on first use (null: none) */
+  gradFn?: GradFnSource | null;
 }
 
 export function defineOp(sig: string | string[], meta?: MetaRule, opts: { mayFail?: boolean; outputs?: number } = {}): OpDef {
@@ -129,11 +134,11 @@ export function invoke(def: OpDef, args: readonly unknown[], self?: Tensor): Ten
   if (specs === PENDING) return pendingResult(def, pendingCall(session, wireName, full, kw, def.outputs ?? 1));
   grad = grad && is_grad_enabled();
   if (!Array.isArray(specs)) {
-    const out = newTensor(session, toMeta(specs, grad), wireName);
+    const out = newTensor(session, toMeta(specs, grad, def, bound), wireName);
     session.call(out.id, wireName, full, kw ?? null, strictCheck(session, [out]), def.mayFail);
     return out;
   }
-  const outs = specs.map((spec) => newTensor(session, toMeta(spec, grad), wireName));
+  const outs = specs.map((spec) => newTensor(session, toMeta(spec, grad, def, bound), wireName));
   session.call(outs.map((t) => t.id), wireName, full, kw ?? null, strictCheck(session, outs), def.mayFail);
   return outs;
 }
@@ -177,18 +182,19 @@ function unmirroredCall(s: Session, wireName: string, args: unknown[], kw: Recor
   return outs;
 }
 
-function describeMeta(m: TensorMeta): string {
-  return `shape [${m.shape.join(', ')}], ${m.dtype}, ${m.device}, requires_grad=${m.requires_grad}, is_leaf=${m.is_leaf}`;
+export function describeMeta(m: TensorMeta): string {
+  return `shape [${m.shape.join(', ')}], ${m.dtype}, ${m.device}, requires_grad=${m.requires_grad}, is_leaf=${m.is_leaf}, grad_fn=${m.grad_fn}`;
 }
 
-function describeMismatch(mine: TensorMeta, real: TensorMeta): string | undefined {
+export function describeMismatch(mine: TensorMeta, real: TensorMeta): string | undefined {
   const same =
     mine.shape.length === real.shape.length &&
     mine.shape.every((v, i) => v === real.shape[i]) &&
     mine.dtype === real.dtype &&
     mine.device === real.device &&
     mine.requires_grad === real.requires_grad &&
-    mine.is_leaf === real.is_leaf;
+    mine.is_leaf === real.is_leaf &&
+    mine.grad_fn === real.grad_fn;
   return same ? undefined : describeMeta(real);
 }
 
@@ -212,32 +218,47 @@ export function inplace(base: MetaRule): MetaRule {
     if (!sameShape(out.shape, self.shape)) {
       throw torchError('RuntimeError', `output with shape [${self.shape.join(', ')}] doesn't match the broadcast shape [${out.shape.join(', ')}]`, op);
     }
-    return { shape: self.shape, dtype: self.dtype, device: self.device, inplace: self, differentiable: out.differentiable };
+    return { shape: self.shape, dtype: self.dtype, device: self.device, inplace: self, differentiable: out.differentiable, grad_fn: out.grad_fn };
   };
 }
 
-function toMeta(spec: OutSpec, inputsRequireGrad: boolean): TensorMeta {
+function toMeta(spec: OutSpec, inputsRequireGrad: boolean, def: OpDef, a: Bound): TensorMeta {
   if (spec.inplace) {
     // self is modified: it now requires grad if any input did; the returned handle is self again
     const self = spec.inplace;
     const m = self._m!;
     // torch marks self as requiring grad whatever its dtype (even an integer self)
-    const requires_grad = m.requires_grad || (inputsRequireGrad && spec.differentiable !== false);
-    const meta = { ...m, requires_grad, is_leaf: requires_grad ? m.is_leaf && m.requires_grad : true };
+    const recorded = inputsRequireGrad && (m.requires_grad || spec.differentiable !== false);
+    const requires_grad = m.requires_grad || recorded;
+    // a recorded in-place op becomes self's grad_fn (add_ -> AddBackward0)
+    const grad_fn = recorded ? (spec.grad_fn ?? defaultGradFn(def, a)) : m.grad_fn;
+    const meta = { ...m, requires_grad, is_leaf: requires_grad ? m.is_leaf && m.requires_grad : true, grad_fn };
     self._m = meta;
     return meta;
   }
   if (spec.alias) {
     const m = spec.alias._m!;
-    return { shape: spec.shape, dtype: spec.dtype, device: spec.device, requires_grad: m.requires_grad, is_leaf: m.is_leaf };
+    return { shape: spec.shape, dtype: spec.dtype, device: spec.device, requires_grad: m.requires_grad, is_leaf: m.is_leaf, grad_fn: m.grad_fn };
   }
   if (spec.requires_grad !== undefined) {
     // factories and detach: fresh leaves, whatever requires_grad says
-    return { shape: spec.shape, dtype: spec.dtype, device: spec.device, requires_grad: spec.requires_grad, is_leaf: true };
+    return { shape: spec.shape, dtype: spec.dtype, device: spec.device, requires_grad: spec.requires_grad, is_leaf: true, grad_fn: null };
   }
   const floating = spec.dtype.category === 'float' || spec.dtype.category === 'complex';
   const requires_grad = inputsRequireGrad && floating && spec.differentiable !== false;
-  return { shape: spec.shape, dtype: spec.dtype, device: spec.device, requires_grad, is_leaf: !requires_grad };
+  const grad_fn = requires_grad ? (spec.grad_fn ?? defaultGradFn(def, a)) : null;
+  return { shape: spec.shape, dtype: spec.dtype, device: spec.device, requires_grad, is_leaf: !requires_grad, grad_fn };
+}
+
+/** Marks a result whose grad_fn neither the rule nor derivatives.yaml names (strict mode shows it). */
+export const UNKNOWN_GRAD_FN = '<unknown to the mirror>';
+
+/** The op's own autograd node (mirror/grad_fn.ts), looked up once per op. */
+function defaultGradFn(def: OpDef, a: Bound): string {
+  let src = def.gradFn;
+  if (src === undefined) src = def.gradFn = gradFnOf(def.name) ?? null;
+  if (src === null) return UNKNOWN_GRAD_FN;
+  return typeof src === 'string' ? src : src(a);
 }
 
 function pendingResult(def: OpDef, outs: Tensor[]): Tensor | Tensor[] {

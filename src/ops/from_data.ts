@@ -133,7 +133,7 @@ function fromData(
   if (requires_grad && dtype.category !== 'float' && dtype.category !== 'complex') {
     throw torchError('RuntimeError', 'Only Tensors of floating point and complex dtype can require gradients', op);
   }
-  const t = newTensor(s, { shape, dtype, device, requires_grad, is_leaf: true }, op);
+  const t = newTensor(s, { shape, dtype, device, requires_grad, is_leaf: true, grad_fn: null }, op);
   let payload: unknown;
   if (share) {
     const shared = sharedInfoOf(array);

@@ -24,7 +24,8 @@
 import { Tensor, awaitMeta, newTensor, opName } from '../tensor/tensor.js';
 import { Ellipsis, Handle, Slice, Tuple } from '../transport/codec.js';
 import { OP } from '../transport/protocol.js';
-import { mirror, sessionOf, strict, type MetaRule, type OutSpec } from './dispatch.js';
+import { describeMeta, describeMismatch, mirror, sessionOf, strict, type MetaRule, type OutSpec } from './dispatch.js';
+import { backward } from '../mirror/grad_fn.js';
 import { rule } from './rules.js';
 import type { Session } from '../session/session.js';
 import { is_grad_enabled } from '../autograd/grad_mode.js';
@@ -636,26 +637,13 @@ function send(s: Session, outs: number | null, name: string, args: unknown[], re
   s.enqueue([OP.CALL, outs, name, wire, null, replyId, mask, nested], mayFail);
 }
 
-function describeMeta(m: TensorMeta): string {
-  return `shape [${m.shape.join(', ')}], ${m.dtype}, ${m.device}, requires_grad=${m.requires_grad}, is_leaf=${m.is_leaf}`;
-}
-
-function sameMeta(a: TensorMeta, b: TensorMeta): boolean {
-  return (
-    a.shape.length === b.shape.length &&
-    a.shape.every((v, i) => v === b.shape[i]) &&
-    a.dtype === b.dtype &&
-    a.device === b.device &&
-    a.requires_grad === b.requires_grad &&
-    a.is_leaf === b.is_leaf
-  );
-}
-
 function check(s: Session, what: string, predicted: TensorMeta, w: WireMeta): void {
   const real = metaFromWire(w);
   if ('notTensor' in real) s.mirrorMismatch(`${what}: the mirror predicted ${describeMeta(predicted)} but torch gave a Python ${real.notTensor}`);
-  else if (!sameMeta(predicted, real)) {
-    s.mirrorMismatch(`${what}: the mirror predicted ${describeMeta(predicted)} but torch gave ${describeMeta(real)}`);
+  else {
+    // the same comparison as every other mirrored op (dispatch.ts)
+    const diff = describeMismatch(predicted, real);
+    if (diff) s.mirrorMismatch(`${what}: the mirror predicted ${describeMeta(predicted)} but torch gave ${diff}`);
   }
 }
 
@@ -706,6 +694,9 @@ function markPending(s: Session, t: Tensor): void {
 // ---------------------------------------------------------------------------------------------
 // getitem
 
+const ALIAS_BACKWARD = backward('alias');
+const INDEX_BACKWARD = backward('index.Tensor');
+
 /** Items Python's getitem/setitem take without wrapping them in a tuple. */
 const SINGLE = new Set(['int', 'slice', 'none', 'ellipsis', 'bool']);
 
@@ -732,13 +723,17 @@ function getitem(x: Tensor, raw: readonly unknown[], tuple: boolean, what: strin
   const m = x._m;
   let shape: number[] | undefined;
   let mayFail = true;
+  // the last op applySlicing applied (a no-op index gives an alias of x), or at::index
+  let gradFn = ALIAS_BACKWARD;
   if (m !== undefined) {
     try {
       const p = plan(m.shape, items, single, false, op);
       if (p.entries === undefined) {
         shape = p.sliced;
         mayFail = p.valueDependent;
+        gradFn = p.lastView ?? ALIAS_BACKWARD;
       } else {
+        gradFn = INDEX_BACKWARD;
         shape = advanced(p.sliced, p.entries, op, true, m.device).shape;
         mayFail = shape === undefined || p.valueDependent || p.entries.some((e) => e?.tensor !== undefined);
       }
@@ -767,7 +762,9 @@ function getitem(x: Tensor, raw: readonly unknown[], tuple: boolean, what: strin
     requires_grad,
     // a view made under no_grad shares its base's requires_grad but has no grad_fn
     is_leaf: isView ? !(grad && m!.requires_grad) : !requires_grad,
+    grad_fn: null,
   };
+  if (!meta.is_leaf) meta.grad_fn = gradFn;
   const out = newTensor(s, meta, op);
   let replyId = 0;
   if (strict.enabled) {
@@ -931,6 +928,8 @@ function inplace(
   op: string,
   before: () => void,
   after: () => void,
+  /** the node x records when written directly (newView undefined): fill_, copy_ or index_put_ */
+  direct: string = COPY_BACKWARDS,
 ): Tensor[] {
   const vm = value?._m;
   const valueRg: boolean | undefined = value === undefined ? false : vm === undefined ? undefined : vm.requires_grad;
@@ -940,21 +939,55 @@ function inplace(
     if (err) throw torchError('RuntimeError', err, op);
     after();
   }
-  if (!is_grad_enabled() || valueRg === false) return [x];
+  if (!is_grad_enabled()) return [x];
+  if (valueRg === false) {
+    if (x._m?.requires_grad) {
+      if (newView === null) {
+        markPending(s, x);
+        return [];
+      }
+      recordWrite(x, newView, direct);
+    }
+    return [x];
+  }
   // indexing the mirror could not follow: whether autograd refuses does not depend on it (only
   // the message does), and a refused write changes nothing
   if (newView === null && x._m !== undefined && valueRg !== undefined && inplaceError(x, 'a view', valueRg)) return [x];
-  if (x._m === undefined || valueRg === undefined) {
+  if (x._m === undefined || valueRg === undefined || newView === null) {
     for (const t of family(x)) markPending(s, t);
     return [];
   }
-  return [x, ...markRequiresGrad(x).filter((t) => t !== x)];
+  const changed = [x, ...markRequiresGrad(x).filter((t) => t !== x)];
+  recordWrite(x, newView, direct);
+  return changed;
+}
+
+const COPY_SLICES = 'CopySlices';
+/** copy_'s node is written by hand in torch (not in derivatives.yaml) */
+const COPY_BACKWARDS = 'CopyBackwards';
+const AS_STRIDED_BACKWARD = backward('as_strided');
+const FILL_TENSOR_BACKWARD = backward('fill_.Tensor');
+const INDEX_PUT_BACKWARD = backward('index_put');
+
+/**
+ * The grad_fns after a tracked in-place write into x (through newView, or directly): the base
+ * records CopySlices, views of it that require grad are regenerated as AsStridedBackward0.
+ * Views the mirror does not track (made by ops other than indexing) keep their old name.
+ */
+function recordWrite(x: Tensor, newView: string | undefined, direct: string): void {
+  const root = viewInfo.get(x)?.root ?? x;
+  for (const t of family(x)) {
+    const m = t._m;
+    if (m === undefined || !m.requires_grad) continue;
+    const grad_fn = t !== root ? AS_STRIDED_BACKWARD : t === x && newView === undefined ? direct : COPY_SLICES;
+    t._m = { ...m, grad_fn };
+  }
 }
 
 function valueTensorMeta(value: SetValue, x: TensorMeta): TensorMeta | undefined {
   if (value instanceof Tensor) return value._m;
   // valueToTensor: a 0-dim tensor of x's dtype, on the CPU for CUDA tensors
-  return { shape: [], dtype: x.dtype, device: x.device.startsWith('cuda') ? 'cpu' : x.device, requires_grad: false, is_leaf: true };
+  return { shape: [], dtype: x.dtype, device: x.device.startsWith('cuda') ? 'cpu' : x.device, requires_grad: false, is_leaf: true, grad_fn: null };
 }
 
 function setitem(x: Tensor, raw: readonly unknown[], tuple: boolean, value: unknown, what: string): Tensor {
@@ -1014,6 +1047,8 @@ function setitem(x: Tensor, raw: readonly unknown[], tuple: boolean, value: unkn
       // copy_to expands the value before copy_ checks autograd; index_put_ checks autograd first
       guard(() => p!.entries === undefined && checkCopyTo(p!.sliced, vm!, op)),
       guard(() => p!.entries !== undefined && checkIndexPut(m!, p!.sliced, p!.entries, { ...vm!, shape: stripLeadingOnes(vm!.shape) }, false, op)),
+      // written directly: index_put_, fill_ for a 0-dim CPU value (copy_to), else copy_
+      p?.entries !== undefined ? INDEX_PUT_BACKWARD : vm !== undefined && vm.shape.length === 0 && vm.device === 'cpu' ? FILL_TENSOR_BACKWARD : COPY_BACKWARDS,
     );
   }
   const args = [x, index, typeof value === 'number' ? wireItem(value) : value];

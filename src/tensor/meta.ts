@@ -8,6 +8,8 @@ export interface TensorMeta {
   device: string;
   requires_grad: boolean;
   is_leaf: boolean;
+  /** the autograd node's class name (Python's t.grad_fn.name()); null for leaves and results without grad */
+  grad_fn: string | null;
 }
 
 /** The runtime's report of a result: [shape, dtype, device, requires_grad, is_leaf, grad_fn]. */
@@ -15,6 +17,6 @@ export type WireMeta = [number[], string, string, boolean, boolean, string | nul
 
 export function metaFromWire(w: WireMeta): TensorMeta | { notTensor: string } {
   if (w[0] === 'py') return { notTensor: w[1] };
-  const [shape, dtype, device, requires_grad, is_leaf] = w;
-  return { shape, dtype: dtypeFromName(dtype)!, device, requires_grad, is_leaf };
+  const [shape, dtype, device, requires_grad, is_leaf, grad_fn] = w;
+  return { shape, dtype: dtypeFromName(dtype)!, device, requires_grad, is_leaf, grad_fn };
 }

@@ -66,6 +66,11 @@ export class Tensor extends Handle {
   get is_leaf(): boolean {
     return this._meta.is_leaf;
   }
+  /** The autograd node that made this tensor (Python's t.grad_fn): null for leaves and results without grad. */
+  get grad_fn(): GradFn | null {
+    const name = this._meta.grad_fn;
+    return name ? new GradFn(name) : null;
+  }
   get ndim(): number {
     return this._meta.shape.length;
   }
@@ -167,11 +172,27 @@ export class Tensor extends Handle {
     const extra = [
       `dtype=${m.dtype}`,
       m.device !== 'cpu' ? `device='${m.device}'` : '',
-      m.requires_grad ? 'requires_grad=True' : '',
+      // like Python's repr: the grad_fn when there is one, else requires_grad
+      m.grad_fn ? `grad_fn=<${m.grad_fn}>` : m.requires_grad ? 'requires_grad=True' : '',
     ].filter(Boolean);
     return `Tensor(shape=[${m.shape.join(', ')}], ${extra.join(', ')})`;
   }
 
+  [inspect.custom](): string {
+    return this.toString();
+  }
+}
+
+/** What Tensor.grad_fn gives: the autograd node's class, by name (like Python's Node.name()). */
+export class GradFn {
+  constructor(private readonly _name: string) {}
+  /** Python's Node.name(): generated nodes by class name, torch's hand-written ones qualified */
+  name(): string {
+    return this._name === 'CopySlices' || this._name === 'NotImplemented' ? `torch::autograd::${this._name}` : this._name;
+  }
+  toString(): string {
+    return `<${this._name} object>`;
+  }
   [inspect.custom](): string {
     return this.toString();
   }
