@@ -47,7 +47,7 @@ beforeAll(() => {
     ([k, v]) => `try:\n    out[${JSON.stringify(k)}] = ${v}\nexcept Exception as e:\n    out[${JSON.stringify(k)}] = [type(e).__name__, str(e)]`,
   );
   expected = python(['import numpy as np', 'from collections import OrderedDict', 'from fractions import Fraction', 'from sklearn.datasets import load_digits', 'd = load_digits()', 'out = {}', ...lines, 'print(json.dumps(out))'].join('\n'));
-}, 120_000);
+}, 240_000);
 
 /** This process's mappings of torchbridge shared-memory segments (by name). */
 function shmMappings(): Set<string> {
@@ -179,7 +179,7 @@ describe('NumPy arrays become Tensors', () => {
     expect(await (digits.target_names as Tensor).tolist()).toEqual(twin.names);
     expect(typeof digits.DESCR).toBe('string');
     expect(digits.frame).toBeNull();
-  });
+  }, 240_000); // importing scikit-learn takes seconds
 });
 
 describe('errors', () => {
