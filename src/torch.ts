@@ -17,6 +17,8 @@ import { metaFromWire, type WireMeta } from './tensor/meta.js';
 import { slice } from './ops/indexing.js';
 import { py } from './py/index.js';
 import { save, load } from './serialization/index.js';
+import { Generator } from './random/generator.js';
+import * as utils from './utils/index.js';
 import * as nnModules from './nn/index.js';
 
 /** Wait until every queued op has run; throws the first error not yet reported. */
@@ -107,6 +109,7 @@ export const torch = {
   // torch.* generated from torch's own signatures (stubs/spec.json), then the hand-written ones
   ...stripNames(generatedTorch),
   manual_seed,
+  Generator,
   ...fromData,
   // indexing: x.index(0, torch.slice(1, 3)) is x[0, 1:3]
   slice,
@@ -114,6 +117,8 @@ export const torch = {
   linalg: stripNames(linalg),
   fft: stripNames(fft),
   special: stripNames(special),
+  // torch.utils.data: Dataset, DataLoader, random_split...
+  utils,
   // Python objects (torch.py.import) and .pt files
   py,
   save,
