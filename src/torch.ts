@@ -15,6 +15,7 @@ import { OP, READ } from './transport/protocol.js';
 import { metaFromWire, type WireMeta } from './tensor/meta.js';
 // Indexing: torch.slice; importing it installs x.index / x.i / x.setitem and the index_put_ rules.
 import { slice } from './ops/indexing.js';
+import { optim } from './optim/index.js';
 import { py } from './py/index.js';
 import { save, load } from './serialization/index.js';
 import { Generator } from './random/generator.js';
@@ -117,6 +118,7 @@ export const torch = {
   linalg: stripNames(linalg),
   fft: stripNames(fft),
   special: stripNames(special),
+  optim,
   // torch.utils.data: Dataset, DataLoader, random_split...
   utils,
   // Python objects (torch.py.import) and .pt files
