@@ -29,3 +29,4 @@ export {
   BCEWithLogitsLoss,
   KLDivLoss,
 } from './modules/loss.js';
+export * as utils from './utils/index.js';

@@ -264,7 +264,9 @@ export class Module {
       const floating = t.dtype.category === 'float' || t.dtype.category === 'complex';
       const want = floating && dtype !== t.dtype ? dtype : null;
       if ((device === null || device === t.device) && want === null) return t;
-      return t.to(device, want, nonBlocking);
+      // only the arguments that are set: to(null, ...) would leave the mirror guessing
+      if (device === null) return t.to(want!, nonBlocking);
+      return want === null ? t.to(device, { non_blocking: nonBlocking }) : t.to(device, want, nonBlocking);
     });
   }
 

@@ -13,10 +13,13 @@ export function tupleRepr(v: number | readonly number[]): string {
 
 /** Python's repr of a float argument: 0.5, 1e-05, 1.0 (a JS integer prints with '.0'). */
 export function floatRepr(v: number): string {
-  if (Number.isInteger(v)) return `${v}.0`;
-  const s = String(v);
-  // Python writes 1e-05 where JS writes 1e-5
-  return s.replace(/e([+-])(\d)$/, 'e$10$2');
+  if (!Number.isFinite(v)) return Number.isNaN(v) ? 'nan' : v > 0 ? 'inf' : '-inf';
+  const a = Math.abs(v);
+  // Python switches to exponent notation below 1e-4 and from 1e16
+  if (a !== 0 && (a < 1e-4 || a >= 1e16)) {
+    return v.toExponential().replace(/e([+-])(\d)$/, 'e$10$2');
+  }
+  return Number.isInteger(v) ? `${v}.0` : String(v);
 }
 
 /** Python's repr of a bool. */
