@@ -19,6 +19,13 @@
  * ($value, $str, $item, $setitem, $attr, $setattr, $dispose, $object), plus `then` on unsettled
  * proxies and JS's symbols (Symbol.dispose for `using`). A Python attribute the proxy keeps for
  * JS (then, toString, valueOf, toJSON, constructor) is reachable with $attr(name).
+ *
+ * Lifetime: each queued call or read attribute holds a runtime handle, freed by $dispose(),
+ * `using`, the end of a torch.tidy scope, or GC. tidy cannot see through a returned proxy: to
+ * keep one made inside a scope, torch.keep(proxy.$object).
+ *
+ * Arguments: JS values convert as toPython says (a trailing plain object is the keyword
+ * arguments, so pass a dict positionally as a Map); Tensors and proxies travel by handle.
  */
 import { inspect } from 'node:util';
 import { ArgumentError } from '../errors.js';
