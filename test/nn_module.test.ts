@@ -227,6 +227,15 @@ describe('nn.Module', () => {
     expect(Object.keys(list).filter((k) => /^\d+$/.test(k))).toEqual([]); // not enumerable fields
   });
 
+  it('zero_grad sets gradients to None by default, or zeroes them in place', async () => {
+    const fc = new nn.Linear(2, 3);
+    for (const p of fc.parameters()) p.grad = torch.ones(p.shape as number[]);
+    fc.zero_grad(false);
+    expect(await fc.weight.grad!.tolist()).toEqual([[0, 0], [0, 0], [0, 0]]);
+    fc.zero_grad();
+    expect(fc.parameters().map((p) => p.grad)).toEqual([null, null]);
+  });
+
   it('register_* checks names; forward without an implementation raises NotImplementedError', () => {
     const m = new nn.Module();
     expect(() => m.register_buffer('a.b', torch.zeros(1))).toThrow(/can't contain "."/);
