@@ -144,8 +144,8 @@ ALIASES = {
     "_size_any_t": ["int", "int[]"], "_size_1_t": ["int", "int[]"],
     "_size_2_t": ["int", "int[]"], "_size_3_t": ["int", "int[]"],
     "_size_4_t": ["int", "int[]"], "_size_5_t": ["int", "int[]"], "_size_6_t": ["int", "int[]"],
-    "_size_any_opt_t": ["int", "int[]", "None"], "_size_2_opt_t": ["int", "int[]", "None"],
-    "_size_3_opt_t": ["int", "int[]", "None"],
+    "_size_any_opt_t": ["int", "int?[]", "None"], "_size_2_opt_t": ["int", "int?[]", "None"],
+    "_size_3_opt_t": ["int", "int?[]", "None"],  # None entries keep the input size
     "_ratio_2_t": ["float", "float[]"], "_ratio_3_t": ["float", "float[]"],
     "_ratio_any_t": ["float", "float[]"],
     "_tensor_or_tensors": ["Tensor", "Tensor[]"], "_TensorOrTensors": ["Tensor", "Tensor[]"],

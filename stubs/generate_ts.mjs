@@ -12,6 +12,15 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const spec = JSON.parse(readFileSync(join(root, 'stubs', 'spec.json'), 'utf8'));
 const handwritten = JSON.parse(readFileSync(join(root, 'stubs', 'handwritten.json'), 'utf8'));
 const outDir = join(root, 'src', 'generated');
+
+// Where Python accepts more than torch's stubs say (stubs/handwritten.json, "param_fixes").
+for (const [qualified, fixes] of Object.entries(handwritten.param_fixes ?? {})) {
+  if (qualified.startsWith('_')) continue;
+  const dot = qualified.lastIndexOf('.');
+  const entry = spec.namespaces[qualified.slice(0, dot)]?.find((e) => e.name === qualified.slice(dot + 1));
+  if (!entry) throw new Error(`param_fixes: ${qualified} is not in stubs/spec.json`);
+  for (const o of entry.overloads) for (const p of o.params) Object.assign(p, fixes[p.name] ?? {});
+}
 mkdirSync(outDir, { recursive: true });
 
 const FILES = { torch: 'torch', Tensor: 'tensor_methods', 'nn.functional': 'nn_functional', linalg: 'linalg', fft: 'fft', special: 'special' };
@@ -26,10 +35,9 @@ function bindType(t) {
     .filter((a) => a !== 'None')
     .map((a) => a.replace(/\?$/, ''))
     .map((a) => {
-      const base = a.replace(/(\[\])+$/, '');
-      const dims = (a.length - base.length) / 2;
-      if (!KNOWN.has(base) || dims > 1) return 'any';
-      return base + '[]'.repeat(dims);
+      const list = /^(\w+)(\??)((?:\[\])*)$/.exec(a); // int, int[], int?[] (None entries)
+      if (!list || !KNOWN.has(list[1]) || list[3].length > 2 || (list[2] && !list[3])) return 'any';
+      return a;
     });
   const uniq = [...new Set(mapped)];
   if (uniq.includes('any')) return nullable ? 'any' : 'any';
@@ -74,6 +82,7 @@ function returnsOf(o) {
       return { kind: 'value' };
     }
     case 'Tensor[]': return { kind: 'list' };
+    case 'Tensor|Tensor[]': return { kind: 'tensor_or_list' };
     case 'None': return { kind: 'none' };
     default: return { kind: 'value' };
   }
@@ -82,7 +91,7 @@ function returnsOf(o) {
 function tsReturn(r, o) {
   switch (r.kind) {
     case 'tensor': return 'Tensor';
-    case 'list': return 'Tensor[]';
+    case 'list': case 'tensor_or_list': return 'Tensor[]';
     case 'none': return 'void';
     case 'tuple': {
       const tuple = `[${Array(r.count).fill('Tensor').join(', ')}]`;
@@ -95,50 +104,90 @@ function tsReturn(r, o) {
   }
 }
 
-const usable = (o) => !o.deprecated && !o.named_dims && !o.params.some((p) => /Dimname/.test(p.type));
+/** Python's literal values the binder can check (overload selectors such as return_indices=True). */
+const LITERALS = { True: true, False: false, None: null };
+
+/** A type without its named-dimension alternatives ('int|Dimname' -> 'int'); '' when nothing else is left. */
+const withoutDimname = (t) =>
+  t
+    .split('|')
+    .map((a) => a.trim())
+    .filter((a) => !/Dimname/.test(a))
+    .join('|')
+    .replace(/^None$/, '');
+
+/**
+ * An overload's parameters as the generated code sees them: Python's keyword names, no
+ * **kwargs, Dimname alternatives dropped, and `values` where only some literals are allowed.
+ */
+function paramsOf(o) {
+  return o.params
+    .filter((p) => p.kind !== 'varkw')
+    .map((p) => {
+      const lits = p.literal ?? (p.type === 'None' ? ['None'] : undefined);
+      const values = lits && lits.every((l) => l in LITERALS) ? lits.map((l) => LITERALS[l]) : undefined;
+      return { ...p, name: pname(p), type: /Dimname/.test(p.type) ? withoutDimname(p.type) : p.type, values };
+    });
+}
+
+/** The TypeScript type of a parameter. */
+const tsParam = (p) => (p.values ? [...new Set(p.values.map(String))].join(' | ') : tsType(p.type));
+
+const usable = (o) => !o.deprecated && !o.named_dims && paramsOf(o).every((p) => p.type !== '');
 const ident = (n) => (RESERVED.has(n) ? `${n}_` : n);
 const pname = (p) => (p.name === 'self' ? 'input' : p.name);
+const prop = (n) => JSON.stringify(n).replace(/^"(\w+)"$/, '$1');
 
 /** TypeScript overload signatures for one spec overload (prefixes of optional positionals). */
 function tsOverloads(fn, o, isMethod) {
-  let params = o.params.filter((p) => p.kind !== 'varkw').map((p) => ({ ...p, name: pname(p) }));
+  let params = paramsOf(o);
   if (isMethod) params = params.slice(1); // self
   const positional = params.filter((p) => p.kind === 'positional');
   const varargs = params.find((p) => p.kind === 'varargs');
-  const kwProps = params
-    .filter((p) => p.kind === 'kw_only' || (p.kind === 'positional' && p.optional))
-    .map((p) => `${JSON.stringify(p.name).replace(/^"(\w+)"$/, '$1')}?: ${tsType(p.type)}${p.type.includes('?') || p.type.includes('None') ? '' : ''}`);
+  const keywords = params.filter((p) => p.kind === 'kw_only' || (p.kind === 'positional' && p.optional));
+  // a keyword-only parameter without a default must be given (return_indices: true)
+  const mustKw = keywords.some((p) => p.kind === 'kw_only' && !p.optional && !/\?|None/.test(p.type));
+  const kwProps = keywords.map((p) => `${prop(p.name)}${p.kind === 'kw_only' && !p.optional && p.values ? '' : '?'}: ${tsParam(p)}`);
   const kwType = kwProps.length ? `{ ${kwProps.join('; ')} }` : undefined;
-  const ret = tsReturn(returnsOf(o), o);
+  const kwArg = () => `kwargs${mustKw ? '' : '?'}: ${kwType}`;
+  const returns = returnsOf(o);
+  const ret = tsReturn(returns, o);
   const required = positional.filter((p) => !p.optional);
   const optional = positional.filter((p) => p.optional);
   const sigs = [];
-  const arg = (p) => `${ident(p.name)}: ${tsType(p.type)}`;
+  const arg = (p) => `${ident(p.name)}: ${tsParam(p)}`;
+  if (varargs && returns.kind === 'tensor_or_list' && params.length === 1) {
+    // atleast_1d(t) gives a tensor; atleast_1d(a, b) and atleast_1d([a]) a tuple
+    const one = tsType(varargs.type);
+    return [`(${ident(varargs.name)}: ${one}): ${one}`, `(${ident(varargs.name)}: ${one}[]): ${ret}`, `(...${ident(varargs.name)}: ${one}[]): ${ret}`];
+  }
   if (varargs) {
     const head = required.map(arg);
-    sigs.push(`(${[...head, `...${ident(varargs.name)}: ${tsType(varargs.type)}[]`].join(', ')}): ${ret}`);
+    if (!mustKw) sigs.push(`(${[...head, `...${ident(varargs.name)}: ${tsType(varargs.type)}[]`].join(', ')}): ${ret}`);
     if (kwType) sigs.push(`(${[...head, `...args: [...${tsType(varargs.type).includes('|') ? `(${tsType(varargs.type)})` : tsType(varargs.type)}[], ${kwType}]`].join(', ')}): ${ret}`);
     return sigs;
   }
   for (let k = 0; k <= optional.length; k++) {
     const ps = [...required, ...optional.slice(0, k)].map(arg);
-    if (kwType) ps.push(`kwargs?: ${kwType}`);
+    if (kwType) ps.push(kwArg());
     sigs.push(`(${ps.join(', ')}): ${ret}`);
   }
   // Python also takes required parameters by keyword: torch.sum(x, {dim: 1, keepdim: true}).
   const lead = required.findIndex((p) => !p.type.startsWith('Tensor'));
   if (lead >= 0) {
     const named = params.filter((p) => !required.slice(0, lead).includes(p));
-    const all = named.map((p) => `${p.name}?: ${tsType(p.type)}`).join('; ');
+    const all = named.map((p) => `${prop(p.name)}?: ${tsParam(p)}`).join('; ');
     sigs.push(`(${[...required.slice(0, lead).map(arg), `kwargs: { ${all} }`].join(', ')}): ${ret}`);
   }
   return sigs;
 }
 
+/** The binder's view of an overload: [name, type, kind, optional] and the allowed literal values. */
 const tuples = (o) =>
-  o.params
-    .filter((p) => p.kind !== 'varkw')
-    .map((p) => [pname(p), bindType(p.type), p.kind === 'kw_only' ? 'k' : p.kind === 'varargs' ? 'v' : 'p', !!p.optional]);
+  paramsOf(o).map((p) => {
+    const t = [p.name, bindType(p.type), p.kind === 'kw_only' ? 'k' : p.kind === 'varargs' ? 'v' : 'p', !!p.optional];
+    return p.values ? [...t, p.values] : t;
+  });
 
 let total = { generated: 0 };
 const listing = {};

@@ -272,7 +272,7 @@ function solve_ex(...args: unknown[]): unknown {
 export { solve_ex };
 const $solve_triangular = defineGenerated("linalg", "solve_triangular", [[["input","Tensor","p",false],["B","Tensor","p",false],["upper","bool","k",false],["left","bool","k",true],["unitriangular","bool","k",true]]], {"kind":"tensor"});
 /** torch.linalg.solve_triangular — https://docs.pytorch.org/docs/2.9/generated/torch.linalg.solve_triangular.html */
-function solve_triangular(input: Tensor, B: Tensor, kwargs?: { upper?: boolean; left?: boolean; unitriangular?: boolean }): Tensor;
+function solve_triangular(input: Tensor, B: Tensor, kwargs: { upper?: boolean; left?: boolean; unitriangular?: boolean }): Tensor;
 function solve_triangular(...args: unknown[]): unknown {
   return $solve_triangular(args);
 }

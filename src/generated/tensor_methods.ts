@@ -243,8 +243,8 @@ const $index_copy = defineGenerated("Tensor", "index_copy", [[["input","Tensor",
 const $index_copy_ = defineGenerated("Tensor", "index_copy_", [[["input","Tensor","p",false],["dim","int","p",false],["index","Tensor","p",false],["source","Tensor","p",false]]], {"kind":"tensor"});
 const $index_fill = defineGenerated("Tensor", "index_fill", [[["input","Tensor","p",false],["dim","int","p",false],["index","Tensor","p",false],["value","Tensor","p",false]],[["input","Tensor","p",false],["dim","int","p",false],["index","Tensor","p",false],["value","Scalar","p",false]]], {"kind":"tensor"});
 const $index_fill_ = defineGenerated("Tensor", "index_fill_", [[["input","Tensor","p",false],["dim","int","p",false],["index","Tensor","p",false],["value","Tensor","p",false]],[["input","Tensor","p",false],["dim","int","p",false],["index","Tensor","p",false],["value","Scalar","p",false]]], {"kind":"tensor"});
-const $index_put = defineGenerated("Tensor", "index_put", [[["input","Tensor","p",false],["indices","any","p",false],["values","Tensor","p",false],["accumulate","bool","p",true]]], {"kind":"tensor"});
-const $index_put_ = defineGenerated("Tensor", "index_put_", [[["input","Tensor","p",false],["indices","any","p",false],["values","Tensor","p",false],["accumulate","bool","p",true]]], {"kind":"tensor"});
+const $index_put = defineGenerated("Tensor", "index_put", [[["input","Tensor","p",false],["indices","Tensor?[]","p",false],["values","Tensor","p",false],["accumulate","bool","p",true]]], {"kind":"tensor"});
+const $index_put_ = defineGenerated("Tensor", "index_put_", [[["input","Tensor","p",false],["indices","Tensor?[]","p",false],["values","Tensor","p",false],["accumulate","bool","p",true]]], {"kind":"tensor"});
 const $index_reduce = defineGenerated("Tensor", "index_reduce", [[["input","Tensor","p",false],["dim","int","p",false],["index","Tensor","p",false],["source","Tensor","p",false],["reduce","str","p",false],["include_self","bool","k",true]]], {"kind":"tensor"});
 const $index_reduce_ = defineGenerated("Tensor", "index_reduce_", [[["input","Tensor","p",false],["dim","int","p",false],["index","Tensor","p",false],["source","Tensor","p",false],["reduce","str","p",false],["include_self","bool","k",true]]], {"kind":"tensor"});
 const $index_select = defineGenerated("Tensor", "index_select", [[["input","Tensor","p",false],["dim","int","p",false],["index","Tensor","p",false]]], {"kind":"tensor"});
@@ -321,7 +321,7 @@ const $long = defineGenerated("Tensor", "long", [[["input","Tensor","p",false],[
 const $lstsq = defineGenerated("Tensor", "lstsq", [[["input","Tensor","p",false],["other","any","p",false]]], {"kind":"tuple","count":2});
 const $lt = defineGenerated("Tensor", "lt", [[["input","Tensor","p",false],["other","Tensor","p",false]],[["input","Tensor","p",false],["other","Scalar","p",false]]], {"kind":"tensor"});
 const $lt_ = defineGenerated("Tensor", "lt_", [[["input","Tensor","p",false],["other","Tensor","p",false]],[["input","Tensor","p",false],["other","Scalar","p",false]]], {"kind":"tensor"});
-const $lu = defineGeneratedGroups("Tensor", "lu", [[[[["input","Tensor","p",false],["pivot","bool","p",true],["get_infos","bool","p",true]]],{"kind":"tuple","count":2}],[[[["input","Tensor","p",false],["pivot","bool","p",true],["get_infos","bool","p",false]]],{"kind":"tuple","count":3}]]);
+const $lu = defineGeneratedGroups("Tensor", "lu", [[[[["input","Tensor","p",false],["pivot","bool","p",true],["get_infos","bool","p",true,[false]]]],{"kind":"tuple","count":2}],[[[["input","Tensor","p",false],["pivot","bool","p",true],["get_infos","bool","p",false,[true]]]],{"kind":"tuple","count":3}]]);
 const $lu_solve = defineGenerated("Tensor", "lu_solve", [[["input","Tensor","p",false],["LU_data","Tensor","p",false],["LU_pivots","Tensor","p",false]]], {"kind":"tensor"});
 const $map2_ = defineGenerated("Tensor", "map2_", [[["input","Tensor","p",false],["x","Tensor","p",false],["y","Tensor","p",false],["callable","any","p",false]]], {"kind":"tensor"});
 const $map_ = defineGenerated("Tensor", "map_", [[["input","Tensor","p",false],["other","Tensor","p",false],["callable","any","p",false]]], {"kind":"tensor"});
@@ -379,7 +379,7 @@ const $new_tensor = defineGenerated("Tensor", "new_tensor", [[["input","Tensor",
 const $new_zeros = defineGenerated("Tensor", "new_zeros", [[["input","Tensor","p",false],["size","int[]","p",false],["dtype","dtype?","k",true],["layout","layout?","k",true],["device","device?","k",true],["pin_memory","bool?","k",true],["requires_grad","bool?","k",true]],[["input","Tensor","p",false],["size","int","v",true],["dtype","dtype?","k",true],["layout","layout?","k",true],["device","device?","k",true],["pin_memory","bool?","k",true],["requires_grad","bool?","k",true]]], {"kind":"tensor"});
 const $nextafter = defineGenerated("Tensor", "nextafter", [[["input","Tensor","p",false],["other","Tensor","p",false]]], {"kind":"tensor"});
 const $nextafter_ = defineGenerated("Tensor", "nextafter_", [[["input","Tensor","p",false],["other","Tensor","p",false]]], {"kind":"tensor"});
-const $nonzero = defineGeneratedGroups("Tensor", "nonzero", [[[[["input","Tensor","p",false],["as_tuple","bool","k",false]]],{"kind":"tensor"}],[[[["input","Tensor","p",false],["as_tuple","bool","k",false]]],{"kind":"list"}]]);
+const $nonzero = defineGeneratedGroups("Tensor", "nonzero", [[[[["input","Tensor","p",false],["as_tuple","bool","k",true,[false]]]],{"kind":"tensor"}],[[[["input","Tensor","p",false],["as_tuple","bool","k",true,[true]]]],{"kind":"list"}]]);
 const $nonzero_static = defineGenerated("Tensor", "nonzero_static", [[["input","Tensor","p",false],["size","int","k",false],["fill_value","int","k",true]]], {"kind":"tensor"});
 const $norm = defineGenerated("Tensor", "norm", [[["input","Tensor","p",false],["p","str","p",true],["dim","int[]?","p",true],["keepdim","bool","p",true],["dtype","dtype?","k",true]],[["input","Tensor","p",false],["p","Scalar?","p",true],["dim","int[]?","p",true],["keepdim","bool","p",true],["dtype","dtype?","k",true]],[["input","Tensor","p",false],["p","Scalar?","p",true],["dim","int?","p",true],["keepdim","bool","p",true],["dtype","dtype?","k",true]],[["input","Tensor","p",false],["p","str","p",true],["dim","int?","p",true],["keepdim","bool","p",true],["dtype","dtype?","k",true]]], {"kind":"tensor"});
 const $normal_ = defineGenerated("Tensor", "normal_", [[["input","Tensor","p",false],["mean","float","p",true],["std","float","p",true],["generator","Generator?","k",true]]], {"kind":"tensor"});
@@ -494,7 +494,7 @@ const $stft = defineGenerated("Tensor", "stft", [[["input","Tensor","p",false],[
 const $storage = defineGenerated("Tensor", "storage", [[["input","Tensor","p",false]]], {"kind":"value"});
 const $storage_offset = defineGenerated("Tensor", "storage_offset", [[["input","Tensor","p",false]]], {"kind":"value"});
 const $storage_type = defineGenerated("Tensor", "storage_type", [[["input","Tensor","p",false]]], {"kind":"value"});
-const $stride = defineGenerated("Tensor", "stride", [[["input","Tensor","p",false],["dim","any?","p",true]],[["input","Tensor","p",false],["dim","int?","p",true]]], {"kind":"value"});
+const $stride = defineGenerated("Tensor", "stride", [[["input","Tensor","p",false],["dim","any?","p",true,[null]]],[["input","Tensor","p",false],["dim","int?","p",true]]], {"kind":"value"});
 const $sub = defineGenerated("Tensor", "sub", [[["input","Tensor","p",false],["other","Tensor|Scalar","p",false],["alpha","Scalar","k",true]]], {"kind":"tensor"});
 const $sub_ = defineGenerated("Tensor", "sub_", [[["input","Tensor","p",false],["other","Tensor|Scalar","p",false],["alpha","Scalar","k",true]]], {"kind":"tensor"});
 const $subtract = defineGenerated("Tensor", "subtract", [[["input","Tensor","p",false],["other","Tensor","p",false],["alpha","Scalar","k",true]],[["input","Tensor","p",false],["other","Scalar","p",false],["alpha","Scalar","p",true]]], {"kind":"tensor"});
@@ -540,13 +540,14 @@ const $true_divide = defineGenerated("Tensor", "true_divide", [[["input","Tensor
 const $true_divide_ = defineGenerated("Tensor", "true_divide_", [[["input","Tensor","p",false],["other","Tensor|Scalar","p",false]]], {"kind":"tensor"});
 const $trunc = defineGenerated("Tensor", "trunc", [[["input","Tensor","p",false]]], {"kind":"tensor"});
 const $trunc_ = defineGenerated("Tensor", "trunc_", [[["input","Tensor","p",false]]], {"kind":"tensor"});
-const $type = defineGeneratedGroups("Tensor", "type", [[[[["input","Tensor","p",false],["dtype","any?","p",true],["non_blocking","bool","p",true],["memory_format","memory_format?","k",true]]],{"kind":"value"}],[[[["input","Tensor","p",false],["dtype","str?|dtype?","p",true],["non_blocking","bool","p",true],["memory_format","memory_format?","k",true]]],{"kind":"tensor"}]]);
+const $type = defineGeneratedGroups("Tensor", "type", [[[[["input","Tensor","p",false],["dtype","any?","p",true,[null]],["non_blocking","bool","p",true],["memory_format","memory_format?","k",true]]],{"kind":"value"}],[[[["input","Tensor","p",false],["dtype","str?|dtype?","p",true],["non_blocking","bool","p",true],["memory_format","memory_format?","k",true]]],{"kind":"tensor"}]]);
 const $type_as = defineGenerated("Tensor", "type_as", [[["input","Tensor","p",false],["other","Tensor","p",false]]], {"kind":"tensor"});
 const $unbind = defineGenerated("Tensor", "unbind", [[["input","Tensor","p",false],["dim","int","p",true]]], {"kind":"list"});
+const $unflatten = defineGenerated("Tensor", "unflatten", [[["input","Tensor","p",false],["dim","int","p",false],["sizes","int[]","p",false]]], {"kind":"tensor"});
 const $unfold = defineGenerated("Tensor", "unfold", [[["input","Tensor","p",false],["dimension","int","p",false],["size","int","p",false],["step","int","p",false]]], {"kind":"tensor"});
 const $uniform_ = defineGenerated("Tensor", "uniform_", [[["input","Tensor","p",false],["from","float","p",true],["to","float","p",true],["generator","Generator?","k",true]]], {"kind":"tensor"});
-const $unique = defineGeneratedGroups("Tensor", "unique", [[[[["input","Tensor","p",false],["sorted","bool","p",true],["return_inverse","bool","p",true],["return_counts","bool","p",true],["dim","int?","p",true]]],{"kind":"tensor"}],[[[["input","Tensor","p",false],["sorted","bool","p",true],["return_inverse","bool","p",true],["return_counts","bool","p",false],["dim","int?","p",true]],[["input","Tensor","p",false],["sorted","bool","p",true],["return_inverse","bool","p",false],["return_counts","bool","p",true],["dim","int?","p",true]]],{"kind":"tuple","count":2}],[[[["input","Tensor","p",false],["sorted","bool","p",true],["return_inverse","bool","p",false],["return_counts","bool","p",false],["dim","int?","p",true]]],{"kind":"tuple","count":3}]]);
-const $unique_consecutive = defineGeneratedGroups("Tensor", "unique_consecutive", [[[[["input","Tensor","p",false],["return_inverse","bool","p",true],["return_counts","bool","p",true],["dim","int?","p",true]]],{"kind":"tensor"}],[[[["input","Tensor","p",false],["return_inverse","bool","p",true],["return_counts","bool","p",false],["dim","int?","p",true]],[["input","Tensor","p",false],["return_inverse","bool","p",false],["return_counts","bool","p",true],["dim","int?","p",true]]],{"kind":"tuple","count":2}],[[[["input","Tensor","p",false],["return_inverse","bool","p",false],["return_counts","bool","p",false],["dim","int?","p",true]]],{"kind":"tuple","count":3}]]);
+const $unique = defineGeneratedGroups("Tensor", "unique", [[[[["input","Tensor","p",false],["sorted","bool","p",true],["return_inverse","bool","p",true,[false]],["return_counts","bool","p",true,[false]],["dim","int?","p",true]]],{"kind":"tensor"}],[[[["input","Tensor","p",false],["sorted","bool","p",true],["return_inverse","bool","p",true,[false]],["return_counts","bool","p",false,[true]],["dim","int?","p",true]],[["input","Tensor","p",false],["sorted","bool","p",true],["return_inverse","bool","p",false,[true]],["return_counts","bool","p",true,[false]],["dim","int?","p",true]]],{"kind":"tuple","count":2}],[[[["input","Tensor","p",false],["sorted","bool","p",true],["return_inverse","bool","p",false,[true]],["return_counts","bool","p",false,[true]],["dim","int?","p",true]]],{"kind":"tuple","count":3}]]);
+const $unique_consecutive = defineGeneratedGroups("Tensor", "unique_consecutive", [[[[["input","Tensor","p",false],["return_inverse","bool","p",true,[false]],["return_counts","bool","p",true,[false]],["dim","int?","p",true]]],{"kind":"tensor"}],[[[["input","Tensor","p",false],["return_inverse","bool","p",true,[false]],["return_counts","bool","p",false,[true]],["dim","int?","p",true]],[["input","Tensor","p",false],["return_inverse","bool","p",false,[true]],["return_counts","bool","p",true,[false]],["dim","int?","p",true]]],{"kind":"tuple","count":2}],[[[["input","Tensor","p",false],["return_inverse","bool","p",false,[true]],["return_counts","bool","p",false,[true]],["dim","int?","p",true]]],{"kind":"tuple","count":3}]]);
 const $unsafe_chunk = defineGenerated("Tensor", "unsafe_chunk", [[["input","Tensor","p",false],["chunks","int","p",false],["dim","int","p",true]]], {"kind":"list"});
 const $unsafe_split = defineGenerated("Tensor", "unsafe_split", [[["input","Tensor","p",false],["split_size","int","p",false],["dim","int","p",true]]], {"kind":"list"});
 const $unsafe_split_with_sizes = defineGenerated("Tensor", "unsafe_split_with_sizes", [[["input","Tensor","p",false],["split_sizes","int[]","p",false],["dim","int","p",true]]], {"kind":"list"});
@@ -688,7 +689,7 @@ declare module '../tensor/tensor.js' {
     argmin(dim: number | null, kwargs?: { dim?: number | null; keepdim?: boolean }): Tensor;
     argmin(dim: number | null, keepdim: boolean, kwargs?: { dim?: number | null; keepdim?: boolean }): Tensor;
     /** Tensor.argsort — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.argsort.html */
-    argsort(kwargs?: { stable?: boolean; dim?: number; descending?: boolean }): Tensor;
+    argsort(kwargs: { stable?: boolean; dim?: number; descending?: boolean }): Tensor;
     argsort(kwargs?: { dim?: number; descending?: boolean }): Tensor;
     argsort(dim: number, kwargs?: { dim?: number; descending?: boolean }): Tensor;
     argsort(dim: number, descending: boolean, kwargs?: { dim?: number; descending?: boolean }): Tensor;
@@ -1462,12 +1463,12 @@ declare module '../tensor/tensor.js' {
     lt_(other: Scalar): Tensor;
     lt_(kwargs: { other?: Scalar }): Tensor;
     /** Tensor.lu — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.lu.html */
-    lu(kwargs?: { pivot?: boolean; get_infos?: boolean }): [Tensor, Tensor];
-    lu(pivot: boolean, kwargs?: { pivot?: boolean; get_infos?: boolean }): [Tensor, Tensor];
-    lu(pivot: boolean, get_infos: boolean, kwargs?: { pivot?: boolean; get_infos?: boolean }): [Tensor, Tensor];
-    lu(get_infos: boolean, kwargs?: { pivot?: boolean }): [Tensor, Tensor, Tensor];
-    lu(get_infos: boolean, pivot: boolean, kwargs?: { pivot?: boolean }): [Tensor, Tensor, Tensor];
-    lu(kwargs: { pivot?: boolean; get_infos?: boolean }): [Tensor, Tensor, Tensor];
+    lu(kwargs?: { pivot?: boolean; get_infos?: false }): [Tensor, Tensor];
+    lu(pivot: boolean, kwargs?: { pivot?: boolean; get_infos?: false }): [Tensor, Tensor];
+    lu(pivot: boolean, get_infos: false, kwargs?: { pivot?: boolean; get_infos?: false }): [Tensor, Tensor];
+    lu(get_infos: true, kwargs?: { pivot?: boolean }): [Tensor, Tensor, Tensor];
+    lu(get_infos: true, pivot: boolean, kwargs?: { pivot?: boolean }): [Tensor, Tensor, Tensor];
+    lu(kwargs: { pivot?: boolean; get_infos?: true }): [Tensor, Tensor, Tensor];
     /** Tensor.lu_solve — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.lu_solve.html */
     lu_solve(LU_data: Tensor, LU_pivots: Tensor): Tensor;
     /** Tensor.map2_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.map2_.html */
@@ -1668,10 +1669,10 @@ declare module '../tensor/tensor.js' {
     /** Tensor.nextafter_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.nextafter_.html */
     nextafter_(other: Tensor): Tensor;
     /** Tensor.nonzero — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.nonzero.html */
-    nonzero(kwargs?: { as_tuple?: boolean }): Tensor;
-    nonzero(kwargs?: { as_tuple?: boolean }): Tensor[];
+    nonzero(kwargs?: { as_tuple?: false }): Tensor;
+    nonzero(kwargs?: { as_tuple?: true }): Tensor[];
     /** Tensor.nonzero_static — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.nonzero_static.html */
-    nonzero_static(kwargs?: { size?: number; fill_value?: number }): Tensor;
+    nonzero_static(kwargs: { size?: number; fill_value?: number }): Tensor;
     /** Tensor.norm — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.norm.html */
     norm(kwargs?: { p?: string; dim?: number | number[] | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
     norm(p: string, kwargs?: { p?: string; dim?: number | number[] | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
@@ -1868,10 +1869,10 @@ declare module '../tensor/tensor.js' {
     rot90(k: number, dims: number | number[], kwargs?: { k?: number; dims?: number | number[] }): Tensor;
     /** Tensor.round — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.round.html */
     round(): Tensor;
-    round(kwargs?: { decimals?: number }): Tensor;
+    round(kwargs: { decimals?: number }): Tensor;
     /** Tensor.round_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.round_.html */
     round_(): Tensor;
-    round_(kwargs?: { decimals?: number }): Tensor;
+    round_(kwargs: { decimals?: number }): Tensor;
     /** Tensor.row_indices — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.row_indices.html */
     row_indices(): Tensor;
     /** Tensor.rsqrt — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.rsqrt.html */
@@ -1881,18 +1882,18 @@ declare module '../tensor/tensor.js' {
     /** Tensor.scatter — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.scatter.html */
     scatter(dim: number, index: Tensor, src: Tensor): Tensor;
     scatter(kwargs: { dim?: number; index?: Tensor; src?: Tensor }): Tensor;
-    scatter(dim: number, index: Tensor, src: Tensor, kwargs?: { reduce?: string }): Tensor;
+    scatter(dim: number, index: Tensor, src: Tensor, kwargs: { reduce?: string }): Tensor;
     scatter(kwargs: { dim?: number; index?: Tensor; src?: Tensor; reduce?: string }): Tensor;
-    scatter(dim: number, index: Tensor, value: Scalar, kwargs?: { reduce?: string }): Tensor;
+    scatter(dim: number, index: Tensor, value: Scalar, kwargs: { reduce?: string }): Tensor;
     scatter(kwargs: { dim?: number; index?: Tensor; value?: Scalar; reduce?: string }): Tensor;
     scatter(dim: number, index: Tensor, value: Scalar): Tensor;
     scatter(kwargs: { dim?: number; index?: Tensor; value?: Scalar }): Tensor;
     /** Tensor.scatter_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.scatter_.html */
     scatter_(dim: number, index: Tensor, src: Tensor): Tensor;
     scatter_(kwargs: { dim?: number; index?: Tensor; src?: Tensor }): Tensor;
-    scatter_(dim: number, index: Tensor, src: Tensor, kwargs?: { reduce?: string }): Tensor;
+    scatter_(dim: number, index: Tensor, src: Tensor, kwargs: { reduce?: string }): Tensor;
     scatter_(kwargs: { dim?: number; index?: Tensor; src?: Tensor; reduce?: string }): Tensor;
-    scatter_(dim: number, index: Tensor, value: Scalar, kwargs?: { reduce?: string }): Tensor;
+    scatter_(dim: number, index: Tensor, value: Scalar, kwargs: { reduce?: string }): Tensor;
     scatter_(kwargs: { dim?: number; index?: Tensor; value?: Scalar; reduce?: string }): Tensor;
     scatter_(dim: number, index: Tensor, value: Scalar): Tensor;
     scatter_(kwargs: { dim?: number; index?: Tensor; value?: Scalar }): Tensor;
@@ -2221,6 +2222,9 @@ declare module '../tensor/tensor.js' {
     /** Tensor.unbind — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.unbind.html */
     unbind(kwargs?: { dim?: number }): Tensor[];
     unbind(dim: number, kwargs?: { dim?: number }): Tensor[];
+    /** Tensor.unflatten — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.unflatten.html */
+    unflatten(dim: number, sizes: number | number[]): Tensor;
+    unflatten(kwargs: { dim?: number; sizes?: number | number[] }): Tensor;
     /** Tensor.unfold — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.unfold.html */
     unfold(dimension: number, size: number, step: number): Tensor;
     unfold(kwargs: { dimension?: number; size?: number; step?: number }): Tensor;
@@ -2229,39 +2233,41 @@ declare module '../tensor/tensor.js' {
     uniform_(from: number, kwargs?: { from?: number; to?: number; generator?: unknown }): Tensor;
     uniform_(from: number, to: number, kwargs?: { from?: number; to?: number; generator?: unknown }): Tensor;
     /** Tensor.unique — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.unique.html */
-    unique(kwargs?: { sorted?: boolean; return_inverse?: boolean; return_counts?: boolean; dim?: number | null }): Tensor;
-    unique(sorted: boolean, kwargs?: { sorted?: boolean; return_inverse?: boolean; return_counts?: boolean; dim?: number | null }): Tensor;
-    unique(sorted: boolean, return_inverse: boolean, kwargs?: { sorted?: boolean; return_inverse?: boolean; return_counts?: boolean; dim?: number | null }): Tensor;
-    unique(sorted: boolean, return_inverse: boolean, return_counts: boolean, kwargs?: { sorted?: boolean; return_inverse?: boolean; return_counts?: boolean; dim?: number | null }): Tensor;
-    unique(sorted: boolean, return_inverse: boolean, return_counts: boolean, dim: number | null, kwargs?: { sorted?: boolean; return_inverse?: boolean; return_counts?: boolean; dim?: number | null }): Tensor;
-    unique(return_counts: boolean, kwargs?: { sorted?: boolean; return_inverse?: boolean; dim?: number | null }): [Tensor, Tensor];
-    unique(return_counts: boolean, sorted: boolean, kwargs?: { sorted?: boolean; return_inverse?: boolean; dim?: number | null }): [Tensor, Tensor];
-    unique(return_counts: boolean, sorted: boolean, return_inverse: boolean, kwargs?: { sorted?: boolean; return_inverse?: boolean; dim?: number | null }): [Tensor, Tensor];
-    unique(return_counts: boolean, sorted: boolean, return_inverse: boolean, dim: number | null, kwargs?: { sorted?: boolean; return_inverse?: boolean; dim?: number | null }): [Tensor, Tensor];
-    unique(kwargs: { sorted?: boolean; return_inverse?: boolean; return_counts?: boolean; dim?: number | null }): [Tensor, Tensor];
-    unique(return_inverse: boolean, kwargs?: { sorted?: boolean; return_counts?: boolean; dim?: number | null }): [Tensor, Tensor];
-    unique(return_inverse: boolean, sorted: boolean, kwargs?: { sorted?: boolean; return_counts?: boolean; dim?: number | null }): [Tensor, Tensor];
-    unique(return_inverse: boolean, sorted: boolean, return_counts: boolean, kwargs?: { sorted?: boolean; return_counts?: boolean; dim?: number | null }): [Tensor, Tensor];
-    unique(return_inverse: boolean, sorted: boolean, return_counts: boolean, dim: number | null, kwargs?: { sorted?: boolean; return_counts?: boolean; dim?: number | null }): [Tensor, Tensor];
-    unique(return_inverse: boolean, return_counts: boolean, kwargs?: { sorted?: boolean; dim?: number | null }): [Tensor, Tensor, Tensor];
-    unique(return_inverse: boolean, return_counts: boolean, sorted: boolean, kwargs?: { sorted?: boolean; dim?: number | null }): [Tensor, Tensor, Tensor];
-    unique(return_inverse: boolean, return_counts: boolean, sorted: boolean, dim: number | null, kwargs?: { sorted?: boolean; dim?: number | null }): [Tensor, Tensor, Tensor];
-    unique(kwargs: { sorted?: boolean; return_inverse?: boolean; return_counts?: boolean; dim?: number | null }): [Tensor, Tensor, Tensor];
+    unique(kwargs?: { sorted?: boolean; return_inverse?: false; return_counts?: false; dim?: number | null }): Tensor;
+    unique(sorted: boolean, kwargs?: { sorted?: boolean; return_inverse?: false; return_counts?: false; dim?: number | null }): Tensor;
+    unique(sorted: boolean, return_inverse: false, kwargs?: { sorted?: boolean; return_inverse?: false; return_counts?: false; dim?: number | null }): Tensor;
+    unique(sorted: boolean, return_inverse: false, return_counts: false, kwargs?: { sorted?: boolean; return_inverse?: false; return_counts?: false; dim?: number | null }): Tensor;
+    unique(sorted: boolean, return_inverse: false, return_counts: false, dim: number | null, kwargs?: { sorted?: boolean; return_inverse?: false; return_counts?: false; dim?: number | null }): Tensor;
+    unique(return_counts: true, kwargs?: { sorted?: boolean; return_inverse?: false; dim?: number | null }): [Tensor, Tensor];
+    unique(return_counts: true, sorted: boolean, kwargs?: { sorted?: boolean; return_inverse?: false; dim?: number | null }): [Tensor, Tensor];
+    unique(return_counts: true, sorted: boolean, return_inverse: false, kwargs?: { sorted?: boolean; return_inverse?: false; dim?: number | null }): [Tensor, Tensor];
+    unique(return_counts: true, sorted: boolean, return_inverse: false, dim: number | null, kwargs?: { sorted?: boolean; return_inverse?: false; dim?: number | null }): [Tensor, Tensor];
+    unique(kwargs: { sorted?: boolean; return_inverse?: false; return_counts?: true; dim?: number | null }): [Tensor, Tensor];
+    unique(return_inverse: true, kwargs?: { sorted?: boolean; return_counts?: false; dim?: number | null }): [Tensor, Tensor];
+    unique(return_inverse: true, sorted: boolean, kwargs?: { sorted?: boolean; return_counts?: false; dim?: number | null }): [Tensor, Tensor];
+    unique(return_inverse: true, sorted: boolean, return_counts: false, kwargs?: { sorted?: boolean; return_counts?: false; dim?: number | null }): [Tensor, Tensor];
+    unique(return_inverse: true, sorted: boolean, return_counts: false, dim: number | null, kwargs?: { sorted?: boolean; return_counts?: false; dim?: number | null }): [Tensor, Tensor];
+    unique(kwargs: { sorted?: boolean; return_inverse?: true; return_counts?: false; dim?: number | null }): [Tensor, Tensor];
+    unique(return_inverse: true, return_counts: true, kwargs?: { sorted?: boolean; dim?: number | null }): [Tensor, Tensor, Tensor];
+    unique(return_inverse: true, return_counts: true, sorted: boolean, kwargs?: { sorted?: boolean; dim?: number | null }): [Tensor, Tensor, Tensor];
+    unique(return_inverse: true, return_counts: true, sorted: boolean, dim: number | null, kwargs?: { sorted?: boolean; dim?: number | null }): [Tensor, Tensor, Tensor];
+    unique(kwargs: { sorted?: boolean; return_inverse?: true; return_counts?: true; dim?: number | null }): [Tensor, Tensor, Tensor];
     /** Tensor.unique_consecutive — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.unique_consecutive.html */
-    unique_consecutive(kwargs?: { return_inverse?: boolean; return_counts?: boolean; dim?: number | null }): Tensor;
-    unique_consecutive(return_inverse: boolean, kwargs?: { return_inverse?: boolean; return_counts?: boolean; dim?: number | null }): Tensor;
-    unique_consecutive(return_inverse: boolean, return_counts: boolean, kwargs?: { return_inverse?: boolean; return_counts?: boolean; dim?: number | null }): Tensor;
-    unique_consecutive(return_inverse: boolean, return_counts: boolean, dim: number | null, kwargs?: { return_inverse?: boolean; return_counts?: boolean; dim?: number | null }): Tensor;
-    unique_consecutive(return_counts: boolean, kwargs?: { return_inverse?: boolean; dim?: number | null }): [Tensor, Tensor];
-    unique_consecutive(return_counts: boolean, return_inverse: boolean, kwargs?: { return_inverse?: boolean; dim?: number | null }): [Tensor, Tensor];
-    unique_consecutive(return_counts: boolean, return_inverse: boolean, dim: number | null, kwargs?: { return_inverse?: boolean; dim?: number | null }): [Tensor, Tensor];
-    unique_consecutive(kwargs: { return_inverse?: boolean; return_counts?: boolean; dim?: number | null }): [Tensor, Tensor];
-    unique_consecutive(return_inverse: boolean, kwargs?: { return_counts?: boolean; dim?: number | null }): [Tensor, Tensor];
-    unique_consecutive(return_inverse: boolean, return_counts: boolean, kwargs?: { return_counts?: boolean; dim?: number | null }): [Tensor, Tensor];
-    unique_consecutive(return_inverse: boolean, return_counts: boolean, dim: number | null, kwargs?: { return_counts?: boolean; dim?: number | null }): [Tensor, Tensor];
-    unique_consecutive(return_inverse: boolean, return_counts: boolean, kwargs?: { dim?: number | null }): [Tensor, Tensor, Tensor];
-    unique_consecutive(return_inverse: boolean, return_counts: boolean, dim: number | null, kwargs?: { dim?: number | null }): [Tensor, Tensor, Tensor];
-    unique_consecutive(kwargs: { return_inverse?: boolean; return_counts?: boolean; dim?: number | null }): [Tensor, Tensor, Tensor];
+    unique_consecutive(kwargs?: { return_inverse?: false; return_counts?: false; dim?: number | null }): Tensor;
+    unique_consecutive(return_inverse: false, kwargs?: { return_inverse?: false; return_counts?: false; dim?: number | null }): Tensor;
+    unique_consecutive(return_inverse: false, return_counts: false, kwargs?: { return_inverse?: false; return_counts?: false; dim?: number | null }): Tensor;
+    unique_consecutive(return_inverse: false, return_counts: false, dim: number | null, kwargs?: { return_inverse?: false; return_counts?: false; dim?: number | null }): Tensor;
+    unique_consecutive(return_counts: true, kwargs?: { return_inverse?: false; dim?: number | null }): [Tensor, Tensor];
+    unique_consecutive(return_counts: true, return_inverse: false, kwargs?: { return_inverse?: false; dim?: number | null }): [Tensor, Tensor];
+    unique_consecutive(return_counts: true, return_inverse: false, dim: number | null, kwargs?: { return_inverse?: false; dim?: number | null }): [Tensor, Tensor];
+    unique_consecutive(kwargs: { return_inverse?: false; return_counts?: true; dim?: number | null }): [Tensor, Tensor];
+    unique_consecutive(return_inverse: true, kwargs?: { return_counts?: false; dim?: number | null }): [Tensor, Tensor];
+    unique_consecutive(return_inverse: true, return_counts: false, kwargs?: { return_counts?: false; dim?: number | null }): [Tensor, Tensor];
+    unique_consecutive(return_inverse: true, return_counts: false, dim: number | null, kwargs?: { return_counts?: false; dim?: number | null }): [Tensor, Tensor];
+    unique_consecutive(kwargs: { return_inverse?: true; return_counts?: false; dim?: number | null }): [Tensor, Tensor];
+    unique_consecutive(return_inverse: true, return_counts: true, kwargs?: { dim?: number | null }): [Tensor, Tensor, Tensor];
+    unique_consecutive(return_inverse: true, return_counts: true, dim: number | null, kwargs?: { dim?: number | null }): [Tensor, Tensor, Tensor];
+    unique_consecutive(kwargs: { return_inverse?: true; return_counts?: true; dim?: number | null }): [Tensor, Tensor, Tensor];
     /** Tensor.unsafe_chunk — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.unsafe_chunk.html */
     unsafe_chunk(chunks: number, kwargs?: { dim?: number }): Tensor[];
     unsafe_chunk(chunks: number, dim: number, kwargs?: { dim?: number }): Tensor[];
@@ -2869,6 +2875,7 @@ installMethods({
   "type": $type,
   "type_as": $type_as,
   "unbind": $unbind,
+  "unflatten": $unflatten,
   "unfold": $unfold,
   "uniform_": $uniform_,
   "unique": $unique,
@@ -2893,6 +2900,6 @@ installMethods({
 });
 
 /** The names this file provides. */
-export const GENERATED_NAMES: readonly string[] = ["abs","abs_","absolute","absolute_","acos","acos_","acosh","acosh_","add","add_","addbmm","addbmm_","addcdiv","addcdiv_","addcmul","addcmul_","addmm","addmm_","addmv","addmv_","addr","addr_","adjoint","align_as","all","allclose","amax","amin","aminmax","angle","any","apply_","arccos","arccos_","arccosh","arccosh_","arcsin","arcsin_","arcsinh","arcsinh_","arctan","arctan2","arctan2_","arctan_","arctanh","arctanh_","argmax","argmin","argsort","argwhere","as_strided","as_strided_","as_strided_scatter","as_subclass","asin","asin_","asinh","asinh_","atan","atan2","atan2_","atan_","atanh","atanh_","backward","baddbmm","baddbmm_","bernoulli","bernoulli_","bfloat16","bincount","bitwise_and","bitwise_and_","bitwise_left_shift","bitwise_left_shift_","bitwise_not","bitwise_not_","bitwise_or","bitwise_or_","bitwise_right_shift","bitwise_right_shift_","bitwise_xor","bitwise_xor_","bmm","bool","broadcast_to","byte","cauchy_","ccol_indices","cdouble","ceil","ceil_","cfloat","chalf","char","cholesky","cholesky_inverse","cholesky_solve","chunk","clamp","clamp_","clamp_max","clamp_max_","clamp_min","clamp_min_","clip","clip_","clone","coalesce","col_indices","conj","conj_physical","conj_physical_","contiguous","copy_","copysign","copysign_","corrcoef","cos","cos_","cosh","cosh_","count_nonzero","cov","cpu","cross","crow_indices","cuda","cummax","cummin","cumprod","cumprod_","cumsum","cumsum_","data_ptr","deg2rad","deg2rad_","dense_dim","dequantize","det","detach","detach_","diag","diag_embed","diagflat","diagonal","diagonal_scatter","diff","digamma","digamma_","dim_order","dist","div","div_","divide","divide_","dot","double","dsplit","eig","eq","eq_","equal","erf","erf_","erfc","erfc_","erfinv","erfinv_","exp","exp2","exp2_","exp_","expand","expand_as","expm1","expm1_","exponential_","fill_","fill_diagonal_","fix","fix_","flatten","flip","fliplr","flipud","float","float_power","float_power_","floor","floor_","floor_divide","floor_divide_","fmax","fmin","fmod","fmod_","frac","frac_","frexp","gather","gcd","gcd_","ge","ge_","geometric_","geqrf","ger","get_device","greater","greater_","greater_equal","greater_equal_","gt","gt_","half","hardshrink","has_names","hash_tensor","heaviside","heaviside_","histc","histogram","hsplit","hypot","hypot_","i0","i0_","igamma","igamma_","igammac","igammac_","index_add","index_add_","index_copy","index_copy_","index_fill","index_fill_","index_put","index_put_","index_reduce","index_reduce_","index_select","indices","inner","int","int_repr","inverse","ipu","is_coalesced","is_complex","is_conj","is_contiguous","is_distributed","is_floating_point","is_inference","is_neg","is_nonzero","is_pinned","is_same_size","is_set_to","is_shared","is_signed","isclose","isfinite","isinf","isnan","isneginf","isposinf","isreal","istft","kron","kthvalue","lcm","lcm_","ldexp","ldexp_","le","le_","lerp","lerp_","less","less_","less_equal","less_equal_","lgamma","lgamma_","log","log10","log10_","log1p","log1p_","log2","log2_","log_","log_normal_","log_softmax","logaddexp","logaddexp2","logcumsumexp","logdet","logical_and","logical_and_","logical_not","logical_not_","logical_or","logical_or_","logical_xor","logical_xor_","logit","logit_","logsumexp","long","lstsq","lt","lt_","lu","lu_solve","map2_","map_","masked_fill","masked_fill_","masked_scatter","masked_scatter_","masked_select","matmul","matrix_exp","matrix_power","max","maximum","mean","median","min","minimum","mm","mode","module_load","moveaxis","movedim","msort","mtia","mul","mul_","multinomial","multiply","multiply_","mv","mvlgamma","mvlgamma_","nan_to_num","nan_to_num_","nanmean","nanmedian","nanquantile","nansum","narrow","narrow_copy","ndimension","ne","ne_","neg","neg_","negative","negative_","nelement","new","new_empty","new_empty_strided","new_full","new_ones","new_tensor","new_zeros","nextafter","nextafter_","nonzero","nonzero_static","norm","normal_","not_equal","not_equal_","numpy","orgqr","ormqr","outer","permute","pin_memory","pinverse","polygamma","polygamma_","positive","pow","pow_","prelu","prod","put","put_","q_per_channel_axis","q_per_channel_scales","q_per_channel_zero_points","q_scale","q_zero_point","qr","qscheme","quantile","rad2deg","rad2deg_","random_","ravel","reciprocal","reciprocal_","record_stream","register_hook","register_post_accumulate_grad_hook","reinforce","relu","relu_","remainder","remainder_","renorm","renorm_","repeat","repeat_interleave","requires_grad_","reshape","reshape_as","resize","resize_","resize_as","resize_as_","resize_as_sparse_","resolve_conj","resolve_neg","retain_grad","roll","rot90","round","round_","row_indices","rsqrt","rsqrt_","scatter","scatter_","scatter_add","scatter_add_","scatter_reduce","scatter_reduce_","select","select_scatter","set_","sgn","sgn_","share_memory_","short","sigmoid","sigmoid_","sign","sign_","signbit","sin","sin_","sinc","sinc_","sinh","sinh_","slice_inverse","slice_scatter","slogdet","smm","softmax","solve","sort","sparse_dim","sparse_mask","sparse_resize_","sparse_resize_and_clear_","split","split_with_sizes","sqrt","sqrt_","square","square_","squeeze","squeeze_","sspaddmm","std","stft","storage","storage_offset","storage_type","stride","sub","sub_","subtract","subtract_","sum","sum_to_size","svd","swapaxes","swapaxes_","swapdims","swapdims_","symeig","t","t_","take","take_along_dim","tan","tan_","tanh","tanh_","tensor_split","tile","to","to_dense","to_mkldnn","to_padded_tensor","to_sparse","to_sparse_bsc","to_sparse_bsr","to_sparse_coo","to_sparse_csc","to_sparse_csr","topk","trace","transpose","transpose_","triangular_solve","tril","tril_","triu","triu_","true_divide","true_divide_","trunc","trunc_","type","type_as","unbind","unfold","uniform_","unique","unique_consecutive","unsafe_chunk","unsafe_split","unsafe_split_with_sizes","unsqueeze","unsqueeze_","untyped_storage","values","var","vdot","view","view_as","vsplit","where","xlogy","xlogy_","xpu","zero_"];
+export const GENERATED_NAMES: readonly string[] = ["abs","abs_","absolute","absolute_","acos","acos_","acosh","acosh_","add","add_","addbmm","addbmm_","addcdiv","addcdiv_","addcmul","addcmul_","addmm","addmm_","addmv","addmv_","addr","addr_","adjoint","align_as","all","allclose","amax","amin","aminmax","angle","any","apply_","arccos","arccos_","arccosh","arccosh_","arcsin","arcsin_","arcsinh","arcsinh_","arctan","arctan2","arctan2_","arctan_","arctanh","arctanh_","argmax","argmin","argsort","argwhere","as_strided","as_strided_","as_strided_scatter","as_subclass","asin","asin_","asinh","asinh_","atan","atan2","atan2_","atan_","atanh","atanh_","backward","baddbmm","baddbmm_","bernoulli","bernoulli_","bfloat16","bincount","bitwise_and","bitwise_and_","bitwise_left_shift","bitwise_left_shift_","bitwise_not","bitwise_not_","bitwise_or","bitwise_or_","bitwise_right_shift","bitwise_right_shift_","bitwise_xor","bitwise_xor_","bmm","bool","broadcast_to","byte","cauchy_","ccol_indices","cdouble","ceil","ceil_","cfloat","chalf","char","cholesky","cholesky_inverse","cholesky_solve","chunk","clamp","clamp_","clamp_max","clamp_max_","clamp_min","clamp_min_","clip","clip_","clone","coalesce","col_indices","conj","conj_physical","conj_physical_","contiguous","copy_","copysign","copysign_","corrcoef","cos","cos_","cosh","cosh_","count_nonzero","cov","cpu","cross","crow_indices","cuda","cummax","cummin","cumprod","cumprod_","cumsum","cumsum_","data_ptr","deg2rad","deg2rad_","dense_dim","dequantize","det","detach","detach_","diag","diag_embed","diagflat","diagonal","diagonal_scatter","diff","digamma","digamma_","dim_order","dist","div","div_","divide","divide_","dot","double","dsplit","eig","eq","eq_","equal","erf","erf_","erfc","erfc_","erfinv","erfinv_","exp","exp2","exp2_","exp_","expand","expand_as","expm1","expm1_","exponential_","fill_","fill_diagonal_","fix","fix_","flatten","flip","fliplr","flipud","float","float_power","float_power_","floor","floor_","floor_divide","floor_divide_","fmax","fmin","fmod","fmod_","frac","frac_","frexp","gather","gcd","gcd_","ge","ge_","geometric_","geqrf","ger","get_device","greater","greater_","greater_equal","greater_equal_","gt","gt_","half","hardshrink","has_names","hash_tensor","heaviside","heaviside_","histc","histogram","hsplit","hypot","hypot_","i0","i0_","igamma","igamma_","igammac","igammac_","index_add","index_add_","index_copy","index_copy_","index_fill","index_fill_","index_put","index_put_","index_reduce","index_reduce_","index_select","indices","inner","int","int_repr","inverse","ipu","is_coalesced","is_complex","is_conj","is_contiguous","is_distributed","is_floating_point","is_inference","is_neg","is_nonzero","is_pinned","is_same_size","is_set_to","is_shared","is_signed","isclose","isfinite","isinf","isnan","isneginf","isposinf","isreal","istft","kron","kthvalue","lcm","lcm_","ldexp","ldexp_","le","le_","lerp","lerp_","less","less_","less_equal","less_equal_","lgamma","lgamma_","log","log10","log10_","log1p","log1p_","log2","log2_","log_","log_normal_","log_softmax","logaddexp","logaddexp2","logcumsumexp","logdet","logical_and","logical_and_","logical_not","logical_not_","logical_or","logical_or_","logical_xor","logical_xor_","logit","logit_","logsumexp","long","lstsq","lt","lt_","lu","lu_solve","map2_","map_","masked_fill","masked_fill_","masked_scatter","masked_scatter_","masked_select","matmul","matrix_exp","matrix_power","max","maximum","mean","median","min","minimum","mm","mode","module_load","moveaxis","movedim","msort","mtia","mul","mul_","multinomial","multiply","multiply_","mv","mvlgamma","mvlgamma_","nan_to_num","nan_to_num_","nanmean","nanmedian","nanquantile","nansum","narrow","narrow_copy","ndimension","ne","ne_","neg","neg_","negative","negative_","nelement","new","new_empty","new_empty_strided","new_full","new_ones","new_tensor","new_zeros","nextafter","nextafter_","nonzero","nonzero_static","norm","normal_","not_equal","not_equal_","numpy","orgqr","ormqr","outer","permute","pin_memory","pinverse","polygamma","polygamma_","positive","pow","pow_","prelu","prod","put","put_","q_per_channel_axis","q_per_channel_scales","q_per_channel_zero_points","q_scale","q_zero_point","qr","qscheme","quantile","rad2deg","rad2deg_","random_","ravel","reciprocal","reciprocal_","record_stream","register_hook","register_post_accumulate_grad_hook","reinforce","relu","relu_","remainder","remainder_","renorm","renorm_","repeat","repeat_interleave","requires_grad_","reshape","reshape_as","resize","resize_","resize_as","resize_as_","resize_as_sparse_","resolve_conj","resolve_neg","retain_grad","roll","rot90","round","round_","row_indices","rsqrt","rsqrt_","scatter","scatter_","scatter_add","scatter_add_","scatter_reduce","scatter_reduce_","select","select_scatter","set_","sgn","sgn_","share_memory_","short","sigmoid","sigmoid_","sign","sign_","signbit","sin","sin_","sinc","sinc_","sinh","sinh_","slice_inverse","slice_scatter","slogdet","smm","softmax","solve","sort","sparse_dim","sparse_mask","sparse_resize_","sparse_resize_and_clear_","split","split_with_sizes","sqrt","sqrt_","square","square_","squeeze","squeeze_","sspaddmm","std","stft","storage","storage_offset","storage_type","stride","sub","sub_","subtract","subtract_","sum","sum_to_size","svd","swapaxes","swapaxes_","swapdims","swapdims_","symeig","t","t_","take","take_along_dim","tan","tan_","tanh","tanh_","tensor_split","tile","to","to_dense","to_mkldnn","to_padded_tensor","to_sparse","to_sparse_bsc","to_sparse_bsr","to_sparse_coo","to_sparse_csc","to_sparse_csr","topk","trace","transpose","transpose_","triangular_solve","tril","tril_","triu","triu_","true_divide","true_divide_","trunc","trunc_","type","type_as","unbind","unflatten","unfold","uniform_","unique","unique_consecutive","unsafe_chunk","unsafe_split","unsafe_split_with_sizes","unsqueeze","unsqueeze_","untyped_storage","values","var","vdot","view","view_as","vsplit","where","xlogy","xlogy_","xpu","zero_"];
 /** Those returning a list of tensors: callable once a mirror rule knows the list's length. */
 export const LIST_RETURNING: readonly string[] = ["chunk","dsplit","hsplit","split","split_with_sizes","tensor_split","unbind","unsafe_chunk","unsafe_split","unsafe_split_with_sizes","vsplit"];

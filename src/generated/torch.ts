@@ -365,7 +365,7 @@ function argmin(...args: unknown[]): unknown {
 export { argmin };
 const $argsort = defineGenerated("torch", "argsort", [[["input","Tensor","p",false],["stable","bool","k",false],["dim","int","k",true],["descending","bool","k",true]],[["input","Tensor","p",false],["dim","int","p",true],["descending","bool","p",true]]], {"kind":"tensor"});
 /** torch.argsort — https://docs.pytorch.org/docs/2.9/generated/torch.argsort.html */
-function argsort(input: Tensor, kwargs?: { stable?: boolean; dim?: number; descending?: boolean }): Tensor;
+function argsort(input: Tensor, kwargs: { stable?: boolean; dim?: number; descending?: boolean }): Tensor;
 function argsort(input: Tensor, kwargs?: { dim?: number; descending?: boolean }): Tensor;
 function argsort(input: Tensor, dim: number, kwargs?: { dim?: number; descending?: boolean }): Tensor;
 function argsort(input: Tensor, dim: number, descending: boolean, kwargs?: { dim?: number; descending?: boolean }): Tensor;
@@ -495,23 +495,29 @@ function atanh_(...args: unknown[]): unknown {
   return $atanh_(args);
 }
 export { atanh_ };
-const $atleast_1d = defineGenerated("torch", "atleast_1d", [[["tensors","Tensor","v",true]]], {"kind":"value"});
+const $atleast_1d = defineGenerated("torch", "atleast_1d", [[["tensors","Tensor","v",true]]], {"kind":"tensor_or_list"});
 /** torch.atleast_1d — https://docs.pytorch.org/docs/2.9/generated/torch.atleast_1d.html */
-function atleast_1d(...tensors: Tensor[]): Promise<unknown>;
+function atleast_1d(tensors: Tensor): Tensor;
+function atleast_1d(tensors: Tensor[]): Tensor[];
+function atleast_1d(...tensors: Tensor[]): Tensor[];
 function atleast_1d(...args: unknown[]): unknown {
   return $atleast_1d(args);
 }
 export { atleast_1d };
-const $atleast_2d = defineGenerated("torch", "atleast_2d", [[["tensors","Tensor","v",true]]], {"kind":"value"});
+const $atleast_2d = defineGenerated("torch", "atleast_2d", [[["tensors","Tensor","v",true]]], {"kind":"tensor_or_list"});
 /** torch.atleast_2d — https://docs.pytorch.org/docs/2.9/generated/torch.atleast_2d.html */
-function atleast_2d(...tensors: Tensor[]): Promise<unknown>;
+function atleast_2d(tensors: Tensor): Tensor;
+function atleast_2d(tensors: Tensor[]): Tensor[];
+function atleast_2d(...tensors: Tensor[]): Tensor[];
 function atleast_2d(...args: unknown[]): unknown {
   return $atleast_2d(args);
 }
 export { atleast_2d };
-const $atleast_3d = defineGenerated("torch", "atleast_3d", [[["tensors","Tensor","v",true]]], {"kind":"value"});
+const $atleast_3d = defineGenerated("torch", "atleast_3d", [[["tensors","Tensor","v",true]]], {"kind":"tensor_or_list"});
 /** torch.atleast_3d — https://docs.pytorch.org/docs/2.9/generated/torch.atleast_3d.html */
-function atleast_3d(...tensors: Tensor[]): Promise<unknown>;
+function atleast_3d(tensors: Tensor): Tensor;
+function atleast_3d(tensors: Tensor[]): Tensor[];
+function atleast_3d(...tensors: Tensor[]): Tensor[];
 function atleast_3d(...args: unknown[]): unknown {
   return $atleast_3d(args);
 }
@@ -2143,12 +2149,12 @@ export { get_rng_state };
 const $gradient = defineGenerated("torch", "gradient", [[["input","Tensor","p",false],["spacing","Scalar?","k",true],["dim","int?","k",true],["edge_order","int","k",true]],[["input","Tensor","p",false],["spacing","Scalar[]","k",false],["dim","int?","k",true],["edge_order","int","k",true]],[["input","Tensor","p",false],["spacing","Scalar[]","k",false],["dim","int[]","k",false],["edge_order","int","k",true]],[["input","Tensor","p",false],["spacing","Tensor[]","k",false],["dim","int?","k",true],["edge_order","int","k",true]],[["input","Tensor","p",false],["spacing","Scalar","k",false],["dim","int[]","k",false],["edge_order","int","k",true]],[["input","Tensor","p",false],["spacing","Tensor[]","k",false],["dim","int[]","k",false],["edge_order","int","k",true]],[["input","Tensor","p",false],["dim","int[]","k",false],["edge_order","int","k",true]]], {"kind":"list"});
 /** torch.gradient — https://docs.pytorch.org/docs/2.9/generated/torch.gradient.html */
 function gradient(input: Tensor, kwargs?: { spacing?: Scalar | null; dim?: number | null; edge_order?: number }): Tensor[];
-function gradient(input: Tensor, kwargs?: { spacing?: Scalar[]; dim?: number | null; edge_order?: number }): Tensor[];
-function gradient(input: Tensor, kwargs?: { spacing?: Scalar[]; dim?: number | number[]; edge_order?: number }): Tensor[];
-function gradient(input: Tensor, kwargs?: { spacing?: Tensor[]; dim?: number | null; edge_order?: number }): Tensor[];
-function gradient(input: Tensor, kwargs?: { spacing?: Scalar; dim?: number | number[]; edge_order?: number }): Tensor[];
-function gradient(input: Tensor, kwargs?: { spacing?: Tensor[]; dim?: number | number[]; edge_order?: number }): Tensor[];
-function gradient(input: Tensor, kwargs?: { dim?: number | number[]; edge_order?: number }): Tensor[];
+function gradient(input: Tensor, kwargs: { spacing?: Scalar[]; dim?: number | null; edge_order?: number }): Tensor[];
+function gradient(input: Tensor, kwargs: { spacing?: Scalar[]; dim?: number | number[]; edge_order?: number }): Tensor[];
+function gradient(input: Tensor, kwargs: { spacing?: Tensor[]; dim?: number | null; edge_order?: number }): Tensor[];
+function gradient(input: Tensor, kwargs: { spacing?: Scalar; dim?: number | number[]; edge_order?: number }): Tensor[];
+function gradient(input: Tensor, kwargs: { spacing?: Tensor[]; dim?: number | number[]; edge_order?: number }): Tensor[];
+function gradient(input: Tensor, kwargs: { dim?: number | number[]; edge_order?: number }): Tensor[];
 function gradient(...args: unknown[]): unknown {
   return $gradient(args);
 }
@@ -2437,7 +2443,7 @@ function index_put(...args: unknown[]): unknown {
   return $index_put(args);
 }
 export { index_put };
-const $index_put_ = defineGenerated("torch", "index_put_", [[["input","Tensor","p",false],["indices","any","p",false],["values","Tensor","p",false],["accumulate","bool","p",true]]], {"kind":"tensor"});
+const $index_put_ = defineGenerated("torch", "index_put_", [[["input","Tensor","p",false],["indices","Tensor?[]","p",false],["values","Tensor","p",false],["accumulate","bool","p",true]]], {"kind":"tensor"});
 /** torch.index_put_ — https://docs.pytorch.org/docs/2.9/generated/torch.index_put_.html */
 function index_put_(input: Tensor, indices: (Tensor | null)[], values: Tensor, kwargs?: { accumulate?: boolean }): Tensor;
 function index_put_(input: Tensor, indices: (Tensor | null)[], values: Tensor, accumulate: boolean, kwargs?: { accumulate?: boolean }): Tensor;
@@ -2773,7 +2779,7 @@ function linspace(...args: unknown[]): unknown {
   return $linspace(args);
 }
 export { linspace };
-const $lobpcg = defineGenerated("torch", "lobpcg", [[["A","Tensor","p",false],["k","int?","p",true],["B","Tensor?","p",true],["X","Tensor?","p",true],["n","int?","p",true],["iK","Tensor?","p",true],["niter","int?","p",true],["tol","float?","p",true],["largest","bool?","p",true],["method","str?","p",true],["tracker","any?","p",true],["ortho_iparams","any","p",true],["ortho_fparams","any","p",true],["ortho_bparams","any","p",true]]], {"kind":"tuple","count":2});
+const $lobpcg = defineGenerated("torch", "lobpcg", [[["A","Tensor","p",false],["k","int?","p",true],["B","Tensor?","p",true],["X","Tensor?","p",true],["n","int?","p",true],["iK","Tensor?","p",true],["niter","int?","p",true],["tol","float?","p",true],["largest","bool?","p",true],["method","str?","p",true],["tracker","any?","p",true,[null]],["ortho_iparams","any","p",true],["ortho_fparams","any","p",true],["ortho_bparams","any","p",true]]], {"kind":"tuple","count":2});
 /** torch.lobpcg — https://docs.pytorch.org/docs/2.9/generated/torch.lobpcg.html */
 function lobpcg(A: Tensor, kwargs?: { k?: number | null; B?: Tensor | null; X?: Tensor | null; n?: number | null; iK?: Tensor | null; niter?: number | null; tol?: number | null; largest?: boolean | null; method?: string | null; tracker?: null; ortho_iparams?: unknown; ortho_fparams?: unknown; ortho_bparams?: unknown }): [Tensor, Tensor];
 function lobpcg(A: Tensor, k: number | null, kwargs?: { k?: number | null; B?: Tensor | null; X?: Tensor | null; n?: number | null; iK?: Tensor | null; niter?: number | null; tol?: number | null; largest?: boolean | null; method?: string | null; tracker?: null; ortho_iparams?: unknown; ortho_fparams?: unknown; ortho_bparams?: unknown }): [Tensor, Tensor];
@@ -2993,14 +2999,14 @@ function lt(...args: unknown[]): unknown {
   return $lt(args);
 }
 export { lt };
-const $lu = defineGeneratedGroups("torch", "lu", [[[[["A","Tensor","p",false],["pivot","bool","p",true],["get_infos","bool","p",true]]],{"kind":"tuple","count":2}],[[[["A","Tensor","p",false],["pivot","bool","p",true],["get_infos","bool","p",false]]],{"kind":"tuple","count":3}]]);
+const $lu = defineGeneratedGroups("torch", "lu", [[[[["A","Tensor","p",false],["pivot","bool","p",true],["get_infos","bool","p",true,[false]]]],{"kind":"tuple","count":2}],[[[["A","Tensor","p",false],["pivot","bool","p",true],["get_infos","bool","p",false,[true]]]],{"kind":"tuple","count":3}]]);
 /** torch.lu — https://docs.pytorch.org/docs/2.9/generated/torch.lu.html */
-function lu(A: Tensor, kwargs?: { pivot?: boolean; get_infos?: boolean }): [Tensor, Tensor];
-function lu(A: Tensor, pivot: boolean, kwargs?: { pivot?: boolean; get_infos?: boolean }): [Tensor, Tensor];
-function lu(A: Tensor, pivot: boolean, get_infos: boolean, kwargs?: { pivot?: boolean; get_infos?: boolean }): [Tensor, Tensor];
-function lu(A: Tensor, get_infos: boolean, kwargs?: { pivot?: boolean }): [Tensor, Tensor, Tensor];
-function lu(A: Tensor, get_infos: boolean, pivot: boolean, kwargs?: { pivot?: boolean }): [Tensor, Tensor, Tensor];
-function lu(A: Tensor, kwargs: { pivot?: boolean; get_infos?: boolean }): [Tensor, Tensor, Tensor];
+function lu(A: Tensor, kwargs?: { pivot?: boolean; get_infos?: false }): [Tensor, Tensor];
+function lu(A: Tensor, pivot: boolean, kwargs?: { pivot?: boolean; get_infos?: false }): [Tensor, Tensor];
+function lu(A: Tensor, pivot: boolean, get_infos: false, kwargs?: { pivot?: boolean; get_infos?: false }): [Tensor, Tensor];
+function lu(A: Tensor, get_infos: true, kwargs?: { pivot?: boolean }): [Tensor, Tensor, Tensor];
+function lu(A: Tensor, get_infos: true, pivot: boolean, kwargs?: { pivot?: boolean }): [Tensor, Tensor, Tensor];
+function lu(A: Tensor, kwargs: { pivot?: boolean; get_infos?: true }): [Tensor, Tensor, Tensor];
 function lu(...args: unknown[]): unknown {
   return $lu(args);
 }
@@ -3566,17 +3572,17 @@ function nextafter(...args: unknown[]): unknown {
   return $nextafter(args);
 }
 export { nextafter };
-const $nonzero = defineGeneratedGroups("torch", "nonzero", [[[[["input","Tensor","p",false],["as_tuple","bool","k",true]]],{"kind":"tensor"}],[[[["input","Tensor","p",false],["as_tuple","bool","k",true]]],{"kind":"list"}]]);
+const $nonzero = defineGeneratedGroups("torch", "nonzero", [[[[["input","Tensor","p",false],["as_tuple","bool","k",true,[false]]]],{"kind":"tensor"}],[[[["input","Tensor","p",false],["as_tuple","bool","k",true,[true]]]],{"kind":"list"}]]);
 /** torch.nonzero — https://docs.pytorch.org/docs/2.9/generated/torch.nonzero.html */
-function nonzero(input: Tensor, kwargs?: { as_tuple?: boolean }): Tensor;
-function nonzero(input: Tensor, kwargs?: { as_tuple?: boolean }): Tensor[];
+function nonzero(input: Tensor, kwargs?: { as_tuple?: false }): Tensor;
+function nonzero(input: Tensor, kwargs?: { as_tuple?: true }): Tensor[];
 function nonzero(...args: unknown[]): unknown {
   return $nonzero(args);
 }
 export { nonzero };
 const $nonzero_static = defineGenerated("torch", "nonzero_static", [[["input","Tensor","p",false],["size","int","k",false],["fill_value","int","k",true]]], {"kind":"tensor"});
 /** torch.nonzero_static — https://docs.pytorch.org/docs/2.9/generated/torch.nonzero_static.html */
-function nonzero_static(input: Tensor, kwargs?: { size?: number; fill_value?: number }): Tensor;
+function nonzero_static(input: Tensor, kwargs: { size?: number; fill_value?: number }): Tensor;
 function nonzero_static(...args: unknown[]): unknown {
   return $nonzero_static(args);
 }
@@ -4311,7 +4317,7 @@ export { rot90 };
 const $round = defineGenerated("torch", "round", [[["input","Tensor","p",false]],[["input","Tensor","p",false],["decimals","int","k",false]]], {"kind":"tensor"});
 /** torch.round — https://docs.pytorch.org/docs/2.9/generated/torch.round.html */
 function round(input: Tensor): Tensor;
-function round(input: Tensor, kwargs?: { decimals?: number }): Tensor;
+function round(input: Tensor, kwargs: { decimals?: number }): Tensor;
 function round(...args: unknown[]): unknown {
   return $round(args);
 }
@@ -4319,7 +4325,7 @@ export { round };
 const $round_ = defineGenerated("torch", "round_", [[["input","Tensor","p",false]],[["input","Tensor","p",false],["decimals","int","k",false]]], {"kind":"tensor"});
 /** torch.round_ — https://docs.pytorch.org/docs/2.9/generated/torch.round_.html */
 function round_(input: Tensor): Tensor;
-function round_(input: Tensor, kwargs?: { decimals?: number }): Tensor;
+function round_(input: Tensor, kwargs: { decimals?: number }): Tensor;
 function round_(...args: unknown[]): unknown {
   return $round_(args);
 }
@@ -4401,11 +4407,11 @@ function scalar_tensor(...args: unknown[]): unknown {
 export { scalar_tensor };
 const $scatter = defineGenerated("torch", "scatter", [[["input","Tensor","p",false],["dim","int","p",false],["index","Tensor","p",false],["src","Tensor","p",false],["reduce","str","k",false]],[["input","Tensor","p",false],["dim","int","p",false],["index","Tensor","p",false],["src","Tensor","p",false]],[["input","Tensor","p",false],["dim","int","p",false],["index","Tensor","p",false],["value","Scalar","p",false],["reduce","str","k",false]],[["input","Tensor","p",false],["dim","int","p",false],["index","Tensor","p",false],["value","Scalar","p",false]]], {"kind":"tensor"});
 /** torch.scatter — https://docs.pytorch.org/docs/2.9/generated/torch.scatter.html */
-function scatter(input: Tensor, dim: number, index: Tensor, src: Tensor, kwargs?: { reduce?: string }): Tensor;
+function scatter(input: Tensor, dim: number, index: Tensor, src: Tensor, kwargs: { reduce?: string }): Tensor;
 function scatter(input: Tensor, kwargs: { dim?: number; index?: Tensor; src?: Tensor; reduce?: string }): Tensor;
 function scatter(input: Tensor, dim: number, index: Tensor, src: Tensor): Tensor;
 function scatter(input: Tensor, kwargs: { dim?: number; index?: Tensor; src?: Tensor }): Tensor;
-function scatter(input: Tensor, dim: number, index: Tensor, value: Scalar, kwargs?: { reduce?: string }): Tensor;
+function scatter(input: Tensor, dim: number, index: Tensor, value: Scalar, kwargs: { reduce?: string }): Tensor;
 function scatter(input: Tensor, kwargs: { dim?: number; index?: Tensor; value?: Scalar; reduce?: string }): Tensor;
 function scatter(input: Tensor, dim: number, index: Tensor, value: Scalar): Tensor;
 function scatter(input: Tensor, kwargs: { dim?: number; index?: Tensor; value?: Scalar }): Tensor;
@@ -5185,46 +5191,48 @@ function unfold_copy(...args: unknown[]): unknown {
   return $unfold_copy(args);
 }
 export { unfold_copy };
-const $unique = defineGeneratedGroups("torch", "unique", [[[[["input","Tensor","p",false],["sorted","bool","p",true],["return_inverse","bool","p",true],["return_counts","bool","p",true],["dim","int?","p",true]]],{"kind":"tensor"}],[[[["input","Tensor","p",false],["sorted","bool","p",true],["return_inverse","bool","p",true],["return_counts","bool","p",false],["dim","int?","p",true]],[["input","Tensor","p",false],["sorted","bool","p",true],["return_inverse","bool","p",false],["return_counts","bool","p",true],["dim","int?","p",true]]],{"kind":"tuple","count":2}],[[[["input","Tensor","p",false],["sorted","bool","p",true],["return_inverse","bool","p",false],["return_counts","bool","p",false],["dim","int?","p",true]]],{"kind":"tuple","count":3}]]);
+const $unique = defineGeneratedGroups("torch", "unique", [[[[["input","Tensor","p",false],["sorted","bool","p",true],["return_inverse","bool","p",true,[false]],["return_counts","bool","p",true,[false]],["dim","int?","p",true]]],{"kind":"tensor"}],[[[["input","Tensor","p",false],["sorted","bool","p",true],["return_inverse","bool","p",true,[false]],["return_counts","bool","p",false,[true]],["dim","int?","p",true]],[["input","Tensor","p",false],["sorted","bool","p",true],["return_inverse","bool","p",false,[true]],["return_counts","bool","p",true,[false]],["dim","int?","p",true]]],{"kind":"tuple","count":2}],[[[["input","Tensor","p",false],["sorted","bool","p",true],["return_inverse","bool","p",false,[true]],["return_counts","bool","p",false,[true]],["dim","int?","p",true]]],{"kind":"tuple","count":3}]]);
 /** torch.unique — https://docs.pytorch.org/docs/2.9/generated/torch.unique.html */
-function unique(input: Tensor, kwargs?: { sorted?: boolean; return_inverse?: boolean; return_counts?: boolean; dim?: number | null }): Tensor;
-function unique(input: Tensor, sorted: boolean, kwargs?: { sorted?: boolean; return_inverse?: boolean; return_counts?: boolean; dim?: number | null }): Tensor;
-function unique(input: Tensor, sorted: boolean, return_inverse: boolean, kwargs?: { sorted?: boolean; return_inverse?: boolean; return_counts?: boolean; dim?: number | null }): Tensor;
-function unique(input: Tensor, sorted: boolean, return_inverse: boolean, return_counts: boolean, kwargs?: { sorted?: boolean; return_inverse?: boolean; return_counts?: boolean; dim?: number | null }): Tensor;
-function unique(input: Tensor, sorted: boolean, return_inverse: boolean, return_counts: boolean, dim: number | null, kwargs?: { sorted?: boolean; return_inverse?: boolean; return_counts?: boolean; dim?: number | null }): Tensor;
-function unique(input: Tensor, return_counts: boolean, kwargs?: { sorted?: boolean; return_inverse?: boolean; dim?: number | null }): [Tensor, Tensor];
-function unique(input: Tensor, return_counts: boolean, sorted: boolean, kwargs?: { sorted?: boolean; return_inverse?: boolean; dim?: number | null }): [Tensor, Tensor];
-function unique(input: Tensor, return_counts: boolean, sorted: boolean, return_inverse: boolean, kwargs?: { sorted?: boolean; return_inverse?: boolean; dim?: number | null }): [Tensor, Tensor];
-function unique(input: Tensor, return_counts: boolean, sorted: boolean, return_inverse: boolean, dim: number | null, kwargs?: { sorted?: boolean; return_inverse?: boolean; dim?: number | null }): [Tensor, Tensor];
-function unique(input: Tensor, kwargs: { sorted?: boolean; return_inverse?: boolean; return_counts?: boolean; dim?: number | null }): [Tensor, Tensor];
-function unique(input: Tensor, return_inverse: boolean, kwargs?: { sorted?: boolean; return_counts?: boolean; dim?: number | null }): [Tensor, Tensor];
-function unique(input: Tensor, return_inverse: boolean, sorted: boolean, kwargs?: { sorted?: boolean; return_counts?: boolean; dim?: number | null }): [Tensor, Tensor];
-function unique(input: Tensor, return_inverse: boolean, sorted: boolean, return_counts: boolean, kwargs?: { sorted?: boolean; return_counts?: boolean; dim?: number | null }): [Tensor, Tensor];
-function unique(input: Tensor, return_inverse: boolean, sorted: boolean, return_counts: boolean, dim: number | null, kwargs?: { sorted?: boolean; return_counts?: boolean; dim?: number | null }): [Tensor, Tensor];
-function unique(input: Tensor, return_inverse: boolean, return_counts: boolean, kwargs?: { sorted?: boolean; dim?: number | null }): [Tensor, Tensor, Tensor];
-function unique(input: Tensor, return_inverse: boolean, return_counts: boolean, sorted: boolean, kwargs?: { sorted?: boolean; dim?: number | null }): [Tensor, Tensor, Tensor];
-function unique(input: Tensor, return_inverse: boolean, return_counts: boolean, sorted: boolean, dim: number | null, kwargs?: { sorted?: boolean; dim?: number | null }): [Tensor, Tensor, Tensor];
-function unique(input: Tensor, kwargs: { sorted?: boolean; return_inverse?: boolean; return_counts?: boolean; dim?: number | null }): [Tensor, Tensor, Tensor];
+function unique(input: Tensor, kwargs?: { sorted?: boolean; return_inverse?: false; return_counts?: false; dim?: number | null }): Tensor;
+function unique(input: Tensor, sorted: boolean, kwargs?: { sorted?: boolean; return_inverse?: false; return_counts?: false; dim?: number | null }): Tensor;
+function unique(input: Tensor, sorted: boolean, return_inverse: false, kwargs?: { sorted?: boolean; return_inverse?: false; return_counts?: false; dim?: number | null }): Tensor;
+function unique(input: Tensor, sorted: boolean, return_inverse: false, return_counts: false, kwargs?: { sorted?: boolean; return_inverse?: false; return_counts?: false; dim?: number | null }): Tensor;
+function unique(input: Tensor, sorted: boolean, return_inverse: false, return_counts: false, dim: number | null, kwargs?: { sorted?: boolean; return_inverse?: false; return_counts?: false; dim?: number | null }): Tensor;
+function unique(input: Tensor, return_counts: true, kwargs?: { sorted?: boolean; return_inverse?: false; dim?: number | null }): [Tensor, Tensor];
+function unique(input: Tensor, return_counts: true, sorted: boolean, kwargs?: { sorted?: boolean; return_inverse?: false; dim?: number | null }): [Tensor, Tensor];
+function unique(input: Tensor, return_counts: true, sorted: boolean, return_inverse: false, kwargs?: { sorted?: boolean; return_inverse?: false; dim?: number | null }): [Tensor, Tensor];
+function unique(input: Tensor, return_counts: true, sorted: boolean, return_inverse: false, dim: number | null, kwargs?: { sorted?: boolean; return_inverse?: false; dim?: number | null }): [Tensor, Tensor];
+function unique(input: Tensor, kwargs: { sorted?: boolean; return_inverse?: false; return_counts?: true; dim?: number | null }): [Tensor, Tensor];
+function unique(input: Tensor, return_inverse: true, kwargs?: { sorted?: boolean; return_counts?: false; dim?: number | null }): [Tensor, Tensor];
+function unique(input: Tensor, return_inverse: true, sorted: boolean, kwargs?: { sorted?: boolean; return_counts?: false; dim?: number | null }): [Tensor, Tensor];
+function unique(input: Tensor, return_inverse: true, sorted: boolean, return_counts: false, kwargs?: { sorted?: boolean; return_counts?: false; dim?: number | null }): [Tensor, Tensor];
+function unique(input: Tensor, return_inverse: true, sorted: boolean, return_counts: false, dim: number | null, kwargs?: { sorted?: boolean; return_counts?: false; dim?: number | null }): [Tensor, Tensor];
+function unique(input: Tensor, kwargs: { sorted?: boolean; return_inverse?: true; return_counts?: false; dim?: number | null }): [Tensor, Tensor];
+function unique(input: Tensor, return_inverse: true, return_counts: true, kwargs?: { sorted?: boolean; dim?: number | null }): [Tensor, Tensor, Tensor];
+function unique(input: Tensor, return_inverse: true, return_counts: true, sorted: boolean, kwargs?: { sorted?: boolean; dim?: number | null }): [Tensor, Tensor, Tensor];
+function unique(input: Tensor, return_inverse: true, return_counts: true, sorted: boolean, dim: number | null, kwargs?: { sorted?: boolean; dim?: number | null }): [Tensor, Tensor, Tensor];
+function unique(input: Tensor, kwargs: { sorted?: boolean; return_inverse?: true; return_counts?: true; dim?: number | null }): [Tensor, Tensor, Tensor];
 function unique(...args: unknown[]): unknown {
   return $unique(args);
 }
 export { unique };
-const $unique_consecutive = defineGeneratedGroups("torch", "unique_consecutive", [[[[["input","Tensor","p",false],["return_inverse","bool","p",true],["return_counts","bool","p",true],["dim","int?","p",true]]],{"kind":"tensor"}],[[[["input","Tensor","p",false],["return_inverse","bool","p",true],["return_counts","bool","p",false],["dim","int?","p",true]],[["input","Tensor","p",false],["return_inverse","bool","p",false],["return_counts","bool","p",true],["dim","int?","p",true]]],{"kind":"tuple","count":2}],[[[["input","Tensor","p",false],["return_inverse","bool","p",false],["return_counts","bool","p",false],["dim","int?","p",true]]],{"kind":"tuple","count":3}]]);
+const $unique_consecutive = defineGeneratedGroups("torch", "unique_consecutive", [[[[["input","Tensor","p",false],["return_inverse","bool","p",true,[false]],["return_counts","bool","p",true,[false]],["dim","int?","p",true]]],{"kind":"tensor"}],[[[["input","Tensor","p",false],["return_inverse","bool","p",true,[false]],["return_counts","bool","p",false,[true]],["dim","int?","p",true]],[["input","Tensor","p",false],["return_inverse","bool","p",false,[true]],["return_counts","bool","p",true,[false]],["dim","int?","p",true]]],{"kind":"tuple","count":2}],[[[["input","Tensor","p",false],["return_inverse","bool","p",false,[true]],["return_counts","bool","p",false,[true]],["dim","int?","p",true]]],{"kind":"tuple","count":3}]]);
 /** torch.unique_consecutive — https://docs.pytorch.org/docs/2.9/generated/torch.unique_consecutive.html */
-function unique_consecutive(input: Tensor, kwargs?: { return_inverse?: boolean; return_counts?: boolean; dim?: number | null }): Tensor;
-function unique_consecutive(input: Tensor, return_inverse: boolean, kwargs?: { return_inverse?: boolean; return_counts?: boolean; dim?: number | null }): Tensor;
-function unique_consecutive(input: Tensor, return_inverse: boolean, return_counts: boolean, kwargs?: { return_inverse?: boolean; return_counts?: boolean; dim?: number | null }): Tensor;
-function unique_consecutive(input: Tensor, return_inverse: boolean, return_counts: boolean, dim: number | null, kwargs?: { return_inverse?: boolean; return_counts?: boolean; dim?: number | null }): Tensor;
-function unique_consecutive(input: Tensor, return_counts: boolean, kwargs?: { return_inverse?: boolean; dim?: number | null }): [Tensor, Tensor];
-function unique_consecutive(input: Tensor, return_counts: boolean, return_inverse: boolean, kwargs?: { return_inverse?: boolean; dim?: number | null }): [Tensor, Tensor];
-function unique_consecutive(input: Tensor, return_counts: boolean, return_inverse: boolean, dim: number | null, kwargs?: { return_inverse?: boolean; dim?: number | null }): [Tensor, Tensor];
-function unique_consecutive(input: Tensor, kwargs: { return_inverse?: boolean; return_counts?: boolean; dim?: number | null }): [Tensor, Tensor];
-function unique_consecutive(input: Tensor, return_inverse: boolean, kwargs?: { return_counts?: boolean; dim?: number | null }): [Tensor, Tensor];
-function unique_consecutive(input: Tensor, return_inverse: boolean, return_counts: boolean, kwargs?: { return_counts?: boolean; dim?: number | null }): [Tensor, Tensor];
-function unique_consecutive(input: Tensor, return_inverse: boolean, return_counts: boolean, dim: number | null, kwargs?: { return_counts?: boolean; dim?: number | null }): [Tensor, Tensor];
-function unique_consecutive(input: Tensor, return_inverse: boolean, return_counts: boolean, kwargs?: { dim?: number | null }): [Tensor, Tensor, Tensor];
-function unique_consecutive(input: Tensor, return_inverse: boolean, return_counts: boolean, dim: number | null, kwargs?: { dim?: number | null }): [Tensor, Tensor, Tensor];
-function unique_consecutive(input: Tensor, kwargs: { return_inverse?: boolean; return_counts?: boolean; dim?: number | null }): [Tensor, Tensor, Tensor];
+function unique_consecutive(input: Tensor, kwargs?: { return_inverse?: false; return_counts?: false; dim?: number | null }): Tensor;
+function unique_consecutive(input: Tensor, return_inverse: false, kwargs?: { return_inverse?: false; return_counts?: false; dim?: number | null }): Tensor;
+function unique_consecutive(input: Tensor, return_inverse: false, return_counts: false, kwargs?: { return_inverse?: false; return_counts?: false; dim?: number | null }): Tensor;
+function unique_consecutive(input: Tensor, return_inverse: false, return_counts: false, dim: number | null, kwargs?: { return_inverse?: false; return_counts?: false; dim?: number | null }): Tensor;
+function unique_consecutive(input: Tensor, return_counts: true, kwargs?: { return_inverse?: false; dim?: number | null }): [Tensor, Tensor];
+function unique_consecutive(input: Tensor, return_counts: true, return_inverse: false, kwargs?: { return_inverse?: false; dim?: number | null }): [Tensor, Tensor];
+function unique_consecutive(input: Tensor, return_counts: true, return_inverse: false, dim: number | null, kwargs?: { return_inverse?: false; dim?: number | null }): [Tensor, Tensor];
+function unique_consecutive(input: Tensor, kwargs: { return_inverse?: false; return_counts?: true; dim?: number | null }): [Tensor, Tensor];
+function unique_consecutive(input: Tensor, return_inverse: true, kwargs?: { return_counts?: false; dim?: number | null }): [Tensor, Tensor];
+function unique_consecutive(input: Tensor, return_inverse: true, return_counts: false, kwargs?: { return_counts?: false; dim?: number | null }): [Tensor, Tensor];
+function unique_consecutive(input: Tensor, return_inverse: true, return_counts: false, dim: number | null, kwargs?: { return_counts?: false; dim?: number | null }): [Tensor, Tensor];
+function unique_consecutive(input: Tensor, kwargs: { return_inverse?: true; return_counts?: false; dim?: number | null }): [Tensor, Tensor];
+function unique_consecutive(input: Tensor, return_inverse: true, return_counts: true, kwargs?: { dim?: number | null }): [Tensor, Tensor, Tensor];
+function unique_consecutive(input: Tensor, return_inverse: true, return_counts: true, dim: number | null, kwargs?: { dim?: number | null }): [Tensor, Tensor, Tensor];
+function unique_consecutive(input: Tensor, kwargs: { return_inverse?: true; return_counts?: true; dim?: number | null }): [Tensor, Tensor, Tensor];
 function unique_consecutive(...args: unknown[]): unknown {
   return $unique_consecutive(args);
 }

@@ -16,6 +16,7 @@ import {
   int64,
   int8,
   uint8,
+  DTYPES,
   type DType,
 } from '../tensor/dtype.js';
 import { normalizeDevice } from '../tensor/device.js';
@@ -75,3 +76,28 @@ rule('type_as', (a) => {
   if (other.dtype === x.dtype) spec.alias = x;
   return spec;
 });
+
+// Tensor.type(dtype) / type('torch.DoubleTensor'): to(dtype) on the tensor's own device, self
+// when nothing changes. (type() with no dtype is a value: the generated API reads it back.)
+const TYPE_NAMES = new Map([...DTYPES.values()].map((t) => [`${t.scalarTypeName}Tensor`, t]));
+rule(
+  'type',
+  (a) => {
+    const x = a.input as Tensor;
+    let dtype = a.dtype as DType | string;
+    if (typeof dtype === 'string') {
+      // 'torch.<Name>Tensor' on the CPU; other spellings (torch.cuda., torch.sparse.) move or re-layout
+      const m = /^torch\.(\w+Tensor)$/.exec(dtype);
+      const named = m ? TYPE_NAMES.get(m[1]!) : undefined;
+      if (!named || x.device !== 'cpu') return PENDING;
+      dtype = named;
+    }
+    const spec: OutSpec = { shape: x.shape, dtype, device: x.device, grad_fn: 'ToCopyBackward0' };
+    if (dtype === x.dtype) {
+      if (a.memory_format !== undefined && a.memory_format !== null) return PENDING; // then it copies
+      spec.alias = x;
+    }
+    return spec;
+  },
+  { mayFail: true }, // a malformed type string fails in the runtime
+);

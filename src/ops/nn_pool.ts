@@ -4,7 +4,7 @@
  * AdaptiveMaxPooling2d.cpp), in their order, with their texts.
  */
 import type { OutSpec } from './dispatch.js';
-import { rule } from './rules.js';
+import { RULES, rule } from './rules.js';
 import type { Bound } from './signature.js';
 import { is_grad_enabled as is_grad } from '../autograd/grad_mode.js';
 import { torchError } from '../errors.js';
@@ -311,3 +311,9 @@ rule(F + 'adaptive_max_pool2d', (a, op) => {
   return withIndices(a, { shape, dtype: poolDtype(x, 'adaptive_max_pool2d', floatsAnd(), op), device: x.device });
 });
 
+
+// F.max_pool1d_with_indices & co.: the same function with return_indices=True (values, indices)
+for (const name of ['max_pool1d', 'max_pool2d', 'adaptive_max_pool2d']) {
+  const base = RULES.get(F + name)!;
+  rule(F + name + '_with_indices', (a, op) => base({ ...a, return_indices: true }, op));
+}

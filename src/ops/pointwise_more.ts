@@ -1,6 +1,6 @@
 /** Ternary pointwise ops (where, lerp, addcmul, addcdiv, clamp), isclose, fill_ and zero_. */
-import { ArgumentError, torchError } from '../errors.js';
-import { isTensor, type MetaRule, type OutSpec } from './dispatch.js';
+import { torchError } from '../errors.js';
+import { PENDING, isTensor, type MetaRule, type OutSpec } from './dispatch.js';
 import { rule } from './rules.js';
 import { broadcastShapes } from '../mirror/broadcast.js';
 import { bfloat16, bool, float16, float64, type DType } from '../tensor/dtype.js';
@@ -63,12 +63,8 @@ function common(values: readonly unknown[]): DType {
 rule(
   'where',
   guard((a, op) => {
-    if (a.input === undefined) {
-      // torch.where(condition): one index tensor per dim, sized by the data
-      throw new ArgumentError(
-        "torch.where returns a list whose length the local mirror cannot predict yet; use torch.call('where', args, kwargs, { outputs: n }) when you know n",
-      );
-    }
+    // torch.where(condition): one index tensor per dim, sized by the data (see list_length.ts)
+    if (a.input === undefined) return PENDING;
     const cond = a.condition as Tensor;
     const x = a.input;
     const y = a.other;

@@ -11,7 +11,7 @@ import { PENDING, isTensor, type OutSpec } from './dispatch.js';
 import { rule } from './rules.js';
 import { is_grad_enabled } from '../autograd/grad_mode.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { ArgumentError, torchError } from '../errors.js';
+import { torchError } from '../errors.js';
 import { numel, reductionDims, wrapDim } from '../mirror/dims.js';
 import { broadcastShapes, sameShape } from '../mirror/broadcast.js';
 import { promoteTypes } from '../mirror/promotion.js';
@@ -212,6 +212,10 @@ rule('flatten', (a, op) => {
 
 rule('unflatten', (a, op) => {
   const x = a.input as Tensor;
+  // sizes is an unsized IntArrayRef: torch's parser takes no single int for it
+  if (typeof a.sizes === 'number') {
+    throw fail(`unflatten(): argument 'sizes' (position ${op.startsWith('.') ? 2 : 3}) must be tuple of ints, not int`, op, 'TypeError');
+  }
   const sizes = intList(a.sizes);
   // Tensor.unflatten (Python) checks the sizes before the dim; torch.unflatten the other way
   if (op.startsWith('.') && sizes.length === 0) throw fail('unflatten: sizes must be non-empty', op);
@@ -529,7 +533,9 @@ rule('atleast_3d', (a) => atLeastRule(a, 3));
 
 function atLeastRule(a: Record<string, unknown>, n: number): OutSpec | OutSpec[] {
   const ts = a.tensors as Tensor[];
-  const one = (t: Tensor) => (t.ndim >= n ? alias(t) : view(t, atLeast(t.shape, n)));
+  // torch returns the tensor itself when it has the dims, else a reshape (0-dim) or unsqueeze view
+  const one = (t: Tensor): OutSpec =>
+    t.ndim >= n ? alias(t) : { ...view(t, atLeast(t.shape, n)), grad_fn: t.ndim === 0 ? 'ViewBackward0' : 'UnsqueezeBackward0' };
   return ts.length === 1 ? one(ts[0]!) : ts.map(one);
 }
 
@@ -621,10 +627,7 @@ rule('tensor_split', (a, op) => {
     if (t.ndim > 1) {
       throw fail(`tensor_split expected tensor_indices_or_sections to be a zero-dimensional or one-dimensional tensor, but got a tensor with ${t.ndim} dims`, op);
     }
-    throw new ArgumentError(
-      `${op.startsWith('.') ? 'Tensor' : 'torch'}.tensor_split with a tensor of indices or sections gives a list whose length depends on ` +
-        "the tensor's values; pass them as numbers, or use torch.call('tensor_split', args, kwargs, { outputs: n })",
-    );
+    return PENDING; // the pieces' sizes depend on the values (their number: list_length.ts)
   }
   if (x.ndim === 0) throw fail(`tensor_split expected at least a 1-dimensional tensor, but got a tensor with ${x.ndim} dims`, op);
   const dim = wrapDim((a.dim as number | undefined) ?? 0, x.ndim, op);
