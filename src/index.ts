@@ -10,6 +10,8 @@ import { torch } from './torch.js';
 export default torch;
 export { torch };
 export { Tensor } from './tensor/tensor.js';
+// torch.nn as a namespace, for types: `let model: nn.Sequential`
+export * as nn from './nn/index.js';
 export type { NestedList, Scalar } from './tensor/tensor.js';
 export { DType } from './tensor/dtype.js';
 export type { TensorData } from './tensor/data.js';

@@ -2,12 +2,14 @@
 import * as dtypes from './tensor/dtype.js';
 import { manual_seed } from './ops/creation.js';
 import * as fromData from './ops/from_data.js';
-import { generatedTorch, nn_functional, linalg, fft, special } from './ops/index.js';
+import { generatedTorch, linalg, fft, special } from './ops/index.js';
 import { call, callValue } from './ops/escape.js';
 import { Tensor } from './tensor/tensor.js';
 import { init, shutdown, currentSession } from './session/current.js';
 import { tidy, keep } from './memory/lifetime.js';
 import { no_grad, enable_grad, set_grad_enabled, is_grad_enabled, inference_mode } from './autograd/grad_mode.js';
+// torch.autograd; importing it installs Tensor.backward, .grad, requires_grad_, retain_grad
+import { autograd } from './autograd/index.js';
 import * as errors from './errors.js';
 import { setCallsiteMode } from './session/callsites.js';
 import { mirror, strict } from './ops/dispatch.js';
@@ -16,11 +18,11 @@ import { metaFromWire, type WireMeta } from './tensor/meta.js';
 // Indexing: torch.slice; importing it installs x.index / x.i / x.setitem and the index_put_ rules.
 import { slice } from './ops/indexing.js';
 import { optim } from './optim/index.js';
+import * as nnModules from './nn/index.js';
 import { py } from './py/index.js';
 import { save, load } from './serialization/index.js';
 import { Generator } from './random/generator.js';
 import * as utils from './utils/index.js';
-import * as nnModules from './nn/index.js';
 
 /** Wait until every queued op has run; throws the first error not yet reported. */
 async function sync(): Promise<void> {
@@ -106,6 +108,7 @@ export const torch = {
   set_grad_enabled,
   is_grad_enabled,
   inference_mode,
+  autograd,
 
   // torch.* generated from torch's own signatures (stubs/spec.json), then the hand-written ones
   ...stripNames(generatedTorch),
@@ -114,13 +117,13 @@ export const torch = {
   ...fromData,
   // indexing: x.index(0, torch.slice(1, 3)) is x[0, 1:3]
   slice,
-  nn: { ...nnModules, functional: stripNames(nn_functional) },
+  nn: nnModules,
   linalg: stripNames(linalg),
   fft: stripNames(fft),
   special: stripNames(special),
-  optim,
   // torch.utils.data: Dataset, DataLoader, random_split...
   utils,
+  optim,
   // Python objects (torch.py.import) and .pt files
   py,
   save,

@@ -64,8 +64,9 @@ function tsType(t) {
     if (a.endsWith('?')) return `${one(a.slice(0, -1))} | null`;
     if (a.endsWith('[]')) {
       const inner = one(a.slice(0, -2));
-      const arr = inner.includes('|') ? `(${inner})[]` : `${inner}[]`;
-      return a === 'int[]' || a === 'float[]' ? `number | number[]` : arr;
+      // readonly: accepts both arrays and readonly ones such as t.shape (x.reshape(y.shape))
+      const arr = inner.includes('|') ? `readonly (${inner})[]` : `readonly ${inner}[]`;
+      return a === 'int[]' || a === 'float[]' ? `number | readonly number[]` : arr;
     }
     return base(a);
   };
@@ -245,9 +246,15 @@ for (const [ns, file] of Object.entries(FILES)) {
   }
   if (isMethod) {
     lines.push('');
-    lines.push(`declare module '../tensor/tensor.js' {\n  interface Tensor {`);
-    lines.push(...methodDecls.map((l) => (l.startsWith('  /**') ? '  ' + l : l)));
-    lines.push(`  }\n}`);
+    // A standalone interface that Tensor extends, rather than members merged into the class:
+    // TypeScript then shares these member types with subclasses (nn.Parameter) instead of
+    // instantiating all of them per subclass, which made checking Parameter against Tensor
+    // take minutes and gigabytes.
+    lines.push(`/** Tensor's methods generated from torch's signatures. */\nexport interface TensorMethods {`);
+    lines.push(...methodDecls.map((l) => l.replace(/^    /, '  ')));
+    lines.push(`}`);
+    lines.push('');
+    lines.push(`declare module '../tensor/tensor.js' {\n  interface Tensor extends TensorMethods {}\n}`);
     lines.push('');
     lines.push(`installMethods({\n${installs.join('\n')}\n});`);
   }

@@ -11,7 +11,6 @@ import type { Module } from '../src/nn/module.js';
 import { MultiheadAttention } from '../src/nn/modules/multihead_attention.js';
 import { python } from './fixtures/python_twin.js';
 // Tensor.backward and .grad (installed by this import until src/index.ts wires autograd in)
-import '../src/autograd/backward.js';
 
 afterAll(async () => {
   await torch.shutdown();

@@ -1,9 +1,8 @@
 /** torch.nn.Module: discovery, traversal, state_dict, modes, conversion, compared with Python. */
 import { afterAll, describe, expect, it } from 'vitest';
-import torch, { Tensor, TorchError, ArgumentError } from '../src/index.js';
+import torch, { nn, Tensor, TorchError, ArgumentError } from '../src/index.js';
 import { python } from './fixtures/python_twin.js';
 
-const nn = torch.nn;
 
 afterAll(async () => {
   await torch.shutdown();
@@ -200,7 +199,7 @@ describe('nn.Module', () => {
     expect(String(w.dtype)).toBe('torch.float64');
     expect(w).toBeInstanceOf(nn.Parameter);
     expect(String(net.bn.num_batches_tracked!.dtype)).toBe('torch.int64');
-    expect(String((await torch.runtime.meta(w)).dtype)).toBe('torch.float64');
+    expect(String(((await torch.runtime.meta(w)) as { dtype: unknown }).dtype)).toBe('torch.float64');
     const y = await (net.forward(torch.randn(1, 1, 5, 5, { dtype: torch.float64 })) as Tensor).ready();
     expect(String(y.dtype)).toBe('torch.float64');
     await y.tolist();

@@ -9,7 +9,6 @@ import torch, { Tensor, TorchError } from '../src/index.js';
 import { RNN, LSTM, GRU, type RNNBase } from '../src/nn/modules/rnn.js';
 import { python } from './fixtures/python_twin.js';
 // Tensor.backward and .grad (installed by this import until src/index.ts wires autograd in)
-import '../src/autograd/backward.js';
 
 afterAll(async () => {
   await torch.shutdown();
@@ -108,7 +107,7 @@ describe('recurrent layers equal their Python twins', () => {
       const x = torch.randn(...c.input, { requires_grad: true });
       const hx = c.hx?.map((s) => torch.randn(...s));
       const result = hx === undefined ? m.forward(x) : m instanceof LSTM ? m.forward(x, hx as [Tensor, Tensor]) : (m as RNN).forward(x, hx[0]);
-      const outs = flat(result);
+      const outs = flat(result as Parameters<typeof flat>[0]);
       for (const o of outs) await o.ready(); // recorded by autograd: the runtime reports the metadata
       expect(outs.map((o) => [...o.shape])).toEqual(py.shapes);
       for (const [j, o] of outs.entries()) expectClose((await o.tolist()) as Nested, py.outs[j]!, `output ${j}`);

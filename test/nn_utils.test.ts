@@ -1,10 +1,9 @@
 /** torch.nn.utils against Python: clipping numbers and vector conversions. */
 import { afterAll, describe, expect, it } from 'vitest';
-import torch, { TorchError, type Tensor } from '../src/index.js';
+import torch, { nn, TorchError, type Tensor } from '../src/index.js';
 import { python } from './fixtures/python_twin.js';
 import { close } from './fixtures/nn_twin.js';
 
-const nn = torch.nn;
 
 afterAll(async () => {
   await torch.shutdown();

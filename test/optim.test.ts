@@ -6,7 +6,6 @@
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import torch, { ArgumentError, Tensor, TorchError } from '../src/index.js';
-import '../src/autograd/backward.js';
 import { currentSession } from '../src/session/current.js';
 import { pyValue } from '../src/py/object.js';
 import type { Optimizer, Params } from '../src/optim/index.js';

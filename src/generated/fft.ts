@@ -17,10 +17,10 @@ function fft(...args: unknown[]): unknown {
 export { fft };
 const $fft2 = defineGenerated("fft", "fft2", [[["input","Tensor","p",false],["s","int?|int[]?","p",true],["dim","int|int[]","p",true],["norm","str?","p",true]]], {"kind":"tensor"});
 /** torch.fft.fft2 — https://docs.pytorch.org/docs/2.9/generated/torch.fft.fft2.html */
-function fft2(input: Tensor, kwargs?: { s?: number | number[] | null; dim?: number | number[]; norm?: string | null }): Tensor;
-function fft2(input: Tensor, s: number | number[] | null, kwargs?: { s?: number | number[] | null; dim?: number | number[]; norm?: string | null }): Tensor;
-function fft2(input: Tensor, s: number | number[] | null, dim: number | number[], kwargs?: { s?: number | number[] | null; dim?: number | number[]; norm?: string | null }): Tensor;
-function fft2(input: Tensor, s: number | number[] | null, dim: number | number[], norm: string | null, kwargs?: { s?: number | number[] | null; dim?: number | number[]; norm?: string | null }): Tensor;
+function fft2(input: Tensor, kwargs?: { s?: number | readonly number[] | null; dim?: number | readonly number[]; norm?: string | null }): Tensor;
+function fft2(input: Tensor, s: number | readonly number[] | null, kwargs?: { s?: number | readonly number[] | null; dim?: number | readonly number[]; norm?: string | null }): Tensor;
+function fft2(input: Tensor, s: number | readonly number[] | null, dim: number | readonly number[], kwargs?: { s?: number | readonly number[] | null; dim?: number | readonly number[]; norm?: string | null }): Tensor;
+function fft2(input: Tensor, s: number | readonly number[] | null, dim: number | readonly number[], norm: string | null, kwargs?: { s?: number | readonly number[] | null; dim?: number | readonly number[]; norm?: string | null }): Tensor;
 function fft2(...args: unknown[]): unknown {
   return $fft2(args);
 }
@@ -36,18 +36,18 @@ function fftfreq(...args: unknown[]): unknown {
 export { fftfreq };
 const $fftn = defineGenerated("fft", "fftn", [[["input","Tensor","p",false],["s","int?|int[]?","p",true],["dim","int?|int[]?","p",true],["norm","str?","p",true]]], {"kind":"tensor"});
 /** torch.fft.fftn — https://docs.pytorch.org/docs/2.9/generated/torch.fft.fftn.html */
-function fftn(input: Tensor, kwargs?: { s?: number | number[] | null; dim?: number | number[] | null; norm?: string | null }): Tensor;
-function fftn(input: Tensor, s: number | number[] | null, kwargs?: { s?: number | number[] | null; dim?: number | number[] | null; norm?: string | null }): Tensor;
-function fftn(input: Tensor, s: number | number[] | null, dim: number | number[] | null, kwargs?: { s?: number | number[] | null; dim?: number | number[] | null; norm?: string | null }): Tensor;
-function fftn(input: Tensor, s: number | number[] | null, dim: number | number[] | null, norm: string | null, kwargs?: { s?: number | number[] | null; dim?: number | number[] | null; norm?: string | null }): Tensor;
+function fftn(input: Tensor, kwargs?: { s?: number | readonly number[] | null; dim?: number | readonly number[] | null; norm?: string | null }): Tensor;
+function fftn(input: Tensor, s: number | readonly number[] | null, kwargs?: { s?: number | readonly number[] | null; dim?: number | readonly number[] | null; norm?: string | null }): Tensor;
+function fftn(input: Tensor, s: number | readonly number[] | null, dim: number | readonly number[] | null, kwargs?: { s?: number | readonly number[] | null; dim?: number | readonly number[] | null; norm?: string | null }): Tensor;
+function fftn(input: Tensor, s: number | readonly number[] | null, dim: number | readonly number[] | null, norm: string | null, kwargs?: { s?: number | readonly number[] | null; dim?: number | readonly number[] | null; norm?: string | null }): Tensor;
 function fftn(...args: unknown[]): unknown {
   return $fftn(args);
 }
 export { fftn };
 const $fftshift = defineGenerated("fft", "fftshift", [[["input","Tensor","p",false],["dim","int?|int[]?","p",true]]], {"kind":"tensor"});
 /** torch.fft.fftshift — https://docs.pytorch.org/docs/2.9/generated/torch.fft.fftshift.html */
-function fftshift(input: Tensor, kwargs?: { dim?: number | number[] | null }): Tensor;
-function fftshift(input: Tensor, dim: number | number[] | null, kwargs?: { dim?: number | number[] | null }): Tensor;
+function fftshift(input: Tensor, kwargs?: { dim?: number | readonly number[] | null }): Tensor;
+function fftshift(input: Tensor, dim: number | readonly number[] | null, kwargs?: { dim?: number | readonly number[] | null }): Tensor;
 function fftshift(...args: unknown[]): unknown {
   return $fftshift(args);
 }
@@ -64,20 +64,20 @@ function hfft(...args: unknown[]): unknown {
 export { hfft };
 const $hfft2 = defineGenerated("fft", "hfft2", [[["input","Tensor","p",false],["s","int?|int[]?","p",true],["dim","int|int[]","p",true],["norm","str?","p",true]]], {"kind":"tensor"});
 /** torch.fft.hfft2 — https://docs.pytorch.org/docs/2.9/generated/torch.fft.hfft2.html */
-function hfft2(input: Tensor, kwargs?: { s?: number | number[] | null; dim?: number | number[]; norm?: string | null }): Tensor;
-function hfft2(input: Tensor, s: number | number[] | null, kwargs?: { s?: number | number[] | null; dim?: number | number[]; norm?: string | null }): Tensor;
-function hfft2(input: Tensor, s: number | number[] | null, dim: number | number[], kwargs?: { s?: number | number[] | null; dim?: number | number[]; norm?: string | null }): Tensor;
-function hfft2(input: Tensor, s: number | number[] | null, dim: number | number[], norm: string | null, kwargs?: { s?: number | number[] | null; dim?: number | number[]; norm?: string | null }): Tensor;
+function hfft2(input: Tensor, kwargs?: { s?: number | readonly number[] | null; dim?: number | readonly number[]; norm?: string | null }): Tensor;
+function hfft2(input: Tensor, s: number | readonly number[] | null, kwargs?: { s?: number | readonly number[] | null; dim?: number | readonly number[]; norm?: string | null }): Tensor;
+function hfft2(input: Tensor, s: number | readonly number[] | null, dim: number | readonly number[], kwargs?: { s?: number | readonly number[] | null; dim?: number | readonly number[]; norm?: string | null }): Tensor;
+function hfft2(input: Tensor, s: number | readonly number[] | null, dim: number | readonly number[], norm: string | null, kwargs?: { s?: number | readonly number[] | null; dim?: number | readonly number[]; norm?: string | null }): Tensor;
 function hfft2(...args: unknown[]): unknown {
   return $hfft2(args);
 }
 export { hfft2 };
 const $hfftn = defineGenerated("fft", "hfftn", [[["input","Tensor","p",false],["s","int?|int[]?","p",true],["dim","int?|int[]?","p",true],["norm","str?","p",true]]], {"kind":"tensor"});
 /** torch.fft.hfftn — https://docs.pytorch.org/docs/2.9/generated/torch.fft.hfftn.html */
-function hfftn(input: Tensor, kwargs?: { s?: number | number[] | null; dim?: number | number[] | null; norm?: string | null }): Tensor;
-function hfftn(input: Tensor, s: number | number[] | null, kwargs?: { s?: number | number[] | null; dim?: number | number[] | null; norm?: string | null }): Tensor;
-function hfftn(input: Tensor, s: number | number[] | null, dim: number | number[] | null, kwargs?: { s?: number | number[] | null; dim?: number | number[] | null; norm?: string | null }): Tensor;
-function hfftn(input: Tensor, s: number | number[] | null, dim: number | number[] | null, norm: string | null, kwargs?: { s?: number | number[] | null; dim?: number | number[] | null; norm?: string | null }): Tensor;
+function hfftn(input: Tensor, kwargs?: { s?: number | readonly number[] | null; dim?: number | readonly number[] | null; norm?: string | null }): Tensor;
+function hfftn(input: Tensor, s: number | readonly number[] | null, kwargs?: { s?: number | readonly number[] | null; dim?: number | readonly number[] | null; norm?: string | null }): Tensor;
+function hfftn(input: Tensor, s: number | readonly number[] | null, dim: number | readonly number[] | null, kwargs?: { s?: number | readonly number[] | null; dim?: number | readonly number[] | null; norm?: string | null }): Tensor;
+function hfftn(input: Tensor, s: number | readonly number[] | null, dim: number | readonly number[] | null, norm: string | null, kwargs?: { s?: number | readonly number[] | null; dim?: number | readonly number[] | null; norm?: string | null }): Tensor;
 function hfftn(...args: unknown[]): unknown {
   return $hfftn(args);
 }
@@ -94,28 +94,28 @@ function ifft(...args: unknown[]): unknown {
 export { ifft };
 const $ifft2 = defineGenerated("fft", "ifft2", [[["input","Tensor","p",false],["s","int?|int[]?","p",true],["dim","int|int[]","p",true],["norm","str?","p",true]]], {"kind":"tensor"});
 /** torch.fft.ifft2 — https://docs.pytorch.org/docs/2.9/generated/torch.fft.ifft2.html */
-function ifft2(input: Tensor, kwargs?: { s?: number | number[] | null; dim?: number | number[]; norm?: string | null }): Tensor;
-function ifft2(input: Tensor, s: number | number[] | null, kwargs?: { s?: number | number[] | null; dim?: number | number[]; norm?: string | null }): Tensor;
-function ifft2(input: Tensor, s: number | number[] | null, dim: number | number[], kwargs?: { s?: number | number[] | null; dim?: number | number[]; norm?: string | null }): Tensor;
-function ifft2(input: Tensor, s: number | number[] | null, dim: number | number[], norm: string | null, kwargs?: { s?: number | number[] | null; dim?: number | number[]; norm?: string | null }): Tensor;
+function ifft2(input: Tensor, kwargs?: { s?: number | readonly number[] | null; dim?: number | readonly number[]; norm?: string | null }): Tensor;
+function ifft2(input: Tensor, s: number | readonly number[] | null, kwargs?: { s?: number | readonly number[] | null; dim?: number | readonly number[]; norm?: string | null }): Tensor;
+function ifft2(input: Tensor, s: number | readonly number[] | null, dim: number | readonly number[], kwargs?: { s?: number | readonly number[] | null; dim?: number | readonly number[]; norm?: string | null }): Tensor;
+function ifft2(input: Tensor, s: number | readonly number[] | null, dim: number | readonly number[], norm: string | null, kwargs?: { s?: number | readonly number[] | null; dim?: number | readonly number[]; norm?: string | null }): Tensor;
 function ifft2(...args: unknown[]): unknown {
   return $ifft2(args);
 }
 export { ifft2 };
 const $ifftn = defineGenerated("fft", "ifftn", [[["input","Tensor","p",false],["s","int?|int[]?","p",true],["dim","int?|int[]?","p",true],["norm","str?","p",true]]], {"kind":"tensor"});
 /** torch.fft.ifftn — https://docs.pytorch.org/docs/2.9/generated/torch.fft.ifftn.html */
-function ifftn(input: Tensor, kwargs?: { s?: number | number[] | null; dim?: number | number[] | null; norm?: string | null }): Tensor;
-function ifftn(input: Tensor, s: number | number[] | null, kwargs?: { s?: number | number[] | null; dim?: number | number[] | null; norm?: string | null }): Tensor;
-function ifftn(input: Tensor, s: number | number[] | null, dim: number | number[] | null, kwargs?: { s?: number | number[] | null; dim?: number | number[] | null; norm?: string | null }): Tensor;
-function ifftn(input: Tensor, s: number | number[] | null, dim: number | number[] | null, norm: string | null, kwargs?: { s?: number | number[] | null; dim?: number | number[] | null; norm?: string | null }): Tensor;
+function ifftn(input: Tensor, kwargs?: { s?: number | readonly number[] | null; dim?: number | readonly number[] | null; norm?: string | null }): Tensor;
+function ifftn(input: Tensor, s: number | readonly number[] | null, kwargs?: { s?: number | readonly number[] | null; dim?: number | readonly number[] | null; norm?: string | null }): Tensor;
+function ifftn(input: Tensor, s: number | readonly number[] | null, dim: number | readonly number[] | null, kwargs?: { s?: number | readonly number[] | null; dim?: number | readonly number[] | null; norm?: string | null }): Tensor;
+function ifftn(input: Tensor, s: number | readonly number[] | null, dim: number | readonly number[] | null, norm: string | null, kwargs?: { s?: number | readonly number[] | null; dim?: number | readonly number[] | null; norm?: string | null }): Tensor;
 function ifftn(...args: unknown[]): unknown {
   return $ifftn(args);
 }
 export { ifftn };
 const $ifftshift = defineGenerated("fft", "ifftshift", [[["input","Tensor","p",false],["dim","int?|int[]?","p",true]]], {"kind":"tensor"});
 /** torch.fft.ifftshift — https://docs.pytorch.org/docs/2.9/generated/torch.fft.ifftshift.html */
-function ifftshift(input: Tensor, kwargs?: { dim?: number | number[] | null }): Tensor;
-function ifftshift(input: Tensor, dim: number | number[] | null, kwargs?: { dim?: number | number[] | null }): Tensor;
+function ifftshift(input: Tensor, kwargs?: { dim?: number | readonly number[] | null }): Tensor;
+function ifftshift(input: Tensor, dim: number | readonly number[] | null, kwargs?: { dim?: number | readonly number[] | null }): Tensor;
 function ifftshift(...args: unknown[]): unknown {
   return $ifftshift(args);
 }
@@ -132,20 +132,20 @@ function ihfft(...args: unknown[]): unknown {
 export { ihfft };
 const $ihfft2 = defineGenerated("fft", "ihfft2", [[["input","Tensor","p",false],["s","int?|int[]?","p",true],["dim","int|int[]","p",true],["norm","str?","p",true]]], {"kind":"tensor"});
 /** torch.fft.ihfft2 — https://docs.pytorch.org/docs/2.9/generated/torch.fft.ihfft2.html */
-function ihfft2(input: Tensor, kwargs?: { s?: number | number[] | null; dim?: number | number[]; norm?: string | null }): Tensor;
-function ihfft2(input: Tensor, s: number | number[] | null, kwargs?: { s?: number | number[] | null; dim?: number | number[]; norm?: string | null }): Tensor;
-function ihfft2(input: Tensor, s: number | number[] | null, dim: number | number[], kwargs?: { s?: number | number[] | null; dim?: number | number[]; norm?: string | null }): Tensor;
-function ihfft2(input: Tensor, s: number | number[] | null, dim: number | number[], norm: string | null, kwargs?: { s?: number | number[] | null; dim?: number | number[]; norm?: string | null }): Tensor;
+function ihfft2(input: Tensor, kwargs?: { s?: number | readonly number[] | null; dim?: number | readonly number[]; norm?: string | null }): Tensor;
+function ihfft2(input: Tensor, s: number | readonly number[] | null, kwargs?: { s?: number | readonly number[] | null; dim?: number | readonly number[]; norm?: string | null }): Tensor;
+function ihfft2(input: Tensor, s: number | readonly number[] | null, dim: number | readonly number[], kwargs?: { s?: number | readonly number[] | null; dim?: number | readonly number[]; norm?: string | null }): Tensor;
+function ihfft2(input: Tensor, s: number | readonly number[] | null, dim: number | readonly number[], norm: string | null, kwargs?: { s?: number | readonly number[] | null; dim?: number | readonly number[]; norm?: string | null }): Tensor;
 function ihfft2(...args: unknown[]): unknown {
   return $ihfft2(args);
 }
 export { ihfft2 };
 const $ihfftn = defineGenerated("fft", "ihfftn", [[["input","Tensor","p",false],["s","int?|int[]?","p",true],["dim","int?|int[]?","p",true],["norm","str?","p",true]]], {"kind":"tensor"});
 /** torch.fft.ihfftn — https://docs.pytorch.org/docs/2.9/generated/torch.fft.ihfftn.html */
-function ihfftn(input: Tensor, kwargs?: { s?: number | number[] | null; dim?: number | number[] | null; norm?: string | null }): Tensor;
-function ihfftn(input: Tensor, s: number | number[] | null, kwargs?: { s?: number | number[] | null; dim?: number | number[] | null; norm?: string | null }): Tensor;
-function ihfftn(input: Tensor, s: number | number[] | null, dim: number | number[] | null, kwargs?: { s?: number | number[] | null; dim?: number | number[] | null; norm?: string | null }): Tensor;
-function ihfftn(input: Tensor, s: number | number[] | null, dim: number | number[] | null, norm: string | null, kwargs?: { s?: number | number[] | null; dim?: number | number[] | null; norm?: string | null }): Tensor;
+function ihfftn(input: Tensor, kwargs?: { s?: number | readonly number[] | null; dim?: number | readonly number[] | null; norm?: string | null }): Tensor;
+function ihfftn(input: Tensor, s: number | readonly number[] | null, kwargs?: { s?: number | readonly number[] | null; dim?: number | readonly number[] | null; norm?: string | null }): Tensor;
+function ihfftn(input: Tensor, s: number | readonly number[] | null, dim: number | readonly number[] | null, kwargs?: { s?: number | readonly number[] | null; dim?: number | readonly number[] | null; norm?: string | null }): Tensor;
+function ihfftn(input: Tensor, s: number | readonly number[] | null, dim: number | readonly number[] | null, norm: string | null, kwargs?: { s?: number | readonly number[] | null; dim?: number | readonly number[] | null; norm?: string | null }): Tensor;
 function ihfftn(...args: unknown[]): unknown {
   return $ihfftn(args);
 }
@@ -162,20 +162,20 @@ function irfft(...args: unknown[]): unknown {
 export { irfft };
 const $irfft2 = defineGenerated("fft", "irfft2", [[["input","Tensor","p",false],["s","int?|int[]?","p",true],["dim","int|int[]","p",true],["norm","str?","p",true]]], {"kind":"tensor"});
 /** torch.fft.irfft2 — https://docs.pytorch.org/docs/2.9/generated/torch.fft.irfft2.html */
-function irfft2(input: Tensor, kwargs?: { s?: number | number[] | null; dim?: number | number[]; norm?: string | null }): Tensor;
-function irfft2(input: Tensor, s: number | number[] | null, kwargs?: { s?: number | number[] | null; dim?: number | number[]; norm?: string | null }): Tensor;
-function irfft2(input: Tensor, s: number | number[] | null, dim: number | number[], kwargs?: { s?: number | number[] | null; dim?: number | number[]; norm?: string | null }): Tensor;
-function irfft2(input: Tensor, s: number | number[] | null, dim: number | number[], norm: string | null, kwargs?: { s?: number | number[] | null; dim?: number | number[]; norm?: string | null }): Tensor;
+function irfft2(input: Tensor, kwargs?: { s?: number | readonly number[] | null; dim?: number | readonly number[]; norm?: string | null }): Tensor;
+function irfft2(input: Tensor, s: number | readonly number[] | null, kwargs?: { s?: number | readonly number[] | null; dim?: number | readonly number[]; norm?: string | null }): Tensor;
+function irfft2(input: Tensor, s: number | readonly number[] | null, dim: number | readonly number[], kwargs?: { s?: number | readonly number[] | null; dim?: number | readonly number[]; norm?: string | null }): Tensor;
+function irfft2(input: Tensor, s: number | readonly number[] | null, dim: number | readonly number[], norm: string | null, kwargs?: { s?: number | readonly number[] | null; dim?: number | readonly number[]; norm?: string | null }): Tensor;
 function irfft2(...args: unknown[]): unknown {
   return $irfft2(args);
 }
 export { irfft2 };
 const $irfftn = defineGenerated("fft", "irfftn", [[["input","Tensor","p",false],["s","int?|int[]?","p",true],["dim","int?|int[]?","p",true],["norm","str?","p",true]]], {"kind":"tensor"});
 /** torch.fft.irfftn — https://docs.pytorch.org/docs/2.9/generated/torch.fft.irfftn.html */
-function irfftn(input: Tensor, kwargs?: { s?: number | number[] | null; dim?: number | number[] | null; norm?: string | null }): Tensor;
-function irfftn(input: Tensor, s: number | number[] | null, kwargs?: { s?: number | number[] | null; dim?: number | number[] | null; norm?: string | null }): Tensor;
-function irfftn(input: Tensor, s: number | number[] | null, dim: number | number[] | null, kwargs?: { s?: number | number[] | null; dim?: number | number[] | null; norm?: string | null }): Tensor;
-function irfftn(input: Tensor, s: number | number[] | null, dim: number | number[] | null, norm: string | null, kwargs?: { s?: number | number[] | null; dim?: number | number[] | null; norm?: string | null }): Tensor;
+function irfftn(input: Tensor, kwargs?: { s?: number | readonly number[] | null; dim?: number | readonly number[] | null; norm?: string | null }): Tensor;
+function irfftn(input: Tensor, s: number | readonly number[] | null, kwargs?: { s?: number | readonly number[] | null; dim?: number | readonly number[] | null; norm?: string | null }): Tensor;
+function irfftn(input: Tensor, s: number | readonly number[] | null, dim: number | readonly number[] | null, kwargs?: { s?: number | readonly number[] | null; dim?: number | readonly number[] | null; norm?: string | null }): Tensor;
+function irfftn(input: Tensor, s: number | readonly number[] | null, dim: number | readonly number[] | null, norm: string | null, kwargs?: { s?: number | readonly number[] | null; dim?: number | readonly number[] | null; norm?: string | null }): Tensor;
 function irfftn(...args: unknown[]): unknown {
   return $irfftn(args);
 }
@@ -192,10 +192,10 @@ function rfft(...args: unknown[]): unknown {
 export { rfft };
 const $rfft2 = defineGenerated("fft", "rfft2", [[["input","Tensor","p",false],["s","int?|int[]?","p",true],["dim","int|int[]","p",true],["norm","str?","p",true]]], {"kind":"tensor"});
 /** torch.fft.rfft2 — https://docs.pytorch.org/docs/2.9/generated/torch.fft.rfft2.html */
-function rfft2(input: Tensor, kwargs?: { s?: number | number[] | null; dim?: number | number[]; norm?: string | null }): Tensor;
-function rfft2(input: Tensor, s: number | number[] | null, kwargs?: { s?: number | number[] | null; dim?: number | number[]; norm?: string | null }): Tensor;
-function rfft2(input: Tensor, s: number | number[] | null, dim: number | number[], kwargs?: { s?: number | number[] | null; dim?: number | number[]; norm?: string | null }): Tensor;
-function rfft2(input: Tensor, s: number | number[] | null, dim: number | number[], norm: string | null, kwargs?: { s?: number | number[] | null; dim?: number | number[]; norm?: string | null }): Tensor;
+function rfft2(input: Tensor, kwargs?: { s?: number | readonly number[] | null; dim?: number | readonly number[]; norm?: string | null }): Tensor;
+function rfft2(input: Tensor, s: number | readonly number[] | null, kwargs?: { s?: number | readonly number[] | null; dim?: number | readonly number[]; norm?: string | null }): Tensor;
+function rfft2(input: Tensor, s: number | readonly number[] | null, dim: number | readonly number[], kwargs?: { s?: number | readonly number[] | null; dim?: number | readonly number[]; norm?: string | null }): Tensor;
+function rfft2(input: Tensor, s: number | readonly number[] | null, dim: number | readonly number[], norm: string | null, kwargs?: { s?: number | readonly number[] | null; dim?: number | readonly number[]; norm?: string | null }): Tensor;
 function rfft2(...args: unknown[]): unknown {
   return $rfft2(args);
 }
@@ -211,10 +211,10 @@ function rfftfreq(...args: unknown[]): unknown {
 export { rfftfreq };
 const $rfftn = defineGenerated("fft", "rfftn", [[["input","Tensor","p",false],["s","int?|int[]?","p",true],["dim","int?|int[]?","p",true],["norm","str?","p",true]]], {"kind":"tensor"});
 /** torch.fft.rfftn — https://docs.pytorch.org/docs/2.9/generated/torch.fft.rfftn.html */
-function rfftn(input: Tensor, kwargs?: { s?: number | number[] | null; dim?: number | number[] | null; norm?: string | null }): Tensor;
-function rfftn(input: Tensor, s: number | number[] | null, kwargs?: { s?: number | number[] | null; dim?: number | number[] | null; norm?: string | null }): Tensor;
-function rfftn(input: Tensor, s: number | number[] | null, dim: number | number[] | null, kwargs?: { s?: number | number[] | null; dim?: number | number[] | null; norm?: string | null }): Tensor;
-function rfftn(input: Tensor, s: number | number[] | null, dim: number | number[] | null, norm: string | null, kwargs?: { s?: number | number[] | null; dim?: number | number[] | null; norm?: string | null }): Tensor;
+function rfftn(input: Tensor, kwargs?: { s?: number | readonly number[] | null; dim?: number | readonly number[] | null; norm?: string | null }): Tensor;
+function rfftn(input: Tensor, s: number | readonly number[] | null, kwargs?: { s?: number | readonly number[] | null; dim?: number | readonly number[] | null; norm?: string | null }): Tensor;
+function rfftn(input: Tensor, s: number | readonly number[] | null, dim: number | readonly number[] | null, kwargs?: { s?: number | readonly number[] | null; dim?: number | readonly number[] | null; norm?: string | null }): Tensor;
+function rfftn(input: Tensor, s: number | readonly number[] | null, dim: number | readonly number[] | null, norm: string | null, kwargs?: { s?: number | readonly number[] | null; dim?: number | readonly number[] | null; norm?: string | null }): Tensor;
 function rfftn(...args: unknown[]): unknown {
   return $rfftn(args);
 }

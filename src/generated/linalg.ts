@@ -174,14 +174,14 @@ function matrix_exp(...args: unknown[]): unknown {
 export { matrix_exp };
 const $matrix_norm = defineGenerated("linalg", "matrix_norm", [[["input","Tensor","p",false],["ord","Scalar","p",false],["dim","int[]","p",true],["keepdim","bool","p",true],["dtype","dtype?","k",true]],[["input","Tensor","p",false],["ord","str","p",true],["dim","int[]","p",true],["keepdim","bool","p",true],["dtype","dtype?","k",true]]], {"kind":"tensor"});
 /** torch.linalg.matrix_norm — https://docs.pytorch.org/docs/2.9/generated/torch.linalg.matrix_norm.html */
-function matrix_norm(input: Tensor, ord: Scalar, kwargs?: { dim?: number | number[]; keepdim?: boolean; dtype?: DType | null }): Tensor;
-function matrix_norm(input: Tensor, ord: Scalar, dim: number | number[], kwargs?: { dim?: number | number[]; keepdim?: boolean; dtype?: DType | null }): Tensor;
-function matrix_norm(input: Tensor, ord: Scalar, dim: number | number[], keepdim: boolean, kwargs?: { dim?: number | number[]; keepdim?: boolean; dtype?: DType | null }): Tensor;
-function matrix_norm(input: Tensor, kwargs: { ord?: Scalar; dim?: number | number[]; keepdim?: boolean; dtype?: DType | null }): Tensor;
-function matrix_norm(input: Tensor, kwargs?: { ord?: string; dim?: number | number[]; keepdim?: boolean; dtype?: DType | null }): Tensor;
-function matrix_norm(input: Tensor, ord: string, kwargs?: { ord?: string; dim?: number | number[]; keepdim?: boolean; dtype?: DType | null }): Tensor;
-function matrix_norm(input: Tensor, ord: string, dim: number | number[], kwargs?: { ord?: string; dim?: number | number[]; keepdim?: boolean; dtype?: DType | null }): Tensor;
-function matrix_norm(input: Tensor, ord: string, dim: number | number[], keepdim: boolean, kwargs?: { ord?: string; dim?: number | number[]; keepdim?: boolean; dtype?: DType | null }): Tensor;
+function matrix_norm(input: Tensor, ord: Scalar, kwargs?: { dim?: number | readonly number[]; keepdim?: boolean; dtype?: DType | null }): Tensor;
+function matrix_norm(input: Tensor, ord: Scalar, dim: number | readonly number[], kwargs?: { dim?: number | readonly number[]; keepdim?: boolean; dtype?: DType | null }): Tensor;
+function matrix_norm(input: Tensor, ord: Scalar, dim: number | readonly number[], keepdim: boolean, kwargs?: { dim?: number | readonly number[]; keepdim?: boolean; dtype?: DType | null }): Tensor;
+function matrix_norm(input: Tensor, kwargs: { ord?: Scalar; dim?: number | readonly number[]; keepdim?: boolean; dtype?: DType | null }): Tensor;
+function matrix_norm(input: Tensor, kwargs?: { ord?: string; dim?: number | readonly number[]; keepdim?: boolean; dtype?: DType | null }): Tensor;
+function matrix_norm(input: Tensor, ord: string, kwargs?: { ord?: string; dim?: number | readonly number[]; keepdim?: boolean; dtype?: DType | null }): Tensor;
+function matrix_norm(input: Tensor, ord: string, dim: number | readonly number[], kwargs?: { ord?: string; dim?: number | readonly number[]; keepdim?: boolean; dtype?: DType | null }): Tensor;
+function matrix_norm(input: Tensor, ord: string, dim: number | readonly number[], keepdim: boolean, kwargs?: { ord?: string; dim?: number | readonly number[]; keepdim?: boolean; dtype?: DType | null }): Tensor;
 function matrix_norm(...args: unknown[]): unknown {
   return $matrix_norm(args);
 }
@@ -209,21 +209,21 @@ function matrix_rank(...args: unknown[]): unknown {
 export { matrix_rank };
 const $multi_dot = defineGenerated("linalg", "multi_dot", [[["tensors","Tensor[]","p",false]]], {"kind":"tensor"});
 /** torch.linalg.multi_dot — https://docs.pytorch.org/docs/2.9/generated/torch.linalg.multi_dot.html */
-function multi_dot(tensors: Tensor[]): Tensor;
+function multi_dot(tensors: readonly Tensor[]): Tensor;
 function multi_dot(...args: unknown[]): unknown {
   return $multi_dot(args);
 }
 export { multi_dot };
 const $norm = defineGenerated("linalg", "norm", [[["input","Tensor","p",false],["ord","Scalar?","p",true],["dim","int?|int[]?","p",true],["keepdim","bool","p",true],["dtype","dtype?","k",true]],[["input","Tensor","p",false],["ord","str","p",false],["dim","int?|int[]?","p",true],["keepdim","bool","p",true],["dtype","dtype?","k",true]]], {"kind":"tensor"});
 /** torch.linalg.norm — https://docs.pytorch.org/docs/2.9/generated/torch.linalg.norm.html */
-function norm(input: Tensor, kwargs?: { ord?: Scalar | null; dim?: number | number[] | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
-function norm(input: Tensor, ord: Scalar | null, kwargs?: { ord?: Scalar | null; dim?: number | number[] | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
-function norm(input: Tensor, ord: Scalar | null, dim: number | number[] | null, kwargs?: { ord?: Scalar | null; dim?: number | number[] | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
-function norm(input: Tensor, ord: Scalar | null, dim: number | number[] | null, keepdim: boolean, kwargs?: { ord?: Scalar | null; dim?: number | number[] | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
-function norm(input: Tensor, ord: string, kwargs?: { dim?: number | number[] | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
-function norm(input: Tensor, ord: string, dim: number | number[] | null, kwargs?: { dim?: number | number[] | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
-function norm(input: Tensor, ord: string, dim: number | number[] | null, keepdim: boolean, kwargs?: { dim?: number | number[] | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
-function norm(input: Tensor, kwargs: { ord?: string; dim?: number | number[] | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
+function norm(input: Tensor, kwargs?: { ord?: Scalar | null; dim?: number | readonly number[] | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
+function norm(input: Tensor, ord: Scalar | null, kwargs?: { ord?: Scalar | null; dim?: number | readonly number[] | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
+function norm(input: Tensor, ord: Scalar | null, dim: number | readonly number[] | null, kwargs?: { ord?: Scalar | null; dim?: number | readonly number[] | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
+function norm(input: Tensor, ord: Scalar | null, dim: number | readonly number[] | null, keepdim: boolean, kwargs?: { ord?: Scalar | null; dim?: number | readonly number[] | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
+function norm(input: Tensor, ord: string, kwargs?: { dim?: number | readonly number[] | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
+function norm(input: Tensor, ord: string, dim: number | readonly number[] | null, kwargs?: { dim?: number | readonly number[] | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
+function norm(input: Tensor, ord: string, dim: number | readonly number[] | null, keepdim: boolean, kwargs?: { dim?: number | readonly number[] | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
+function norm(input: Tensor, kwargs: { ord?: string; dim?: number | readonly number[] | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
 function norm(...args: unknown[]): unknown {
   return $norm(args);
 }
@@ -302,8 +302,8 @@ function tensorinv(...args: unknown[]): unknown {
 export { tensorinv };
 const $tensorsolve = defineGenerated("linalg", "tensorsolve", [[["input","Tensor","p",false],["other","Tensor","p",false],["dims","int[]?","p",true]]], {"kind":"tensor"});
 /** torch.linalg.tensorsolve — https://docs.pytorch.org/docs/2.9/generated/torch.linalg.tensorsolve.html */
-function tensorsolve(input: Tensor, other: Tensor, kwargs?: { dims?: number | number[] | null }): Tensor;
-function tensorsolve(input: Tensor, other: Tensor, dims: number | number[] | null, kwargs?: { dims?: number | number[] | null }): Tensor;
+function tensorsolve(input: Tensor, other: Tensor, kwargs?: { dims?: number | readonly number[] | null }): Tensor;
+function tensorsolve(input: Tensor, other: Tensor, dims: number | readonly number[] | null, kwargs?: { dims?: number | readonly number[] | null }): Tensor;
 function tensorsolve(...args: unknown[]): unknown {
   return $tensorsolve(args);
 }
@@ -324,10 +324,10 @@ function vecdot(...args: unknown[]): unknown {
 export { vecdot };
 const $vector_norm = defineGenerated("linalg", "vector_norm", [[["input","Tensor","p",false],["ord","Scalar","p",true],["dim","int?|int[]?","p",true],["keepdim","bool","p",true],["dtype","dtype?","k",true]]], {"kind":"tensor"});
 /** torch.linalg.vector_norm — https://docs.pytorch.org/docs/2.9/generated/torch.linalg.vector_norm.html */
-function vector_norm(input: Tensor, kwargs?: { ord?: Scalar; dim?: number | number[] | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
-function vector_norm(input: Tensor, ord: Scalar, kwargs?: { ord?: Scalar; dim?: number | number[] | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
-function vector_norm(input: Tensor, ord: Scalar, dim: number | number[] | null, kwargs?: { ord?: Scalar; dim?: number | number[] | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
-function vector_norm(input: Tensor, ord: Scalar, dim: number | number[] | null, keepdim: boolean, kwargs?: { ord?: Scalar; dim?: number | number[] | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
+function vector_norm(input: Tensor, kwargs?: { ord?: Scalar; dim?: number | readonly number[] | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
+function vector_norm(input: Tensor, ord: Scalar, kwargs?: { ord?: Scalar; dim?: number | readonly number[] | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
+function vector_norm(input: Tensor, ord: Scalar, dim: number | readonly number[] | null, kwargs?: { ord?: Scalar; dim?: number | readonly number[] | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
+function vector_norm(input: Tensor, ord: Scalar, dim: number | readonly number[] | null, keepdim: boolean, kwargs?: { ord?: Scalar; dim?: number | readonly number[] | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
 function vector_norm(...args: unknown[]): unknown {
   return $vector_norm(args);
 }

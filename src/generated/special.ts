@@ -272,9 +272,9 @@ function logit(...args: unknown[]): unknown {
 export { logit };
 const $logsumexp = defineGenerated("special", "logsumexp", [[["input","Tensor","p",false],["dim","int|int[]","p",false],["keepdim","bool","p",true]]], {"kind":"tensor"});
 /** torch.special.logsumexp — https://docs.pytorch.org/docs/2.9/special.html#torch.special.logsumexp */
-function logsumexp(input: Tensor, dim: number | number[], kwargs?: { keepdim?: boolean }): Tensor;
-function logsumexp(input: Tensor, dim: number | number[], keepdim: boolean, kwargs?: { keepdim?: boolean }): Tensor;
-function logsumexp(input: Tensor, kwargs: { dim?: number | number[]; keepdim?: boolean }): Tensor;
+function logsumexp(input: Tensor, dim: number | readonly number[], kwargs?: { keepdim?: boolean }): Tensor;
+function logsumexp(input: Tensor, dim: number | readonly number[], keepdim: boolean, kwargs?: { keepdim?: boolean }): Tensor;
+function logsumexp(input: Tensor, kwargs: { dim?: number | readonly number[]; keepdim?: boolean }): Tensor;
 function logsumexp(...args: unknown[]): unknown {
   return $logsumexp(args);
 }

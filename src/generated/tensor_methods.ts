@@ -69,7 +69,6 @@ const $atan2_ = defineGenerated("Tensor", "atan2_", [[["input","Tensor","p",fals
 const $atan_ = defineGenerated("Tensor", "atan_", [[["input","Tensor","p",false]]], {"kind":"tensor"});
 const $atanh = defineGenerated("Tensor", "atanh", [[["input","Tensor","p",false]]], {"kind":"tensor"});
 const $atanh_ = defineGenerated("Tensor", "atanh_", [[["input","Tensor","p",false]]], {"kind":"tensor"});
-const $backward = defineGenerated("Tensor", "backward", [[["input","Tensor","p",false],["gradient","Tensor?","p",true],["retain_graph","bool?","p",true],["create_graph","bool?","p",true],["inputs","Tensor[]?","p",true]]], {"kind":"value"});
 const $baddbmm = defineGenerated("Tensor", "baddbmm", [[["input","Tensor","p",false],["batch1","Tensor","p",false],["batch2","Tensor","p",false],["beta","Scalar","k",true],["alpha","Scalar","k",true]]], {"kind":"tensor"});
 const $baddbmm_ = defineGenerated("Tensor", "baddbmm_", [[["input","Tensor","p",false],["batch1","Tensor","p",false],["batch2","Tensor","p",false],["beta","Scalar","k",true],["alpha","Scalar","k",true]]], {"kind":"tensor"});
 const $bernoulli = defineGenerated("Tensor", "bernoulli", [[["input","Tensor","p",false],["generator","Generator?","k",true]],[["input","Tensor","p",false],["p","float","p",false],["generator","Generator?","k",true]]], {"kind":"tensor"});
@@ -427,7 +426,6 @@ const $renorm = defineGenerated("Tensor", "renorm", [[["input","Tensor","p",fals
 const $renorm_ = defineGenerated("Tensor", "renorm_", [[["input","Tensor","p",false],["p","Scalar","p",false],["dim","int","p",false],["maxnorm","Scalar","p",false]]], {"kind":"tensor"});
 const $repeat = defineGenerated("Tensor", "repeat", [[["input","Tensor","p",false],["repeats","int[]","p",false]],[["input","Tensor","p",false],["repeats","int","v",true]]], {"kind":"tensor"});
 const $repeat_interleave = defineGenerated("Tensor", "repeat_interleave", [[["input","Tensor","p",false],["repeats","Tensor","p",false],["dim","int?","p",true],["output_size","int?","k",true]],[["input","Tensor","p",false],["repeats","int","p",false],["dim","int?","p",true],["output_size","int?","k",true]]], {"kind":"tensor"});
-const $requires_grad_ = defineGenerated("Tensor", "requires_grad_", [[["input","Tensor","p",false],["requires_grad","bool","p",true]]], {"kind":"tensor"});
 const $reshape = defineGenerated("Tensor", "reshape", [[["input","Tensor","p",false],["shape","int[]","p",false]],[["input","Tensor","p",false],["shape","int","v",true]]], {"kind":"tensor"});
 const $reshape_as = defineGenerated("Tensor", "reshape_as", [[["input","Tensor","p",false],["other","Tensor","p",false]]], {"kind":"tensor"});
 const $resize = defineGenerated("Tensor", "resize", [[["input","Tensor","p",false],["sizes","any","v",true]]], {"kind":"value"});
@@ -437,7 +435,6 @@ const $resize_as_ = defineGenerated("Tensor", "resize_as_", [[["input","Tensor",
 const $resize_as_sparse_ = defineGenerated("Tensor", "resize_as_sparse_", [[["input","Tensor","p",false],["the_template","Tensor","p",false]]], {"kind":"tensor"});
 const $resolve_conj = defineGenerated("Tensor", "resolve_conj", [[["input","Tensor","p",false]]], {"kind":"tensor"});
 const $resolve_neg = defineGenerated("Tensor", "resolve_neg", [[["input","Tensor","p",false]]], {"kind":"tensor"});
-const $retain_grad = defineGenerated("Tensor", "retain_grad", [[["input","Tensor","p",false]]], {"kind":"none"});
 const $roll = defineGenerated("Tensor", "roll", [[["input","Tensor","p",false],["shifts","int|int[]","p",false],["dims","int?|int[]?","p",true]]], {"kind":"tensor"});
 const $rot90 = defineGenerated("Tensor", "rot90", [[["input","Tensor","p",false],["k","int","p",true],["dims","int[]","p",true]]], {"kind":"tensor"});
 const $round = defineGenerated("Tensor", "round", [[["input","Tensor","p",false]],[["input","Tensor","p",false],["decimals","int","k",false]]], {"kind":"tensor"});
@@ -566,1774 +563,1766 @@ const $xlogy_ = defineGenerated("Tensor", "xlogy_", [[["input","Tensor","p",fals
 const $xpu = defineGenerated("Tensor", "xpu", [[["input","Tensor","p",false],["device","device?","p",true],["non_blocking","bool","p",true],["memory_format","memory_format?","k",true]]], {"kind":"tensor"});
 const $zero_ = defineGenerated("Tensor", "zero_", [[["input","Tensor","p",false]]], {"kind":"tensor"});
 
+/** Tensor's methods generated from torch's signatures. */
+export interface TensorMethods {
+  /** Tensor.abs — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.abs.html */
+  abs(): Tensor;
+  /** Tensor.abs_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.abs_.html */
+  abs_(): Tensor;
+  /** Tensor.absolute — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.absolute.html */
+  absolute(): Tensor;
+  /** Tensor.absolute_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.absolute_.html */
+  absolute_(): Tensor;
+  /** Tensor.acos — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.acos.html */
+  acos(): Tensor;
+  /** Tensor.acos_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.acos_.html */
+  acos_(): Tensor;
+  /** Tensor.acosh — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.acosh.html */
+  acosh(): Tensor;
+  /** Tensor.acosh_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.acosh_.html */
+  acosh_(): Tensor;
+  /** Tensor.add — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.add.html */
+  add(other: Tensor | Scalar, kwargs?: { alpha?: Scalar }): Tensor;
+  /** Tensor.add_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.add_.html */
+  add_(other: Tensor | Scalar, kwargs?: { alpha?: Scalar }): Tensor;
+  /** Tensor.addbmm — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.addbmm.html */
+  addbmm(batch1: Tensor, batch2: Tensor, kwargs?: { beta?: Scalar; alpha?: Scalar }): Tensor;
+  /** Tensor.addbmm_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.addbmm_.html */
+  addbmm_(batch1: Tensor, batch2: Tensor, kwargs?: { beta?: Scalar; alpha?: Scalar }): Tensor;
+  /** Tensor.addcdiv — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.addcdiv.html */
+  addcdiv(tensor1: Tensor, tensor2: Tensor, kwargs?: { value?: Scalar }): Tensor;
+  /** Tensor.addcdiv_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.addcdiv_.html */
+  addcdiv_(tensor1: Tensor, tensor2: Tensor, kwargs?: { value?: Scalar }): Tensor;
+  /** Tensor.addcmul — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.addcmul.html */
+  addcmul(tensor1: Tensor, tensor2: Tensor, kwargs?: { value?: Scalar }): Tensor;
+  /** Tensor.addcmul_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.addcmul_.html */
+  addcmul_(tensor1: Tensor, tensor2: Tensor, kwargs?: { value?: Scalar }): Tensor;
+  /** Tensor.addmm — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.addmm.html */
+  addmm(mat1: Tensor, mat2: Tensor, kwargs?: { beta?: Scalar; alpha?: Scalar }): Tensor;
+  /** Tensor.addmm_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.addmm_.html */
+  addmm_(mat1: Tensor, mat2: Tensor, kwargs?: { beta?: Scalar; alpha?: Scalar }): Tensor;
+  /** Tensor.addmv — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.addmv.html */
+  addmv(mat: Tensor, vec: Tensor, kwargs?: { beta?: Scalar; alpha?: Scalar }): Tensor;
+  /** Tensor.addmv_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.addmv_.html */
+  addmv_(mat: Tensor, vec: Tensor, kwargs?: { beta?: Scalar; alpha?: Scalar }): Tensor;
+  /** Tensor.addr — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.addr.html */
+  addr(vec1: Tensor, vec2: Tensor, kwargs?: { beta?: Scalar; alpha?: Scalar }): Tensor;
+  /** Tensor.addr_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.addr_.html */
+  addr_(vec1: Tensor, vec2: Tensor, kwargs?: { beta?: Scalar; alpha?: Scalar }): Tensor;
+  /** Tensor.adjoint — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.adjoint.html */
+  adjoint(): Tensor;
+  /** Tensor.align_as — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.align_as.html */
+  align_as(other: Tensor): Tensor;
+  /** Tensor.all — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.all.html */
+  all(): Tensor;
+  all(kwargs?: { dim?: number | readonly number[] | null; keepdim?: boolean }): Tensor;
+  all(dim: number | readonly number[] | null, kwargs?: { dim?: number | readonly number[] | null; keepdim?: boolean }): Tensor;
+  all(dim: number | readonly number[] | null, keepdim: boolean, kwargs?: { dim?: number | readonly number[] | null; keepdim?: boolean }): Tensor;
+  all(dim: number, kwargs?: { keepdim?: boolean }): Tensor;
+  all(dim: number, keepdim: boolean, kwargs?: { keepdim?: boolean }): Tensor;
+  all(kwargs: { dim?: number; keepdim?: boolean }): Tensor;
+  /** Tensor.allclose — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.allclose.html */
+  allclose(other: Tensor, kwargs?: { rtol?: number; atol?: number; equal_nan?: boolean }): Promise<boolean>;
+  allclose(other: Tensor, rtol: number, kwargs?: { rtol?: number; atol?: number; equal_nan?: boolean }): Promise<boolean>;
+  allclose(other: Tensor, rtol: number, atol: number, kwargs?: { rtol?: number; atol?: number; equal_nan?: boolean }): Promise<boolean>;
+  allclose(other: Tensor, rtol: number, atol: number, equal_nan: boolean, kwargs?: { rtol?: number; atol?: number; equal_nan?: boolean }): Promise<boolean>;
+  /** Tensor.amax — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.amax.html */
+  amax(kwargs?: { dim?: number | readonly number[] | null; keepdim?: boolean }): Tensor;
+  amax(dim: number | readonly number[] | null, kwargs?: { dim?: number | readonly number[] | null; keepdim?: boolean }): Tensor;
+  amax(dim: number | readonly number[] | null, keepdim: boolean, kwargs?: { dim?: number | readonly number[] | null; keepdim?: boolean }): Tensor;
+  /** Tensor.amin — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.amin.html */
+  amin(kwargs?: { dim?: number | readonly number[] | null; keepdim?: boolean }): Tensor;
+  amin(dim: number | readonly number[] | null, kwargs?: { dim?: number | readonly number[] | null; keepdim?: boolean }): Tensor;
+  amin(dim: number | readonly number[] | null, keepdim: boolean, kwargs?: { dim?: number | readonly number[] | null; keepdim?: boolean }): Tensor;
+  /** Tensor.aminmax — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.aminmax.html */
+  aminmax(kwargs?: { dim?: number | null; keepdim?: boolean }): [Tensor, Tensor] & { readonly min: Tensor; readonly max: Tensor };
+  /** Tensor.angle — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.angle.html */
+  angle(): Tensor;
+  /** Tensor.any — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.any.html */
+  any(): Tensor;
+  any(kwargs?: { dim?: number | readonly number[] | null; keepdim?: boolean }): Tensor;
+  any(dim: number | readonly number[] | null, kwargs?: { dim?: number | readonly number[] | null; keepdim?: boolean }): Tensor;
+  any(dim: number | readonly number[] | null, keepdim: boolean, kwargs?: { dim?: number | readonly number[] | null; keepdim?: boolean }): Tensor;
+  any(dim: number, kwargs?: { keepdim?: boolean }): Tensor;
+  any(dim: number, keepdim: boolean, kwargs?: { keepdim?: boolean }): Tensor;
+  any(kwargs: { dim?: number; keepdim?: boolean }): Tensor;
+  /** Tensor.apply_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.apply_.html */
+  apply_(callable: unknown): Tensor;
+  apply_(kwargs: { callable?: unknown }): Tensor;
+  /** Tensor.arccos — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.arccos.html */
+  arccos(): Tensor;
+  /** Tensor.arccos_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.arccos_.html */
+  arccos_(): Tensor;
+  /** Tensor.arccosh — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.arccosh.html */
+  arccosh(): Tensor;
+  /** Tensor.arccosh_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.arccosh_.html */
+  arccosh_(): Tensor;
+  /** Tensor.arcsin — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.arcsin.html */
+  arcsin(): Tensor;
+  /** Tensor.arcsin_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.arcsin_.html */
+  arcsin_(): Tensor;
+  /** Tensor.arcsinh — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.arcsinh.html */
+  arcsinh(): Tensor;
+  /** Tensor.arcsinh_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.arcsinh_.html */
+  arcsinh_(): Tensor;
+  /** Tensor.arctan — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.arctan.html */
+  arctan(): Tensor;
+  /** Tensor.arctan2 — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.arctan2.html */
+  arctan2(other: Tensor): Tensor;
+  /** Tensor.arctan2_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.arctan2_.html */
+  arctan2_(other: Tensor): Tensor;
+  /** Tensor.arctan_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.arctan_.html */
+  arctan_(): Tensor;
+  /** Tensor.arctanh — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.arctanh.html */
+  arctanh(): Tensor;
+  /** Tensor.arctanh_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.arctanh_.html */
+  arctanh_(): Tensor;
+  /** Tensor.argmax — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.argmax.html */
+  argmax(kwargs?: { dim?: number | null; keepdim?: boolean }): Tensor;
+  argmax(dim: number | null, kwargs?: { dim?: number | null; keepdim?: boolean }): Tensor;
+  argmax(dim: number | null, keepdim: boolean, kwargs?: { dim?: number | null; keepdim?: boolean }): Tensor;
+  /** Tensor.argmin — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.argmin.html */
+  argmin(kwargs?: { dim?: number | null; keepdim?: boolean }): Tensor;
+  argmin(dim: number | null, kwargs?: { dim?: number | null; keepdim?: boolean }): Tensor;
+  argmin(dim: number | null, keepdim: boolean, kwargs?: { dim?: number | null; keepdim?: boolean }): Tensor;
+  /** Tensor.argsort — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.argsort.html */
+  argsort(kwargs: { stable?: boolean; dim?: number; descending?: boolean }): Tensor;
+  argsort(kwargs?: { dim?: number; descending?: boolean }): Tensor;
+  argsort(dim: number, kwargs?: { dim?: number; descending?: boolean }): Tensor;
+  argsort(dim: number, descending: boolean, kwargs?: { dim?: number; descending?: boolean }): Tensor;
+  /** Tensor.argwhere — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.argwhere.html */
+  argwhere(): Tensor;
+  /** Tensor.as_strided — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.as_strided.html */
+  as_strided(size: number | readonly number[], stride: number | readonly number[], kwargs?: { storage_offset?: number | null }): Tensor;
+  as_strided(size: number | readonly number[], stride: number | readonly number[], storage_offset: number | null, kwargs?: { storage_offset?: number | null }): Tensor;
+  as_strided(kwargs: { size?: number | readonly number[]; stride?: number | readonly number[]; storage_offset?: number | null }): Tensor;
+  /** Tensor.as_strided_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.as_strided_.html */
+  as_strided_(size: number | readonly number[], stride: number | readonly number[], kwargs?: { storage_offset?: number | null }): Tensor;
+  as_strided_(size: number | readonly number[], stride: number | readonly number[], storage_offset: number | null, kwargs?: { storage_offset?: number | null }): Tensor;
+  as_strided_(kwargs: { size?: number | readonly number[]; stride?: number | readonly number[]; storage_offset?: number | null }): Tensor;
+  /** Tensor.as_strided_scatter — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.as_strided_scatter.html */
+  as_strided_scatter(src: Tensor, size: number | readonly number[], stride: number | readonly number[], kwargs?: { storage_offset?: number | null }): Tensor;
+  as_strided_scatter(src: Tensor, size: number | readonly number[], stride: number | readonly number[], storage_offset: number | null, kwargs?: { storage_offset?: number | null }): Tensor;
+  as_strided_scatter(src: Tensor, kwargs: { size?: number | readonly number[]; stride?: number | readonly number[]; storage_offset?: number | null }): Tensor;
+  /** Tensor.as_subclass — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.as_subclass.html */
+  as_subclass(cls: unknown): Tensor;
+  as_subclass(kwargs: { cls?: unknown }): Tensor;
+  /** Tensor.asin — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.asin.html */
+  asin(): Tensor;
+  /** Tensor.asin_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.asin_.html */
+  asin_(): Tensor;
+  /** Tensor.asinh — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.asinh.html */
+  asinh(): Tensor;
+  /** Tensor.asinh_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.asinh_.html */
+  asinh_(): Tensor;
+  /** Tensor.atan — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.atan.html */
+  atan(): Tensor;
+  /** Tensor.atan2 — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.atan2.html */
+  atan2(other: Tensor): Tensor;
+  /** Tensor.atan2_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.atan2_.html */
+  atan2_(other: Tensor): Tensor;
+  /** Tensor.atan_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.atan_.html */
+  atan_(): Tensor;
+  /** Tensor.atanh — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.atanh.html */
+  atanh(): Tensor;
+  /** Tensor.atanh_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.atanh_.html */
+  atanh_(): Tensor;
+  /** Tensor.baddbmm — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.baddbmm.html */
+  baddbmm(batch1: Tensor, batch2: Tensor, kwargs?: { beta?: Scalar; alpha?: Scalar }): Tensor;
+  /** Tensor.baddbmm_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.baddbmm_.html */
+  baddbmm_(batch1: Tensor, batch2: Tensor, kwargs?: { beta?: Scalar; alpha?: Scalar }): Tensor;
+  /** Tensor.bernoulli — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.bernoulli.html */
+  bernoulli(kwargs?: { generator?: unknown }): Tensor;
+  bernoulli(p: number, kwargs?: { generator?: unknown }): Tensor;
+  bernoulli(kwargs: { p?: number; generator?: unknown }): Tensor;
+  /** Tensor.bernoulli_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.bernoulli_.html */
+  bernoulli_(p: Tensor, kwargs?: { generator?: unknown }): Tensor;
+  bernoulli_(kwargs?: { p?: number; generator?: unknown }): Tensor;
+  bernoulli_(p: number, kwargs?: { p?: number; generator?: unknown }): Tensor;
+  /** Tensor.bfloat16 — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.bfloat16.html */
+  bfloat16(kwargs?: { memory_format?: unknown }): Tensor;
+  /** Tensor.bincount — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.bincount.html */
+  bincount(kwargs?: { weights?: Tensor | null; minlength?: number }): Tensor;
+  bincount(weights: Tensor | null, kwargs?: { weights?: Tensor | null; minlength?: number }): Tensor;
+  bincount(weights: Tensor | null, minlength: number, kwargs?: { weights?: Tensor | null; minlength?: number }): Tensor;
+  /** Tensor.bitwise_and — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.bitwise_and.html */
+  bitwise_and(other: Tensor): Tensor;
+  bitwise_and(other: Scalar): Tensor;
+  bitwise_and(kwargs: { other?: Scalar }): Tensor;
+  /** Tensor.bitwise_and_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.bitwise_and_.html */
+  bitwise_and_(other: Tensor): Tensor;
+  bitwise_and_(other: Scalar): Tensor;
+  bitwise_and_(kwargs: { other?: Scalar }): Tensor;
+  /** Tensor.bitwise_left_shift — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.bitwise_left_shift.html */
+  bitwise_left_shift(other: Tensor): Tensor;
+  bitwise_left_shift(other: Scalar): Tensor;
+  bitwise_left_shift(kwargs: { other?: Scalar }): Tensor;
+  /** Tensor.bitwise_left_shift_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.bitwise_left_shift_.html */
+  bitwise_left_shift_(other: Tensor): Tensor;
+  bitwise_left_shift_(other: Scalar): Tensor;
+  bitwise_left_shift_(kwargs: { other?: Scalar }): Tensor;
+  /** Tensor.bitwise_not — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.bitwise_not.html */
+  bitwise_not(): Tensor;
+  /** Tensor.bitwise_not_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.bitwise_not_.html */
+  bitwise_not_(): Tensor;
+  /** Tensor.bitwise_or — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.bitwise_or.html */
+  bitwise_or(other: Tensor): Tensor;
+  bitwise_or(other: Scalar): Tensor;
+  bitwise_or(kwargs: { other?: Scalar }): Tensor;
+  /** Tensor.bitwise_or_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.bitwise_or_.html */
+  bitwise_or_(other: Tensor): Tensor;
+  bitwise_or_(other: Scalar): Tensor;
+  bitwise_or_(kwargs: { other?: Scalar }): Tensor;
+  /** Tensor.bitwise_right_shift — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.bitwise_right_shift.html */
+  bitwise_right_shift(other: Tensor): Tensor;
+  bitwise_right_shift(other: Scalar): Tensor;
+  bitwise_right_shift(kwargs: { other?: Scalar }): Tensor;
+  /** Tensor.bitwise_right_shift_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.bitwise_right_shift_.html */
+  bitwise_right_shift_(other: Tensor): Tensor;
+  bitwise_right_shift_(other: Scalar): Tensor;
+  bitwise_right_shift_(kwargs: { other?: Scalar }): Tensor;
+  /** Tensor.bitwise_xor — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.bitwise_xor.html */
+  bitwise_xor(other: Tensor): Tensor;
+  bitwise_xor(other: Scalar): Tensor;
+  bitwise_xor(kwargs: { other?: Scalar }): Tensor;
+  /** Tensor.bitwise_xor_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.bitwise_xor_.html */
+  bitwise_xor_(other: Tensor): Tensor;
+  bitwise_xor_(other: Scalar): Tensor;
+  bitwise_xor_(kwargs: { other?: Scalar }): Tensor;
+  /** Tensor.bmm — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.bmm.html */
+  bmm(mat2: Tensor): Tensor;
+  /** Tensor.bool — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.bool.html */
+  bool(kwargs?: { memory_format?: unknown }): Tensor;
+  /** Tensor.broadcast_to — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.broadcast_to.html */
+  broadcast_to(size: number | readonly number[]): Tensor;
+  broadcast_to(kwargs: { size?: number | readonly number[] }): Tensor;
+  broadcast_to(...size: number[]): Tensor;
+  /** Tensor.byte — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.byte.html */
+  byte(kwargs?: { memory_format?: unknown }): Tensor;
+  /** Tensor.cauchy_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.cauchy_.html */
+  cauchy_(kwargs?: { median?: number; sigma?: number; generator?: unknown }): Tensor;
+  cauchy_(median: number, kwargs?: { median?: number; sigma?: number; generator?: unknown }): Tensor;
+  cauchy_(median: number, sigma: number, kwargs?: { median?: number; sigma?: number; generator?: unknown }): Tensor;
+  /** Tensor.ccol_indices — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.ccol_indices.html */
+  ccol_indices(): Tensor;
+  /** Tensor.cdouble — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.cdouble.html */
+  cdouble(kwargs?: { memory_format?: unknown }): Tensor;
+  /** Tensor.ceil — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.ceil.html */
+  ceil(): Tensor;
+  /** Tensor.ceil_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.ceil_.html */
+  ceil_(): Tensor;
+  /** Tensor.cfloat — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.cfloat.html */
+  cfloat(kwargs?: { memory_format?: unknown }): Tensor;
+  /** Tensor.chalf — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.chalf.html */
+  chalf(kwargs?: { memory_format?: unknown }): Tensor;
+  /** Tensor.char — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.char.html */
+  char(kwargs?: { memory_format?: unknown }): Tensor;
+  /** Tensor.cholesky — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.cholesky.html */
+  cholesky(kwargs?: { upper?: boolean }): Tensor;
+  cholesky(upper: boolean, kwargs?: { upper?: boolean }): Tensor;
+  /** Tensor.cholesky_inverse — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.cholesky_inverse.html */
+  cholesky_inverse(kwargs?: { upper?: boolean }): Tensor;
+  cholesky_inverse(upper: boolean, kwargs?: { upper?: boolean }): Tensor;
+  /** Tensor.cholesky_solve — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.cholesky_solve.html */
+  cholesky_solve(input2: Tensor, kwargs?: { upper?: boolean }): Tensor;
+  cholesky_solve(input2: Tensor, upper: boolean, kwargs?: { upper?: boolean }): Tensor;
+  /** Tensor.chunk — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.chunk.html */
+  chunk(chunks: number, kwargs?: { dim?: number }): Tensor[];
+  chunk(chunks: number, dim: number, kwargs?: { dim?: number }): Tensor[];
+  chunk(kwargs: { chunks?: number; dim?: number }): Tensor[];
+  /** Tensor.clamp — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.clamp.html */
+  clamp(kwargs?: { min?: Tensor | null; max?: Tensor | null }): Tensor;
+  clamp(min: Tensor | null, kwargs?: { min?: Tensor | null; max?: Tensor | null }): Tensor;
+  clamp(min: Tensor | null, max: Tensor | null, kwargs?: { min?: Tensor | null; max?: Tensor | null }): Tensor;
+  clamp(kwargs?: { min?: Scalar | null; max?: Scalar | null }): Tensor;
+  clamp(min: Scalar | null, kwargs?: { min?: Scalar | null; max?: Scalar | null }): Tensor;
+  clamp(min: Scalar | null, max: Scalar | null, kwargs?: { min?: Scalar | null; max?: Scalar | null }): Tensor;
+  /** Tensor.clamp_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.clamp_.html */
+  clamp_(kwargs?: { min?: Tensor | null; max?: Tensor | null }): Tensor;
+  clamp_(min: Tensor | null, kwargs?: { min?: Tensor | null; max?: Tensor | null }): Tensor;
+  clamp_(min: Tensor | null, max: Tensor | null, kwargs?: { min?: Tensor | null; max?: Tensor | null }): Tensor;
+  clamp_(kwargs?: { min?: Scalar | null; max?: Scalar | null }): Tensor;
+  clamp_(min: Scalar | null, kwargs?: { min?: Scalar | null; max?: Scalar | null }): Tensor;
+  clamp_(min: Scalar | null, max: Scalar | null, kwargs?: { min?: Scalar | null; max?: Scalar | null }): Tensor;
+  /** Tensor.clamp_max — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.clamp_max.html */
+  clamp_max(max: Tensor): Tensor;
+  clamp_max(max: Scalar): Tensor;
+  clamp_max(kwargs: { max?: Scalar }): Tensor;
+  /** Tensor.clamp_max_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.clamp_max_.html */
+  clamp_max_(max: Tensor): Tensor;
+  clamp_max_(max: Scalar): Tensor;
+  clamp_max_(kwargs: { max?: Scalar }): Tensor;
+  /** Tensor.clamp_min — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.clamp_min.html */
+  clamp_min(min: Tensor): Tensor;
+  clamp_min(min: Scalar): Tensor;
+  clamp_min(kwargs: { min?: Scalar }): Tensor;
+  /** Tensor.clamp_min_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.clamp_min_.html */
+  clamp_min_(min: Tensor): Tensor;
+  clamp_min_(min: Scalar): Tensor;
+  clamp_min_(kwargs: { min?: Scalar }): Tensor;
+  /** Tensor.clip — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.clip.html */
+  clip(kwargs?: { min?: Tensor | null; max?: Tensor | null }): Tensor;
+  clip(min: Tensor | null, kwargs?: { min?: Tensor | null; max?: Tensor | null }): Tensor;
+  clip(min: Tensor | null, max: Tensor | null, kwargs?: { min?: Tensor | null; max?: Tensor | null }): Tensor;
+  clip(kwargs?: { min?: Scalar | null; max?: Scalar | null }): Tensor;
+  clip(min: Scalar | null, kwargs?: { min?: Scalar | null; max?: Scalar | null }): Tensor;
+  clip(min: Scalar | null, max: Scalar | null, kwargs?: { min?: Scalar | null; max?: Scalar | null }): Tensor;
+  /** Tensor.clip_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.clip_.html */
+  clip_(kwargs?: { min?: Tensor | null; max?: Tensor | null }): Tensor;
+  clip_(min: Tensor | null, kwargs?: { min?: Tensor | null; max?: Tensor | null }): Tensor;
+  clip_(min: Tensor | null, max: Tensor | null, kwargs?: { min?: Tensor | null; max?: Tensor | null }): Tensor;
+  clip_(kwargs?: { min?: Scalar | null; max?: Scalar | null }): Tensor;
+  clip_(min: Scalar | null, kwargs?: { min?: Scalar | null; max?: Scalar | null }): Tensor;
+  clip_(min: Scalar | null, max: Scalar | null, kwargs?: { min?: Scalar | null; max?: Scalar | null }): Tensor;
+  /** Tensor.clone — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.clone.html */
+  clone(kwargs?: { memory_format?: unknown }): Tensor;
+  /** Tensor.coalesce — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.coalesce.html */
+  coalesce(): Tensor;
+  /** Tensor.col_indices — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.col_indices.html */
+  col_indices(): Tensor;
+  /** Tensor.conj — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.conj.html */
+  conj(): Tensor;
+  /** Tensor.conj_physical — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.conj_physical.html */
+  conj_physical(): Tensor;
+  /** Tensor.conj_physical_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.conj_physical_.html */
+  conj_physical_(): Tensor;
+  /** Tensor.contiguous — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.contiguous.html */
+  contiguous(kwargs?: { memory_format?: unknown }): Tensor;
+  /** Tensor.copy_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.copy_.html */
+  copy_(other: Tensor, kwargs?: { non_blocking?: boolean }): Tensor;
+  copy_(other: Tensor, non_blocking: boolean, kwargs?: { non_blocking?: boolean }): Tensor;
+  /** Tensor.copysign — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.copysign.html */
+  copysign(other: Tensor): Tensor;
+  copysign(other: Scalar): Tensor;
+  copysign(kwargs: { other?: Scalar }): Tensor;
+  /** Tensor.copysign_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.copysign_.html */
+  copysign_(other: Tensor): Tensor;
+  copysign_(other: Scalar): Tensor;
+  copysign_(kwargs: { other?: Scalar }): Tensor;
+  /** Tensor.corrcoef — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.corrcoef.html */
+  corrcoef(): Tensor;
+  /** Tensor.cos — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.cos.html */
+  cos(): Tensor;
+  /** Tensor.cos_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.cos_.html */
+  cos_(): Tensor;
+  /** Tensor.cosh — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.cosh.html */
+  cosh(): Tensor;
+  /** Tensor.cosh_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.cosh_.html */
+  cosh_(): Tensor;
+  /** Tensor.count_nonzero — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.count_nonzero.html */
+  count_nonzero(kwargs?: { dim?: number | null }): Tensor;
+  count_nonzero(dim: number | null, kwargs?: { dim?: number | null }): Tensor;
+  count_nonzero(dim: number | readonly number[]): Tensor;
+  count_nonzero(kwargs: { dim?: number | readonly number[] }): Tensor;
+  count_nonzero(...dim: number[]): Tensor;
+  /** Tensor.cov — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.cov.html */
+  cov(kwargs?: { correction?: number; fweights?: Tensor | null; aweights?: Tensor | null }): Tensor;
+  /** Tensor.cpu — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.cpu.html */
+  cpu(kwargs?: { memory_format?: unknown }): Tensor;
+  /** Tensor.cross — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.cross.html */
+  cross(other: Tensor, kwargs?: { dim?: number | null }): Tensor;
+  cross(other: Tensor, dim: number | null, kwargs?: { dim?: number | null }): Tensor;
+  /** Tensor.crow_indices — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.crow_indices.html */
+  crow_indices(): Tensor;
+  /** Tensor.cuda — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.cuda.html */
+  cuda(kwargs?: { device?: string | null; non_blocking?: boolean; memory_format?: unknown }): Tensor;
+  cuda(device: string | null, kwargs?: { device?: string | null; non_blocking?: boolean; memory_format?: unknown }): Tensor;
+  cuda(device: string | null, non_blocking: boolean, kwargs?: { device?: string | null; non_blocking?: boolean; memory_format?: unknown }): Tensor;
+  /** Tensor.cummax — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.cummax.html */
+  cummax(dim: number): [Tensor, Tensor] & { readonly values: Tensor; readonly indices: Tensor };
+  cummax(kwargs: { dim?: number }): [Tensor, Tensor] & { readonly values: Tensor; readonly indices: Tensor };
+  /** Tensor.cummin — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.cummin.html */
+  cummin(dim: number): [Tensor, Tensor] & { readonly values: Tensor; readonly indices: Tensor };
+  cummin(kwargs: { dim?: number }): [Tensor, Tensor] & { readonly values: Tensor; readonly indices: Tensor };
+  /** Tensor.cumprod — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.cumprod.html */
+  cumprod(dim: number, kwargs?: { dtype?: DType | null }): Tensor;
+  cumprod(kwargs: { dim?: number; dtype?: DType | null }): Tensor;
+  /** Tensor.cumprod_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.cumprod_.html */
+  cumprod_(dim: number, kwargs?: { dtype?: DType | null }): Tensor;
+  cumprod_(kwargs: { dim?: number; dtype?: DType | null }): Tensor;
+  /** Tensor.cumsum — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.cumsum.html */
+  cumsum(dim: number, kwargs?: { dtype?: DType | null }): Tensor;
+  cumsum(kwargs: { dim?: number; dtype?: DType | null }): Tensor;
+  /** Tensor.cumsum_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.cumsum_.html */
+  cumsum_(dim: number, kwargs?: { dtype?: DType | null }): Tensor;
+  cumsum_(kwargs: { dim?: number; dtype?: DType | null }): Tensor;
+  /** Tensor.data_ptr — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.data_ptr.html */
+  data_ptr(): Promise<number>;
+  /** Tensor.deg2rad — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.deg2rad.html */
+  deg2rad(): Tensor;
+  /** Tensor.deg2rad_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.deg2rad_.html */
+  deg2rad_(): Tensor;
+  /** Tensor.dense_dim — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.dense_dim.html */
+  dense_dim(): Promise<number>;
+  /** Tensor.dequantize — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.dequantize.html */
+  dequantize(): Tensor;
+  /** Tensor.det — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.det.html */
+  det(): Tensor;
+  /** Tensor.detach — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.detach.html */
+  detach(): Tensor;
+  /** Tensor.detach_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.detach_.html */
+  detach_(): Tensor;
+  /** Tensor.diag — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.diag.html */
+  diag(kwargs?: { diagonal?: number }): Tensor;
+  diag(diagonal: number, kwargs?: { diagonal?: number }): Tensor;
+  /** Tensor.diag_embed — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.diag_embed.html */
+  diag_embed(kwargs?: { offset?: number; dim1?: number; dim2?: number }): Tensor;
+  diag_embed(offset: number, kwargs?: { offset?: number; dim1?: number; dim2?: number }): Tensor;
+  diag_embed(offset: number, dim1: number, kwargs?: { offset?: number; dim1?: number; dim2?: number }): Tensor;
+  diag_embed(offset: number, dim1: number, dim2: number, kwargs?: { offset?: number; dim1?: number; dim2?: number }): Tensor;
+  /** Tensor.diagflat — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.diagflat.html */
+  diagflat(kwargs?: { offset?: number }): Tensor;
+  diagflat(offset: number, kwargs?: { offset?: number }): Tensor;
+  /** Tensor.diagonal — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.diagonal.html */
+  diagonal(kwargs?: { offset?: number; dim1?: number; dim2?: number }): Tensor;
+  diagonal(offset: number, kwargs?: { offset?: number; dim1?: number; dim2?: number }): Tensor;
+  diagonal(offset: number, dim1: number, kwargs?: { offset?: number; dim1?: number; dim2?: number }): Tensor;
+  diagonal(offset: number, dim1: number, dim2: number, kwargs?: { offset?: number; dim1?: number; dim2?: number }): Tensor;
+  /** Tensor.diagonal_scatter — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.diagonal_scatter.html */
+  diagonal_scatter(src: Tensor, kwargs?: { offset?: number; dim1?: number; dim2?: number }): Tensor;
+  diagonal_scatter(src: Tensor, offset: number, kwargs?: { offset?: number; dim1?: number; dim2?: number }): Tensor;
+  diagonal_scatter(src: Tensor, offset: number, dim1: number, kwargs?: { offset?: number; dim1?: number; dim2?: number }): Tensor;
+  diagonal_scatter(src: Tensor, offset: number, dim1: number, dim2: number, kwargs?: { offset?: number; dim1?: number; dim2?: number }): Tensor;
+  /** Tensor.diff — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.diff.html */
+  diff(kwargs?: { n?: number; dim?: number; prepend?: Tensor | null; append?: Tensor | null }): Tensor;
+  diff(n: number, kwargs?: { n?: number; dim?: number; prepend?: Tensor | null; append?: Tensor | null }): Tensor;
+  diff(n: number, dim: number, kwargs?: { n?: number; dim?: number; prepend?: Tensor | null; append?: Tensor | null }): Tensor;
+  diff(n: number, dim: number, prepend: Tensor | null, kwargs?: { n?: number; dim?: number; prepend?: Tensor | null; append?: Tensor | null }): Tensor;
+  diff(n: number, dim: number, prepend: Tensor | null, append: Tensor | null, kwargs?: { n?: number; dim?: number; prepend?: Tensor | null; append?: Tensor | null }): Tensor;
+  /** Tensor.digamma — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.digamma.html */
+  digamma(): Tensor;
+  /** Tensor.digamma_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.digamma_.html */
+  digamma_(): Tensor;
+  /** Tensor.dim_order — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.dim_order.html */
+  dim_order(kwargs?: { ambiguity_check?: boolean | readonly unknown[] }): Promise<unknown>;
+  /** Tensor.dist — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.dist.html */
+  dist(other: Tensor, kwargs?: { p?: Scalar }): Tensor;
+  dist(other: Tensor, p: Scalar, kwargs?: { p?: Scalar }): Tensor;
+  /** Tensor.div — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.div.html */
+  div(other: Tensor | Scalar, kwargs?: { rounding_mode?: string | null }): Tensor;
+  /** Tensor.div_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.div_.html */
+  div_(other: Tensor | Scalar, kwargs?: { rounding_mode?: string | null }): Tensor;
+  /** Tensor.divide — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.divide.html */
+  divide(other: Tensor, kwargs?: { rounding_mode?: string | null }): Tensor;
+  divide(other: Scalar, kwargs?: { rounding_mode?: string | null }): Tensor;
+  divide(kwargs: { other?: Scalar; rounding_mode?: string | null }): Tensor;
+  /** Tensor.divide_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.divide_.html */
+  divide_(other: Tensor, kwargs?: { rounding_mode?: string | null }): Tensor;
+  divide_(other: Scalar, kwargs?: { rounding_mode?: string | null }): Tensor;
+  divide_(kwargs: { other?: Scalar; rounding_mode?: string | null }): Tensor;
+  /** Tensor.dot — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.dot.html */
+  dot(tensor: Tensor): Tensor;
+  /** Tensor.double — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.double.html */
+  double(kwargs?: { memory_format?: unknown }): Tensor;
+  /** Tensor.dsplit — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.dsplit.html */
+  dsplit(sections: number): Tensor[];
+  dsplit(kwargs: { sections?: number }): Tensor[];
+  dsplit(indices: number | readonly number[]): Tensor[];
+  dsplit(kwargs: { indices?: number | readonly number[] }): Tensor[];
+  dsplit(...indices: number[]): Tensor[];
+  /** Tensor.eig — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.eig.html */
+  eig(kwargs?: { eigenvectors?: boolean }): [Tensor, Tensor];
+  eig(eigenvectors: boolean, kwargs?: { eigenvectors?: boolean }): [Tensor, Tensor];
+  /** Tensor.eq — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.eq.html */
+  eq(other: Tensor): Tensor;
+  eq(other: Scalar): Tensor;
+  eq(kwargs: { other?: Scalar }): Tensor;
+  /** Tensor.eq_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.eq_.html */
+  eq_(other: Tensor): Tensor;
+  eq_(other: Scalar): Tensor;
+  eq_(kwargs: { other?: Scalar }): Tensor;
+  /** Tensor.equal — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.equal.html */
+  equal(other: Tensor): Promise<boolean>;
+  /** Tensor.erf — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.erf.html */
+  erf(): Tensor;
+  /** Tensor.erf_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.erf_.html */
+  erf_(): Tensor;
+  /** Tensor.erfc — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.erfc.html */
+  erfc(): Tensor;
+  /** Tensor.erfc_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.erfc_.html */
+  erfc_(): Tensor;
+  /** Tensor.erfinv — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.erfinv.html */
+  erfinv(): Tensor;
+  /** Tensor.erfinv_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.erfinv_.html */
+  erfinv_(): Tensor;
+  /** Tensor.exp — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.exp.html */
+  exp(): Tensor;
+  /** Tensor.exp2 — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.exp2.html */
+  exp2(): Tensor;
+  /** Tensor.exp2_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.exp2_.html */
+  exp2_(): Tensor;
+  /** Tensor.exp_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.exp_.html */
+  exp_(): Tensor;
+  /** Tensor.expand — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.expand.html */
+  expand(size: number | readonly number[], kwargs?: { implicit?: boolean }): Tensor;
+  expand(kwargs: { size?: number | readonly number[]; implicit?: boolean }): Tensor;
+  expand(...size: number[]): Tensor;
+  expand(...args: [...number[], { implicit?: boolean }]): Tensor;
+  /** Tensor.expand_as — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.expand_as.html */
+  expand_as(other: Tensor): Tensor;
+  /** Tensor.expm1 — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.expm1.html */
+  expm1(): Tensor;
+  /** Tensor.expm1_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.expm1_.html */
+  expm1_(): Tensor;
+  /** Tensor.exponential_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.exponential_.html */
+  exponential_(kwargs?: { lambd?: number; generator?: unknown }): Tensor;
+  exponential_(lambd: number, kwargs?: { lambd?: number; generator?: unknown }): Tensor;
+  /** Tensor.fill_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.fill_.html */
+  fill_(value: Tensor): Tensor;
+  fill_(value: Scalar): Tensor;
+  fill_(kwargs: { value?: Scalar }): Tensor;
+  /** Tensor.fill_diagonal_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.fill_diagonal_.html */
+  fill_diagonal_(fill_value: Scalar, kwargs?: { wrap?: boolean }): Tensor;
+  fill_diagonal_(fill_value: Scalar, wrap: boolean, kwargs?: { wrap?: boolean }): Tensor;
+  fill_diagonal_(kwargs: { fill_value?: Scalar; wrap?: boolean }): Tensor;
+  /** Tensor.fix — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.fix.html */
+  fix(): Tensor;
+  /** Tensor.fix_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.fix_.html */
+  fix_(): Tensor;
+  /** Tensor.flatten — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.flatten.html */
+  flatten(kwargs?: { start_dim?: number; end_dim?: number }): Tensor;
+  flatten(start_dim: number, kwargs?: { start_dim?: number; end_dim?: number }): Tensor;
+  flatten(start_dim: number, end_dim: number, kwargs?: { start_dim?: number; end_dim?: number }): Tensor;
+  /** Tensor.flip — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.flip.html */
+  flip(dims: number | readonly number[]): Tensor;
+  flip(kwargs: { dims?: number | readonly number[] }): Tensor;
+  flip(...dims: number[]): Tensor;
+  /** Tensor.fliplr — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.fliplr.html */
+  fliplr(): Tensor;
+  /** Tensor.flipud — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.flipud.html */
+  flipud(): Tensor;
+  /** Tensor.float — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.float.html */
+  float(kwargs?: { memory_format?: unknown }): Tensor;
+  /** Tensor.float_power — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.float_power.html */
+  float_power(exponent: Tensor): Tensor;
+  float_power(exponent: Scalar): Tensor;
+  float_power(kwargs: { exponent?: Scalar }): Tensor;
+  /** Tensor.float_power_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.float_power_.html */
+  float_power_(exponent: Tensor): Tensor;
+  float_power_(exponent: Scalar): Tensor;
+  float_power_(kwargs: { exponent?: Scalar }): Tensor;
+  /** Tensor.floor — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.floor.html */
+  floor(): Tensor;
+  /** Tensor.floor_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.floor_.html */
+  floor_(): Tensor;
+  /** Tensor.floor_divide — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.floor_divide.html */
+  floor_divide(other: Tensor | Scalar): Tensor;
+  /** Tensor.floor_divide_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.floor_divide_.html */
+  floor_divide_(other: Tensor | Scalar): Tensor;
+  /** Tensor.fmax — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.fmax.html */
+  fmax(other: Tensor): Tensor;
+  /** Tensor.fmin — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.fmin.html */
+  fmin(other: Tensor): Tensor;
+  /** Tensor.fmod — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.fmod.html */
+  fmod(other: Tensor): Tensor;
+  fmod(other: Scalar): Tensor;
+  fmod(kwargs: { other?: Scalar }): Tensor;
+  /** Tensor.fmod_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.fmod_.html */
+  fmod_(other: Tensor): Tensor;
+  fmod_(other: Scalar): Tensor;
+  fmod_(kwargs: { other?: Scalar }): Tensor;
+  /** Tensor.frac — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.frac.html */
+  frac(): Tensor;
+  /** Tensor.frac_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.frac_.html */
+  frac_(): Tensor;
+  /** Tensor.frexp — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.frexp.html */
+  frexp(): [Tensor, Tensor] & { readonly mantissa: Tensor; readonly exponent: Tensor };
+  /** Tensor.gather — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.gather.html */
+  gather(dim: number, index: Tensor, kwargs?: { sparse_grad?: boolean }): Tensor;
+  gather(kwargs: { dim?: number; index?: Tensor; sparse_grad?: boolean }): Tensor;
+  /** Tensor.gcd — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.gcd.html */
+  gcd(other: Tensor): Tensor;
+  /** Tensor.gcd_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.gcd_.html */
+  gcd_(other: Tensor): Tensor;
+  /** Tensor.ge — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.ge.html */
+  ge(other: Tensor): Tensor;
+  ge(other: Scalar): Tensor;
+  ge(kwargs: { other?: Scalar }): Tensor;
+  /** Tensor.ge_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.ge_.html */
+  ge_(other: Tensor): Tensor;
+  ge_(other: Scalar): Tensor;
+  ge_(kwargs: { other?: Scalar }): Tensor;
+  /** Tensor.geometric_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.geometric_.html */
+  geometric_(p: number, kwargs?: { generator?: unknown }): Tensor;
+  geometric_(kwargs: { p?: number; generator?: unknown }): Tensor;
+  /** Tensor.geqrf — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.geqrf.html */
+  geqrf(): [Tensor, Tensor] & { readonly a: Tensor; readonly tau: Tensor };
+  /** Tensor.ger — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.ger.html */
+  ger(vec2: Tensor): Tensor;
+  /** Tensor.get_device — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.get_device.html */
+  get_device(): Promise<number>;
+  /** Tensor.greater — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.greater.html */
+  greater(other: Tensor): Tensor;
+  greater(other: Scalar): Tensor;
+  greater(kwargs: { other?: Scalar }): Tensor;
+  /** Tensor.greater_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.greater_.html */
+  greater_(other: Tensor): Tensor;
+  greater_(other: Scalar): Tensor;
+  greater_(kwargs: { other?: Scalar }): Tensor;
+  /** Tensor.greater_equal — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.greater_equal.html */
+  greater_equal(other: Tensor): Tensor;
+  greater_equal(other: Scalar): Tensor;
+  greater_equal(kwargs: { other?: Scalar }): Tensor;
+  /** Tensor.greater_equal_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.greater_equal_.html */
+  greater_equal_(other: Tensor): Tensor;
+  greater_equal_(other: Scalar): Tensor;
+  greater_equal_(kwargs: { other?: Scalar }): Tensor;
+  /** Tensor.gt — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.gt.html */
+  gt(other: Tensor): Tensor;
+  gt(other: Scalar): Tensor;
+  gt(kwargs: { other?: Scalar }): Tensor;
+  /** Tensor.gt_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.gt_.html */
+  gt_(other: Tensor): Tensor;
+  gt_(other: Scalar): Tensor;
+  gt_(kwargs: { other?: Scalar }): Tensor;
+  /** Tensor.half — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.half.html */
+  half(kwargs?: { memory_format?: unknown }): Tensor;
+  /** Tensor.hardshrink — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.hardshrink.html */
+  hardshrink(kwargs?: { lambd?: Scalar }): Tensor;
+  hardshrink(lambd: Scalar, kwargs?: { lambd?: Scalar }): Tensor;
+  /** Tensor.has_names — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.has_names.html */
+  has_names(): Promise<boolean>;
+  /** Tensor.hash_tensor — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.hash_tensor.html */
+  hash_tensor(kwargs?: { dim?: number | readonly number[] | null; keepdim?: boolean; mode?: number }): Tensor;
+  hash_tensor(dim: number | readonly number[] | null, kwargs?: { dim?: number | readonly number[] | null; keepdim?: boolean; mode?: number }): Tensor;
+  hash_tensor(...dim: number[]): Tensor;
+  hash_tensor(...args: [...number[], { keepdim?: boolean; mode?: number }]): Tensor;
+  /** Tensor.heaviside — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.heaviside.html */
+  heaviside(values: Tensor): Tensor;
+  /** Tensor.heaviside_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.heaviside_.html */
+  heaviside_(values: Tensor): Tensor;
+  /** Tensor.histc — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.histc.html */
+  histc(kwargs?: { bins?: number; min?: Scalar; max?: Scalar }): Tensor;
+  histc(bins: number, kwargs?: { bins?: number; min?: Scalar; max?: Scalar }): Tensor;
+  histc(bins: number, min: Scalar, kwargs?: { bins?: number; min?: Scalar; max?: Scalar }): Tensor;
+  histc(bins: number, min: Scalar, max: Scalar, kwargs?: { bins?: number; min?: Scalar; max?: Scalar }): Tensor;
+  /** Tensor.histogram — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.histogram.html */
+  histogram(bins: Tensor, kwargs?: { weight?: Tensor | null; density?: boolean }): [Tensor, Tensor] & { readonly hist: Tensor; readonly bin_edges: Tensor };
+  histogram(kwargs?: { bins?: number; range?: number | readonly number[] | null; weight?: Tensor | null; density?: boolean }): [Tensor, Tensor] & { readonly hist: Tensor; readonly bin_edges: Tensor };
+  histogram(bins: number, kwargs?: { bins?: number; range?: number | readonly number[] | null; weight?: Tensor | null; density?: boolean }): [Tensor, Tensor] & { readonly hist: Tensor; readonly bin_edges: Tensor };
+  /** Tensor.hsplit — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.hsplit.html */
+  hsplit(sections: number): Tensor[];
+  hsplit(kwargs: { sections?: number }): Tensor[];
+  hsplit(indices: number | readonly number[]): Tensor[];
+  hsplit(kwargs: { indices?: number | readonly number[] }): Tensor[];
+  hsplit(...indices: number[]): Tensor[];
+  /** Tensor.hypot — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.hypot.html */
+  hypot(other: Tensor): Tensor;
+  /** Tensor.hypot_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.hypot_.html */
+  hypot_(other: Tensor): Tensor;
+  /** Tensor.i0 — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.i0.html */
+  i0(): Tensor;
+  /** Tensor.i0_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.i0_.html */
+  i0_(): Tensor;
+  /** Tensor.igamma — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.igamma.html */
+  igamma(other: Tensor): Tensor;
+  /** Tensor.igamma_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.igamma_.html */
+  igamma_(other: Tensor): Tensor;
+  /** Tensor.igammac — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.igammac.html */
+  igammac(other: Tensor): Tensor;
+  /** Tensor.igammac_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.igammac_.html */
+  igammac_(other: Tensor): Tensor;
+  /** Tensor.index_add — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.index_add.html */
+  index_add(dim: number, index: Tensor, source: Tensor, kwargs?: { alpha?: Scalar }): Tensor;
+  index_add(kwargs: { dim?: number; index?: Tensor; source?: Tensor; alpha?: Scalar }): Tensor;
+  /** Tensor.index_add_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.index_add_.html */
+  index_add_(dim: number, index: Tensor, source: Tensor, kwargs?: { alpha?: Scalar }): Tensor;
+  index_add_(kwargs: { dim?: number; index?: Tensor; source?: Tensor; alpha?: Scalar }): Tensor;
+  /** Tensor.index_copy — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.index_copy.html */
+  index_copy(dim: number, index: Tensor, source: Tensor): Tensor;
+  index_copy(kwargs: { dim?: number; index?: Tensor; source?: Tensor }): Tensor;
+  /** Tensor.index_copy_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.index_copy_.html */
+  index_copy_(dim: number, index: Tensor, source: Tensor): Tensor;
+  index_copy_(kwargs: { dim?: number; index?: Tensor; source?: Tensor }): Tensor;
+  /** Tensor.index_fill — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.index_fill.html */
+  index_fill(dim: number, index: Tensor, value: Tensor): Tensor;
+  index_fill(kwargs: { dim?: number; index?: Tensor; value?: Tensor }): Tensor;
+  index_fill(dim: number, index: Tensor, value: Scalar): Tensor;
+  index_fill(kwargs: { dim?: number; index?: Tensor; value?: Scalar }): Tensor;
+  /** Tensor.index_fill_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.index_fill_.html */
+  index_fill_(dim: number, index: Tensor, value: Tensor): Tensor;
+  index_fill_(kwargs: { dim?: number; index?: Tensor; value?: Tensor }): Tensor;
+  index_fill_(dim: number, index: Tensor, value: Scalar): Tensor;
+  index_fill_(kwargs: { dim?: number; index?: Tensor; value?: Scalar }): Tensor;
+  /** Tensor.index_put — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.index_put.html */
+  index_put(indices: readonly (Tensor | null)[], values: Tensor, kwargs?: { accumulate?: boolean }): Tensor;
+  index_put(indices: readonly (Tensor | null)[], values: Tensor, accumulate: boolean, kwargs?: { accumulate?: boolean }): Tensor;
+  /** Tensor.index_put_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.index_put_.html */
+  index_put_(indices: readonly (Tensor | null)[], values: Tensor, kwargs?: { accumulate?: boolean }): Tensor;
+  index_put_(indices: readonly (Tensor | null)[], values: Tensor, accumulate: boolean, kwargs?: { accumulate?: boolean }): Tensor;
+  /** Tensor.index_reduce — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.index_reduce.html */
+  index_reduce(dim: number, index: Tensor, source: Tensor, reduce: string, kwargs?: { include_self?: boolean }): Tensor;
+  index_reduce(kwargs: { dim?: number; index?: Tensor; source?: Tensor; reduce?: string; include_self?: boolean }): Tensor;
+  /** Tensor.index_reduce_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.index_reduce_.html */
+  index_reduce_(dim: number, index: Tensor, source: Tensor, reduce: string, kwargs?: { include_self?: boolean }): Tensor;
+  index_reduce_(kwargs: { dim?: number; index?: Tensor; source?: Tensor; reduce?: string; include_self?: boolean }): Tensor;
+  /** Tensor.index_select — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.index_select.html */
+  index_select(dim: number, index: Tensor): Tensor;
+  index_select(kwargs: { dim?: number; index?: Tensor }): Tensor;
+  /** Tensor.indices — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.indices.html */
+  indices(): Tensor;
+  /** Tensor.inner — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.inner.html */
+  inner(other: Tensor): Tensor;
+  /** Tensor.int — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.int.html */
+  int(kwargs?: { memory_format?: unknown }): Tensor;
+  /** Tensor.int_repr — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.int_repr.html */
+  int_repr(): Tensor;
+  /** Tensor.inverse — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.inverse.html */
+  inverse(): Tensor;
+  /** Tensor.ipu — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.ipu.html */
+  ipu(kwargs?: { device?: string | null; non_blocking?: boolean; memory_format?: unknown }): Tensor;
+  ipu(device: string | null, kwargs?: { device?: string | null; non_blocking?: boolean; memory_format?: unknown }): Tensor;
+  ipu(device: string | null, non_blocking: boolean, kwargs?: { device?: string | null; non_blocking?: boolean; memory_format?: unknown }): Tensor;
+  /** Tensor.is_coalesced — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.is_coalesced.html */
+  is_coalesced(): Promise<boolean>;
+  /** Tensor.is_complex — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.is_complex.html */
+  is_complex(): Promise<boolean>;
+  /** Tensor.is_conj — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.is_conj.html */
+  is_conj(): Promise<boolean>;
+  /** Tensor.is_contiguous — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.is_contiguous.html */
+  is_contiguous(kwargs?: { memory_format?: unknown }): Promise<boolean>;
+  /** Tensor.is_distributed — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.is_distributed.html */
+  is_distributed(): Promise<boolean>;
+  /** Tensor.is_floating_point — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.is_floating_point.html */
+  is_floating_point(): Promise<boolean>;
+  /** Tensor.is_inference — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.is_inference.html */
+  is_inference(): Promise<boolean>;
+  /** Tensor.is_neg — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.is_neg.html */
+  is_neg(): Promise<boolean>;
+  /** Tensor.is_nonzero — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.is_nonzero.html */
+  is_nonzero(): Promise<boolean>;
+  /** Tensor.is_pinned — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.is_pinned.html */
+  is_pinned(kwargs?: { device?: string | null }): Promise<boolean>;
+  is_pinned(device: string | null, kwargs?: { device?: string | null }): Promise<boolean>;
+  /** Tensor.is_same_size — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.is_same_size.html */
+  is_same_size(other: Tensor): Promise<boolean>;
+  /** Tensor.is_set_to — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.is_set_to.html */
+  is_set_to(tensor: Tensor): Promise<boolean>;
+  /** Tensor.is_shared — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.is_shared.html */
+  is_shared(): Promise<unknown>;
+  /** Tensor.is_signed — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.is_signed.html */
+  is_signed(): Promise<boolean>;
+  /** Tensor.isclose — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.isclose.html */
+  isclose(other: Tensor, kwargs?: { rtol?: number; atol?: number; equal_nan?: boolean }): Tensor;
+  isclose(other: Tensor, rtol: number, kwargs?: { rtol?: number; atol?: number; equal_nan?: boolean }): Tensor;
+  isclose(other: Tensor, rtol: number, atol: number, kwargs?: { rtol?: number; atol?: number; equal_nan?: boolean }): Tensor;
+  isclose(other: Tensor, rtol: number, atol: number, equal_nan: boolean, kwargs?: { rtol?: number; atol?: number; equal_nan?: boolean }): Tensor;
+  /** Tensor.isfinite — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.isfinite.html */
+  isfinite(): Tensor;
+  /** Tensor.isinf — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.isinf.html */
+  isinf(): Tensor;
+  /** Tensor.isnan — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.isnan.html */
+  isnan(): Tensor;
+  /** Tensor.isneginf — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.isneginf.html */
+  isneginf(): Tensor;
+  /** Tensor.isposinf — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.isposinf.html */
+  isposinf(): Tensor;
+  /** Tensor.isreal — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.isreal.html */
+  isreal(): Tensor;
+  /** Tensor.istft — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.istft.html */
+  istft(n_fft: number, kwargs?: { hop_length?: number | null; win_length?: number | null; window?: Tensor | null; center?: boolean; normalized?: boolean; onesided?: boolean | null; length?: number | null; return_complex?: boolean }): Tensor;
+  istft(n_fft: number, hop_length: number | null, kwargs?: { hop_length?: number | null; win_length?: number | null; window?: Tensor | null; center?: boolean; normalized?: boolean; onesided?: boolean | null; length?: number | null; return_complex?: boolean }): Tensor;
+  istft(n_fft: number, hop_length: number | null, win_length: number | null, kwargs?: { hop_length?: number | null; win_length?: number | null; window?: Tensor | null; center?: boolean; normalized?: boolean; onesided?: boolean | null; length?: number | null; return_complex?: boolean }): Tensor;
+  istft(n_fft: number, hop_length: number | null, win_length: number | null, window: Tensor | null, kwargs?: { hop_length?: number | null; win_length?: number | null; window?: Tensor | null; center?: boolean; normalized?: boolean; onesided?: boolean | null; length?: number | null; return_complex?: boolean }): Tensor;
+  istft(n_fft: number, hop_length: number | null, win_length: number | null, window: Tensor | null, center: boolean, kwargs?: { hop_length?: number | null; win_length?: number | null; window?: Tensor | null; center?: boolean; normalized?: boolean; onesided?: boolean | null; length?: number | null; return_complex?: boolean }): Tensor;
+  istft(n_fft: number, hop_length: number | null, win_length: number | null, window: Tensor | null, center: boolean, normalized: boolean, kwargs?: { hop_length?: number | null; win_length?: number | null; window?: Tensor | null; center?: boolean; normalized?: boolean; onesided?: boolean | null; length?: number | null; return_complex?: boolean }): Tensor;
+  istft(n_fft: number, hop_length: number | null, win_length: number | null, window: Tensor | null, center: boolean, normalized: boolean, onesided: boolean | null, kwargs?: { hop_length?: number | null; win_length?: number | null; window?: Tensor | null; center?: boolean; normalized?: boolean; onesided?: boolean | null; length?: number | null; return_complex?: boolean }): Tensor;
+  istft(n_fft: number, hop_length: number | null, win_length: number | null, window: Tensor | null, center: boolean, normalized: boolean, onesided: boolean | null, length: number | null, kwargs?: { hop_length?: number | null; win_length?: number | null; window?: Tensor | null; center?: boolean; normalized?: boolean; onesided?: boolean | null; length?: number | null; return_complex?: boolean }): Tensor;
+  istft(n_fft: number, hop_length: number | null, win_length: number | null, window: Tensor | null, center: boolean, normalized: boolean, onesided: boolean | null, length: number | null, return_complex: boolean, kwargs?: { hop_length?: number | null; win_length?: number | null; window?: Tensor | null; center?: boolean; normalized?: boolean; onesided?: boolean | null; length?: number | null; return_complex?: boolean }): Tensor;
+  istft(kwargs: { n_fft?: number; hop_length?: number | null; win_length?: number | null; window?: Tensor | null; center?: boolean; normalized?: boolean; onesided?: boolean | null; length?: number | null; return_complex?: boolean }): Tensor;
+  /** Tensor.kron — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.kron.html */
+  kron(other: Tensor): Tensor;
+  /** Tensor.kthvalue — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.kthvalue.html */
+  kthvalue(k: number, kwargs?: { dim?: number; keepdim?: boolean }): [Tensor, Tensor] & { readonly values: Tensor; readonly indices: Tensor };
+  kthvalue(k: number, dim: number, kwargs?: { dim?: number; keepdim?: boolean }): [Tensor, Tensor] & { readonly values: Tensor; readonly indices: Tensor };
+  kthvalue(k: number, dim: number, keepdim: boolean, kwargs?: { dim?: number; keepdim?: boolean }): [Tensor, Tensor] & { readonly values: Tensor; readonly indices: Tensor };
+  kthvalue(kwargs: { k?: number; dim?: number; keepdim?: boolean }): [Tensor, Tensor] & { readonly values: Tensor; readonly indices: Tensor };
+  /** Tensor.lcm — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.lcm.html */
+  lcm(other: Tensor): Tensor;
+  /** Tensor.lcm_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.lcm_.html */
+  lcm_(other: Tensor): Tensor;
+  /** Tensor.ldexp — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.ldexp.html */
+  ldexp(other: Tensor): Tensor;
+  /** Tensor.ldexp_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.ldexp_.html */
+  ldexp_(other: Tensor): Tensor;
+  /** Tensor.le — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.le.html */
+  le(other: Tensor): Tensor;
+  le(other: Scalar): Tensor;
+  le(kwargs: { other?: Scalar }): Tensor;
+  /** Tensor.le_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.le_.html */
+  le_(other: Tensor): Tensor;
+  le_(other: Scalar): Tensor;
+  le_(kwargs: { other?: Scalar }): Tensor;
+  /** Tensor.lerp — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.lerp.html */
+  lerp(end: Tensor, weight: Tensor): Tensor;
+  lerp(end: Tensor, weight: Scalar): Tensor;
+  lerp(end: Tensor, kwargs: { weight?: Scalar }): Tensor;
+  /** Tensor.lerp_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.lerp_.html */
+  lerp_(end: Tensor, weight: Tensor): Tensor;
+  lerp_(end: Tensor, weight: Scalar): Tensor;
+  lerp_(end: Tensor, kwargs: { weight?: Scalar }): Tensor;
+  /** Tensor.less — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.less.html */
+  less(other: Tensor): Tensor;
+  less(other: Scalar): Tensor;
+  less(kwargs: { other?: Scalar }): Tensor;
+  /** Tensor.less_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.less_.html */
+  less_(other: Tensor): Tensor;
+  less_(other: Scalar): Tensor;
+  less_(kwargs: { other?: Scalar }): Tensor;
+  /** Tensor.less_equal — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.less_equal.html */
+  less_equal(other: Tensor): Tensor;
+  less_equal(other: Scalar): Tensor;
+  less_equal(kwargs: { other?: Scalar }): Tensor;
+  /** Tensor.less_equal_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.less_equal_.html */
+  less_equal_(other: Tensor): Tensor;
+  less_equal_(other: Scalar): Tensor;
+  less_equal_(kwargs: { other?: Scalar }): Tensor;
+  /** Tensor.lgamma — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.lgamma.html */
+  lgamma(): Tensor;
+  /** Tensor.lgamma_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.lgamma_.html */
+  lgamma_(): Tensor;
+  /** Tensor.log — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.log.html */
+  log(): Tensor;
+  /** Tensor.log10 — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.log10.html */
+  log10(): Tensor;
+  /** Tensor.log10_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.log10_.html */
+  log10_(): Tensor;
+  /** Tensor.log1p — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.log1p.html */
+  log1p(): Tensor;
+  /** Tensor.log1p_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.log1p_.html */
+  log1p_(): Tensor;
+  /** Tensor.log2 — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.log2.html */
+  log2(): Tensor;
+  /** Tensor.log2_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.log2_.html */
+  log2_(): Tensor;
+  /** Tensor.log_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.log_.html */
+  log_(): Tensor;
+  /** Tensor.log_normal_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.log_normal_.html */
+  log_normal_(kwargs?: { mean?: number; std?: number; generator?: unknown }): Tensor;
+  log_normal_(mean: number, kwargs?: { mean?: number; std?: number; generator?: unknown }): Tensor;
+  log_normal_(mean: number, std: number, kwargs?: { mean?: number; std?: number; generator?: unknown }): Tensor;
+  /** Tensor.log_softmax — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.log_softmax.html */
+  log_softmax(dim: number, kwargs?: { dtype?: DType | null }): Tensor;
+  log_softmax(dim: number, dtype: DType | null, kwargs?: { dtype?: DType | null }): Tensor;
+  log_softmax(kwargs: { dim?: number; dtype?: DType | null }): Tensor;
+  /** Tensor.logaddexp — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.logaddexp.html */
+  logaddexp(other: Tensor): Tensor;
+  /** Tensor.logaddexp2 — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.logaddexp2.html */
+  logaddexp2(other: Tensor): Tensor;
+  /** Tensor.logcumsumexp — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.logcumsumexp.html */
+  logcumsumexp(dim: number): Tensor;
+  logcumsumexp(kwargs: { dim?: number }): Tensor;
+  /** Tensor.logdet — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.logdet.html */
+  logdet(): Tensor;
+  /** Tensor.logical_and — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.logical_and.html */
+  logical_and(other: Tensor): Tensor;
+  /** Tensor.logical_and_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.logical_and_.html */
+  logical_and_(other: Tensor): Tensor;
+  /** Tensor.logical_not — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.logical_not.html */
+  logical_not(): Tensor;
+  /** Tensor.logical_not_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.logical_not_.html */
+  logical_not_(): Tensor;
+  /** Tensor.logical_or — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.logical_or.html */
+  logical_or(other: Tensor): Tensor;
+  /** Tensor.logical_or_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.logical_or_.html */
+  logical_or_(other: Tensor): Tensor;
+  /** Tensor.logical_xor — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.logical_xor.html */
+  logical_xor(other: Tensor): Tensor;
+  /** Tensor.logical_xor_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.logical_xor_.html */
+  logical_xor_(other: Tensor): Tensor;
+  /** Tensor.logit — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.logit.html */
+  logit(kwargs?: { eps?: number | null }): Tensor;
+  logit(eps: number | null, kwargs?: { eps?: number | null }): Tensor;
+  /** Tensor.logit_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.logit_.html */
+  logit_(kwargs?: { eps?: number | null }): Tensor;
+  logit_(eps: number | null, kwargs?: { eps?: number | null }): Tensor;
+  /** Tensor.logsumexp — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.logsumexp.html */
+  logsumexp(dim: number | readonly number[], kwargs?: { keepdim?: boolean }): Tensor;
+  logsumexp(dim: number | readonly number[], keepdim: boolean, kwargs?: { keepdim?: boolean }): Tensor;
+  logsumexp(kwargs: { dim?: number | readonly number[]; keepdim?: boolean }): Tensor;
+  /** Tensor.long — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.long.html */
+  long(kwargs?: { memory_format?: unknown }): Tensor;
+  /** Tensor.lstsq — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.lstsq.html */
+  lstsq(other: unknown): [Tensor, Tensor];
+  lstsq(kwargs: { other?: unknown }): [Tensor, Tensor];
+  /** Tensor.lt — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.lt.html */
+  lt(other: Tensor): Tensor;
+  lt(other: Scalar): Tensor;
+  lt(kwargs: { other?: Scalar }): Tensor;
+  /** Tensor.lt_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.lt_.html */
+  lt_(other: Tensor): Tensor;
+  lt_(other: Scalar): Tensor;
+  lt_(kwargs: { other?: Scalar }): Tensor;
+  /** Tensor.lu — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.lu.html */
+  lu(kwargs?: { pivot?: boolean; get_infos?: false }): [Tensor, Tensor];
+  lu(pivot: boolean, kwargs?: { pivot?: boolean; get_infos?: false }): [Tensor, Tensor];
+  lu(pivot: boolean, get_infos: false, kwargs?: { pivot?: boolean; get_infos?: false }): [Tensor, Tensor];
+  lu(get_infos: true, kwargs?: { pivot?: boolean }): [Tensor, Tensor, Tensor];
+  lu(get_infos: true, pivot: boolean, kwargs?: { pivot?: boolean }): [Tensor, Tensor, Tensor];
+  lu(kwargs: { pivot?: boolean; get_infos?: true }): [Tensor, Tensor, Tensor];
+  /** Tensor.lu_solve — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.lu_solve.html */
+  lu_solve(LU_data: Tensor, LU_pivots: Tensor): Tensor;
+  /** Tensor.map2_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.map2_.html */
+  map2_(x: Tensor, y: Tensor, callable: unknown): Tensor;
+  map2_(x: Tensor, y: Tensor, kwargs: { callable?: unknown }): Tensor;
+  /** Tensor.map_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.map_.html */
+  map_(other: Tensor, callable: unknown): Tensor;
+  map_(other: Tensor, kwargs: { callable?: unknown }): Tensor;
+  /** Tensor.masked_fill — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.masked_fill.html */
+  masked_fill(mask: Tensor, value: Tensor): Tensor;
+  masked_fill(mask: Tensor, value: Scalar): Tensor;
+  masked_fill(mask: Tensor, kwargs: { value?: Scalar }): Tensor;
+  /** Tensor.masked_fill_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.masked_fill_.html */
+  masked_fill_(mask: Tensor, value: Tensor): Tensor;
+  masked_fill_(mask: Tensor, value: Scalar): Tensor;
+  masked_fill_(mask: Tensor, kwargs: { value?: Scalar }): Tensor;
+  /** Tensor.masked_scatter — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.masked_scatter.html */
+  masked_scatter(mask: Tensor, source: Tensor): Tensor;
+  /** Tensor.masked_scatter_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.masked_scatter_.html */
+  masked_scatter_(mask: Tensor, source: Tensor): Tensor;
+  /** Tensor.masked_select — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.masked_select.html */
+  masked_select(mask: Tensor): Tensor;
+  /** Tensor.matmul — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.matmul.html */
+  matmul(other: Tensor): Tensor;
+  /** Tensor.matrix_exp — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.matrix_exp.html */
+  matrix_exp(): Tensor;
+  /** Tensor.matrix_power — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.matrix_power.html */
+  matrix_power(n: number): Tensor;
+  matrix_power(kwargs: { n?: number }): Tensor;
+  /** Tensor.max — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.max.html */
+  max(): Tensor;
+  max(other: Tensor): Tensor;
+  max(dim: number, kwargs?: { keepdim?: boolean }): [Tensor, Tensor] & { readonly values: Tensor; readonly indices: Tensor };
+  max(dim: number, keepdim: boolean, kwargs?: { keepdim?: boolean }): [Tensor, Tensor] & { readonly values: Tensor; readonly indices: Tensor };
+  max(kwargs: { dim?: number; keepdim?: boolean }): [Tensor, Tensor] & { readonly values: Tensor; readonly indices: Tensor };
+  /** Tensor.maximum — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.maximum.html */
+  maximum(other: Tensor): Tensor;
+  /** Tensor.mean — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.mean.html */
+  mean(kwargs?: { dtype?: DType | null }): Tensor;
+  mean(dim: number | readonly number[] | null, kwargs?: { keepdim?: boolean; dtype?: DType | null }): Tensor;
+  mean(dim: number | readonly number[] | null, keepdim: boolean, kwargs?: { keepdim?: boolean; dtype?: DType | null }): Tensor;
+  mean(kwargs: { dim?: number | readonly number[] | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
+  /** Tensor.median — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.median.html */
+  median(): Tensor;
+  median(dim: number, kwargs?: { keepdim?: boolean }): [Tensor, Tensor] & { readonly values: Tensor; readonly indices: Tensor };
+  median(dim: number, keepdim: boolean, kwargs?: { keepdim?: boolean }): [Tensor, Tensor] & { readonly values: Tensor; readonly indices: Tensor };
+  median(kwargs: { dim?: number; keepdim?: boolean }): [Tensor, Tensor] & { readonly values: Tensor; readonly indices: Tensor };
+  /** Tensor.min — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.min.html */
+  min(): Tensor;
+  min(other: Tensor): Tensor;
+  min(dim: number, kwargs?: { keepdim?: boolean }): [Tensor, Tensor] & { readonly values: Tensor; readonly indices: Tensor };
+  min(dim: number, keepdim: boolean, kwargs?: { keepdim?: boolean }): [Tensor, Tensor] & { readonly values: Tensor; readonly indices: Tensor };
+  min(kwargs: { dim?: number; keepdim?: boolean }): [Tensor, Tensor] & { readonly values: Tensor; readonly indices: Tensor };
+  /** Tensor.minimum — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.minimum.html */
+  minimum(other: Tensor): Tensor;
+  /** Tensor.mm — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.mm.html */
+  mm(mat2: Tensor): Tensor;
+  /** Tensor.mode — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.mode.html */
+  mode(kwargs?: { dim?: number; keepdim?: boolean }): [Tensor, Tensor] & { readonly values: Tensor; readonly indices: Tensor };
+  mode(dim: number, kwargs?: { dim?: number; keepdim?: boolean }): [Tensor, Tensor] & { readonly values: Tensor; readonly indices: Tensor };
+  mode(dim: number, keepdim: boolean, kwargs?: { dim?: number; keepdim?: boolean }): [Tensor, Tensor] & { readonly values: Tensor; readonly indices: Tensor };
+  /** Tensor.module_load — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.module_load.html */
+  module_load(other: Tensor, kwargs?: { assign?: boolean }): Promise<unknown>;
+  module_load(other: Tensor, assign: boolean, kwargs?: { assign?: boolean }): Promise<unknown>;
+  /** Tensor.moveaxis — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.moveaxis.html */
+  moveaxis(source: number, destination: number): Tensor;
+  moveaxis(kwargs: { source?: number; destination?: number }): Tensor;
+  moveaxis(source: number | readonly number[], destination: number | readonly number[]): Tensor;
+  moveaxis(kwargs: { source?: number | readonly number[]; destination?: number | readonly number[] }): Tensor;
+  /** Tensor.movedim — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.movedim.html */
+  movedim(source: number, destination: number): Tensor;
+  movedim(kwargs: { source?: number; destination?: number }): Tensor;
+  movedim(source: number | readonly number[], destination: number | readonly number[]): Tensor;
+  movedim(kwargs: { source?: number | readonly number[]; destination?: number | readonly number[] }): Tensor;
+  /** Tensor.msort — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.msort.html */
+  msort(): Tensor;
+  /** Tensor.mtia — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.mtia.html */
+  mtia(kwargs?: { device?: string | null; non_blocking?: boolean; memory_format?: unknown }): Tensor;
+  mtia(device: string | null, kwargs?: { device?: string | null; non_blocking?: boolean; memory_format?: unknown }): Tensor;
+  mtia(device: string | null, non_blocking: boolean, kwargs?: { device?: string | null; non_blocking?: boolean; memory_format?: unknown }): Tensor;
+  /** Tensor.mul — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.mul.html */
+  mul(other: Tensor | Scalar): Tensor;
+  /** Tensor.mul_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.mul_.html */
+  mul_(other: Tensor | Scalar): Tensor;
+  /** Tensor.multinomial — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.multinomial.html */
+  multinomial(num_samples: number, kwargs?: { replacement?: boolean; generator?: unknown }): Tensor;
+  multinomial(num_samples: number, replacement: boolean, kwargs?: { replacement?: boolean; generator?: unknown }): Tensor;
+  multinomial(kwargs: { num_samples?: number; replacement?: boolean; generator?: unknown }): Tensor;
+  /** Tensor.multiply — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.multiply.html */
+  multiply(other: Tensor): Tensor;
+  multiply(other: Scalar): Tensor;
+  multiply(kwargs: { other?: Scalar }): Tensor;
+  /** Tensor.multiply_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.multiply_.html */
+  multiply_(other: Tensor): Tensor;
+  multiply_(other: Scalar): Tensor;
+  multiply_(kwargs: { other?: Scalar }): Tensor;
+  /** Tensor.mv — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.mv.html */
+  mv(vec: Tensor): Tensor;
+  /** Tensor.mvlgamma — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.mvlgamma.html */
+  mvlgamma(p: number): Tensor;
+  mvlgamma(kwargs: { p?: number }): Tensor;
+  /** Tensor.mvlgamma_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.mvlgamma_.html */
+  mvlgamma_(p: number): Tensor;
+  mvlgamma_(kwargs: { p?: number }): Tensor;
+  /** Tensor.nan_to_num — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.nan_to_num.html */
+  nan_to_num(kwargs?: { nan?: number | null; posinf?: number | null; neginf?: number | null }): Tensor;
+  nan_to_num(nan: number | null, kwargs?: { nan?: number | null; posinf?: number | null; neginf?: number | null }): Tensor;
+  nan_to_num(nan: number | null, posinf: number | null, kwargs?: { nan?: number | null; posinf?: number | null; neginf?: number | null }): Tensor;
+  nan_to_num(nan: number | null, posinf: number | null, neginf: number | null, kwargs?: { nan?: number | null; posinf?: number | null; neginf?: number | null }): Tensor;
+  /** Tensor.nan_to_num_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.nan_to_num_.html */
+  nan_to_num_(kwargs?: { nan?: number | null; posinf?: number | null; neginf?: number | null }): Tensor;
+  nan_to_num_(nan: number | null, kwargs?: { nan?: number | null; posinf?: number | null; neginf?: number | null }): Tensor;
+  nan_to_num_(nan: number | null, posinf: number | null, kwargs?: { nan?: number | null; posinf?: number | null; neginf?: number | null }): Tensor;
+  nan_to_num_(nan: number | null, posinf: number | null, neginf: number | null, kwargs?: { nan?: number | null; posinf?: number | null; neginf?: number | null }): Tensor;
+  /** Tensor.nanmean — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.nanmean.html */
+  nanmean(kwargs?: { dim?: number | readonly number[] | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
+  nanmean(dim: number | readonly number[] | null, kwargs?: { dim?: number | readonly number[] | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
+  nanmean(dim: number | readonly number[] | null, keepdim: boolean, kwargs?: { dim?: number | readonly number[] | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
+  /** Tensor.nanmedian — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.nanmedian.html */
+  nanmedian(): Tensor;
+  nanmedian(dim: number, kwargs?: { keepdim?: boolean }): [Tensor, Tensor] & { readonly values: Tensor; readonly indices: Tensor };
+  nanmedian(dim: number, keepdim: boolean, kwargs?: { keepdim?: boolean }): [Tensor, Tensor] & { readonly values: Tensor; readonly indices: Tensor };
+  nanmedian(kwargs: { dim?: number; keepdim?: boolean }): [Tensor, Tensor] & { readonly values: Tensor; readonly indices: Tensor };
+  /** Tensor.nanquantile — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.nanquantile.html */
+  nanquantile(q: Tensor, kwargs?: { dim?: number | null; keepdim?: boolean; interpolation?: string }): Tensor;
+  nanquantile(q: Tensor, dim: number | null, kwargs?: { dim?: number | null; keepdim?: boolean; interpolation?: string }): Tensor;
+  nanquantile(q: Tensor, dim: number | null, keepdim: boolean, kwargs?: { dim?: number | null; keepdim?: boolean; interpolation?: string }): Tensor;
+  nanquantile(q: number, kwargs?: { dim?: number | null; keepdim?: boolean; interpolation?: string }): Tensor;
+  nanquantile(q: number, dim: number | null, kwargs?: { dim?: number | null; keepdim?: boolean; interpolation?: string }): Tensor;
+  nanquantile(q: number, dim: number | null, keepdim: boolean, kwargs?: { dim?: number | null; keepdim?: boolean; interpolation?: string }): Tensor;
+  nanquantile(kwargs: { q?: number; dim?: number | null; keepdim?: boolean; interpolation?: string }): Tensor;
+  /** Tensor.nansum — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.nansum.html */
+  nansum(kwargs?: { dim?: number | readonly number[] | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
+  nansum(dim: number | readonly number[] | null, kwargs?: { dim?: number | readonly number[] | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
+  nansum(dim: number | readonly number[] | null, keepdim: boolean, kwargs?: { dim?: number | readonly number[] | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
+  /** Tensor.narrow — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.narrow.html */
+  narrow(dim: number, start: Tensor, length: number): Tensor;
+  narrow(kwargs: { dim?: number; start?: Tensor; length?: number }): Tensor;
+  narrow(dim: number, start: number, length: number): Tensor;
+  narrow(kwargs: { dim?: number; start?: number; length?: number }): Tensor;
+  /** Tensor.narrow_copy — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.narrow_copy.html */
+  narrow_copy(dim: number, start: number, length: number): Tensor;
+  narrow_copy(kwargs: { dim?: number; start?: number; length?: number }): Tensor;
+  /** Tensor.ndimension — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.ndimension.html */
+  ndimension(): Promise<number>;
+  /** Tensor.ne — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.ne.html */
+  ne(other: Tensor): Tensor;
+  ne(other: Scalar): Tensor;
+  ne(kwargs: { other?: Scalar }): Tensor;
+  /** Tensor.ne_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.ne_.html */
+  ne_(other: Tensor): Tensor;
+  ne_(other: Scalar): Tensor;
+  ne_(kwargs: { other?: Scalar }): Tensor;
+  /** Tensor.neg — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.neg.html */
+  neg(): Tensor;
+  /** Tensor.neg_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.neg_.html */
+  neg_(): Tensor;
+  /** Tensor.negative — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.negative.html */
+  negative(): Tensor;
+  /** Tensor.negative_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.negative_.html */
+  negative_(): Tensor;
+  /** Tensor.nelement — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.nelement.html */
+  nelement(): Promise<number>;
+  /** Tensor.new — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.new.html */
+  new(...args: unknown[]): Tensor;
+  new(...args: [...unknown[], { device?: string | null }]): Tensor;
+  new(storage: unknown): Tensor;
+  new(kwargs: { storage?: unknown }): Tensor;
+  new(other: Tensor): Tensor;
+  new(size: number | readonly number[], kwargs?: { device?: string | null }): Tensor;
+  new(kwargs: { size?: number | readonly number[]; device?: string | null }): Tensor;
+  /** Tensor.new_empty — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.new_empty.html */
+  new_empty(size: number | readonly number[], kwargs?: { dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }): Tensor;
+  new_empty(kwargs: { size?: number | readonly number[]; dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }): Tensor;
+  new_empty(...size: number[]): Tensor;
+  new_empty(...args: [...number[], { dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }]): Tensor;
+  /** Tensor.new_empty_strided — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.new_empty_strided.html */
+  new_empty_strided(size: number | readonly number[], stride: number | readonly number[], kwargs?: { dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }): Tensor;
+  new_empty_strided(kwargs: { size?: number | readonly number[]; stride?: number | readonly number[]; dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }): Tensor;
+  /** Tensor.new_full — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.new_full.html */
+  new_full(size: number | readonly number[], fill_value: Scalar, kwargs?: { dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }): Tensor;
+  new_full(kwargs: { size?: number | readonly number[]; fill_value?: Scalar; dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }): Tensor;
+  /** Tensor.new_ones — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.new_ones.html */
+  new_ones(size: number | readonly number[], kwargs?: { dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }): Tensor;
+  new_ones(kwargs: { size?: number | readonly number[]; dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }): Tensor;
+  new_ones(...size: number[]): Tensor;
+  new_ones(...args: [...number[], { dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }]): Tensor;
+  /** Tensor.new_tensor — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.new_tensor.html */
+  new_tensor(data: unknown, kwargs?: { dtype?: DType | null; device?: string | null; requires_grad?: boolean }): Tensor;
+  new_tensor(kwargs: { data?: unknown; dtype?: DType | null; device?: string | null; requires_grad?: boolean }): Tensor;
+  /** Tensor.new_zeros — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.new_zeros.html */
+  new_zeros(size: number | readonly number[], kwargs?: { dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }): Tensor;
+  new_zeros(kwargs: { size?: number | readonly number[]; dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }): Tensor;
+  new_zeros(...size: number[]): Tensor;
+  new_zeros(...args: [...number[], { dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }]): Tensor;
+  /** Tensor.nextafter — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.nextafter.html */
+  nextafter(other: Tensor): Tensor;
+  /** Tensor.nextafter_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.nextafter_.html */
+  nextafter_(other: Tensor): Tensor;
+  /** Tensor.nonzero — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.nonzero.html */
+  nonzero(kwargs?: { as_tuple?: false }): Tensor;
+  nonzero(kwargs?: { as_tuple?: true }): Tensor[];
+  /** Tensor.nonzero_static — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.nonzero_static.html */
+  nonzero_static(kwargs: { size?: number; fill_value?: number }): Tensor;
+  /** Tensor.norm — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.norm.html */
+  norm(kwargs?: { p?: string; dim?: number | readonly number[] | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
+  norm(p: string, kwargs?: { p?: string; dim?: number | readonly number[] | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
+  norm(p: string, dim: number | readonly number[] | null, kwargs?: { p?: string; dim?: number | readonly number[] | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
+  norm(p: string, dim: number | readonly number[] | null, keepdim: boolean, kwargs?: { p?: string; dim?: number | readonly number[] | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
+  norm(kwargs?: { p?: Scalar | null; dim?: number | readonly number[] | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
+  norm(p: Scalar | null, kwargs?: { p?: Scalar | null; dim?: number | readonly number[] | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
+  norm(p: Scalar | null, dim: number | readonly number[] | null, kwargs?: { p?: Scalar | null; dim?: number | readonly number[] | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
+  norm(p: Scalar | null, dim: number | readonly number[] | null, keepdim: boolean, kwargs?: { p?: Scalar | null; dim?: number | readonly number[] | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
+  norm(kwargs?: { p?: Scalar | null; dim?: number | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
+  norm(p: Scalar | null, kwargs?: { p?: Scalar | null; dim?: number | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
+  norm(p: Scalar | null, dim: number | null, kwargs?: { p?: Scalar | null; dim?: number | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
+  norm(p: Scalar | null, dim: number | null, keepdim: boolean, kwargs?: { p?: Scalar | null; dim?: number | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
+  norm(kwargs?: { p?: string; dim?: number | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
+  norm(p: string, kwargs?: { p?: string; dim?: number | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
+  norm(p: string, dim: number | null, kwargs?: { p?: string; dim?: number | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
+  norm(p: string, dim: number | null, keepdim: boolean, kwargs?: { p?: string; dim?: number | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
+  /** Tensor.normal_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.normal_.html */
+  normal_(kwargs?: { mean?: number; std?: number; generator?: unknown }): Tensor;
+  normal_(mean: number, kwargs?: { mean?: number; std?: number; generator?: unknown }): Tensor;
+  normal_(mean: number, std: number, kwargs?: { mean?: number; std?: number; generator?: unknown }): Tensor;
+  /** Tensor.not_equal — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.not_equal.html */
+  not_equal(other: Tensor): Tensor;
+  not_equal(other: Scalar): Tensor;
+  not_equal(kwargs: { other?: Scalar }): Tensor;
+  /** Tensor.not_equal_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.not_equal_.html */
+  not_equal_(other: Tensor): Tensor;
+  not_equal_(other: Scalar): Tensor;
+  not_equal_(kwargs: { other?: Scalar }): Tensor;
+  /** Tensor.numpy — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.numpy.html */
+  numpy(kwargs?: { force?: boolean }): Promise<unknown>;
+  /** Tensor.orgqr — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.orgqr.html */
+  orgqr(input2: Tensor): Tensor;
+  /** Tensor.ormqr — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.ormqr.html */
+  ormqr(input2: Tensor, input3: Tensor, kwargs?: { left?: boolean; transpose?: boolean }): Tensor;
+  ormqr(input2: Tensor, input3: Tensor, left: boolean, kwargs?: { left?: boolean; transpose?: boolean }): Tensor;
+  ormqr(input2: Tensor, input3: Tensor, left: boolean, transpose: boolean, kwargs?: { left?: boolean; transpose?: boolean }): Tensor;
+  /** Tensor.outer — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.outer.html */
+  outer(vec2: Tensor): Tensor;
+  /** Tensor.permute — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.permute.html */
+  permute(dims: number | readonly number[]): Tensor;
+  permute(kwargs: { dims?: number | readonly number[] }): Tensor;
+  permute(...dims: number[]): Tensor;
+  /** Tensor.pin_memory — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.pin_memory.html */
+  pin_memory(kwargs?: { device?: string | null }): Tensor;
+  pin_memory(device: string | null, kwargs?: { device?: string | null }): Tensor;
+  /** Tensor.pinverse — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.pinverse.html */
+  pinverse(kwargs?: { rcond?: number }): Tensor;
+  pinverse(rcond: number, kwargs?: { rcond?: number }): Tensor;
+  /** Tensor.polygamma — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.polygamma.html */
+  polygamma(n: number): Tensor;
+  polygamma(kwargs: { n?: number }): Tensor;
+  /** Tensor.polygamma_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.polygamma_.html */
+  polygamma_(n: number): Tensor;
+  polygamma_(kwargs: { n?: number }): Tensor;
+  /** Tensor.positive — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.positive.html */
+  positive(): Tensor;
+  /** Tensor.pow — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.pow.html */
+  pow(exponent: Tensor): Tensor;
+  pow(exponent: Scalar): Tensor;
+  pow(kwargs: { exponent?: Scalar }): Tensor;
+  /** Tensor.pow_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.pow_.html */
+  pow_(exponent: Tensor): Tensor;
+  pow_(exponent: Scalar): Tensor;
+  pow_(kwargs: { exponent?: Scalar }): Tensor;
+  /** Tensor.prelu — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.prelu.html */
+  prelu(weight: Tensor): Tensor;
+  /** Tensor.prod — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.prod.html */
+  prod(kwargs?: { dtype?: DType | null }): Tensor;
+  prod(dim: number, kwargs?: { keepdim?: boolean; dtype?: DType | null }): Tensor;
+  prod(dim: number, keepdim: boolean, kwargs?: { keepdim?: boolean; dtype?: DType | null }): Tensor;
+  prod(kwargs: { dim?: number; keepdim?: boolean; dtype?: DType | null }): Tensor;
+  /** Tensor.put — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.put.html */
+  put(index: Tensor, source: Tensor, kwargs?: { accumulate?: boolean }): Tensor;
+  put(index: Tensor, source: Tensor, accumulate: boolean, kwargs?: { accumulate?: boolean }): Tensor;
+  /** Tensor.put_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.put_.html */
+  put_(index: Tensor, source: Tensor, kwargs?: { accumulate?: boolean }): Tensor;
+  put_(index: Tensor, source: Tensor, accumulate: boolean, kwargs?: { accumulate?: boolean }): Tensor;
+  /** Tensor.q_per_channel_axis — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.q_per_channel_axis.html */
+  q_per_channel_axis(): Promise<number>;
+  /** Tensor.q_per_channel_scales — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.q_per_channel_scales.html */
+  q_per_channel_scales(): Tensor;
+  /** Tensor.q_per_channel_zero_points — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.q_per_channel_zero_points.html */
+  q_per_channel_zero_points(): Tensor;
+  /** Tensor.q_scale — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.q_scale.html */
+  q_scale(): Promise<number>;
+  /** Tensor.q_zero_point — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.q_zero_point.html */
+  q_zero_point(): Promise<number>;
+  /** Tensor.qr — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.qr.html */
+  qr(kwargs?: { some?: boolean }): [Tensor, Tensor] & { readonly Q: Tensor; readonly R: Tensor };
+  qr(some: boolean, kwargs?: { some?: boolean }): [Tensor, Tensor] & { readonly Q: Tensor; readonly R: Tensor };
+  /** Tensor.qscheme — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.qscheme.html */
+  qscheme(): Promise<unknown>;
+  /** Tensor.quantile — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.quantile.html */
+  quantile(q: Tensor, kwargs?: { dim?: number | null; keepdim?: boolean; interpolation?: string }): Tensor;
+  quantile(q: Tensor, dim: number | null, kwargs?: { dim?: number | null; keepdim?: boolean; interpolation?: string }): Tensor;
+  quantile(q: Tensor, dim: number | null, keepdim: boolean, kwargs?: { dim?: number | null; keepdim?: boolean; interpolation?: string }): Tensor;
+  quantile(q: number, kwargs?: { dim?: number | null; keepdim?: boolean; interpolation?: string }): Tensor;
+  quantile(q: number, dim: number | null, kwargs?: { dim?: number | null; keepdim?: boolean; interpolation?: string }): Tensor;
+  quantile(q: number, dim: number | null, keepdim: boolean, kwargs?: { dim?: number | null; keepdim?: boolean; interpolation?: string }): Tensor;
+  quantile(kwargs: { q?: number; dim?: number | null; keepdim?: boolean; interpolation?: string }): Tensor;
+  /** Tensor.rad2deg — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.rad2deg.html */
+  rad2deg(): Tensor;
+  /** Tensor.rad2deg_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.rad2deg_.html */
+  rad2deg_(): Tensor;
+  /** Tensor.random_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.random_.html */
+  random_(kwargs?: { generator?: unknown }): Tensor;
+  random_(from: number, to: number | null, kwargs?: { generator?: unknown }): Tensor;
+  random_(kwargs: { from?: number; to?: number | null; generator?: unknown }): Tensor;
+  random_(to: number, kwargs?: { generator?: unknown }): Tensor;
+  random_(kwargs: { to?: number; generator?: unknown }): Tensor;
+  /** Tensor.ravel — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.ravel.html */
+  ravel(): Tensor;
+  /** Tensor.reciprocal — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.reciprocal.html */
+  reciprocal(): Tensor;
+  /** Tensor.reciprocal_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.reciprocal_.html */
+  reciprocal_(): Tensor;
+  /** Tensor.record_stream — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.record_stream.html */
+  record_stream(s: unknown): void;
+  record_stream(kwargs: { s?: unknown }): void;
+  /** Tensor.register_hook — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.register_hook.html */
+  register_hook(hook: unknown): Promise<unknown>;
+  register_hook(kwargs: { hook?: unknown }): Promise<unknown>;
+  /** Tensor.register_post_accumulate_grad_hook — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.register_post_accumulate_grad_hook.html */
+  register_post_accumulate_grad_hook(hook: unknown): Promise<unknown>;
+  register_post_accumulate_grad_hook(kwargs: { hook?: unknown }): Promise<unknown>;
+  /** Tensor.reinforce — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.reinforce.html */
+  reinforce(reward: unknown): Promise<unknown>;
+  reinforce(kwargs: { reward?: unknown }): Promise<unknown>;
+  /** Tensor.relu — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.relu.html */
+  relu(): Tensor;
+  /** Tensor.relu_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.relu_.html */
+  relu_(): Tensor;
+  /** Tensor.remainder — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.remainder.html */
+  remainder(other: Tensor): Tensor;
+  remainder(other: Scalar): Tensor;
+  remainder(kwargs: { other?: Scalar }): Tensor;
+  /** Tensor.remainder_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.remainder_.html */
+  remainder_(other: Tensor): Tensor;
+  remainder_(other: Scalar): Tensor;
+  remainder_(kwargs: { other?: Scalar }): Tensor;
+  /** Tensor.renorm — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.renorm.html */
+  renorm(p: Scalar, dim: number, maxnorm: Scalar): Tensor;
+  renorm(kwargs: { p?: Scalar; dim?: number; maxnorm?: Scalar }): Tensor;
+  /** Tensor.renorm_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.renorm_.html */
+  renorm_(p: Scalar, dim: number, maxnorm: Scalar): Tensor;
+  renorm_(kwargs: { p?: Scalar; dim?: number; maxnorm?: Scalar }): Tensor;
+  /** Tensor.repeat — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.repeat.html */
+  repeat(repeats: number | readonly number[]): Tensor;
+  repeat(kwargs: { repeats?: number | readonly number[] }): Tensor;
+  repeat(...repeats: number[]): Tensor;
+  /** Tensor.repeat_interleave — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.repeat_interleave.html */
+  repeat_interleave(repeats: Tensor, kwargs?: { dim?: number | null; output_size?: number | null }): Tensor;
+  repeat_interleave(repeats: Tensor, dim: number | null, kwargs?: { dim?: number | null; output_size?: number | null }): Tensor;
+  repeat_interleave(repeats: number, kwargs?: { dim?: number | null; output_size?: number | null }): Tensor;
+  repeat_interleave(repeats: number, dim: number | null, kwargs?: { dim?: number | null; output_size?: number | null }): Tensor;
+  repeat_interleave(kwargs: { repeats?: number; dim?: number | null; output_size?: number | null }): Tensor;
+  /** Tensor.reshape — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.reshape.html */
+  reshape(shape: number | readonly number[]): Tensor;
+  reshape(kwargs: { shape?: number | readonly number[] }): Tensor;
+  reshape(...shape: number[]): Tensor;
+  /** Tensor.reshape_as — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.reshape_as.html */
+  reshape_as(other: Tensor): Tensor;
+  /** Tensor.resize — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.resize.html */
+  resize(...sizes: unknown[]): Promise<unknown>;
+  /** Tensor.resize_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.resize_.html */
+  resize_(size: number | readonly number[], kwargs?: { memory_format?: unknown }): Tensor;
+  resize_(kwargs: { size?: number | readonly number[]; memory_format?: unknown }): Tensor;
+  resize_(...size: number[]): Tensor;
+  resize_(...args: [...number[], { memory_format?: unknown }]): Tensor;
+  /** Tensor.resize_as — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.resize_as.html */
+  resize_as(tensor: unknown): Promise<unknown>;
+  resize_as(kwargs: { tensor?: unknown }): Promise<unknown>;
+  /** Tensor.resize_as_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.resize_as_.html */
+  resize_as_(the_template: Tensor, kwargs?: { memory_format?: unknown }): Tensor;
+  /** Tensor.resize_as_sparse_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.resize_as_sparse_.html */
+  resize_as_sparse_(the_template: Tensor): Tensor;
+  /** Tensor.resolve_conj — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.resolve_conj.html */
+  resolve_conj(): Tensor;
+  /** Tensor.resolve_neg — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.resolve_neg.html */
+  resolve_neg(): Tensor;
+  /** Tensor.roll — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.roll.html */
+  roll(shifts: number | readonly number[], kwargs?: { dims?: number | readonly number[] | null }): Tensor;
+  roll(shifts: number | readonly number[], dims: number | readonly number[] | null, kwargs?: { dims?: number | readonly number[] | null }): Tensor;
+  roll(kwargs: { shifts?: number | readonly number[]; dims?: number | readonly number[] | null }): Tensor;
+  /** Tensor.rot90 — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.rot90.html */
+  rot90(kwargs?: { k?: number; dims?: number | readonly number[] }): Tensor;
+  rot90(k: number, kwargs?: { k?: number; dims?: number | readonly number[] }): Tensor;
+  rot90(k: number, dims: number | readonly number[], kwargs?: { k?: number; dims?: number | readonly number[] }): Tensor;
+  /** Tensor.round — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.round.html */
+  round(): Tensor;
+  round(kwargs: { decimals?: number }): Tensor;
+  /** Tensor.round_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.round_.html */
+  round_(): Tensor;
+  round_(kwargs: { decimals?: number }): Tensor;
+  /** Tensor.row_indices — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.row_indices.html */
+  row_indices(): Tensor;
+  /** Tensor.rsqrt — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.rsqrt.html */
+  rsqrt(): Tensor;
+  /** Tensor.rsqrt_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.rsqrt_.html */
+  rsqrt_(): Tensor;
+  /** Tensor.scatter — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.scatter.html */
+  scatter(dim: number, index: Tensor, src: Tensor): Tensor;
+  scatter(kwargs: { dim?: number; index?: Tensor; src?: Tensor }): Tensor;
+  scatter(dim: number, index: Tensor, src: Tensor, kwargs: { reduce?: string }): Tensor;
+  scatter(kwargs: { dim?: number; index?: Tensor; src?: Tensor; reduce?: string }): Tensor;
+  scatter(dim: number, index: Tensor, value: Scalar, kwargs: { reduce?: string }): Tensor;
+  scatter(kwargs: { dim?: number; index?: Tensor; value?: Scalar; reduce?: string }): Tensor;
+  scatter(dim: number, index: Tensor, value: Scalar): Tensor;
+  scatter(kwargs: { dim?: number; index?: Tensor; value?: Scalar }): Tensor;
+  /** Tensor.scatter_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.scatter_.html */
+  scatter_(dim: number, index: Tensor, src: Tensor): Tensor;
+  scatter_(kwargs: { dim?: number; index?: Tensor; src?: Tensor }): Tensor;
+  scatter_(dim: number, index: Tensor, src: Tensor, kwargs: { reduce?: string }): Tensor;
+  scatter_(kwargs: { dim?: number; index?: Tensor; src?: Tensor; reduce?: string }): Tensor;
+  scatter_(dim: number, index: Tensor, value: Scalar, kwargs: { reduce?: string }): Tensor;
+  scatter_(kwargs: { dim?: number; index?: Tensor; value?: Scalar; reduce?: string }): Tensor;
+  scatter_(dim: number, index: Tensor, value: Scalar): Tensor;
+  scatter_(kwargs: { dim?: number; index?: Tensor; value?: Scalar }): Tensor;
+  /** Tensor.scatter_add — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.scatter_add.html */
+  scatter_add(dim: number, index: Tensor, src: Tensor): Tensor;
+  scatter_add(kwargs: { dim?: number; index?: Tensor; src?: Tensor }): Tensor;
+  /** Tensor.scatter_add_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.scatter_add_.html */
+  scatter_add_(dim: number, index: Tensor, src: Tensor): Tensor;
+  scatter_add_(kwargs: { dim?: number; index?: Tensor; src?: Tensor }): Tensor;
+  /** Tensor.scatter_reduce — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.scatter_reduce.html */
+  scatter_reduce(dim: number, index: Tensor, src: Tensor, reduce: string, kwargs?: { include_self?: boolean }): Tensor;
+  scatter_reduce(kwargs: { dim?: number; index?: Tensor; src?: Tensor; reduce?: string; include_self?: boolean }): Tensor;
+  /** Tensor.scatter_reduce_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.scatter_reduce_.html */
+  scatter_reduce_(dim: number, index: Tensor, src: Tensor, reduce: string, kwargs?: { include_self?: boolean }): Tensor;
+  scatter_reduce_(kwargs: { dim?: number; index?: Tensor; src?: Tensor; reduce?: string; include_self?: boolean }): Tensor;
+  /** Tensor.select — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.select.html */
+  select(dim: number, index: number): Tensor;
+  select(kwargs: { dim?: number; index?: number }): Tensor;
+  /** Tensor.select_scatter — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.select_scatter.html */
+  select_scatter(src: Tensor, dim: number, index: number): Tensor;
+  select_scatter(src: Tensor, kwargs: { dim?: number; index?: number }): Tensor;
+  /** Tensor.set_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.set_.html */
+  set_(source: unknown, storage_offset: number, size: number | readonly number[], kwargs?: { stride?: number | readonly number[] | null }): Tensor;
+  set_(source: unknown, storage_offset: number, size: number | readonly number[], stride: number | readonly number[] | null, kwargs?: { stride?: number | readonly number[] | null }): Tensor;
+  set_(kwargs: { source?: unknown; storage_offset?: number; size?: number | readonly number[]; stride?: number | readonly number[] | null }): Tensor;
+  set_(source: unknown): Tensor;
+  set_(kwargs: { source?: unknown }): Tensor;
+  /** Tensor.sgn — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.sgn.html */
+  sgn(): Tensor;
+  /** Tensor.sgn_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.sgn_.html */
+  sgn_(): Tensor;
+  /** Tensor.share_memory_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.share_memory_.html */
+  share_memory_(): Promise<unknown>;
+  /** Tensor.short — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.short.html */
+  short(kwargs?: { memory_format?: unknown }): Tensor;
+  /** Tensor.sigmoid — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.sigmoid.html */
+  sigmoid(): Tensor;
+  /** Tensor.sigmoid_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.sigmoid_.html */
+  sigmoid_(): Tensor;
+  /** Tensor.sign — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.sign.html */
+  sign(): Tensor;
+  /** Tensor.sign_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.sign_.html */
+  sign_(): Tensor;
+  /** Tensor.signbit — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.signbit.html */
+  signbit(): Tensor;
+  /** Tensor.sin — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.sin.html */
+  sin(): Tensor;
+  /** Tensor.sin_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.sin_.html */
+  sin_(): Tensor;
+  /** Tensor.sinc — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.sinc.html */
+  sinc(): Tensor;
+  /** Tensor.sinc_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.sinc_.html */
+  sinc_(): Tensor;
+  /** Tensor.sinh — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.sinh.html */
+  sinh(): Tensor;
+  /** Tensor.sinh_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.sinh_.html */
+  sinh_(): Tensor;
+  /** Tensor.slice_inverse — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.slice_inverse.html */
+  slice_inverse(src: Tensor, kwargs?: { dim?: number; start?: number | null; end?: number | null; step?: number }): Tensor;
+  slice_inverse(src: Tensor, dim: number, kwargs?: { dim?: number; start?: number | null; end?: number | null; step?: number }): Tensor;
+  slice_inverse(src: Tensor, dim: number, start: number | null, kwargs?: { dim?: number; start?: number | null; end?: number | null; step?: number }): Tensor;
+  slice_inverse(src: Tensor, dim: number, start: number | null, end: number | null, kwargs?: { dim?: number; start?: number | null; end?: number | null; step?: number }): Tensor;
+  slice_inverse(src: Tensor, dim: number, start: number | null, end: number | null, step: number, kwargs?: { dim?: number; start?: number | null; end?: number | null; step?: number }): Tensor;
+  /** Tensor.slice_scatter — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.slice_scatter.html */
+  slice_scatter(src: Tensor, kwargs?: { dim?: number; start?: number | null; end?: number | null; step?: number }): Tensor;
+  slice_scatter(src: Tensor, dim: number, kwargs?: { dim?: number; start?: number | null; end?: number | null; step?: number }): Tensor;
+  slice_scatter(src: Tensor, dim: number, start: number | null, kwargs?: { dim?: number; start?: number | null; end?: number | null; step?: number }): Tensor;
+  slice_scatter(src: Tensor, dim: number, start: number | null, end: number | null, kwargs?: { dim?: number; start?: number | null; end?: number | null; step?: number }): Tensor;
+  slice_scatter(src: Tensor, dim: number, start: number | null, end: number | null, step: number, kwargs?: { dim?: number; start?: number | null; end?: number | null; step?: number }): Tensor;
+  /** Tensor.slogdet — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.slogdet.html */
+  slogdet(): [Tensor, Tensor] & { readonly sign: Tensor; readonly logabsdet: Tensor };
+  /** Tensor.smm — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.smm.html */
+  smm(mat2: Tensor): Tensor;
+  /** Tensor.softmax — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.softmax.html */
+  softmax(dim: number, kwargs?: { dtype?: DType | null }): Tensor;
+  softmax(dim: number, dtype: DType | null, kwargs?: { dtype?: DType | null }): Tensor;
+  softmax(kwargs: { dim?: number; dtype?: DType | null }): Tensor;
+  /** Tensor.solve — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.solve.html */
+  solve(other: unknown): [Tensor, Tensor];
+  solve(kwargs: { other?: unknown }): [Tensor, Tensor];
+  /** Tensor.sort — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.sort.html */
+  sort(kwargs?: { stable?: boolean | null; dim?: number; descending?: boolean }): [Tensor, Tensor] & { readonly values: Tensor; readonly indices: Tensor };
+  sort(kwargs?: { dim?: number; descending?: boolean }): [Tensor, Tensor] & { readonly values: Tensor; readonly indices: Tensor };
+  sort(dim: number, kwargs?: { dim?: number; descending?: boolean }): [Tensor, Tensor] & { readonly values: Tensor; readonly indices: Tensor };
+  sort(dim: number, descending: boolean, kwargs?: { dim?: number; descending?: boolean }): [Tensor, Tensor] & { readonly values: Tensor; readonly indices: Tensor };
+  /** Tensor.sparse_dim — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.sparse_dim.html */
+  sparse_dim(): Promise<number>;
+  /** Tensor.sparse_mask — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.sparse_mask.html */
+  sparse_mask(mask: Tensor): Tensor;
+  /** Tensor.sparse_resize_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.sparse_resize_.html */
+  sparse_resize_(size: number | readonly number[], sparse_dim: number, dense_dim: number): Tensor;
+  sparse_resize_(kwargs: { size?: number | readonly number[]; sparse_dim?: number; dense_dim?: number }): Tensor;
+  /** Tensor.sparse_resize_and_clear_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.sparse_resize_and_clear_.html */
+  sparse_resize_and_clear_(size: number | readonly number[], sparse_dim: number, dense_dim: number): Tensor;
+  sparse_resize_and_clear_(kwargs: { size?: number | readonly number[]; sparse_dim?: number; dense_dim?: number }): Tensor;
+  /** Tensor.split — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.split.html */
+  split(split_size: number, kwargs?: { dim?: number }): Tensor[];
+  split(split_size: number, dim: number, kwargs?: { dim?: number }): Tensor[];
+  split(kwargs: { split_size?: number; dim?: number }): Tensor[];
+  split(split_size: number | readonly number[], kwargs?: { dim?: number }): Tensor[];
+  split(split_size: number | readonly number[], dim: number, kwargs?: { dim?: number }): Tensor[];
+  split(kwargs: { split_size?: number | readonly number[]; dim?: number }): Tensor[];
+  /** Tensor.split_with_sizes — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.split_with_sizes.html */
+  split_with_sizes(split_sizes: number | readonly number[], kwargs?: { dim?: number }): Tensor[];
+  split_with_sizes(split_sizes: number | readonly number[], dim: number, kwargs?: { dim?: number }): Tensor[];
+  split_with_sizes(kwargs: { split_sizes?: number | readonly number[]; dim?: number }): Tensor[];
+  /** Tensor.sqrt — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.sqrt.html */
+  sqrt(): Tensor;
+  /** Tensor.sqrt_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.sqrt_.html */
+  sqrt_(): Tensor;
+  /** Tensor.square — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.square.html */
+  square(): Tensor;
+  /** Tensor.square_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.square_.html */
+  square_(): Tensor;
+  /** Tensor.squeeze — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.squeeze.html */
+  squeeze(): Tensor;
+  squeeze(dim: number): Tensor;
+  squeeze(kwargs: { dim?: number }): Tensor;
+  squeeze(dim: number | readonly number[]): Tensor;
+  squeeze(kwargs: { dim?: number | readonly number[] }): Tensor;
+  squeeze(...dim: number[]): Tensor;
+  /** Tensor.squeeze_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.squeeze_.html */
+  squeeze_(): Tensor;
+  squeeze_(dim: number): Tensor;
+  squeeze_(kwargs: { dim?: number }): Tensor;
+  squeeze_(dim: number | readonly number[]): Tensor;
+  squeeze_(kwargs: { dim?: number | readonly number[] }): Tensor;
+  squeeze_(...dim: number[]): Tensor;
+  /** Tensor.sspaddmm — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.sspaddmm.html */
+  sspaddmm(mat1: Tensor, mat2: Tensor, kwargs?: { beta?: Scalar; alpha?: Scalar }): Tensor;
+  /** Tensor.std — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.std.html */
+  std(dim: number | readonly number[] | null, kwargs?: { unbiased?: boolean; keepdim?: boolean }): Tensor;
+  std(dim: number | readonly number[] | null, unbiased: boolean, kwargs?: { unbiased?: boolean; keepdim?: boolean }): Tensor;
+  std(dim: number | readonly number[] | null, unbiased: boolean, keepdim: boolean, kwargs?: { unbiased?: boolean; keepdim?: boolean }): Tensor;
+  std(kwargs: { dim?: number | readonly number[] | null; unbiased?: boolean; keepdim?: boolean }): Tensor;
+  std(kwargs?: { dim?: number | readonly number[] | null; correction?: Scalar | null; keepdim?: boolean }): Tensor;
+  std(dim: number | readonly number[] | null, kwargs?: { dim?: number | readonly number[] | null; correction?: Scalar | null; keepdim?: boolean }): Tensor;
+  std(kwargs?: { unbiased?: boolean }): Tensor;
+  std(unbiased: boolean, kwargs?: { unbiased?: boolean }): Tensor;
+  /** Tensor.stft — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.stft.html */
+  stft(n_fft: number, kwargs?: { hop_length?: number | null; win_length?: number | null; window?: Tensor | null; center?: boolean; pad_mode?: string; normalized?: boolean; onesided?: boolean | null; return_complex?: boolean | null; align_to_window?: boolean | null }): Tensor;
+  stft(n_fft: number, hop_length: number | null, kwargs?: { hop_length?: number | null; win_length?: number | null; window?: Tensor | null; center?: boolean; pad_mode?: string; normalized?: boolean; onesided?: boolean | null; return_complex?: boolean | null; align_to_window?: boolean | null }): Tensor;
+  stft(n_fft: number, hop_length: number | null, win_length: number | null, kwargs?: { hop_length?: number | null; win_length?: number | null; window?: Tensor | null; center?: boolean; pad_mode?: string; normalized?: boolean; onesided?: boolean | null; return_complex?: boolean | null; align_to_window?: boolean | null }): Tensor;
+  stft(n_fft: number, hop_length: number | null, win_length: number | null, window: Tensor | null, kwargs?: { hop_length?: number | null; win_length?: number | null; window?: Tensor | null; center?: boolean; pad_mode?: string; normalized?: boolean; onesided?: boolean | null; return_complex?: boolean | null; align_to_window?: boolean | null }): Tensor;
+  stft(n_fft: number, hop_length: number | null, win_length: number | null, window: Tensor | null, center: boolean, kwargs?: { hop_length?: number | null; win_length?: number | null; window?: Tensor | null; center?: boolean; pad_mode?: string; normalized?: boolean; onesided?: boolean | null; return_complex?: boolean | null; align_to_window?: boolean | null }): Tensor;
+  stft(n_fft: number, hop_length: number | null, win_length: number | null, window: Tensor | null, center: boolean, pad_mode: string, kwargs?: { hop_length?: number | null; win_length?: number | null; window?: Tensor | null; center?: boolean; pad_mode?: string; normalized?: boolean; onesided?: boolean | null; return_complex?: boolean | null; align_to_window?: boolean | null }): Tensor;
+  stft(n_fft: number, hop_length: number | null, win_length: number | null, window: Tensor | null, center: boolean, pad_mode: string, normalized: boolean, kwargs?: { hop_length?: number | null; win_length?: number | null; window?: Tensor | null; center?: boolean; pad_mode?: string; normalized?: boolean; onesided?: boolean | null; return_complex?: boolean | null; align_to_window?: boolean | null }): Tensor;
+  stft(n_fft: number, hop_length: number | null, win_length: number | null, window: Tensor | null, center: boolean, pad_mode: string, normalized: boolean, onesided: boolean | null, kwargs?: { hop_length?: number | null; win_length?: number | null; window?: Tensor | null; center?: boolean; pad_mode?: string; normalized?: boolean; onesided?: boolean | null; return_complex?: boolean | null; align_to_window?: boolean | null }): Tensor;
+  stft(n_fft: number, hop_length: number | null, win_length: number | null, window: Tensor | null, center: boolean, pad_mode: string, normalized: boolean, onesided: boolean | null, return_complex: boolean | null, kwargs?: { hop_length?: number | null; win_length?: number | null; window?: Tensor | null; center?: boolean; pad_mode?: string; normalized?: boolean; onesided?: boolean | null; return_complex?: boolean | null; align_to_window?: boolean | null }): Tensor;
+  stft(n_fft: number, hop_length: number | null, win_length: number | null, window: Tensor | null, center: boolean, pad_mode: string, normalized: boolean, onesided: boolean | null, return_complex: boolean | null, align_to_window: boolean | null, kwargs?: { hop_length?: number | null; win_length?: number | null; window?: Tensor | null; center?: boolean; pad_mode?: string; normalized?: boolean; onesided?: boolean | null; return_complex?: boolean | null; align_to_window?: boolean | null }): Tensor;
+  stft(kwargs: { n_fft?: number; hop_length?: number | null; win_length?: number | null; window?: Tensor | null; center?: boolean; pad_mode?: string; normalized?: boolean; onesided?: boolean | null; return_complex?: boolean | null; align_to_window?: boolean | null }): Tensor;
+  /** Tensor.storage — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.storage.html */
+  storage(): Promise<unknown>;
+  /** Tensor.storage_offset — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.storage_offset.html */
+  storage_offset(): Promise<number>;
+  /** Tensor.storage_type — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.storage_type.html */
+  storage_type(): Promise<unknown>;
+  /** Tensor.stride — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.stride.html */
+  stride(kwargs?: { dim?: null }): Promise<unknown>;
+  stride(dim: null, kwargs?: { dim?: null }): Promise<unknown>;
+  stride(kwargs?: { dim?: number | null }): Promise<number>;
+  stride(dim: number | null, kwargs?: { dim?: number | null }): Promise<number>;
+  /** Tensor.sub — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.sub.html */
+  sub(other: Tensor | Scalar, kwargs?: { alpha?: Scalar }): Tensor;
+  /** Tensor.sub_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.sub_.html */
+  sub_(other: Tensor | Scalar, kwargs?: { alpha?: Scalar }): Tensor;
+  /** Tensor.subtract — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.subtract.html */
+  subtract(other: Tensor, kwargs?: { alpha?: Scalar }): Tensor;
+  subtract(other: Scalar, kwargs?: { alpha?: Scalar }): Tensor;
+  subtract(other: Scalar, alpha: Scalar, kwargs?: { alpha?: Scalar }): Tensor;
+  subtract(kwargs: { other?: Scalar; alpha?: Scalar }): Tensor;
+  /** Tensor.subtract_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.subtract_.html */
+  subtract_(other: Tensor, kwargs?: { alpha?: Scalar }): Tensor;
+  subtract_(other: Scalar, kwargs?: { alpha?: Scalar }): Tensor;
+  subtract_(other: Scalar, alpha: Scalar, kwargs?: { alpha?: Scalar }): Tensor;
+  subtract_(kwargs: { other?: Scalar; alpha?: Scalar }): Tensor;
+  /** Tensor.sum — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.sum.html */
+  sum(kwargs?: { dtype?: DType | null }): Tensor;
+  sum(dim: number | readonly number[] | null, kwargs?: { keepdim?: boolean; dtype?: DType | null }): Tensor;
+  sum(dim: number | readonly number[] | null, keepdim: boolean, kwargs?: { keepdim?: boolean; dtype?: DType | null }): Tensor;
+  sum(kwargs: { dim?: number | readonly number[] | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
+  /** Tensor.sum_to_size — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.sum_to_size.html */
+  sum_to_size(size: number | readonly number[]): Tensor;
+  sum_to_size(kwargs: { size?: number | readonly number[] }): Tensor;
+  sum_to_size(...size: number[]): Tensor;
+  /** Tensor.svd — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.svd.html */
+  svd(kwargs?: { some?: boolean; compute_uv?: boolean }): [Tensor, Tensor, Tensor] & { readonly U: Tensor; readonly S: Tensor; readonly V: Tensor };
+  svd(some: boolean, kwargs?: { some?: boolean; compute_uv?: boolean }): [Tensor, Tensor, Tensor] & { readonly U: Tensor; readonly S: Tensor; readonly V: Tensor };
+  svd(some: boolean, compute_uv: boolean, kwargs?: { some?: boolean; compute_uv?: boolean }): [Tensor, Tensor, Tensor] & { readonly U: Tensor; readonly S: Tensor; readonly V: Tensor };
+  /** Tensor.swapaxes — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.swapaxes.html */
+  swapaxes(axis0: number, axis1: number): Tensor;
+  swapaxes(kwargs: { axis0?: number; axis1?: number }): Tensor;
+  /** Tensor.swapaxes_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.swapaxes_.html */
+  swapaxes_(axis0: number, axis1: number): Tensor;
+  swapaxes_(kwargs: { axis0?: number; axis1?: number }): Tensor;
+  /** Tensor.swapdims — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.swapdims.html */
+  swapdims(dim0: number, dim1: number): Tensor;
+  swapdims(kwargs: { dim0?: number; dim1?: number }): Tensor;
+  /** Tensor.swapdims_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.swapdims_.html */
+  swapdims_(dim0: number, dim1: number): Tensor;
+  swapdims_(kwargs: { dim0?: number; dim1?: number }): Tensor;
+  /** Tensor.symeig — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.symeig.html */
+  symeig(kwargs?: { eigenvectors?: boolean }): [Tensor, Tensor];
+  symeig(eigenvectors: boolean, kwargs?: { eigenvectors?: boolean }): [Tensor, Tensor];
+  /** Tensor.t — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.t.html */
+  t(): Tensor;
+  /** Tensor.t_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.t_.html */
+  t_(): Tensor;
+  /** Tensor.take — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.take.html */
+  take(index: Tensor): Tensor;
+  /** Tensor.take_along_dim — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.take_along_dim.html */
+  take_along_dim(indices: Tensor, kwargs?: { dim?: number | null }): Tensor;
+  take_along_dim(indices: Tensor, dim: number | null, kwargs?: { dim?: number | null }): Tensor;
+  /** Tensor.tan — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.tan.html */
+  tan(): Tensor;
+  /** Tensor.tan_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.tan_.html */
+  tan_(): Tensor;
+  /** Tensor.tanh — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.tanh.html */
+  tanh(): Tensor;
+  /** Tensor.tanh_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.tanh_.html */
+  tanh_(): Tensor;
+  /** Tensor.tensor_split — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.tensor_split.html */
+  tensor_split(indices: number | readonly number[], kwargs?: { dim?: number }): Tensor[];
+  tensor_split(indices: number | readonly number[], dim: number, kwargs?: { dim?: number }): Tensor[];
+  tensor_split(kwargs: { indices?: number | readonly number[]; dim?: number }): Tensor[];
+  tensor_split(tensor_indices_or_sections: Tensor, kwargs?: { dim?: number }): Tensor[];
+  tensor_split(tensor_indices_or_sections: Tensor, dim: number, kwargs?: { dim?: number }): Tensor[];
+  tensor_split(sections: number, kwargs?: { dim?: number }): Tensor[];
+  tensor_split(sections: number, dim: number, kwargs?: { dim?: number }): Tensor[];
+  tensor_split(kwargs: { sections?: number; dim?: number }): Tensor[];
+  /** Tensor.tile — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.tile.html */
+  tile(dims: number | readonly number[]): Tensor;
+  tile(kwargs: { dims?: number | readonly number[] }): Tensor;
+  tile(...dims: number[]): Tensor;
+  /** Tensor.to — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.to.html */
+  to(dtype: DType, kwargs?: { non_blocking?: boolean; copy?: boolean; memory_format?: unknown }): Tensor;
+  to(dtype: DType, non_blocking: boolean, kwargs?: { non_blocking?: boolean; copy?: boolean; memory_format?: unknown }): Tensor;
+  to(dtype: DType, non_blocking: boolean, copy: boolean, kwargs?: { non_blocking?: boolean; copy?: boolean; memory_format?: unknown }): Tensor;
+  to(kwargs: { dtype?: DType; non_blocking?: boolean; copy?: boolean; memory_format?: unknown }): Tensor;
+  to(kwargs?: { device?: string | null; dtype?: DType | null; non_blocking?: boolean; copy?: boolean; memory_format?: unknown }): Tensor;
+  to(device: string | null, kwargs?: { device?: string | null; dtype?: DType | null; non_blocking?: boolean; copy?: boolean; memory_format?: unknown }): Tensor;
+  to(device: string | null, dtype: DType | null, kwargs?: { device?: string | null; dtype?: DType | null; non_blocking?: boolean; copy?: boolean; memory_format?: unknown }): Tensor;
+  to(device: string | null, dtype: DType | null, non_blocking: boolean, kwargs?: { device?: string | null; dtype?: DType | null; non_blocking?: boolean; copy?: boolean; memory_format?: unknown }): Tensor;
+  to(device: string | null, dtype: DType | null, non_blocking: boolean, copy: boolean, kwargs?: { device?: string | null; dtype?: DType | null; non_blocking?: boolean; copy?: boolean; memory_format?: unknown }): Tensor;
+  to(tensor: Tensor, kwargs?: { non_blocking?: boolean; copy?: boolean; memory_format?: unknown }): Tensor;
+  to(tensor: Tensor, non_blocking: boolean, kwargs?: { non_blocking?: boolean; copy?: boolean; memory_format?: unknown }): Tensor;
+  to(tensor: Tensor, non_blocking: boolean, copy: boolean, kwargs?: { non_blocking?: boolean; copy?: boolean; memory_format?: unknown }): Tensor;
+  /** Tensor.to_dense — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.to_dense.html */
+  to_dense(kwargs?: { dtype?: DType | null; masked_grad?: boolean | null }): Tensor;
+  to_dense(dtype: DType | null, kwargs?: { dtype?: DType | null; masked_grad?: boolean | null }): Tensor;
+  /** Tensor.to_mkldnn — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.to_mkldnn.html */
+  to_mkldnn(kwargs?: { dtype?: DType | null }): Tensor;
+  to_mkldnn(dtype: DType | null, kwargs?: { dtype?: DType | null }): Tensor;
+  /** Tensor.to_padded_tensor — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.to_padded_tensor.html */
+  to_padded_tensor(padding: number, kwargs?: { output_size?: number | readonly number[] | null }): Tensor;
+  to_padded_tensor(padding: number, output_size: number | readonly number[] | null, kwargs?: { output_size?: number | readonly number[] | null }): Tensor;
+  to_padded_tensor(kwargs: { padding?: number; output_size?: number | readonly number[] | null }): Tensor;
+  /** Tensor.to_sparse — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.to_sparse.html */
+  to_sparse(kwargs?: { layout?: unknown; blocksize?: number | readonly number[] | null; dense_dim?: number | null }): Tensor;
+  to_sparse(sparse_dim: number): Tensor;
+  to_sparse(kwargs: { sparse_dim?: number }): Tensor;
+  /** Tensor.to_sparse_bsc — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.to_sparse_bsc.html */
+  to_sparse_bsc(blocksize: number | readonly number[], kwargs?: { dense_dim?: number | null }): Tensor;
+  to_sparse_bsc(blocksize: number | readonly number[], dense_dim: number | null, kwargs?: { dense_dim?: number | null }): Tensor;
+  to_sparse_bsc(kwargs: { blocksize?: number | readonly number[]; dense_dim?: number | null }): Tensor;
+  /** Tensor.to_sparse_bsr — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.to_sparse_bsr.html */
+  to_sparse_bsr(blocksize: number | readonly number[], kwargs?: { dense_dim?: number | null }): Tensor;
+  to_sparse_bsr(blocksize: number | readonly number[], dense_dim: number | null, kwargs?: { dense_dim?: number | null }): Tensor;
+  to_sparse_bsr(kwargs: { blocksize?: number | readonly number[]; dense_dim?: number | null }): Tensor;
+  /** Tensor.to_sparse_coo — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.to_sparse_coo.html */
+  to_sparse_coo(): Promise<unknown>;
+  /** Tensor.to_sparse_csc — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.to_sparse_csc.html */
+  to_sparse_csc(kwargs?: { dense_dim?: number | null }): Tensor;
+  to_sparse_csc(dense_dim: number | null, kwargs?: { dense_dim?: number | null }): Tensor;
+  /** Tensor.to_sparse_csr — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.to_sparse_csr.html */
+  to_sparse_csr(kwargs?: { dense_dim?: number | null }): Tensor;
+  to_sparse_csr(dense_dim: number | null, kwargs?: { dense_dim?: number | null }): Tensor;
+  /** Tensor.topk — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.topk.html */
+  topk(k: number, kwargs?: { dim?: number; largest?: boolean; sorted?: boolean }): [Tensor, Tensor] & { readonly values: Tensor; readonly indices: Tensor };
+  topk(k: number, dim: number, kwargs?: { dim?: number; largest?: boolean; sorted?: boolean }): [Tensor, Tensor] & { readonly values: Tensor; readonly indices: Tensor };
+  topk(k: number, dim: number, largest: boolean, kwargs?: { dim?: number; largest?: boolean; sorted?: boolean }): [Tensor, Tensor] & { readonly values: Tensor; readonly indices: Tensor };
+  topk(k: number, dim: number, largest: boolean, sorted: boolean, kwargs?: { dim?: number; largest?: boolean; sorted?: boolean }): [Tensor, Tensor] & { readonly values: Tensor; readonly indices: Tensor };
+  topk(kwargs: { k?: number; dim?: number; largest?: boolean; sorted?: boolean }): [Tensor, Tensor] & { readonly values: Tensor; readonly indices: Tensor };
+  /** Tensor.trace — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.trace.html */
+  trace(): Tensor;
+  /** Tensor.transpose — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.transpose.html */
+  transpose(dim0: number, dim1: number): Tensor;
+  transpose(kwargs: { dim0?: number; dim1?: number }): Tensor;
+  /** Tensor.transpose_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.transpose_.html */
+  transpose_(dim0: number, dim1: number): Tensor;
+  transpose_(kwargs: { dim0?: number; dim1?: number }): Tensor;
+  /** Tensor.triangular_solve — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.triangular_solve.html */
+  triangular_solve(A: Tensor, kwargs?: { upper?: boolean; transpose?: boolean; unitriangular?: boolean }): [Tensor, Tensor] & { readonly solution: Tensor; readonly cloned_coefficient: Tensor };
+  triangular_solve(A: Tensor, upper: boolean, kwargs?: { upper?: boolean; transpose?: boolean; unitriangular?: boolean }): [Tensor, Tensor] & { readonly solution: Tensor; readonly cloned_coefficient: Tensor };
+  triangular_solve(A: Tensor, upper: boolean, transpose: boolean, kwargs?: { upper?: boolean; transpose?: boolean; unitriangular?: boolean }): [Tensor, Tensor] & { readonly solution: Tensor; readonly cloned_coefficient: Tensor };
+  triangular_solve(A: Tensor, upper: boolean, transpose: boolean, unitriangular: boolean, kwargs?: { upper?: boolean; transpose?: boolean; unitriangular?: boolean }): [Tensor, Tensor] & { readonly solution: Tensor; readonly cloned_coefficient: Tensor };
+  /** Tensor.tril — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.tril.html */
+  tril(kwargs?: { diagonal?: number }): Tensor;
+  tril(diagonal: number, kwargs?: { diagonal?: number }): Tensor;
+  /** Tensor.tril_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.tril_.html */
+  tril_(kwargs?: { diagonal?: number }): Tensor;
+  tril_(diagonal: number, kwargs?: { diagonal?: number }): Tensor;
+  /** Tensor.triu — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.triu.html */
+  triu(kwargs?: { diagonal?: number }): Tensor;
+  triu(diagonal: number, kwargs?: { diagonal?: number }): Tensor;
+  /** Tensor.triu_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.triu_.html */
+  triu_(kwargs?: { diagonal?: number }): Tensor;
+  triu_(diagonal: number, kwargs?: { diagonal?: number }): Tensor;
+  /** Tensor.true_divide — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.true_divide.html */
+  true_divide(other: Tensor | Scalar): Tensor;
+  /** Tensor.true_divide_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.true_divide_.html */
+  true_divide_(other: Tensor | Scalar): Tensor;
+  /** Tensor.trunc — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.trunc.html */
+  trunc(): Tensor;
+  /** Tensor.trunc_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.trunc_.html */
+  trunc_(): Tensor;
+  /** Tensor.type — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.type.html */
+  type(kwargs?: { dtype?: null; non_blocking?: boolean; memory_format?: unknown }): Promise<string>;
+  type(dtype: null, kwargs?: { dtype?: null; non_blocking?: boolean; memory_format?: unknown }): Promise<string>;
+  type(dtype: null, non_blocking: boolean, kwargs?: { dtype?: null; non_blocking?: boolean; memory_format?: unknown }): Promise<string>;
+  type(kwargs?: { dtype?: string | DType | null; non_blocking?: boolean; memory_format?: unknown }): Tensor;
+  type(dtype: string | DType | null, kwargs?: { dtype?: string | DType | null; non_blocking?: boolean; memory_format?: unknown }): Tensor;
+  type(dtype: string | DType | null, non_blocking: boolean, kwargs?: { dtype?: string | DType | null; non_blocking?: boolean; memory_format?: unknown }): Tensor;
+  /** Tensor.type_as — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.type_as.html */
+  type_as(other: Tensor): Tensor;
+  /** Tensor.unbind — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.unbind.html */
+  unbind(kwargs?: { dim?: number }): Tensor[];
+  unbind(dim: number, kwargs?: { dim?: number }): Tensor[];
+  /** Tensor.unflatten — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.unflatten.html */
+  unflatten(dim: number, sizes: number | readonly number[]): Tensor;
+  unflatten(kwargs: { dim?: number; sizes?: number | readonly number[] }): Tensor;
+  /** Tensor.unfold — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.unfold.html */
+  unfold(dimension: number, size: number, step: number): Tensor;
+  unfold(kwargs: { dimension?: number; size?: number; step?: number }): Tensor;
+  /** Tensor.uniform_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.uniform_.html */
+  uniform_(kwargs?: { from?: number; to?: number; generator?: unknown }): Tensor;
+  uniform_(from: number, kwargs?: { from?: number; to?: number; generator?: unknown }): Tensor;
+  uniform_(from: number, to: number, kwargs?: { from?: number; to?: number; generator?: unknown }): Tensor;
+  /** Tensor.unique — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.unique.html */
+  unique(kwargs?: { sorted?: boolean; return_inverse?: false; return_counts?: false; dim?: number | null }): Tensor;
+  unique(sorted: boolean, kwargs?: { sorted?: boolean; return_inverse?: false; return_counts?: false; dim?: number | null }): Tensor;
+  unique(sorted: boolean, return_inverse: false, kwargs?: { sorted?: boolean; return_inverse?: false; return_counts?: false; dim?: number | null }): Tensor;
+  unique(sorted: boolean, return_inverse: false, return_counts: false, kwargs?: { sorted?: boolean; return_inverse?: false; return_counts?: false; dim?: number | null }): Tensor;
+  unique(sorted: boolean, return_inverse: false, return_counts: false, dim: number | null, kwargs?: { sorted?: boolean; return_inverse?: false; return_counts?: false; dim?: number | null }): Tensor;
+  unique(return_counts: true, kwargs?: { sorted?: boolean; return_inverse?: false; dim?: number | null }): [Tensor, Tensor];
+  unique(return_counts: true, sorted: boolean, kwargs?: { sorted?: boolean; return_inverse?: false; dim?: number | null }): [Tensor, Tensor];
+  unique(return_counts: true, sorted: boolean, return_inverse: false, kwargs?: { sorted?: boolean; return_inverse?: false; dim?: number | null }): [Tensor, Tensor];
+  unique(return_counts: true, sorted: boolean, return_inverse: false, dim: number | null, kwargs?: { sorted?: boolean; return_inverse?: false; dim?: number | null }): [Tensor, Tensor];
+  unique(kwargs: { sorted?: boolean; return_inverse?: false; return_counts?: true; dim?: number | null }): [Tensor, Tensor];
+  unique(return_inverse: true, kwargs?: { sorted?: boolean; return_counts?: false; dim?: number | null }): [Tensor, Tensor];
+  unique(return_inverse: true, sorted: boolean, kwargs?: { sorted?: boolean; return_counts?: false; dim?: number | null }): [Tensor, Tensor];
+  unique(return_inverse: true, sorted: boolean, return_counts: false, kwargs?: { sorted?: boolean; return_counts?: false; dim?: number | null }): [Tensor, Tensor];
+  unique(return_inverse: true, sorted: boolean, return_counts: false, dim: number | null, kwargs?: { sorted?: boolean; return_counts?: false; dim?: number | null }): [Tensor, Tensor];
+  unique(kwargs: { sorted?: boolean; return_inverse?: true; return_counts?: false; dim?: number | null }): [Tensor, Tensor];
+  unique(return_inverse: true, return_counts: true, kwargs?: { sorted?: boolean; dim?: number | null }): [Tensor, Tensor, Tensor];
+  unique(return_inverse: true, return_counts: true, sorted: boolean, kwargs?: { sorted?: boolean; dim?: number | null }): [Tensor, Tensor, Tensor];
+  unique(return_inverse: true, return_counts: true, sorted: boolean, dim: number | null, kwargs?: { sorted?: boolean; dim?: number | null }): [Tensor, Tensor, Tensor];
+  unique(kwargs: { sorted?: boolean; return_inverse?: true; return_counts?: true; dim?: number | null }): [Tensor, Tensor, Tensor];
+  /** Tensor.unique_consecutive — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.unique_consecutive.html */
+  unique_consecutive(kwargs?: { return_inverse?: false; return_counts?: false; dim?: number | null }): Tensor;
+  unique_consecutive(return_inverse: false, kwargs?: { return_inverse?: false; return_counts?: false; dim?: number | null }): Tensor;
+  unique_consecutive(return_inverse: false, return_counts: false, kwargs?: { return_inverse?: false; return_counts?: false; dim?: number | null }): Tensor;
+  unique_consecutive(return_inverse: false, return_counts: false, dim: number | null, kwargs?: { return_inverse?: false; return_counts?: false; dim?: number | null }): Tensor;
+  unique_consecutive(return_counts: true, kwargs?: { return_inverse?: false; dim?: number | null }): [Tensor, Tensor];
+  unique_consecutive(return_counts: true, return_inverse: false, kwargs?: { return_inverse?: false; dim?: number | null }): [Tensor, Tensor];
+  unique_consecutive(return_counts: true, return_inverse: false, dim: number | null, kwargs?: { return_inverse?: false; dim?: number | null }): [Tensor, Tensor];
+  unique_consecutive(kwargs: { return_inverse?: false; return_counts?: true; dim?: number | null }): [Tensor, Tensor];
+  unique_consecutive(return_inverse: true, kwargs?: { return_counts?: false; dim?: number | null }): [Tensor, Tensor];
+  unique_consecutive(return_inverse: true, return_counts: false, kwargs?: { return_counts?: false; dim?: number | null }): [Tensor, Tensor];
+  unique_consecutive(return_inverse: true, return_counts: false, dim: number | null, kwargs?: { return_counts?: false; dim?: number | null }): [Tensor, Tensor];
+  unique_consecutive(kwargs: { return_inverse?: true; return_counts?: false; dim?: number | null }): [Tensor, Tensor];
+  unique_consecutive(return_inverse: true, return_counts: true, kwargs?: { dim?: number | null }): [Tensor, Tensor, Tensor];
+  unique_consecutive(return_inverse: true, return_counts: true, dim: number | null, kwargs?: { dim?: number | null }): [Tensor, Tensor, Tensor];
+  unique_consecutive(kwargs: { return_inverse?: true; return_counts?: true; dim?: number | null }): [Tensor, Tensor, Tensor];
+  /** Tensor.unsafe_chunk — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.unsafe_chunk.html */
+  unsafe_chunk(chunks: number, kwargs?: { dim?: number }): Tensor[];
+  unsafe_chunk(chunks: number, dim: number, kwargs?: { dim?: number }): Tensor[];
+  unsafe_chunk(kwargs: { chunks?: number; dim?: number }): Tensor[];
+  /** Tensor.unsafe_split — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.unsafe_split.html */
+  unsafe_split(split_size: number, kwargs?: { dim?: number }): Tensor[];
+  unsafe_split(split_size: number, dim: number, kwargs?: { dim?: number }): Tensor[];
+  unsafe_split(kwargs: { split_size?: number; dim?: number }): Tensor[];
+  /** Tensor.unsafe_split_with_sizes — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.unsafe_split_with_sizes.html */
+  unsafe_split_with_sizes(split_sizes: number | readonly number[], kwargs?: { dim?: number }): Tensor[];
+  unsafe_split_with_sizes(split_sizes: number | readonly number[], dim: number, kwargs?: { dim?: number }): Tensor[];
+  unsafe_split_with_sizes(kwargs: { split_sizes?: number | readonly number[]; dim?: number }): Tensor[];
+  /** Tensor.unsqueeze — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.unsqueeze.html */
+  unsqueeze(dim: number): Tensor;
+  unsqueeze(kwargs: { dim?: number }): Tensor;
+  /** Tensor.unsqueeze_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.unsqueeze_.html */
+  unsqueeze_(dim: number): Tensor;
+  unsqueeze_(kwargs: { dim?: number }): Tensor;
+  /** Tensor.untyped_storage — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.untyped_storage.html */
+  untyped_storage(): Promise<unknown>;
+  /** Tensor.values — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.values.html */
+  values(): Tensor;
+  /** Tensor.var — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.var.html */
+  var(dim: number | readonly number[] | null, kwargs?: { unbiased?: boolean; keepdim?: boolean }): Tensor;
+  var(dim: number | readonly number[] | null, unbiased: boolean, kwargs?: { unbiased?: boolean; keepdim?: boolean }): Tensor;
+  var(dim: number | readonly number[] | null, unbiased: boolean, keepdim: boolean, kwargs?: { unbiased?: boolean; keepdim?: boolean }): Tensor;
+  var(kwargs: { dim?: number | readonly number[] | null; unbiased?: boolean; keepdim?: boolean }): Tensor;
+  var(kwargs?: { dim?: number | readonly number[] | null; correction?: Scalar | null; keepdim?: boolean }): Tensor;
+  var(dim: number | readonly number[] | null, kwargs?: { dim?: number | readonly number[] | null; correction?: Scalar | null; keepdim?: boolean }): Tensor;
+  var(kwargs?: { unbiased?: boolean }): Tensor;
+  var(unbiased: boolean, kwargs?: { unbiased?: boolean }): Tensor;
+  /** Tensor.vdot — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.vdot.html */
+  vdot(other: Tensor): Tensor;
+  /** Tensor.view — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.view.html */
+  view(dtype: DType): Tensor;
+  view(kwargs: { dtype?: DType }): Tensor;
+  view(size: number | readonly number[]): Tensor;
+  view(kwargs: { size?: number | readonly number[] }): Tensor;
+  view(...size: number[]): Tensor;
+  /** Tensor.view_as — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.view_as.html */
+  view_as(other: Tensor): Tensor;
+  /** Tensor.vsplit — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.vsplit.html */
+  vsplit(sections: number): Tensor[];
+  vsplit(kwargs: { sections?: number }): Tensor[];
+  vsplit(indices: number | readonly number[]): Tensor[];
+  vsplit(kwargs: { indices?: number | readonly number[] }): Tensor[];
+  vsplit(...indices: number[]): Tensor[];
+  /** Tensor.where — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.where.html */
+  where(condition: Tensor, other: Tensor): Tensor;
+  where(condition: Tensor, other: Scalar): Tensor;
+  where(condition: Tensor, kwargs: { other?: Scalar }): Tensor;
+  /** Tensor.xlogy — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.xlogy.html */
+  xlogy(other: Tensor): Tensor;
+  xlogy(other: Scalar): Tensor;
+  xlogy(kwargs: { other?: Scalar }): Tensor;
+  /** Tensor.xlogy_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.xlogy_.html */
+  xlogy_(other: Tensor): Tensor;
+  xlogy_(other: Scalar): Tensor;
+  xlogy_(kwargs: { other?: Scalar }): Tensor;
+  /** Tensor.xpu — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.xpu.html */
+  xpu(kwargs?: { device?: string | null; non_blocking?: boolean; memory_format?: unknown }): Tensor;
+  xpu(device: string | null, kwargs?: { device?: string | null; non_blocking?: boolean; memory_format?: unknown }): Tensor;
+  xpu(device: string | null, non_blocking: boolean, kwargs?: { device?: string | null; non_blocking?: boolean; memory_format?: unknown }): Tensor;
+  /** Tensor.zero_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.zero_.html */
+  zero_(): Tensor;
+}
+
 declare module '../tensor/tensor.js' {
-  interface Tensor {
-    /** Tensor.abs — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.abs.html */
-    abs(): Tensor;
-    /** Tensor.abs_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.abs_.html */
-    abs_(): Tensor;
-    /** Tensor.absolute — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.absolute.html */
-    absolute(): Tensor;
-    /** Tensor.absolute_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.absolute_.html */
-    absolute_(): Tensor;
-    /** Tensor.acos — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.acos.html */
-    acos(): Tensor;
-    /** Tensor.acos_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.acos_.html */
-    acos_(): Tensor;
-    /** Tensor.acosh — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.acosh.html */
-    acosh(): Tensor;
-    /** Tensor.acosh_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.acosh_.html */
-    acosh_(): Tensor;
-    /** Tensor.add — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.add.html */
-    add(other: Tensor | Scalar, kwargs?: { alpha?: Scalar }): Tensor;
-    /** Tensor.add_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.add_.html */
-    add_(other: Tensor | Scalar, kwargs?: { alpha?: Scalar }): Tensor;
-    /** Tensor.addbmm — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.addbmm.html */
-    addbmm(batch1: Tensor, batch2: Tensor, kwargs?: { beta?: Scalar; alpha?: Scalar }): Tensor;
-    /** Tensor.addbmm_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.addbmm_.html */
-    addbmm_(batch1: Tensor, batch2: Tensor, kwargs?: { beta?: Scalar; alpha?: Scalar }): Tensor;
-    /** Tensor.addcdiv — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.addcdiv.html */
-    addcdiv(tensor1: Tensor, tensor2: Tensor, kwargs?: { value?: Scalar }): Tensor;
-    /** Tensor.addcdiv_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.addcdiv_.html */
-    addcdiv_(tensor1: Tensor, tensor2: Tensor, kwargs?: { value?: Scalar }): Tensor;
-    /** Tensor.addcmul — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.addcmul.html */
-    addcmul(tensor1: Tensor, tensor2: Tensor, kwargs?: { value?: Scalar }): Tensor;
-    /** Tensor.addcmul_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.addcmul_.html */
-    addcmul_(tensor1: Tensor, tensor2: Tensor, kwargs?: { value?: Scalar }): Tensor;
-    /** Tensor.addmm — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.addmm.html */
-    addmm(mat1: Tensor, mat2: Tensor, kwargs?: { beta?: Scalar; alpha?: Scalar }): Tensor;
-    /** Tensor.addmm_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.addmm_.html */
-    addmm_(mat1: Tensor, mat2: Tensor, kwargs?: { beta?: Scalar; alpha?: Scalar }): Tensor;
-    /** Tensor.addmv — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.addmv.html */
-    addmv(mat: Tensor, vec: Tensor, kwargs?: { beta?: Scalar; alpha?: Scalar }): Tensor;
-    /** Tensor.addmv_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.addmv_.html */
-    addmv_(mat: Tensor, vec: Tensor, kwargs?: { beta?: Scalar; alpha?: Scalar }): Tensor;
-    /** Tensor.addr — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.addr.html */
-    addr(vec1: Tensor, vec2: Tensor, kwargs?: { beta?: Scalar; alpha?: Scalar }): Tensor;
-    /** Tensor.addr_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.addr_.html */
-    addr_(vec1: Tensor, vec2: Tensor, kwargs?: { beta?: Scalar; alpha?: Scalar }): Tensor;
-    /** Tensor.adjoint — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.adjoint.html */
-    adjoint(): Tensor;
-    /** Tensor.align_as — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.align_as.html */
-    align_as(other: Tensor): Tensor;
-    /** Tensor.all — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.all.html */
-    all(): Tensor;
-    all(kwargs?: { dim?: number | number[] | null; keepdim?: boolean }): Tensor;
-    all(dim: number | number[] | null, kwargs?: { dim?: number | number[] | null; keepdim?: boolean }): Tensor;
-    all(dim: number | number[] | null, keepdim: boolean, kwargs?: { dim?: number | number[] | null; keepdim?: boolean }): Tensor;
-    all(dim: number, kwargs?: { keepdim?: boolean }): Tensor;
-    all(dim: number, keepdim: boolean, kwargs?: { keepdim?: boolean }): Tensor;
-    all(kwargs: { dim?: number; keepdim?: boolean }): Tensor;
-    /** Tensor.allclose — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.allclose.html */
-    allclose(other: Tensor, kwargs?: { rtol?: number; atol?: number; equal_nan?: boolean }): Promise<boolean>;
-    allclose(other: Tensor, rtol: number, kwargs?: { rtol?: number; atol?: number; equal_nan?: boolean }): Promise<boolean>;
-    allclose(other: Tensor, rtol: number, atol: number, kwargs?: { rtol?: number; atol?: number; equal_nan?: boolean }): Promise<boolean>;
-    allclose(other: Tensor, rtol: number, atol: number, equal_nan: boolean, kwargs?: { rtol?: number; atol?: number; equal_nan?: boolean }): Promise<boolean>;
-    /** Tensor.amax — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.amax.html */
-    amax(kwargs?: { dim?: number | number[] | null; keepdim?: boolean }): Tensor;
-    amax(dim: number | number[] | null, kwargs?: { dim?: number | number[] | null; keepdim?: boolean }): Tensor;
-    amax(dim: number | number[] | null, keepdim: boolean, kwargs?: { dim?: number | number[] | null; keepdim?: boolean }): Tensor;
-    /** Tensor.amin — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.amin.html */
-    amin(kwargs?: { dim?: number | number[] | null; keepdim?: boolean }): Tensor;
-    amin(dim: number | number[] | null, kwargs?: { dim?: number | number[] | null; keepdim?: boolean }): Tensor;
-    amin(dim: number | number[] | null, keepdim: boolean, kwargs?: { dim?: number | number[] | null; keepdim?: boolean }): Tensor;
-    /** Tensor.aminmax — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.aminmax.html */
-    aminmax(kwargs?: { dim?: number | null; keepdim?: boolean }): [Tensor, Tensor] & { readonly min: Tensor; readonly max: Tensor };
-    /** Tensor.angle — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.angle.html */
-    angle(): Tensor;
-    /** Tensor.any — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.any.html */
-    any(): Tensor;
-    any(kwargs?: { dim?: number | number[] | null; keepdim?: boolean }): Tensor;
-    any(dim: number | number[] | null, kwargs?: { dim?: number | number[] | null; keepdim?: boolean }): Tensor;
-    any(dim: number | number[] | null, keepdim: boolean, kwargs?: { dim?: number | number[] | null; keepdim?: boolean }): Tensor;
-    any(dim: number, kwargs?: { keepdim?: boolean }): Tensor;
-    any(dim: number, keepdim: boolean, kwargs?: { keepdim?: boolean }): Tensor;
-    any(kwargs: { dim?: number; keepdim?: boolean }): Tensor;
-    /** Tensor.apply_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.apply_.html */
-    apply_(callable: unknown): Tensor;
-    apply_(kwargs: { callable?: unknown }): Tensor;
-    /** Tensor.arccos — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.arccos.html */
-    arccos(): Tensor;
-    /** Tensor.arccos_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.arccos_.html */
-    arccos_(): Tensor;
-    /** Tensor.arccosh — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.arccosh.html */
-    arccosh(): Tensor;
-    /** Tensor.arccosh_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.arccosh_.html */
-    arccosh_(): Tensor;
-    /** Tensor.arcsin — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.arcsin.html */
-    arcsin(): Tensor;
-    /** Tensor.arcsin_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.arcsin_.html */
-    arcsin_(): Tensor;
-    /** Tensor.arcsinh — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.arcsinh.html */
-    arcsinh(): Tensor;
-    /** Tensor.arcsinh_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.arcsinh_.html */
-    arcsinh_(): Tensor;
-    /** Tensor.arctan — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.arctan.html */
-    arctan(): Tensor;
-    /** Tensor.arctan2 — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.arctan2.html */
-    arctan2(other: Tensor): Tensor;
-    /** Tensor.arctan2_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.arctan2_.html */
-    arctan2_(other: Tensor): Tensor;
-    /** Tensor.arctan_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.arctan_.html */
-    arctan_(): Tensor;
-    /** Tensor.arctanh — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.arctanh.html */
-    arctanh(): Tensor;
-    /** Tensor.arctanh_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.arctanh_.html */
-    arctanh_(): Tensor;
-    /** Tensor.argmax — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.argmax.html */
-    argmax(kwargs?: { dim?: number | null; keepdim?: boolean }): Tensor;
-    argmax(dim: number | null, kwargs?: { dim?: number | null; keepdim?: boolean }): Tensor;
-    argmax(dim: number | null, keepdim: boolean, kwargs?: { dim?: number | null; keepdim?: boolean }): Tensor;
-    /** Tensor.argmin — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.argmin.html */
-    argmin(kwargs?: { dim?: number | null; keepdim?: boolean }): Tensor;
-    argmin(dim: number | null, kwargs?: { dim?: number | null; keepdim?: boolean }): Tensor;
-    argmin(dim: number | null, keepdim: boolean, kwargs?: { dim?: number | null; keepdim?: boolean }): Tensor;
-    /** Tensor.argsort — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.argsort.html */
-    argsort(kwargs: { stable?: boolean; dim?: number; descending?: boolean }): Tensor;
-    argsort(kwargs?: { dim?: number; descending?: boolean }): Tensor;
-    argsort(dim: number, kwargs?: { dim?: number; descending?: boolean }): Tensor;
-    argsort(dim: number, descending: boolean, kwargs?: { dim?: number; descending?: boolean }): Tensor;
-    /** Tensor.argwhere — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.argwhere.html */
-    argwhere(): Tensor;
-    /** Tensor.as_strided — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.as_strided.html */
-    as_strided(size: number | number[], stride: number | number[], kwargs?: { storage_offset?: number | null }): Tensor;
-    as_strided(size: number | number[], stride: number | number[], storage_offset: number | null, kwargs?: { storage_offset?: number | null }): Tensor;
-    as_strided(kwargs: { size?: number | number[]; stride?: number | number[]; storage_offset?: number | null }): Tensor;
-    /** Tensor.as_strided_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.as_strided_.html */
-    as_strided_(size: number | number[], stride: number | number[], kwargs?: { storage_offset?: number | null }): Tensor;
-    as_strided_(size: number | number[], stride: number | number[], storage_offset: number | null, kwargs?: { storage_offset?: number | null }): Tensor;
-    as_strided_(kwargs: { size?: number | number[]; stride?: number | number[]; storage_offset?: number | null }): Tensor;
-    /** Tensor.as_strided_scatter — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.as_strided_scatter.html */
-    as_strided_scatter(src: Tensor, size: number | number[], stride: number | number[], kwargs?: { storage_offset?: number | null }): Tensor;
-    as_strided_scatter(src: Tensor, size: number | number[], stride: number | number[], storage_offset: number | null, kwargs?: { storage_offset?: number | null }): Tensor;
-    as_strided_scatter(src: Tensor, kwargs: { size?: number | number[]; stride?: number | number[]; storage_offset?: number | null }): Tensor;
-    /** Tensor.as_subclass — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.as_subclass.html */
-    as_subclass(cls: unknown): Tensor;
-    as_subclass(kwargs: { cls?: unknown }): Tensor;
-    /** Tensor.asin — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.asin.html */
-    asin(): Tensor;
-    /** Tensor.asin_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.asin_.html */
-    asin_(): Tensor;
-    /** Tensor.asinh — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.asinh.html */
-    asinh(): Tensor;
-    /** Tensor.asinh_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.asinh_.html */
-    asinh_(): Tensor;
-    /** Tensor.atan — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.atan.html */
-    atan(): Tensor;
-    /** Tensor.atan2 — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.atan2.html */
-    atan2(other: Tensor): Tensor;
-    /** Tensor.atan2_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.atan2_.html */
-    atan2_(other: Tensor): Tensor;
-    /** Tensor.atan_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.atan_.html */
-    atan_(): Tensor;
-    /** Tensor.atanh — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.atanh.html */
-    atanh(): Tensor;
-    /** Tensor.atanh_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.atanh_.html */
-    atanh_(): Tensor;
-    /** Tensor.backward — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.backward.html */
-    backward(kwargs?: { gradient?: Tensor | null; retain_graph?: boolean | null; create_graph?: boolean | null; inputs?: Tensor[] | null }): Promise<unknown>;
-    backward(gradient: Tensor | null, kwargs?: { gradient?: Tensor | null; retain_graph?: boolean | null; create_graph?: boolean | null; inputs?: Tensor[] | null }): Promise<unknown>;
-    backward(gradient: Tensor | null, retain_graph: boolean | null, kwargs?: { gradient?: Tensor | null; retain_graph?: boolean | null; create_graph?: boolean | null; inputs?: Tensor[] | null }): Promise<unknown>;
-    backward(gradient: Tensor | null, retain_graph: boolean | null, create_graph: boolean | null, kwargs?: { gradient?: Tensor | null; retain_graph?: boolean | null; create_graph?: boolean | null; inputs?: Tensor[] | null }): Promise<unknown>;
-    backward(gradient: Tensor | null, retain_graph: boolean | null, create_graph: boolean | null, inputs: Tensor[] | null, kwargs?: { gradient?: Tensor | null; retain_graph?: boolean | null; create_graph?: boolean | null; inputs?: Tensor[] | null }): Promise<unknown>;
-    /** Tensor.baddbmm — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.baddbmm.html */
-    baddbmm(batch1: Tensor, batch2: Tensor, kwargs?: { beta?: Scalar; alpha?: Scalar }): Tensor;
-    /** Tensor.baddbmm_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.baddbmm_.html */
-    baddbmm_(batch1: Tensor, batch2: Tensor, kwargs?: { beta?: Scalar; alpha?: Scalar }): Tensor;
-    /** Tensor.bernoulli — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.bernoulli.html */
-    bernoulli(kwargs?: { generator?: unknown }): Tensor;
-    bernoulli(p: number, kwargs?: { generator?: unknown }): Tensor;
-    bernoulli(kwargs: { p?: number; generator?: unknown }): Tensor;
-    /** Tensor.bernoulli_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.bernoulli_.html */
-    bernoulli_(p: Tensor, kwargs?: { generator?: unknown }): Tensor;
-    bernoulli_(kwargs?: { p?: number; generator?: unknown }): Tensor;
-    bernoulli_(p: number, kwargs?: { p?: number; generator?: unknown }): Tensor;
-    /** Tensor.bfloat16 — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.bfloat16.html */
-    bfloat16(kwargs?: { memory_format?: unknown }): Tensor;
-    /** Tensor.bincount — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.bincount.html */
-    bincount(kwargs?: { weights?: Tensor | null; minlength?: number }): Tensor;
-    bincount(weights: Tensor | null, kwargs?: { weights?: Tensor | null; minlength?: number }): Tensor;
-    bincount(weights: Tensor | null, minlength: number, kwargs?: { weights?: Tensor | null; minlength?: number }): Tensor;
-    /** Tensor.bitwise_and — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.bitwise_and.html */
-    bitwise_and(other: Tensor): Tensor;
-    bitwise_and(other: Scalar): Tensor;
-    bitwise_and(kwargs: { other?: Scalar }): Tensor;
-    /** Tensor.bitwise_and_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.bitwise_and_.html */
-    bitwise_and_(other: Tensor): Tensor;
-    bitwise_and_(other: Scalar): Tensor;
-    bitwise_and_(kwargs: { other?: Scalar }): Tensor;
-    /** Tensor.bitwise_left_shift — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.bitwise_left_shift.html */
-    bitwise_left_shift(other: Tensor): Tensor;
-    bitwise_left_shift(other: Scalar): Tensor;
-    bitwise_left_shift(kwargs: { other?: Scalar }): Tensor;
-    /** Tensor.bitwise_left_shift_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.bitwise_left_shift_.html */
-    bitwise_left_shift_(other: Tensor): Tensor;
-    bitwise_left_shift_(other: Scalar): Tensor;
-    bitwise_left_shift_(kwargs: { other?: Scalar }): Tensor;
-    /** Tensor.bitwise_not — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.bitwise_not.html */
-    bitwise_not(): Tensor;
-    /** Tensor.bitwise_not_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.bitwise_not_.html */
-    bitwise_not_(): Tensor;
-    /** Tensor.bitwise_or — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.bitwise_or.html */
-    bitwise_or(other: Tensor): Tensor;
-    bitwise_or(other: Scalar): Tensor;
-    bitwise_or(kwargs: { other?: Scalar }): Tensor;
-    /** Tensor.bitwise_or_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.bitwise_or_.html */
-    bitwise_or_(other: Tensor): Tensor;
-    bitwise_or_(other: Scalar): Tensor;
-    bitwise_or_(kwargs: { other?: Scalar }): Tensor;
-    /** Tensor.bitwise_right_shift — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.bitwise_right_shift.html */
-    bitwise_right_shift(other: Tensor): Tensor;
-    bitwise_right_shift(other: Scalar): Tensor;
-    bitwise_right_shift(kwargs: { other?: Scalar }): Tensor;
-    /** Tensor.bitwise_right_shift_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.bitwise_right_shift_.html */
-    bitwise_right_shift_(other: Tensor): Tensor;
-    bitwise_right_shift_(other: Scalar): Tensor;
-    bitwise_right_shift_(kwargs: { other?: Scalar }): Tensor;
-    /** Tensor.bitwise_xor — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.bitwise_xor.html */
-    bitwise_xor(other: Tensor): Tensor;
-    bitwise_xor(other: Scalar): Tensor;
-    bitwise_xor(kwargs: { other?: Scalar }): Tensor;
-    /** Tensor.bitwise_xor_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.bitwise_xor_.html */
-    bitwise_xor_(other: Tensor): Tensor;
-    bitwise_xor_(other: Scalar): Tensor;
-    bitwise_xor_(kwargs: { other?: Scalar }): Tensor;
-    /** Tensor.bmm — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.bmm.html */
-    bmm(mat2: Tensor): Tensor;
-    /** Tensor.bool — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.bool.html */
-    bool(kwargs?: { memory_format?: unknown }): Tensor;
-    /** Tensor.broadcast_to — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.broadcast_to.html */
-    broadcast_to(size: number | number[]): Tensor;
-    broadcast_to(kwargs: { size?: number | number[] }): Tensor;
-    broadcast_to(...size: number[]): Tensor;
-    /** Tensor.byte — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.byte.html */
-    byte(kwargs?: { memory_format?: unknown }): Tensor;
-    /** Tensor.cauchy_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.cauchy_.html */
-    cauchy_(kwargs?: { median?: number; sigma?: number; generator?: unknown }): Tensor;
-    cauchy_(median: number, kwargs?: { median?: number; sigma?: number; generator?: unknown }): Tensor;
-    cauchy_(median: number, sigma: number, kwargs?: { median?: number; sigma?: number; generator?: unknown }): Tensor;
-    /** Tensor.ccol_indices — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.ccol_indices.html */
-    ccol_indices(): Tensor;
-    /** Tensor.cdouble — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.cdouble.html */
-    cdouble(kwargs?: { memory_format?: unknown }): Tensor;
-    /** Tensor.ceil — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.ceil.html */
-    ceil(): Tensor;
-    /** Tensor.ceil_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.ceil_.html */
-    ceil_(): Tensor;
-    /** Tensor.cfloat — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.cfloat.html */
-    cfloat(kwargs?: { memory_format?: unknown }): Tensor;
-    /** Tensor.chalf — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.chalf.html */
-    chalf(kwargs?: { memory_format?: unknown }): Tensor;
-    /** Tensor.char — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.char.html */
-    char(kwargs?: { memory_format?: unknown }): Tensor;
-    /** Tensor.cholesky — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.cholesky.html */
-    cholesky(kwargs?: { upper?: boolean }): Tensor;
-    cholesky(upper: boolean, kwargs?: { upper?: boolean }): Tensor;
-    /** Tensor.cholesky_inverse — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.cholesky_inverse.html */
-    cholesky_inverse(kwargs?: { upper?: boolean }): Tensor;
-    cholesky_inverse(upper: boolean, kwargs?: { upper?: boolean }): Tensor;
-    /** Tensor.cholesky_solve — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.cholesky_solve.html */
-    cholesky_solve(input2: Tensor, kwargs?: { upper?: boolean }): Tensor;
-    cholesky_solve(input2: Tensor, upper: boolean, kwargs?: { upper?: boolean }): Tensor;
-    /** Tensor.chunk — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.chunk.html */
-    chunk(chunks: number, kwargs?: { dim?: number }): Tensor[];
-    chunk(chunks: number, dim: number, kwargs?: { dim?: number }): Tensor[];
-    chunk(kwargs: { chunks?: number; dim?: number }): Tensor[];
-    /** Tensor.clamp — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.clamp.html */
-    clamp(kwargs?: { min?: Tensor | null; max?: Tensor | null }): Tensor;
-    clamp(min: Tensor | null, kwargs?: { min?: Tensor | null; max?: Tensor | null }): Tensor;
-    clamp(min: Tensor | null, max: Tensor | null, kwargs?: { min?: Tensor | null; max?: Tensor | null }): Tensor;
-    clamp(kwargs?: { min?: Scalar | null; max?: Scalar | null }): Tensor;
-    clamp(min: Scalar | null, kwargs?: { min?: Scalar | null; max?: Scalar | null }): Tensor;
-    clamp(min: Scalar | null, max: Scalar | null, kwargs?: { min?: Scalar | null; max?: Scalar | null }): Tensor;
-    /** Tensor.clamp_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.clamp_.html */
-    clamp_(kwargs?: { min?: Tensor | null; max?: Tensor | null }): Tensor;
-    clamp_(min: Tensor | null, kwargs?: { min?: Tensor | null; max?: Tensor | null }): Tensor;
-    clamp_(min: Tensor | null, max: Tensor | null, kwargs?: { min?: Tensor | null; max?: Tensor | null }): Tensor;
-    clamp_(kwargs?: { min?: Scalar | null; max?: Scalar | null }): Tensor;
-    clamp_(min: Scalar | null, kwargs?: { min?: Scalar | null; max?: Scalar | null }): Tensor;
-    clamp_(min: Scalar | null, max: Scalar | null, kwargs?: { min?: Scalar | null; max?: Scalar | null }): Tensor;
-    /** Tensor.clamp_max — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.clamp_max.html */
-    clamp_max(max: Tensor): Tensor;
-    clamp_max(max: Scalar): Tensor;
-    clamp_max(kwargs: { max?: Scalar }): Tensor;
-    /** Tensor.clamp_max_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.clamp_max_.html */
-    clamp_max_(max: Tensor): Tensor;
-    clamp_max_(max: Scalar): Tensor;
-    clamp_max_(kwargs: { max?: Scalar }): Tensor;
-    /** Tensor.clamp_min — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.clamp_min.html */
-    clamp_min(min: Tensor): Tensor;
-    clamp_min(min: Scalar): Tensor;
-    clamp_min(kwargs: { min?: Scalar }): Tensor;
-    /** Tensor.clamp_min_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.clamp_min_.html */
-    clamp_min_(min: Tensor): Tensor;
-    clamp_min_(min: Scalar): Tensor;
-    clamp_min_(kwargs: { min?: Scalar }): Tensor;
-    /** Tensor.clip — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.clip.html */
-    clip(kwargs?: { min?: Tensor | null; max?: Tensor | null }): Tensor;
-    clip(min: Tensor | null, kwargs?: { min?: Tensor | null; max?: Tensor | null }): Tensor;
-    clip(min: Tensor | null, max: Tensor | null, kwargs?: { min?: Tensor | null; max?: Tensor | null }): Tensor;
-    clip(kwargs?: { min?: Scalar | null; max?: Scalar | null }): Tensor;
-    clip(min: Scalar | null, kwargs?: { min?: Scalar | null; max?: Scalar | null }): Tensor;
-    clip(min: Scalar | null, max: Scalar | null, kwargs?: { min?: Scalar | null; max?: Scalar | null }): Tensor;
-    /** Tensor.clip_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.clip_.html */
-    clip_(kwargs?: { min?: Tensor | null; max?: Tensor | null }): Tensor;
-    clip_(min: Tensor | null, kwargs?: { min?: Tensor | null; max?: Tensor | null }): Tensor;
-    clip_(min: Tensor | null, max: Tensor | null, kwargs?: { min?: Tensor | null; max?: Tensor | null }): Tensor;
-    clip_(kwargs?: { min?: Scalar | null; max?: Scalar | null }): Tensor;
-    clip_(min: Scalar | null, kwargs?: { min?: Scalar | null; max?: Scalar | null }): Tensor;
-    clip_(min: Scalar | null, max: Scalar | null, kwargs?: { min?: Scalar | null; max?: Scalar | null }): Tensor;
-    /** Tensor.clone — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.clone.html */
-    clone(kwargs?: { memory_format?: unknown }): Tensor;
-    /** Tensor.coalesce — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.coalesce.html */
-    coalesce(): Tensor;
-    /** Tensor.col_indices — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.col_indices.html */
-    col_indices(): Tensor;
-    /** Tensor.conj — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.conj.html */
-    conj(): Tensor;
-    /** Tensor.conj_physical — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.conj_physical.html */
-    conj_physical(): Tensor;
-    /** Tensor.conj_physical_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.conj_physical_.html */
-    conj_physical_(): Tensor;
-    /** Tensor.contiguous — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.contiguous.html */
-    contiguous(kwargs?: { memory_format?: unknown }): Tensor;
-    /** Tensor.copy_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.copy_.html */
-    copy_(other: Tensor, kwargs?: { non_blocking?: boolean }): Tensor;
-    copy_(other: Tensor, non_blocking: boolean, kwargs?: { non_blocking?: boolean }): Tensor;
-    /** Tensor.copysign — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.copysign.html */
-    copysign(other: Tensor): Tensor;
-    copysign(other: Scalar): Tensor;
-    copysign(kwargs: { other?: Scalar }): Tensor;
-    /** Tensor.copysign_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.copysign_.html */
-    copysign_(other: Tensor): Tensor;
-    copysign_(other: Scalar): Tensor;
-    copysign_(kwargs: { other?: Scalar }): Tensor;
-    /** Tensor.corrcoef — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.corrcoef.html */
-    corrcoef(): Tensor;
-    /** Tensor.cos — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.cos.html */
-    cos(): Tensor;
-    /** Tensor.cos_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.cos_.html */
-    cos_(): Tensor;
-    /** Tensor.cosh — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.cosh.html */
-    cosh(): Tensor;
-    /** Tensor.cosh_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.cosh_.html */
-    cosh_(): Tensor;
-    /** Tensor.count_nonzero — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.count_nonzero.html */
-    count_nonzero(kwargs?: { dim?: number | null }): Tensor;
-    count_nonzero(dim: number | null, kwargs?: { dim?: number | null }): Tensor;
-    count_nonzero(dim: number | number[]): Tensor;
-    count_nonzero(kwargs: { dim?: number | number[] }): Tensor;
-    count_nonzero(...dim: number[]): Tensor;
-    /** Tensor.cov — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.cov.html */
-    cov(kwargs?: { correction?: number; fweights?: Tensor | null; aweights?: Tensor | null }): Tensor;
-    /** Tensor.cpu — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.cpu.html */
-    cpu(kwargs?: { memory_format?: unknown }): Tensor;
-    /** Tensor.cross — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.cross.html */
-    cross(other: Tensor, kwargs?: { dim?: number | null }): Tensor;
-    cross(other: Tensor, dim: number | null, kwargs?: { dim?: number | null }): Tensor;
-    /** Tensor.crow_indices — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.crow_indices.html */
-    crow_indices(): Tensor;
-    /** Tensor.cuda — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.cuda.html */
-    cuda(kwargs?: { device?: string | null; non_blocking?: boolean; memory_format?: unknown }): Tensor;
-    cuda(device: string | null, kwargs?: { device?: string | null; non_blocking?: boolean; memory_format?: unknown }): Tensor;
-    cuda(device: string | null, non_blocking: boolean, kwargs?: { device?: string | null; non_blocking?: boolean; memory_format?: unknown }): Tensor;
-    /** Tensor.cummax — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.cummax.html */
-    cummax(dim: number): [Tensor, Tensor] & { readonly values: Tensor; readonly indices: Tensor };
-    cummax(kwargs: { dim?: number }): [Tensor, Tensor] & { readonly values: Tensor; readonly indices: Tensor };
-    /** Tensor.cummin — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.cummin.html */
-    cummin(dim: number): [Tensor, Tensor] & { readonly values: Tensor; readonly indices: Tensor };
-    cummin(kwargs: { dim?: number }): [Tensor, Tensor] & { readonly values: Tensor; readonly indices: Tensor };
-    /** Tensor.cumprod — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.cumprod.html */
-    cumprod(dim: number, kwargs?: { dtype?: DType | null }): Tensor;
-    cumprod(kwargs: { dim?: number; dtype?: DType | null }): Tensor;
-    /** Tensor.cumprod_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.cumprod_.html */
-    cumprod_(dim: number, kwargs?: { dtype?: DType | null }): Tensor;
-    cumprod_(kwargs: { dim?: number; dtype?: DType | null }): Tensor;
-    /** Tensor.cumsum — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.cumsum.html */
-    cumsum(dim: number, kwargs?: { dtype?: DType | null }): Tensor;
-    cumsum(kwargs: { dim?: number; dtype?: DType | null }): Tensor;
-    /** Tensor.cumsum_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.cumsum_.html */
-    cumsum_(dim: number, kwargs?: { dtype?: DType | null }): Tensor;
-    cumsum_(kwargs: { dim?: number; dtype?: DType | null }): Tensor;
-    /** Tensor.data_ptr — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.data_ptr.html */
-    data_ptr(): Promise<number>;
-    /** Tensor.deg2rad — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.deg2rad.html */
-    deg2rad(): Tensor;
-    /** Tensor.deg2rad_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.deg2rad_.html */
-    deg2rad_(): Tensor;
-    /** Tensor.dense_dim — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.dense_dim.html */
-    dense_dim(): Promise<number>;
-    /** Tensor.dequantize — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.dequantize.html */
-    dequantize(): Tensor;
-    /** Tensor.det — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.det.html */
-    det(): Tensor;
-    /** Tensor.detach — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.detach.html */
-    detach(): Tensor;
-    /** Tensor.detach_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.detach_.html */
-    detach_(): Tensor;
-    /** Tensor.diag — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.diag.html */
-    diag(kwargs?: { diagonal?: number }): Tensor;
-    diag(diagonal: number, kwargs?: { diagonal?: number }): Tensor;
-    /** Tensor.diag_embed — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.diag_embed.html */
-    diag_embed(kwargs?: { offset?: number; dim1?: number; dim2?: number }): Tensor;
-    diag_embed(offset: number, kwargs?: { offset?: number; dim1?: number; dim2?: number }): Tensor;
-    diag_embed(offset: number, dim1: number, kwargs?: { offset?: number; dim1?: number; dim2?: number }): Tensor;
-    diag_embed(offset: number, dim1: number, dim2: number, kwargs?: { offset?: number; dim1?: number; dim2?: number }): Tensor;
-    /** Tensor.diagflat — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.diagflat.html */
-    diagflat(kwargs?: { offset?: number }): Tensor;
-    diagflat(offset: number, kwargs?: { offset?: number }): Tensor;
-    /** Tensor.diagonal — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.diagonal.html */
-    diagonal(kwargs?: { offset?: number; dim1?: number; dim2?: number }): Tensor;
-    diagonal(offset: number, kwargs?: { offset?: number; dim1?: number; dim2?: number }): Tensor;
-    diagonal(offset: number, dim1: number, kwargs?: { offset?: number; dim1?: number; dim2?: number }): Tensor;
-    diagonal(offset: number, dim1: number, dim2: number, kwargs?: { offset?: number; dim1?: number; dim2?: number }): Tensor;
-    /** Tensor.diagonal_scatter — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.diagonal_scatter.html */
-    diagonal_scatter(src: Tensor, kwargs?: { offset?: number; dim1?: number; dim2?: number }): Tensor;
-    diagonal_scatter(src: Tensor, offset: number, kwargs?: { offset?: number; dim1?: number; dim2?: number }): Tensor;
-    diagonal_scatter(src: Tensor, offset: number, dim1: number, kwargs?: { offset?: number; dim1?: number; dim2?: number }): Tensor;
-    diagonal_scatter(src: Tensor, offset: number, dim1: number, dim2: number, kwargs?: { offset?: number; dim1?: number; dim2?: number }): Tensor;
-    /** Tensor.diff — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.diff.html */
-    diff(kwargs?: { n?: number; dim?: number; prepend?: Tensor | null; append?: Tensor | null }): Tensor;
-    diff(n: number, kwargs?: { n?: number; dim?: number; prepend?: Tensor | null; append?: Tensor | null }): Tensor;
-    diff(n: number, dim: number, kwargs?: { n?: number; dim?: number; prepend?: Tensor | null; append?: Tensor | null }): Tensor;
-    diff(n: number, dim: number, prepend: Tensor | null, kwargs?: { n?: number; dim?: number; prepend?: Tensor | null; append?: Tensor | null }): Tensor;
-    diff(n: number, dim: number, prepend: Tensor | null, append: Tensor | null, kwargs?: { n?: number; dim?: number; prepend?: Tensor | null; append?: Tensor | null }): Tensor;
-    /** Tensor.digamma — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.digamma.html */
-    digamma(): Tensor;
-    /** Tensor.digamma_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.digamma_.html */
-    digamma_(): Tensor;
-    /** Tensor.dim_order — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.dim_order.html */
-    dim_order(kwargs?: { ambiguity_check?: boolean | unknown[] }): Promise<unknown>;
-    /** Tensor.dist — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.dist.html */
-    dist(other: Tensor, kwargs?: { p?: Scalar }): Tensor;
-    dist(other: Tensor, p: Scalar, kwargs?: { p?: Scalar }): Tensor;
-    /** Tensor.div — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.div.html */
-    div(other: Tensor | Scalar, kwargs?: { rounding_mode?: string | null }): Tensor;
-    /** Tensor.div_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.div_.html */
-    div_(other: Tensor | Scalar, kwargs?: { rounding_mode?: string | null }): Tensor;
-    /** Tensor.divide — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.divide.html */
-    divide(other: Tensor, kwargs?: { rounding_mode?: string | null }): Tensor;
-    divide(other: Scalar, kwargs?: { rounding_mode?: string | null }): Tensor;
-    divide(kwargs: { other?: Scalar; rounding_mode?: string | null }): Tensor;
-    /** Tensor.divide_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.divide_.html */
-    divide_(other: Tensor, kwargs?: { rounding_mode?: string | null }): Tensor;
-    divide_(other: Scalar, kwargs?: { rounding_mode?: string | null }): Tensor;
-    divide_(kwargs: { other?: Scalar; rounding_mode?: string | null }): Tensor;
-    /** Tensor.dot — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.dot.html */
-    dot(tensor: Tensor): Tensor;
-    /** Tensor.double — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.double.html */
-    double(kwargs?: { memory_format?: unknown }): Tensor;
-    /** Tensor.dsplit — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.dsplit.html */
-    dsplit(sections: number): Tensor[];
-    dsplit(kwargs: { sections?: number }): Tensor[];
-    dsplit(indices: number | number[]): Tensor[];
-    dsplit(kwargs: { indices?: number | number[] }): Tensor[];
-    dsplit(...indices: number[]): Tensor[];
-    /** Tensor.eig — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.eig.html */
-    eig(kwargs?: { eigenvectors?: boolean }): [Tensor, Tensor];
-    eig(eigenvectors: boolean, kwargs?: { eigenvectors?: boolean }): [Tensor, Tensor];
-    /** Tensor.eq — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.eq.html */
-    eq(other: Tensor): Tensor;
-    eq(other: Scalar): Tensor;
-    eq(kwargs: { other?: Scalar }): Tensor;
-    /** Tensor.eq_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.eq_.html */
-    eq_(other: Tensor): Tensor;
-    eq_(other: Scalar): Tensor;
-    eq_(kwargs: { other?: Scalar }): Tensor;
-    /** Tensor.equal — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.equal.html */
-    equal(other: Tensor): Promise<boolean>;
-    /** Tensor.erf — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.erf.html */
-    erf(): Tensor;
-    /** Tensor.erf_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.erf_.html */
-    erf_(): Tensor;
-    /** Tensor.erfc — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.erfc.html */
-    erfc(): Tensor;
-    /** Tensor.erfc_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.erfc_.html */
-    erfc_(): Tensor;
-    /** Tensor.erfinv — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.erfinv.html */
-    erfinv(): Tensor;
-    /** Tensor.erfinv_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.erfinv_.html */
-    erfinv_(): Tensor;
-    /** Tensor.exp — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.exp.html */
-    exp(): Tensor;
-    /** Tensor.exp2 — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.exp2.html */
-    exp2(): Tensor;
-    /** Tensor.exp2_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.exp2_.html */
-    exp2_(): Tensor;
-    /** Tensor.exp_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.exp_.html */
-    exp_(): Tensor;
-    /** Tensor.expand — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.expand.html */
-    expand(size: number | number[], kwargs?: { implicit?: boolean }): Tensor;
-    expand(kwargs: { size?: number | number[]; implicit?: boolean }): Tensor;
-    expand(...size: number[]): Tensor;
-    expand(...args: [...number[], { implicit?: boolean }]): Tensor;
-    /** Tensor.expand_as — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.expand_as.html */
-    expand_as(other: Tensor): Tensor;
-    /** Tensor.expm1 — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.expm1.html */
-    expm1(): Tensor;
-    /** Tensor.expm1_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.expm1_.html */
-    expm1_(): Tensor;
-    /** Tensor.exponential_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.exponential_.html */
-    exponential_(kwargs?: { lambd?: number; generator?: unknown }): Tensor;
-    exponential_(lambd: number, kwargs?: { lambd?: number; generator?: unknown }): Tensor;
-    /** Tensor.fill_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.fill_.html */
-    fill_(value: Tensor): Tensor;
-    fill_(value: Scalar): Tensor;
-    fill_(kwargs: { value?: Scalar }): Tensor;
-    /** Tensor.fill_diagonal_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.fill_diagonal_.html */
-    fill_diagonal_(fill_value: Scalar, kwargs?: { wrap?: boolean }): Tensor;
-    fill_diagonal_(fill_value: Scalar, wrap: boolean, kwargs?: { wrap?: boolean }): Tensor;
-    fill_diagonal_(kwargs: { fill_value?: Scalar; wrap?: boolean }): Tensor;
-    /** Tensor.fix — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.fix.html */
-    fix(): Tensor;
-    /** Tensor.fix_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.fix_.html */
-    fix_(): Tensor;
-    /** Tensor.flatten — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.flatten.html */
-    flatten(kwargs?: { start_dim?: number; end_dim?: number }): Tensor;
-    flatten(start_dim: number, kwargs?: { start_dim?: number; end_dim?: number }): Tensor;
-    flatten(start_dim: number, end_dim: number, kwargs?: { start_dim?: number; end_dim?: number }): Tensor;
-    /** Tensor.flip — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.flip.html */
-    flip(dims: number | number[]): Tensor;
-    flip(kwargs: { dims?: number | number[] }): Tensor;
-    flip(...dims: number[]): Tensor;
-    /** Tensor.fliplr — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.fliplr.html */
-    fliplr(): Tensor;
-    /** Tensor.flipud — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.flipud.html */
-    flipud(): Tensor;
-    /** Tensor.float — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.float.html */
-    float(kwargs?: { memory_format?: unknown }): Tensor;
-    /** Tensor.float_power — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.float_power.html */
-    float_power(exponent: Tensor): Tensor;
-    float_power(exponent: Scalar): Tensor;
-    float_power(kwargs: { exponent?: Scalar }): Tensor;
-    /** Tensor.float_power_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.float_power_.html */
-    float_power_(exponent: Tensor): Tensor;
-    float_power_(exponent: Scalar): Tensor;
-    float_power_(kwargs: { exponent?: Scalar }): Tensor;
-    /** Tensor.floor — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.floor.html */
-    floor(): Tensor;
-    /** Tensor.floor_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.floor_.html */
-    floor_(): Tensor;
-    /** Tensor.floor_divide — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.floor_divide.html */
-    floor_divide(other: Tensor | Scalar): Tensor;
-    /** Tensor.floor_divide_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.floor_divide_.html */
-    floor_divide_(other: Tensor | Scalar): Tensor;
-    /** Tensor.fmax — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.fmax.html */
-    fmax(other: Tensor): Tensor;
-    /** Tensor.fmin — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.fmin.html */
-    fmin(other: Tensor): Tensor;
-    /** Tensor.fmod — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.fmod.html */
-    fmod(other: Tensor): Tensor;
-    fmod(other: Scalar): Tensor;
-    fmod(kwargs: { other?: Scalar }): Tensor;
-    /** Tensor.fmod_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.fmod_.html */
-    fmod_(other: Tensor): Tensor;
-    fmod_(other: Scalar): Tensor;
-    fmod_(kwargs: { other?: Scalar }): Tensor;
-    /** Tensor.frac — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.frac.html */
-    frac(): Tensor;
-    /** Tensor.frac_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.frac_.html */
-    frac_(): Tensor;
-    /** Tensor.frexp — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.frexp.html */
-    frexp(): [Tensor, Tensor] & { readonly mantissa: Tensor; readonly exponent: Tensor };
-    /** Tensor.gather — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.gather.html */
-    gather(dim: number, index: Tensor, kwargs?: { sparse_grad?: boolean }): Tensor;
-    gather(kwargs: { dim?: number; index?: Tensor; sparse_grad?: boolean }): Tensor;
-    /** Tensor.gcd — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.gcd.html */
-    gcd(other: Tensor): Tensor;
-    /** Tensor.gcd_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.gcd_.html */
-    gcd_(other: Tensor): Tensor;
-    /** Tensor.ge — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.ge.html */
-    ge(other: Tensor): Tensor;
-    ge(other: Scalar): Tensor;
-    ge(kwargs: { other?: Scalar }): Tensor;
-    /** Tensor.ge_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.ge_.html */
-    ge_(other: Tensor): Tensor;
-    ge_(other: Scalar): Tensor;
-    ge_(kwargs: { other?: Scalar }): Tensor;
-    /** Tensor.geometric_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.geometric_.html */
-    geometric_(p: number, kwargs?: { generator?: unknown }): Tensor;
-    geometric_(kwargs: { p?: number; generator?: unknown }): Tensor;
-    /** Tensor.geqrf — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.geqrf.html */
-    geqrf(): [Tensor, Tensor] & { readonly a: Tensor; readonly tau: Tensor };
-    /** Tensor.ger — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.ger.html */
-    ger(vec2: Tensor): Tensor;
-    /** Tensor.get_device — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.get_device.html */
-    get_device(): Promise<number>;
-    /** Tensor.greater — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.greater.html */
-    greater(other: Tensor): Tensor;
-    greater(other: Scalar): Tensor;
-    greater(kwargs: { other?: Scalar }): Tensor;
-    /** Tensor.greater_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.greater_.html */
-    greater_(other: Tensor): Tensor;
-    greater_(other: Scalar): Tensor;
-    greater_(kwargs: { other?: Scalar }): Tensor;
-    /** Tensor.greater_equal — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.greater_equal.html */
-    greater_equal(other: Tensor): Tensor;
-    greater_equal(other: Scalar): Tensor;
-    greater_equal(kwargs: { other?: Scalar }): Tensor;
-    /** Tensor.greater_equal_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.greater_equal_.html */
-    greater_equal_(other: Tensor): Tensor;
-    greater_equal_(other: Scalar): Tensor;
-    greater_equal_(kwargs: { other?: Scalar }): Tensor;
-    /** Tensor.gt — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.gt.html */
-    gt(other: Tensor): Tensor;
-    gt(other: Scalar): Tensor;
-    gt(kwargs: { other?: Scalar }): Tensor;
-    /** Tensor.gt_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.gt_.html */
-    gt_(other: Tensor): Tensor;
-    gt_(other: Scalar): Tensor;
-    gt_(kwargs: { other?: Scalar }): Tensor;
-    /** Tensor.half — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.half.html */
-    half(kwargs?: { memory_format?: unknown }): Tensor;
-    /** Tensor.hardshrink — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.hardshrink.html */
-    hardshrink(kwargs?: { lambd?: Scalar }): Tensor;
-    hardshrink(lambd: Scalar, kwargs?: { lambd?: Scalar }): Tensor;
-    /** Tensor.has_names — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.has_names.html */
-    has_names(): Promise<boolean>;
-    /** Tensor.hash_tensor — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.hash_tensor.html */
-    hash_tensor(kwargs?: { dim?: number | number[] | null; keepdim?: boolean; mode?: number }): Tensor;
-    hash_tensor(dim: number | number[] | null, kwargs?: { dim?: number | number[] | null; keepdim?: boolean; mode?: number }): Tensor;
-    hash_tensor(...dim: number[]): Tensor;
-    hash_tensor(...args: [...number[], { keepdim?: boolean; mode?: number }]): Tensor;
-    /** Tensor.heaviside — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.heaviside.html */
-    heaviside(values: Tensor): Tensor;
-    /** Tensor.heaviside_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.heaviside_.html */
-    heaviside_(values: Tensor): Tensor;
-    /** Tensor.histc — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.histc.html */
-    histc(kwargs?: { bins?: number; min?: Scalar; max?: Scalar }): Tensor;
-    histc(bins: number, kwargs?: { bins?: number; min?: Scalar; max?: Scalar }): Tensor;
-    histc(bins: number, min: Scalar, kwargs?: { bins?: number; min?: Scalar; max?: Scalar }): Tensor;
-    histc(bins: number, min: Scalar, max: Scalar, kwargs?: { bins?: number; min?: Scalar; max?: Scalar }): Tensor;
-    /** Tensor.histogram — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.histogram.html */
-    histogram(bins: Tensor, kwargs?: { weight?: Tensor | null; density?: boolean }): [Tensor, Tensor] & { readonly hist: Tensor; readonly bin_edges: Tensor };
-    histogram(kwargs?: { bins?: number; range?: number | number[] | null; weight?: Tensor | null; density?: boolean }): [Tensor, Tensor] & { readonly hist: Tensor; readonly bin_edges: Tensor };
-    histogram(bins: number, kwargs?: { bins?: number; range?: number | number[] | null; weight?: Tensor | null; density?: boolean }): [Tensor, Tensor] & { readonly hist: Tensor; readonly bin_edges: Tensor };
-    /** Tensor.hsplit — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.hsplit.html */
-    hsplit(sections: number): Tensor[];
-    hsplit(kwargs: { sections?: number }): Tensor[];
-    hsplit(indices: number | number[]): Tensor[];
-    hsplit(kwargs: { indices?: number | number[] }): Tensor[];
-    hsplit(...indices: number[]): Tensor[];
-    /** Tensor.hypot — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.hypot.html */
-    hypot(other: Tensor): Tensor;
-    /** Tensor.hypot_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.hypot_.html */
-    hypot_(other: Tensor): Tensor;
-    /** Tensor.i0 — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.i0.html */
-    i0(): Tensor;
-    /** Tensor.i0_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.i0_.html */
-    i0_(): Tensor;
-    /** Tensor.igamma — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.igamma.html */
-    igamma(other: Tensor): Tensor;
-    /** Tensor.igamma_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.igamma_.html */
-    igamma_(other: Tensor): Tensor;
-    /** Tensor.igammac — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.igammac.html */
-    igammac(other: Tensor): Tensor;
-    /** Tensor.igammac_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.igammac_.html */
-    igammac_(other: Tensor): Tensor;
-    /** Tensor.index_add — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.index_add.html */
-    index_add(dim: number, index: Tensor, source: Tensor, kwargs?: { alpha?: Scalar }): Tensor;
-    index_add(kwargs: { dim?: number; index?: Tensor; source?: Tensor; alpha?: Scalar }): Tensor;
-    /** Tensor.index_add_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.index_add_.html */
-    index_add_(dim: number, index: Tensor, source: Tensor, kwargs?: { alpha?: Scalar }): Tensor;
-    index_add_(kwargs: { dim?: number; index?: Tensor; source?: Tensor; alpha?: Scalar }): Tensor;
-    /** Tensor.index_copy — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.index_copy.html */
-    index_copy(dim: number, index: Tensor, source: Tensor): Tensor;
-    index_copy(kwargs: { dim?: number; index?: Tensor; source?: Tensor }): Tensor;
-    /** Tensor.index_copy_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.index_copy_.html */
-    index_copy_(dim: number, index: Tensor, source: Tensor): Tensor;
-    index_copy_(kwargs: { dim?: number; index?: Tensor; source?: Tensor }): Tensor;
-    /** Tensor.index_fill — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.index_fill.html */
-    index_fill(dim: number, index: Tensor, value: Tensor): Tensor;
-    index_fill(kwargs: { dim?: number; index?: Tensor; value?: Tensor }): Tensor;
-    index_fill(dim: number, index: Tensor, value: Scalar): Tensor;
-    index_fill(kwargs: { dim?: number; index?: Tensor; value?: Scalar }): Tensor;
-    /** Tensor.index_fill_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.index_fill_.html */
-    index_fill_(dim: number, index: Tensor, value: Tensor): Tensor;
-    index_fill_(kwargs: { dim?: number; index?: Tensor; value?: Tensor }): Tensor;
-    index_fill_(dim: number, index: Tensor, value: Scalar): Tensor;
-    index_fill_(kwargs: { dim?: number; index?: Tensor; value?: Scalar }): Tensor;
-    /** Tensor.index_put — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.index_put.html */
-    index_put(indices: (Tensor | null)[], values: Tensor, kwargs?: { accumulate?: boolean }): Tensor;
-    index_put(indices: (Tensor | null)[], values: Tensor, accumulate: boolean, kwargs?: { accumulate?: boolean }): Tensor;
-    /** Tensor.index_put_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.index_put_.html */
-    index_put_(indices: (Tensor | null)[], values: Tensor, kwargs?: { accumulate?: boolean }): Tensor;
-    index_put_(indices: (Tensor | null)[], values: Tensor, accumulate: boolean, kwargs?: { accumulate?: boolean }): Tensor;
-    /** Tensor.index_reduce — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.index_reduce.html */
-    index_reduce(dim: number, index: Tensor, source: Tensor, reduce: string, kwargs?: { include_self?: boolean }): Tensor;
-    index_reduce(kwargs: { dim?: number; index?: Tensor; source?: Tensor; reduce?: string; include_self?: boolean }): Tensor;
-    /** Tensor.index_reduce_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.index_reduce_.html */
-    index_reduce_(dim: number, index: Tensor, source: Tensor, reduce: string, kwargs?: { include_self?: boolean }): Tensor;
-    index_reduce_(kwargs: { dim?: number; index?: Tensor; source?: Tensor; reduce?: string; include_self?: boolean }): Tensor;
-    /** Tensor.index_select — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.index_select.html */
-    index_select(dim: number, index: Tensor): Tensor;
-    index_select(kwargs: { dim?: number; index?: Tensor }): Tensor;
-    /** Tensor.indices — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.indices.html */
-    indices(): Tensor;
-    /** Tensor.inner — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.inner.html */
-    inner(other: Tensor): Tensor;
-    /** Tensor.int — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.int.html */
-    int(kwargs?: { memory_format?: unknown }): Tensor;
-    /** Tensor.int_repr — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.int_repr.html */
-    int_repr(): Tensor;
-    /** Tensor.inverse — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.inverse.html */
-    inverse(): Tensor;
-    /** Tensor.ipu — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.ipu.html */
-    ipu(kwargs?: { device?: string | null; non_blocking?: boolean; memory_format?: unknown }): Tensor;
-    ipu(device: string | null, kwargs?: { device?: string | null; non_blocking?: boolean; memory_format?: unknown }): Tensor;
-    ipu(device: string | null, non_blocking: boolean, kwargs?: { device?: string | null; non_blocking?: boolean; memory_format?: unknown }): Tensor;
-    /** Tensor.is_coalesced — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.is_coalesced.html */
-    is_coalesced(): Promise<boolean>;
-    /** Tensor.is_complex — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.is_complex.html */
-    is_complex(): Promise<boolean>;
-    /** Tensor.is_conj — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.is_conj.html */
-    is_conj(): Promise<boolean>;
-    /** Tensor.is_contiguous — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.is_contiguous.html */
-    is_contiguous(kwargs?: { memory_format?: unknown }): Promise<boolean>;
-    /** Tensor.is_distributed — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.is_distributed.html */
-    is_distributed(): Promise<boolean>;
-    /** Tensor.is_floating_point — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.is_floating_point.html */
-    is_floating_point(): Promise<boolean>;
-    /** Tensor.is_inference — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.is_inference.html */
-    is_inference(): Promise<boolean>;
-    /** Tensor.is_neg — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.is_neg.html */
-    is_neg(): Promise<boolean>;
-    /** Tensor.is_nonzero — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.is_nonzero.html */
-    is_nonzero(): Promise<boolean>;
-    /** Tensor.is_pinned — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.is_pinned.html */
-    is_pinned(kwargs?: { device?: string | null }): Promise<boolean>;
-    is_pinned(device: string | null, kwargs?: { device?: string | null }): Promise<boolean>;
-    /** Tensor.is_same_size — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.is_same_size.html */
-    is_same_size(other: Tensor): Promise<boolean>;
-    /** Tensor.is_set_to — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.is_set_to.html */
-    is_set_to(tensor: Tensor): Promise<boolean>;
-    /** Tensor.is_shared — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.is_shared.html */
-    is_shared(): Promise<unknown>;
-    /** Tensor.is_signed — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.is_signed.html */
-    is_signed(): Promise<boolean>;
-    /** Tensor.isclose — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.isclose.html */
-    isclose(other: Tensor, kwargs?: { rtol?: number; atol?: number; equal_nan?: boolean }): Tensor;
-    isclose(other: Tensor, rtol: number, kwargs?: { rtol?: number; atol?: number; equal_nan?: boolean }): Tensor;
-    isclose(other: Tensor, rtol: number, atol: number, kwargs?: { rtol?: number; atol?: number; equal_nan?: boolean }): Tensor;
-    isclose(other: Tensor, rtol: number, atol: number, equal_nan: boolean, kwargs?: { rtol?: number; atol?: number; equal_nan?: boolean }): Tensor;
-    /** Tensor.isfinite — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.isfinite.html */
-    isfinite(): Tensor;
-    /** Tensor.isinf — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.isinf.html */
-    isinf(): Tensor;
-    /** Tensor.isnan — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.isnan.html */
-    isnan(): Tensor;
-    /** Tensor.isneginf — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.isneginf.html */
-    isneginf(): Tensor;
-    /** Tensor.isposinf — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.isposinf.html */
-    isposinf(): Tensor;
-    /** Tensor.isreal — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.isreal.html */
-    isreal(): Tensor;
-    /** Tensor.istft — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.istft.html */
-    istft(n_fft: number, kwargs?: { hop_length?: number | null; win_length?: number | null; window?: Tensor | null; center?: boolean; normalized?: boolean; onesided?: boolean | null; length?: number | null; return_complex?: boolean }): Tensor;
-    istft(n_fft: number, hop_length: number | null, kwargs?: { hop_length?: number | null; win_length?: number | null; window?: Tensor | null; center?: boolean; normalized?: boolean; onesided?: boolean | null; length?: number | null; return_complex?: boolean }): Tensor;
-    istft(n_fft: number, hop_length: number | null, win_length: number | null, kwargs?: { hop_length?: number | null; win_length?: number | null; window?: Tensor | null; center?: boolean; normalized?: boolean; onesided?: boolean | null; length?: number | null; return_complex?: boolean }): Tensor;
-    istft(n_fft: number, hop_length: number | null, win_length: number | null, window: Tensor | null, kwargs?: { hop_length?: number | null; win_length?: number | null; window?: Tensor | null; center?: boolean; normalized?: boolean; onesided?: boolean | null; length?: number | null; return_complex?: boolean }): Tensor;
-    istft(n_fft: number, hop_length: number | null, win_length: number | null, window: Tensor | null, center: boolean, kwargs?: { hop_length?: number | null; win_length?: number | null; window?: Tensor | null; center?: boolean; normalized?: boolean; onesided?: boolean | null; length?: number | null; return_complex?: boolean }): Tensor;
-    istft(n_fft: number, hop_length: number | null, win_length: number | null, window: Tensor | null, center: boolean, normalized: boolean, kwargs?: { hop_length?: number | null; win_length?: number | null; window?: Tensor | null; center?: boolean; normalized?: boolean; onesided?: boolean | null; length?: number | null; return_complex?: boolean }): Tensor;
-    istft(n_fft: number, hop_length: number | null, win_length: number | null, window: Tensor | null, center: boolean, normalized: boolean, onesided: boolean | null, kwargs?: { hop_length?: number | null; win_length?: number | null; window?: Tensor | null; center?: boolean; normalized?: boolean; onesided?: boolean | null; length?: number | null; return_complex?: boolean }): Tensor;
-    istft(n_fft: number, hop_length: number | null, win_length: number | null, window: Tensor | null, center: boolean, normalized: boolean, onesided: boolean | null, length: number | null, kwargs?: { hop_length?: number | null; win_length?: number | null; window?: Tensor | null; center?: boolean; normalized?: boolean; onesided?: boolean | null; length?: number | null; return_complex?: boolean }): Tensor;
-    istft(n_fft: number, hop_length: number | null, win_length: number | null, window: Tensor | null, center: boolean, normalized: boolean, onesided: boolean | null, length: number | null, return_complex: boolean, kwargs?: { hop_length?: number | null; win_length?: number | null; window?: Tensor | null; center?: boolean; normalized?: boolean; onesided?: boolean | null; length?: number | null; return_complex?: boolean }): Tensor;
-    istft(kwargs: { n_fft?: number; hop_length?: number | null; win_length?: number | null; window?: Tensor | null; center?: boolean; normalized?: boolean; onesided?: boolean | null; length?: number | null; return_complex?: boolean }): Tensor;
-    /** Tensor.kron — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.kron.html */
-    kron(other: Tensor): Tensor;
-    /** Tensor.kthvalue — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.kthvalue.html */
-    kthvalue(k: number, kwargs?: { dim?: number; keepdim?: boolean }): [Tensor, Tensor] & { readonly values: Tensor; readonly indices: Tensor };
-    kthvalue(k: number, dim: number, kwargs?: { dim?: number; keepdim?: boolean }): [Tensor, Tensor] & { readonly values: Tensor; readonly indices: Tensor };
-    kthvalue(k: number, dim: number, keepdim: boolean, kwargs?: { dim?: number; keepdim?: boolean }): [Tensor, Tensor] & { readonly values: Tensor; readonly indices: Tensor };
-    kthvalue(kwargs: { k?: number; dim?: number; keepdim?: boolean }): [Tensor, Tensor] & { readonly values: Tensor; readonly indices: Tensor };
-    /** Tensor.lcm — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.lcm.html */
-    lcm(other: Tensor): Tensor;
-    /** Tensor.lcm_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.lcm_.html */
-    lcm_(other: Tensor): Tensor;
-    /** Tensor.ldexp — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.ldexp.html */
-    ldexp(other: Tensor): Tensor;
-    /** Tensor.ldexp_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.ldexp_.html */
-    ldexp_(other: Tensor): Tensor;
-    /** Tensor.le — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.le.html */
-    le(other: Tensor): Tensor;
-    le(other: Scalar): Tensor;
-    le(kwargs: { other?: Scalar }): Tensor;
-    /** Tensor.le_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.le_.html */
-    le_(other: Tensor): Tensor;
-    le_(other: Scalar): Tensor;
-    le_(kwargs: { other?: Scalar }): Tensor;
-    /** Tensor.lerp — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.lerp.html */
-    lerp(end: Tensor, weight: Tensor): Tensor;
-    lerp(end: Tensor, weight: Scalar): Tensor;
-    lerp(end: Tensor, kwargs: { weight?: Scalar }): Tensor;
-    /** Tensor.lerp_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.lerp_.html */
-    lerp_(end: Tensor, weight: Tensor): Tensor;
-    lerp_(end: Tensor, weight: Scalar): Tensor;
-    lerp_(end: Tensor, kwargs: { weight?: Scalar }): Tensor;
-    /** Tensor.less — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.less.html */
-    less(other: Tensor): Tensor;
-    less(other: Scalar): Tensor;
-    less(kwargs: { other?: Scalar }): Tensor;
-    /** Tensor.less_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.less_.html */
-    less_(other: Tensor): Tensor;
-    less_(other: Scalar): Tensor;
-    less_(kwargs: { other?: Scalar }): Tensor;
-    /** Tensor.less_equal — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.less_equal.html */
-    less_equal(other: Tensor): Tensor;
-    less_equal(other: Scalar): Tensor;
-    less_equal(kwargs: { other?: Scalar }): Tensor;
-    /** Tensor.less_equal_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.less_equal_.html */
-    less_equal_(other: Tensor): Tensor;
-    less_equal_(other: Scalar): Tensor;
-    less_equal_(kwargs: { other?: Scalar }): Tensor;
-    /** Tensor.lgamma — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.lgamma.html */
-    lgamma(): Tensor;
-    /** Tensor.lgamma_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.lgamma_.html */
-    lgamma_(): Tensor;
-    /** Tensor.log — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.log.html */
-    log(): Tensor;
-    /** Tensor.log10 — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.log10.html */
-    log10(): Tensor;
-    /** Tensor.log10_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.log10_.html */
-    log10_(): Tensor;
-    /** Tensor.log1p — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.log1p.html */
-    log1p(): Tensor;
-    /** Tensor.log1p_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.log1p_.html */
-    log1p_(): Tensor;
-    /** Tensor.log2 — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.log2.html */
-    log2(): Tensor;
-    /** Tensor.log2_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.log2_.html */
-    log2_(): Tensor;
-    /** Tensor.log_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.log_.html */
-    log_(): Tensor;
-    /** Tensor.log_normal_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.log_normal_.html */
-    log_normal_(kwargs?: { mean?: number; std?: number; generator?: unknown }): Tensor;
-    log_normal_(mean: number, kwargs?: { mean?: number; std?: number; generator?: unknown }): Tensor;
-    log_normal_(mean: number, std: number, kwargs?: { mean?: number; std?: number; generator?: unknown }): Tensor;
-    /** Tensor.log_softmax — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.log_softmax.html */
-    log_softmax(dim: number, kwargs?: { dtype?: DType | null }): Tensor;
-    log_softmax(dim: number, dtype: DType | null, kwargs?: { dtype?: DType | null }): Tensor;
-    log_softmax(kwargs: { dim?: number; dtype?: DType | null }): Tensor;
-    /** Tensor.logaddexp — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.logaddexp.html */
-    logaddexp(other: Tensor): Tensor;
-    /** Tensor.logaddexp2 — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.logaddexp2.html */
-    logaddexp2(other: Tensor): Tensor;
-    /** Tensor.logcumsumexp — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.logcumsumexp.html */
-    logcumsumexp(dim: number): Tensor;
-    logcumsumexp(kwargs: { dim?: number }): Tensor;
-    /** Tensor.logdet — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.logdet.html */
-    logdet(): Tensor;
-    /** Tensor.logical_and — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.logical_and.html */
-    logical_and(other: Tensor): Tensor;
-    /** Tensor.logical_and_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.logical_and_.html */
-    logical_and_(other: Tensor): Tensor;
-    /** Tensor.logical_not — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.logical_not.html */
-    logical_not(): Tensor;
-    /** Tensor.logical_not_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.logical_not_.html */
-    logical_not_(): Tensor;
-    /** Tensor.logical_or — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.logical_or.html */
-    logical_or(other: Tensor): Tensor;
-    /** Tensor.logical_or_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.logical_or_.html */
-    logical_or_(other: Tensor): Tensor;
-    /** Tensor.logical_xor — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.logical_xor.html */
-    logical_xor(other: Tensor): Tensor;
-    /** Tensor.logical_xor_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.logical_xor_.html */
-    logical_xor_(other: Tensor): Tensor;
-    /** Tensor.logit — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.logit.html */
-    logit(kwargs?: { eps?: number | null }): Tensor;
-    logit(eps: number | null, kwargs?: { eps?: number | null }): Tensor;
-    /** Tensor.logit_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.logit_.html */
-    logit_(kwargs?: { eps?: number | null }): Tensor;
-    logit_(eps: number | null, kwargs?: { eps?: number | null }): Tensor;
-    /** Tensor.logsumexp — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.logsumexp.html */
-    logsumexp(dim: number | number[], kwargs?: { keepdim?: boolean }): Tensor;
-    logsumexp(dim: number | number[], keepdim: boolean, kwargs?: { keepdim?: boolean }): Tensor;
-    logsumexp(kwargs: { dim?: number | number[]; keepdim?: boolean }): Tensor;
-    /** Tensor.long — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.long.html */
-    long(kwargs?: { memory_format?: unknown }): Tensor;
-    /** Tensor.lstsq — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.lstsq.html */
-    lstsq(other: unknown): [Tensor, Tensor];
-    lstsq(kwargs: { other?: unknown }): [Tensor, Tensor];
-    /** Tensor.lt — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.lt.html */
-    lt(other: Tensor): Tensor;
-    lt(other: Scalar): Tensor;
-    lt(kwargs: { other?: Scalar }): Tensor;
-    /** Tensor.lt_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.lt_.html */
-    lt_(other: Tensor): Tensor;
-    lt_(other: Scalar): Tensor;
-    lt_(kwargs: { other?: Scalar }): Tensor;
-    /** Tensor.lu — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.lu.html */
-    lu(kwargs?: { pivot?: boolean; get_infos?: false }): [Tensor, Tensor];
-    lu(pivot: boolean, kwargs?: { pivot?: boolean; get_infos?: false }): [Tensor, Tensor];
-    lu(pivot: boolean, get_infos: false, kwargs?: { pivot?: boolean; get_infos?: false }): [Tensor, Tensor];
-    lu(get_infos: true, kwargs?: { pivot?: boolean }): [Tensor, Tensor, Tensor];
-    lu(get_infos: true, pivot: boolean, kwargs?: { pivot?: boolean }): [Tensor, Tensor, Tensor];
-    lu(kwargs: { pivot?: boolean; get_infos?: true }): [Tensor, Tensor, Tensor];
-    /** Tensor.lu_solve — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.lu_solve.html */
-    lu_solve(LU_data: Tensor, LU_pivots: Tensor): Tensor;
-    /** Tensor.map2_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.map2_.html */
-    map2_(x: Tensor, y: Tensor, callable: unknown): Tensor;
-    map2_(x: Tensor, y: Tensor, kwargs: { callable?: unknown }): Tensor;
-    /** Tensor.map_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.map_.html */
-    map_(other: Tensor, callable: unknown): Tensor;
-    map_(other: Tensor, kwargs: { callable?: unknown }): Tensor;
-    /** Tensor.masked_fill — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.masked_fill.html */
-    masked_fill(mask: Tensor, value: Tensor): Tensor;
-    masked_fill(mask: Tensor, value: Scalar): Tensor;
-    masked_fill(mask: Tensor, kwargs: { value?: Scalar }): Tensor;
-    /** Tensor.masked_fill_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.masked_fill_.html */
-    masked_fill_(mask: Tensor, value: Tensor): Tensor;
-    masked_fill_(mask: Tensor, value: Scalar): Tensor;
-    masked_fill_(mask: Tensor, kwargs: { value?: Scalar }): Tensor;
-    /** Tensor.masked_scatter — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.masked_scatter.html */
-    masked_scatter(mask: Tensor, source: Tensor): Tensor;
-    /** Tensor.masked_scatter_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.masked_scatter_.html */
-    masked_scatter_(mask: Tensor, source: Tensor): Tensor;
-    /** Tensor.masked_select — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.masked_select.html */
-    masked_select(mask: Tensor): Tensor;
-    /** Tensor.matmul — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.matmul.html */
-    matmul(other: Tensor): Tensor;
-    /** Tensor.matrix_exp — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.matrix_exp.html */
-    matrix_exp(): Tensor;
-    /** Tensor.matrix_power — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.matrix_power.html */
-    matrix_power(n: number): Tensor;
-    matrix_power(kwargs: { n?: number }): Tensor;
-    /** Tensor.max — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.max.html */
-    max(): Tensor;
-    max(other: Tensor): Tensor;
-    max(dim: number, kwargs?: { keepdim?: boolean }): [Tensor, Tensor] & { readonly values: Tensor; readonly indices: Tensor };
-    max(dim: number, keepdim: boolean, kwargs?: { keepdim?: boolean }): [Tensor, Tensor] & { readonly values: Tensor; readonly indices: Tensor };
-    max(kwargs: { dim?: number; keepdim?: boolean }): [Tensor, Tensor] & { readonly values: Tensor; readonly indices: Tensor };
-    /** Tensor.maximum — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.maximum.html */
-    maximum(other: Tensor): Tensor;
-    /** Tensor.mean — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.mean.html */
-    mean(kwargs?: { dtype?: DType | null }): Tensor;
-    mean(dim: number | number[] | null, kwargs?: { keepdim?: boolean; dtype?: DType | null }): Tensor;
-    mean(dim: number | number[] | null, keepdim: boolean, kwargs?: { keepdim?: boolean; dtype?: DType | null }): Tensor;
-    mean(kwargs: { dim?: number | number[] | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
-    /** Tensor.median — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.median.html */
-    median(): Tensor;
-    median(dim: number, kwargs?: { keepdim?: boolean }): [Tensor, Tensor] & { readonly values: Tensor; readonly indices: Tensor };
-    median(dim: number, keepdim: boolean, kwargs?: { keepdim?: boolean }): [Tensor, Tensor] & { readonly values: Tensor; readonly indices: Tensor };
-    median(kwargs: { dim?: number; keepdim?: boolean }): [Tensor, Tensor] & { readonly values: Tensor; readonly indices: Tensor };
-    /** Tensor.min — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.min.html */
-    min(): Tensor;
-    min(other: Tensor): Tensor;
-    min(dim: number, kwargs?: { keepdim?: boolean }): [Tensor, Tensor] & { readonly values: Tensor; readonly indices: Tensor };
-    min(dim: number, keepdim: boolean, kwargs?: { keepdim?: boolean }): [Tensor, Tensor] & { readonly values: Tensor; readonly indices: Tensor };
-    min(kwargs: { dim?: number; keepdim?: boolean }): [Tensor, Tensor] & { readonly values: Tensor; readonly indices: Tensor };
-    /** Tensor.minimum — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.minimum.html */
-    minimum(other: Tensor): Tensor;
-    /** Tensor.mm — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.mm.html */
-    mm(mat2: Tensor): Tensor;
-    /** Tensor.mode — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.mode.html */
-    mode(kwargs?: { dim?: number; keepdim?: boolean }): [Tensor, Tensor] & { readonly values: Tensor; readonly indices: Tensor };
-    mode(dim: number, kwargs?: { dim?: number; keepdim?: boolean }): [Tensor, Tensor] & { readonly values: Tensor; readonly indices: Tensor };
-    mode(dim: number, keepdim: boolean, kwargs?: { dim?: number; keepdim?: boolean }): [Tensor, Tensor] & { readonly values: Tensor; readonly indices: Tensor };
-    /** Tensor.module_load — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.module_load.html */
-    module_load(other: Tensor, kwargs?: { assign?: boolean }): Promise<unknown>;
-    module_load(other: Tensor, assign: boolean, kwargs?: { assign?: boolean }): Promise<unknown>;
-    /** Tensor.moveaxis — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.moveaxis.html */
-    moveaxis(source: number, destination: number): Tensor;
-    moveaxis(kwargs: { source?: number; destination?: number }): Tensor;
-    moveaxis(source: number | number[], destination: number | number[]): Tensor;
-    moveaxis(kwargs: { source?: number | number[]; destination?: number | number[] }): Tensor;
-    /** Tensor.movedim — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.movedim.html */
-    movedim(source: number, destination: number): Tensor;
-    movedim(kwargs: { source?: number; destination?: number }): Tensor;
-    movedim(source: number | number[], destination: number | number[]): Tensor;
-    movedim(kwargs: { source?: number | number[]; destination?: number | number[] }): Tensor;
-    /** Tensor.msort — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.msort.html */
-    msort(): Tensor;
-    /** Tensor.mtia — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.mtia.html */
-    mtia(kwargs?: { device?: string | null; non_blocking?: boolean; memory_format?: unknown }): Tensor;
-    mtia(device: string | null, kwargs?: { device?: string | null; non_blocking?: boolean; memory_format?: unknown }): Tensor;
-    mtia(device: string | null, non_blocking: boolean, kwargs?: { device?: string | null; non_blocking?: boolean; memory_format?: unknown }): Tensor;
-    /** Tensor.mul — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.mul.html */
-    mul(other: Tensor | Scalar): Tensor;
-    /** Tensor.mul_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.mul_.html */
-    mul_(other: Tensor | Scalar): Tensor;
-    /** Tensor.multinomial — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.multinomial.html */
-    multinomial(num_samples: number, kwargs?: { replacement?: boolean; generator?: unknown }): Tensor;
-    multinomial(num_samples: number, replacement: boolean, kwargs?: { replacement?: boolean; generator?: unknown }): Tensor;
-    multinomial(kwargs: { num_samples?: number; replacement?: boolean; generator?: unknown }): Tensor;
-    /** Tensor.multiply — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.multiply.html */
-    multiply(other: Tensor): Tensor;
-    multiply(other: Scalar): Tensor;
-    multiply(kwargs: { other?: Scalar }): Tensor;
-    /** Tensor.multiply_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.multiply_.html */
-    multiply_(other: Tensor): Tensor;
-    multiply_(other: Scalar): Tensor;
-    multiply_(kwargs: { other?: Scalar }): Tensor;
-    /** Tensor.mv — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.mv.html */
-    mv(vec: Tensor): Tensor;
-    /** Tensor.mvlgamma — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.mvlgamma.html */
-    mvlgamma(p: number): Tensor;
-    mvlgamma(kwargs: { p?: number }): Tensor;
-    /** Tensor.mvlgamma_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.mvlgamma_.html */
-    mvlgamma_(p: number): Tensor;
-    mvlgamma_(kwargs: { p?: number }): Tensor;
-    /** Tensor.nan_to_num — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.nan_to_num.html */
-    nan_to_num(kwargs?: { nan?: number | null; posinf?: number | null; neginf?: number | null }): Tensor;
-    nan_to_num(nan: number | null, kwargs?: { nan?: number | null; posinf?: number | null; neginf?: number | null }): Tensor;
-    nan_to_num(nan: number | null, posinf: number | null, kwargs?: { nan?: number | null; posinf?: number | null; neginf?: number | null }): Tensor;
-    nan_to_num(nan: number | null, posinf: number | null, neginf: number | null, kwargs?: { nan?: number | null; posinf?: number | null; neginf?: number | null }): Tensor;
-    /** Tensor.nan_to_num_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.nan_to_num_.html */
-    nan_to_num_(kwargs?: { nan?: number | null; posinf?: number | null; neginf?: number | null }): Tensor;
-    nan_to_num_(nan: number | null, kwargs?: { nan?: number | null; posinf?: number | null; neginf?: number | null }): Tensor;
-    nan_to_num_(nan: number | null, posinf: number | null, kwargs?: { nan?: number | null; posinf?: number | null; neginf?: number | null }): Tensor;
-    nan_to_num_(nan: number | null, posinf: number | null, neginf: number | null, kwargs?: { nan?: number | null; posinf?: number | null; neginf?: number | null }): Tensor;
-    /** Tensor.nanmean — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.nanmean.html */
-    nanmean(kwargs?: { dim?: number | number[] | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
-    nanmean(dim: number | number[] | null, kwargs?: { dim?: number | number[] | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
-    nanmean(dim: number | number[] | null, keepdim: boolean, kwargs?: { dim?: number | number[] | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
-    /** Tensor.nanmedian — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.nanmedian.html */
-    nanmedian(): Tensor;
-    nanmedian(dim: number, kwargs?: { keepdim?: boolean }): [Tensor, Tensor] & { readonly values: Tensor; readonly indices: Tensor };
-    nanmedian(dim: number, keepdim: boolean, kwargs?: { keepdim?: boolean }): [Tensor, Tensor] & { readonly values: Tensor; readonly indices: Tensor };
-    nanmedian(kwargs: { dim?: number; keepdim?: boolean }): [Tensor, Tensor] & { readonly values: Tensor; readonly indices: Tensor };
-    /** Tensor.nanquantile — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.nanquantile.html */
-    nanquantile(q: Tensor, kwargs?: { dim?: number | null; keepdim?: boolean; interpolation?: string }): Tensor;
-    nanquantile(q: Tensor, dim: number | null, kwargs?: { dim?: number | null; keepdim?: boolean; interpolation?: string }): Tensor;
-    nanquantile(q: Tensor, dim: number | null, keepdim: boolean, kwargs?: { dim?: number | null; keepdim?: boolean; interpolation?: string }): Tensor;
-    nanquantile(q: number, kwargs?: { dim?: number | null; keepdim?: boolean; interpolation?: string }): Tensor;
-    nanquantile(q: number, dim: number | null, kwargs?: { dim?: number | null; keepdim?: boolean; interpolation?: string }): Tensor;
-    nanquantile(q: number, dim: number | null, keepdim: boolean, kwargs?: { dim?: number | null; keepdim?: boolean; interpolation?: string }): Tensor;
-    nanquantile(kwargs: { q?: number; dim?: number | null; keepdim?: boolean; interpolation?: string }): Tensor;
-    /** Tensor.nansum — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.nansum.html */
-    nansum(kwargs?: { dim?: number | number[] | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
-    nansum(dim: number | number[] | null, kwargs?: { dim?: number | number[] | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
-    nansum(dim: number | number[] | null, keepdim: boolean, kwargs?: { dim?: number | number[] | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
-    /** Tensor.narrow — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.narrow.html */
-    narrow(dim: number, start: Tensor, length: number): Tensor;
-    narrow(kwargs: { dim?: number; start?: Tensor; length?: number }): Tensor;
-    narrow(dim: number, start: number, length: number): Tensor;
-    narrow(kwargs: { dim?: number; start?: number; length?: number }): Tensor;
-    /** Tensor.narrow_copy — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.narrow_copy.html */
-    narrow_copy(dim: number, start: number, length: number): Tensor;
-    narrow_copy(kwargs: { dim?: number; start?: number; length?: number }): Tensor;
-    /** Tensor.ndimension — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.ndimension.html */
-    ndimension(): Promise<number>;
-    /** Tensor.ne — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.ne.html */
-    ne(other: Tensor): Tensor;
-    ne(other: Scalar): Tensor;
-    ne(kwargs: { other?: Scalar }): Tensor;
-    /** Tensor.ne_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.ne_.html */
-    ne_(other: Tensor): Tensor;
-    ne_(other: Scalar): Tensor;
-    ne_(kwargs: { other?: Scalar }): Tensor;
-    /** Tensor.neg — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.neg.html */
-    neg(): Tensor;
-    /** Tensor.neg_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.neg_.html */
-    neg_(): Tensor;
-    /** Tensor.negative — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.negative.html */
-    negative(): Tensor;
-    /** Tensor.negative_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.negative_.html */
-    negative_(): Tensor;
-    /** Tensor.nelement — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.nelement.html */
-    nelement(): Promise<number>;
-    /** Tensor.new — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.new.html */
-    new(...args: unknown[]): Tensor;
-    new(...args: [...unknown[], { device?: string | null }]): Tensor;
-    new(storage: unknown): Tensor;
-    new(kwargs: { storage?: unknown }): Tensor;
-    new(other: Tensor): Tensor;
-    new(size: number | number[], kwargs?: { device?: string | null }): Tensor;
-    new(kwargs: { size?: number | number[]; device?: string | null }): Tensor;
-    /** Tensor.new_empty — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.new_empty.html */
-    new_empty(size: number | number[], kwargs?: { dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }): Tensor;
-    new_empty(kwargs: { size?: number | number[]; dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }): Tensor;
-    new_empty(...size: number[]): Tensor;
-    new_empty(...args: [...number[], { dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }]): Tensor;
-    /** Tensor.new_empty_strided — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.new_empty_strided.html */
-    new_empty_strided(size: number | number[], stride: number | number[], kwargs?: { dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }): Tensor;
-    new_empty_strided(kwargs: { size?: number | number[]; stride?: number | number[]; dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }): Tensor;
-    /** Tensor.new_full — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.new_full.html */
-    new_full(size: number | number[], fill_value: Scalar, kwargs?: { dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }): Tensor;
-    new_full(kwargs: { size?: number | number[]; fill_value?: Scalar; dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }): Tensor;
-    /** Tensor.new_ones — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.new_ones.html */
-    new_ones(size: number | number[], kwargs?: { dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }): Tensor;
-    new_ones(kwargs: { size?: number | number[]; dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }): Tensor;
-    new_ones(...size: number[]): Tensor;
-    new_ones(...args: [...number[], { dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }]): Tensor;
-    /** Tensor.new_tensor — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.new_tensor.html */
-    new_tensor(data: unknown, kwargs?: { dtype?: DType | null; device?: string | null; requires_grad?: boolean }): Tensor;
-    new_tensor(kwargs: { data?: unknown; dtype?: DType | null; device?: string | null; requires_grad?: boolean }): Tensor;
-    /** Tensor.new_zeros — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.new_zeros.html */
-    new_zeros(size: number | number[], kwargs?: { dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }): Tensor;
-    new_zeros(kwargs: { size?: number | number[]; dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }): Tensor;
-    new_zeros(...size: number[]): Tensor;
-    new_zeros(...args: [...number[], { dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }]): Tensor;
-    /** Tensor.nextafter — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.nextafter.html */
-    nextafter(other: Tensor): Tensor;
-    /** Tensor.nextafter_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.nextafter_.html */
-    nextafter_(other: Tensor): Tensor;
-    /** Tensor.nonzero — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.nonzero.html */
-    nonzero(kwargs?: { as_tuple?: false }): Tensor;
-    nonzero(kwargs?: { as_tuple?: true }): Tensor[];
-    /** Tensor.nonzero_static — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.nonzero_static.html */
-    nonzero_static(kwargs: { size?: number; fill_value?: number }): Tensor;
-    /** Tensor.norm — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.norm.html */
-    norm(kwargs?: { p?: string; dim?: number | number[] | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
-    norm(p: string, kwargs?: { p?: string; dim?: number | number[] | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
-    norm(p: string, dim: number | number[] | null, kwargs?: { p?: string; dim?: number | number[] | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
-    norm(p: string, dim: number | number[] | null, keepdim: boolean, kwargs?: { p?: string; dim?: number | number[] | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
-    norm(kwargs?: { p?: Scalar | null; dim?: number | number[] | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
-    norm(p: Scalar | null, kwargs?: { p?: Scalar | null; dim?: number | number[] | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
-    norm(p: Scalar | null, dim: number | number[] | null, kwargs?: { p?: Scalar | null; dim?: number | number[] | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
-    norm(p: Scalar | null, dim: number | number[] | null, keepdim: boolean, kwargs?: { p?: Scalar | null; dim?: number | number[] | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
-    norm(kwargs?: { p?: Scalar | null; dim?: number | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
-    norm(p: Scalar | null, kwargs?: { p?: Scalar | null; dim?: number | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
-    norm(p: Scalar | null, dim: number | null, kwargs?: { p?: Scalar | null; dim?: number | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
-    norm(p: Scalar | null, dim: number | null, keepdim: boolean, kwargs?: { p?: Scalar | null; dim?: number | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
-    norm(kwargs?: { p?: string; dim?: number | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
-    norm(p: string, kwargs?: { p?: string; dim?: number | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
-    norm(p: string, dim: number | null, kwargs?: { p?: string; dim?: number | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
-    norm(p: string, dim: number | null, keepdim: boolean, kwargs?: { p?: string; dim?: number | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
-    /** Tensor.normal_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.normal_.html */
-    normal_(kwargs?: { mean?: number; std?: number; generator?: unknown }): Tensor;
-    normal_(mean: number, kwargs?: { mean?: number; std?: number; generator?: unknown }): Tensor;
-    normal_(mean: number, std: number, kwargs?: { mean?: number; std?: number; generator?: unknown }): Tensor;
-    /** Tensor.not_equal — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.not_equal.html */
-    not_equal(other: Tensor): Tensor;
-    not_equal(other: Scalar): Tensor;
-    not_equal(kwargs: { other?: Scalar }): Tensor;
-    /** Tensor.not_equal_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.not_equal_.html */
-    not_equal_(other: Tensor): Tensor;
-    not_equal_(other: Scalar): Tensor;
-    not_equal_(kwargs: { other?: Scalar }): Tensor;
-    /** Tensor.numpy — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.numpy.html */
-    numpy(kwargs?: { force?: boolean }): Promise<unknown>;
-    /** Tensor.orgqr — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.orgqr.html */
-    orgqr(input2: Tensor): Tensor;
-    /** Tensor.ormqr — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.ormqr.html */
-    ormqr(input2: Tensor, input3: Tensor, kwargs?: { left?: boolean; transpose?: boolean }): Tensor;
-    ormqr(input2: Tensor, input3: Tensor, left: boolean, kwargs?: { left?: boolean; transpose?: boolean }): Tensor;
-    ormqr(input2: Tensor, input3: Tensor, left: boolean, transpose: boolean, kwargs?: { left?: boolean; transpose?: boolean }): Tensor;
-    /** Tensor.outer — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.outer.html */
-    outer(vec2: Tensor): Tensor;
-    /** Tensor.permute — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.permute.html */
-    permute(dims: number | number[]): Tensor;
-    permute(kwargs: { dims?: number | number[] }): Tensor;
-    permute(...dims: number[]): Tensor;
-    /** Tensor.pin_memory — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.pin_memory.html */
-    pin_memory(kwargs?: { device?: string | null }): Tensor;
-    pin_memory(device: string | null, kwargs?: { device?: string | null }): Tensor;
-    /** Tensor.pinverse — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.pinverse.html */
-    pinverse(kwargs?: { rcond?: number }): Tensor;
-    pinverse(rcond: number, kwargs?: { rcond?: number }): Tensor;
-    /** Tensor.polygamma — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.polygamma.html */
-    polygamma(n: number): Tensor;
-    polygamma(kwargs: { n?: number }): Tensor;
-    /** Tensor.polygamma_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.polygamma_.html */
-    polygamma_(n: number): Tensor;
-    polygamma_(kwargs: { n?: number }): Tensor;
-    /** Tensor.positive — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.positive.html */
-    positive(): Tensor;
-    /** Tensor.pow — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.pow.html */
-    pow(exponent: Tensor): Tensor;
-    pow(exponent: Scalar): Tensor;
-    pow(kwargs: { exponent?: Scalar }): Tensor;
-    /** Tensor.pow_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.pow_.html */
-    pow_(exponent: Tensor): Tensor;
-    pow_(exponent: Scalar): Tensor;
-    pow_(kwargs: { exponent?: Scalar }): Tensor;
-    /** Tensor.prelu — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.prelu.html */
-    prelu(weight: Tensor): Tensor;
-    /** Tensor.prod — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.prod.html */
-    prod(kwargs?: { dtype?: DType | null }): Tensor;
-    prod(dim: number, kwargs?: { keepdim?: boolean; dtype?: DType | null }): Tensor;
-    prod(dim: number, keepdim: boolean, kwargs?: { keepdim?: boolean; dtype?: DType | null }): Tensor;
-    prod(kwargs: { dim?: number; keepdim?: boolean; dtype?: DType | null }): Tensor;
-    /** Tensor.put — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.put.html */
-    put(index: Tensor, source: Tensor, kwargs?: { accumulate?: boolean }): Tensor;
-    put(index: Tensor, source: Tensor, accumulate: boolean, kwargs?: { accumulate?: boolean }): Tensor;
-    /** Tensor.put_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.put_.html */
-    put_(index: Tensor, source: Tensor, kwargs?: { accumulate?: boolean }): Tensor;
-    put_(index: Tensor, source: Tensor, accumulate: boolean, kwargs?: { accumulate?: boolean }): Tensor;
-    /** Tensor.q_per_channel_axis — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.q_per_channel_axis.html */
-    q_per_channel_axis(): Promise<number>;
-    /** Tensor.q_per_channel_scales — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.q_per_channel_scales.html */
-    q_per_channel_scales(): Tensor;
-    /** Tensor.q_per_channel_zero_points — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.q_per_channel_zero_points.html */
-    q_per_channel_zero_points(): Tensor;
-    /** Tensor.q_scale — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.q_scale.html */
-    q_scale(): Promise<number>;
-    /** Tensor.q_zero_point — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.q_zero_point.html */
-    q_zero_point(): Promise<number>;
-    /** Tensor.qr — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.qr.html */
-    qr(kwargs?: { some?: boolean }): [Tensor, Tensor] & { readonly Q: Tensor; readonly R: Tensor };
-    qr(some: boolean, kwargs?: { some?: boolean }): [Tensor, Tensor] & { readonly Q: Tensor; readonly R: Tensor };
-    /** Tensor.qscheme — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.qscheme.html */
-    qscheme(): Promise<unknown>;
-    /** Tensor.quantile — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.quantile.html */
-    quantile(q: Tensor, kwargs?: { dim?: number | null; keepdim?: boolean; interpolation?: string }): Tensor;
-    quantile(q: Tensor, dim: number | null, kwargs?: { dim?: number | null; keepdim?: boolean; interpolation?: string }): Tensor;
-    quantile(q: Tensor, dim: number | null, keepdim: boolean, kwargs?: { dim?: number | null; keepdim?: boolean; interpolation?: string }): Tensor;
-    quantile(q: number, kwargs?: { dim?: number | null; keepdim?: boolean; interpolation?: string }): Tensor;
-    quantile(q: number, dim: number | null, kwargs?: { dim?: number | null; keepdim?: boolean; interpolation?: string }): Tensor;
-    quantile(q: number, dim: number | null, keepdim: boolean, kwargs?: { dim?: number | null; keepdim?: boolean; interpolation?: string }): Tensor;
-    quantile(kwargs: { q?: number; dim?: number | null; keepdim?: boolean; interpolation?: string }): Tensor;
-    /** Tensor.rad2deg — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.rad2deg.html */
-    rad2deg(): Tensor;
-    /** Tensor.rad2deg_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.rad2deg_.html */
-    rad2deg_(): Tensor;
-    /** Tensor.random_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.random_.html */
-    random_(kwargs?: { generator?: unknown }): Tensor;
-    random_(from: number, to: number | null, kwargs?: { generator?: unknown }): Tensor;
-    random_(kwargs: { from?: number; to?: number | null; generator?: unknown }): Tensor;
-    random_(to: number, kwargs?: { generator?: unknown }): Tensor;
-    random_(kwargs: { to?: number; generator?: unknown }): Tensor;
-    /** Tensor.ravel — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.ravel.html */
-    ravel(): Tensor;
-    /** Tensor.reciprocal — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.reciprocal.html */
-    reciprocal(): Tensor;
-    /** Tensor.reciprocal_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.reciprocal_.html */
-    reciprocal_(): Tensor;
-    /** Tensor.record_stream — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.record_stream.html */
-    record_stream(s: unknown): void;
-    record_stream(kwargs: { s?: unknown }): void;
-    /** Tensor.register_hook — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.register_hook.html */
-    register_hook(hook: unknown): Promise<unknown>;
-    register_hook(kwargs: { hook?: unknown }): Promise<unknown>;
-    /** Tensor.register_post_accumulate_grad_hook — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.register_post_accumulate_grad_hook.html */
-    register_post_accumulate_grad_hook(hook: unknown): Promise<unknown>;
-    register_post_accumulate_grad_hook(kwargs: { hook?: unknown }): Promise<unknown>;
-    /** Tensor.reinforce — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.reinforce.html */
-    reinforce(reward: unknown): Promise<unknown>;
-    reinforce(kwargs: { reward?: unknown }): Promise<unknown>;
-    /** Tensor.relu — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.relu.html */
-    relu(): Tensor;
-    /** Tensor.relu_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.relu_.html */
-    relu_(): Tensor;
-    /** Tensor.remainder — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.remainder.html */
-    remainder(other: Tensor): Tensor;
-    remainder(other: Scalar): Tensor;
-    remainder(kwargs: { other?: Scalar }): Tensor;
-    /** Tensor.remainder_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.remainder_.html */
-    remainder_(other: Tensor): Tensor;
-    remainder_(other: Scalar): Tensor;
-    remainder_(kwargs: { other?: Scalar }): Tensor;
-    /** Tensor.renorm — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.renorm.html */
-    renorm(p: Scalar, dim: number, maxnorm: Scalar): Tensor;
-    renorm(kwargs: { p?: Scalar; dim?: number; maxnorm?: Scalar }): Tensor;
-    /** Tensor.renorm_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.renorm_.html */
-    renorm_(p: Scalar, dim: number, maxnorm: Scalar): Tensor;
-    renorm_(kwargs: { p?: Scalar; dim?: number; maxnorm?: Scalar }): Tensor;
-    /** Tensor.repeat — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.repeat.html */
-    repeat(repeats: number | number[]): Tensor;
-    repeat(kwargs: { repeats?: number | number[] }): Tensor;
-    repeat(...repeats: number[]): Tensor;
-    /** Tensor.repeat_interleave — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.repeat_interleave.html */
-    repeat_interleave(repeats: Tensor, kwargs?: { dim?: number | null; output_size?: number | null }): Tensor;
-    repeat_interleave(repeats: Tensor, dim: number | null, kwargs?: { dim?: number | null; output_size?: number | null }): Tensor;
-    repeat_interleave(repeats: number, kwargs?: { dim?: number | null; output_size?: number | null }): Tensor;
-    repeat_interleave(repeats: number, dim: number | null, kwargs?: { dim?: number | null; output_size?: number | null }): Tensor;
-    repeat_interleave(kwargs: { repeats?: number; dim?: number | null; output_size?: number | null }): Tensor;
-    /** Tensor.requires_grad_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.requires_grad_.html */
-    requires_grad_(kwargs?: { requires_grad?: boolean }): Tensor;
-    requires_grad_(requires_grad: boolean, kwargs?: { requires_grad?: boolean }): Tensor;
-    /** Tensor.reshape — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.reshape.html */
-    reshape(shape: number | number[]): Tensor;
-    reshape(kwargs: { shape?: number | number[] }): Tensor;
-    reshape(...shape: number[]): Tensor;
-    /** Tensor.reshape_as — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.reshape_as.html */
-    reshape_as(other: Tensor): Tensor;
-    /** Tensor.resize — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.resize.html */
-    resize(...sizes: unknown[]): Promise<unknown>;
-    /** Tensor.resize_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.resize_.html */
-    resize_(size: number | number[], kwargs?: { memory_format?: unknown }): Tensor;
-    resize_(kwargs: { size?: number | number[]; memory_format?: unknown }): Tensor;
-    resize_(...size: number[]): Tensor;
-    resize_(...args: [...number[], { memory_format?: unknown }]): Tensor;
-    /** Tensor.resize_as — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.resize_as.html */
-    resize_as(tensor: unknown): Promise<unknown>;
-    resize_as(kwargs: { tensor?: unknown }): Promise<unknown>;
-    /** Tensor.resize_as_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.resize_as_.html */
-    resize_as_(the_template: Tensor, kwargs?: { memory_format?: unknown }): Tensor;
-    /** Tensor.resize_as_sparse_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.resize_as_sparse_.html */
-    resize_as_sparse_(the_template: Tensor): Tensor;
-    /** Tensor.resolve_conj — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.resolve_conj.html */
-    resolve_conj(): Tensor;
-    /** Tensor.resolve_neg — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.resolve_neg.html */
-    resolve_neg(): Tensor;
-    /** Tensor.retain_grad — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.retain_grad.html */
-    retain_grad(): void;
-    /** Tensor.roll — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.roll.html */
-    roll(shifts: number | number[], kwargs?: { dims?: number | number[] | null }): Tensor;
-    roll(shifts: number | number[], dims: number | number[] | null, kwargs?: { dims?: number | number[] | null }): Tensor;
-    roll(kwargs: { shifts?: number | number[]; dims?: number | number[] | null }): Tensor;
-    /** Tensor.rot90 — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.rot90.html */
-    rot90(kwargs?: { k?: number; dims?: number | number[] }): Tensor;
-    rot90(k: number, kwargs?: { k?: number; dims?: number | number[] }): Tensor;
-    rot90(k: number, dims: number | number[], kwargs?: { k?: number; dims?: number | number[] }): Tensor;
-    /** Tensor.round — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.round.html */
-    round(): Tensor;
-    round(kwargs: { decimals?: number }): Tensor;
-    /** Tensor.round_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.round_.html */
-    round_(): Tensor;
-    round_(kwargs: { decimals?: number }): Tensor;
-    /** Tensor.row_indices — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.row_indices.html */
-    row_indices(): Tensor;
-    /** Tensor.rsqrt — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.rsqrt.html */
-    rsqrt(): Tensor;
-    /** Tensor.rsqrt_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.rsqrt_.html */
-    rsqrt_(): Tensor;
-    /** Tensor.scatter — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.scatter.html */
-    scatter(dim: number, index: Tensor, src: Tensor): Tensor;
-    scatter(kwargs: { dim?: number; index?: Tensor; src?: Tensor }): Tensor;
-    scatter(dim: number, index: Tensor, src: Tensor, kwargs: { reduce?: string }): Tensor;
-    scatter(kwargs: { dim?: number; index?: Tensor; src?: Tensor; reduce?: string }): Tensor;
-    scatter(dim: number, index: Tensor, value: Scalar, kwargs: { reduce?: string }): Tensor;
-    scatter(kwargs: { dim?: number; index?: Tensor; value?: Scalar; reduce?: string }): Tensor;
-    scatter(dim: number, index: Tensor, value: Scalar): Tensor;
-    scatter(kwargs: { dim?: number; index?: Tensor; value?: Scalar }): Tensor;
-    /** Tensor.scatter_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.scatter_.html */
-    scatter_(dim: number, index: Tensor, src: Tensor): Tensor;
-    scatter_(kwargs: { dim?: number; index?: Tensor; src?: Tensor }): Tensor;
-    scatter_(dim: number, index: Tensor, src: Tensor, kwargs: { reduce?: string }): Tensor;
-    scatter_(kwargs: { dim?: number; index?: Tensor; src?: Tensor; reduce?: string }): Tensor;
-    scatter_(dim: number, index: Tensor, value: Scalar, kwargs: { reduce?: string }): Tensor;
-    scatter_(kwargs: { dim?: number; index?: Tensor; value?: Scalar; reduce?: string }): Tensor;
-    scatter_(dim: number, index: Tensor, value: Scalar): Tensor;
-    scatter_(kwargs: { dim?: number; index?: Tensor; value?: Scalar }): Tensor;
-    /** Tensor.scatter_add — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.scatter_add.html */
-    scatter_add(dim: number, index: Tensor, src: Tensor): Tensor;
-    scatter_add(kwargs: { dim?: number; index?: Tensor; src?: Tensor }): Tensor;
-    /** Tensor.scatter_add_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.scatter_add_.html */
-    scatter_add_(dim: number, index: Tensor, src: Tensor): Tensor;
-    scatter_add_(kwargs: { dim?: number; index?: Tensor; src?: Tensor }): Tensor;
-    /** Tensor.scatter_reduce — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.scatter_reduce.html */
-    scatter_reduce(dim: number, index: Tensor, src: Tensor, reduce: string, kwargs?: { include_self?: boolean }): Tensor;
-    scatter_reduce(kwargs: { dim?: number; index?: Tensor; src?: Tensor; reduce?: string; include_self?: boolean }): Tensor;
-    /** Tensor.scatter_reduce_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.scatter_reduce_.html */
-    scatter_reduce_(dim: number, index: Tensor, src: Tensor, reduce: string, kwargs?: { include_self?: boolean }): Tensor;
-    scatter_reduce_(kwargs: { dim?: number; index?: Tensor; src?: Tensor; reduce?: string; include_self?: boolean }): Tensor;
-    /** Tensor.select — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.select.html */
-    select(dim: number, index: number): Tensor;
-    select(kwargs: { dim?: number; index?: number }): Tensor;
-    /** Tensor.select_scatter — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.select_scatter.html */
-    select_scatter(src: Tensor, dim: number, index: number): Tensor;
-    select_scatter(src: Tensor, kwargs: { dim?: number; index?: number }): Tensor;
-    /** Tensor.set_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.set_.html */
-    set_(source: unknown, storage_offset: number, size: number | number[], kwargs?: { stride?: number | number[] | null }): Tensor;
-    set_(source: unknown, storage_offset: number, size: number | number[], stride: number | number[] | null, kwargs?: { stride?: number | number[] | null }): Tensor;
-    set_(kwargs: { source?: unknown; storage_offset?: number; size?: number | number[]; stride?: number | number[] | null }): Tensor;
-    set_(source: unknown): Tensor;
-    set_(kwargs: { source?: unknown }): Tensor;
-    /** Tensor.sgn — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.sgn.html */
-    sgn(): Tensor;
-    /** Tensor.sgn_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.sgn_.html */
-    sgn_(): Tensor;
-    /** Tensor.share_memory_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.share_memory_.html */
-    share_memory_(): Promise<unknown>;
-    /** Tensor.short — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.short.html */
-    short(kwargs?: { memory_format?: unknown }): Tensor;
-    /** Tensor.sigmoid — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.sigmoid.html */
-    sigmoid(): Tensor;
-    /** Tensor.sigmoid_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.sigmoid_.html */
-    sigmoid_(): Tensor;
-    /** Tensor.sign — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.sign.html */
-    sign(): Tensor;
-    /** Tensor.sign_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.sign_.html */
-    sign_(): Tensor;
-    /** Tensor.signbit — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.signbit.html */
-    signbit(): Tensor;
-    /** Tensor.sin — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.sin.html */
-    sin(): Tensor;
-    /** Tensor.sin_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.sin_.html */
-    sin_(): Tensor;
-    /** Tensor.sinc — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.sinc.html */
-    sinc(): Tensor;
-    /** Tensor.sinc_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.sinc_.html */
-    sinc_(): Tensor;
-    /** Tensor.sinh — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.sinh.html */
-    sinh(): Tensor;
-    /** Tensor.sinh_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.sinh_.html */
-    sinh_(): Tensor;
-    /** Tensor.slice_inverse — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.slice_inverse.html */
-    slice_inverse(src: Tensor, kwargs?: { dim?: number; start?: number | null; end?: number | null; step?: number }): Tensor;
-    slice_inverse(src: Tensor, dim: number, kwargs?: { dim?: number; start?: number | null; end?: number | null; step?: number }): Tensor;
-    slice_inverse(src: Tensor, dim: number, start: number | null, kwargs?: { dim?: number; start?: number | null; end?: number | null; step?: number }): Tensor;
-    slice_inverse(src: Tensor, dim: number, start: number | null, end: number | null, kwargs?: { dim?: number; start?: number | null; end?: number | null; step?: number }): Tensor;
-    slice_inverse(src: Tensor, dim: number, start: number | null, end: number | null, step: number, kwargs?: { dim?: number; start?: number | null; end?: number | null; step?: number }): Tensor;
-    /** Tensor.slice_scatter — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.slice_scatter.html */
-    slice_scatter(src: Tensor, kwargs?: { dim?: number; start?: number | null; end?: number | null; step?: number }): Tensor;
-    slice_scatter(src: Tensor, dim: number, kwargs?: { dim?: number; start?: number | null; end?: number | null; step?: number }): Tensor;
-    slice_scatter(src: Tensor, dim: number, start: number | null, kwargs?: { dim?: number; start?: number | null; end?: number | null; step?: number }): Tensor;
-    slice_scatter(src: Tensor, dim: number, start: number | null, end: number | null, kwargs?: { dim?: number; start?: number | null; end?: number | null; step?: number }): Tensor;
-    slice_scatter(src: Tensor, dim: number, start: number | null, end: number | null, step: number, kwargs?: { dim?: number; start?: number | null; end?: number | null; step?: number }): Tensor;
-    /** Tensor.slogdet — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.slogdet.html */
-    slogdet(): [Tensor, Tensor] & { readonly sign: Tensor; readonly logabsdet: Tensor };
-    /** Tensor.smm — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.smm.html */
-    smm(mat2: Tensor): Tensor;
-    /** Tensor.softmax — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.softmax.html */
-    softmax(dim: number, kwargs?: { dtype?: DType | null }): Tensor;
-    softmax(dim: number, dtype: DType | null, kwargs?: { dtype?: DType | null }): Tensor;
-    softmax(kwargs: { dim?: number; dtype?: DType | null }): Tensor;
-    /** Tensor.solve — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.solve.html */
-    solve(other: unknown): [Tensor, Tensor];
-    solve(kwargs: { other?: unknown }): [Tensor, Tensor];
-    /** Tensor.sort — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.sort.html */
-    sort(kwargs?: { stable?: boolean | null; dim?: number; descending?: boolean }): [Tensor, Tensor] & { readonly values: Tensor; readonly indices: Tensor };
-    sort(kwargs?: { dim?: number; descending?: boolean }): [Tensor, Tensor] & { readonly values: Tensor; readonly indices: Tensor };
-    sort(dim: number, kwargs?: { dim?: number; descending?: boolean }): [Tensor, Tensor] & { readonly values: Tensor; readonly indices: Tensor };
-    sort(dim: number, descending: boolean, kwargs?: { dim?: number; descending?: boolean }): [Tensor, Tensor] & { readonly values: Tensor; readonly indices: Tensor };
-    /** Tensor.sparse_dim — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.sparse_dim.html */
-    sparse_dim(): Promise<number>;
-    /** Tensor.sparse_mask — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.sparse_mask.html */
-    sparse_mask(mask: Tensor): Tensor;
-    /** Tensor.sparse_resize_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.sparse_resize_.html */
-    sparse_resize_(size: number | number[], sparse_dim: number, dense_dim: number): Tensor;
-    sparse_resize_(kwargs: { size?: number | number[]; sparse_dim?: number; dense_dim?: number }): Tensor;
-    /** Tensor.sparse_resize_and_clear_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.sparse_resize_and_clear_.html */
-    sparse_resize_and_clear_(size: number | number[], sparse_dim: number, dense_dim: number): Tensor;
-    sparse_resize_and_clear_(kwargs: { size?: number | number[]; sparse_dim?: number; dense_dim?: number }): Tensor;
-    /** Tensor.split — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.split.html */
-    split(split_size: number, kwargs?: { dim?: number }): Tensor[];
-    split(split_size: number, dim: number, kwargs?: { dim?: number }): Tensor[];
-    split(kwargs: { split_size?: number; dim?: number }): Tensor[];
-    split(split_size: number | number[], kwargs?: { dim?: number }): Tensor[];
-    split(split_size: number | number[], dim: number, kwargs?: { dim?: number }): Tensor[];
-    split(kwargs: { split_size?: number | number[]; dim?: number }): Tensor[];
-    /** Tensor.split_with_sizes — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.split_with_sizes.html */
-    split_with_sizes(split_sizes: number | number[], kwargs?: { dim?: number }): Tensor[];
-    split_with_sizes(split_sizes: number | number[], dim: number, kwargs?: { dim?: number }): Tensor[];
-    split_with_sizes(kwargs: { split_sizes?: number | number[]; dim?: number }): Tensor[];
-    /** Tensor.sqrt — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.sqrt.html */
-    sqrt(): Tensor;
-    /** Tensor.sqrt_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.sqrt_.html */
-    sqrt_(): Tensor;
-    /** Tensor.square — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.square.html */
-    square(): Tensor;
-    /** Tensor.square_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.square_.html */
-    square_(): Tensor;
-    /** Tensor.squeeze — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.squeeze.html */
-    squeeze(): Tensor;
-    squeeze(dim: number): Tensor;
-    squeeze(kwargs: { dim?: number }): Tensor;
-    squeeze(dim: number | number[]): Tensor;
-    squeeze(kwargs: { dim?: number | number[] }): Tensor;
-    squeeze(...dim: number[]): Tensor;
-    /** Tensor.squeeze_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.squeeze_.html */
-    squeeze_(): Tensor;
-    squeeze_(dim: number): Tensor;
-    squeeze_(kwargs: { dim?: number }): Tensor;
-    squeeze_(dim: number | number[]): Tensor;
-    squeeze_(kwargs: { dim?: number | number[] }): Tensor;
-    squeeze_(...dim: number[]): Tensor;
-    /** Tensor.sspaddmm — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.sspaddmm.html */
-    sspaddmm(mat1: Tensor, mat2: Tensor, kwargs?: { beta?: Scalar; alpha?: Scalar }): Tensor;
-    /** Tensor.std — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.std.html */
-    std(dim: number | number[] | null, kwargs?: { unbiased?: boolean; keepdim?: boolean }): Tensor;
-    std(dim: number | number[] | null, unbiased: boolean, kwargs?: { unbiased?: boolean; keepdim?: boolean }): Tensor;
-    std(dim: number | number[] | null, unbiased: boolean, keepdim: boolean, kwargs?: { unbiased?: boolean; keepdim?: boolean }): Tensor;
-    std(kwargs: { dim?: number | number[] | null; unbiased?: boolean; keepdim?: boolean }): Tensor;
-    std(kwargs?: { dim?: number | number[] | null; correction?: Scalar | null; keepdim?: boolean }): Tensor;
-    std(dim: number | number[] | null, kwargs?: { dim?: number | number[] | null; correction?: Scalar | null; keepdim?: boolean }): Tensor;
-    std(kwargs?: { unbiased?: boolean }): Tensor;
-    std(unbiased: boolean, kwargs?: { unbiased?: boolean }): Tensor;
-    /** Tensor.stft — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.stft.html */
-    stft(n_fft: number, kwargs?: { hop_length?: number | null; win_length?: number | null; window?: Tensor | null; center?: boolean; pad_mode?: string; normalized?: boolean; onesided?: boolean | null; return_complex?: boolean | null; align_to_window?: boolean | null }): Tensor;
-    stft(n_fft: number, hop_length: number | null, kwargs?: { hop_length?: number | null; win_length?: number | null; window?: Tensor | null; center?: boolean; pad_mode?: string; normalized?: boolean; onesided?: boolean | null; return_complex?: boolean | null; align_to_window?: boolean | null }): Tensor;
-    stft(n_fft: number, hop_length: number | null, win_length: number | null, kwargs?: { hop_length?: number | null; win_length?: number | null; window?: Tensor | null; center?: boolean; pad_mode?: string; normalized?: boolean; onesided?: boolean | null; return_complex?: boolean | null; align_to_window?: boolean | null }): Tensor;
-    stft(n_fft: number, hop_length: number | null, win_length: number | null, window: Tensor | null, kwargs?: { hop_length?: number | null; win_length?: number | null; window?: Tensor | null; center?: boolean; pad_mode?: string; normalized?: boolean; onesided?: boolean | null; return_complex?: boolean | null; align_to_window?: boolean | null }): Tensor;
-    stft(n_fft: number, hop_length: number | null, win_length: number | null, window: Tensor | null, center: boolean, kwargs?: { hop_length?: number | null; win_length?: number | null; window?: Tensor | null; center?: boolean; pad_mode?: string; normalized?: boolean; onesided?: boolean | null; return_complex?: boolean | null; align_to_window?: boolean | null }): Tensor;
-    stft(n_fft: number, hop_length: number | null, win_length: number | null, window: Tensor | null, center: boolean, pad_mode: string, kwargs?: { hop_length?: number | null; win_length?: number | null; window?: Tensor | null; center?: boolean; pad_mode?: string; normalized?: boolean; onesided?: boolean | null; return_complex?: boolean | null; align_to_window?: boolean | null }): Tensor;
-    stft(n_fft: number, hop_length: number | null, win_length: number | null, window: Tensor | null, center: boolean, pad_mode: string, normalized: boolean, kwargs?: { hop_length?: number | null; win_length?: number | null; window?: Tensor | null; center?: boolean; pad_mode?: string; normalized?: boolean; onesided?: boolean | null; return_complex?: boolean | null; align_to_window?: boolean | null }): Tensor;
-    stft(n_fft: number, hop_length: number | null, win_length: number | null, window: Tensor | null, center: boolean, pad_mode: string, normalized: boolean, onesided: boolean | null, kwargs?: { hop_length?: number | null; win_length?: number | null; window?: Tensor | null; center?: boolean; pad_mode?: string; normalized?: boolean; onesided?: boolean | null; return_complex?: boolean | null; align_to_window?: boolean | null }): Tensor;
-    stft(n_fft: number, hop_length: number | null, win_length: number | null, window: Tensor | null, center: boolean, pad_mode: string, normalized: boolean, onesided: boolean | null, return_complex: boolean | null, kwargs?: { hop_length?: number | null; win_length?: number | null; window?: Tensor | null; center?: boolean; pad_mode?: string; normalized?: boolean; onesided?: boolean | null; return_complex?: boolean | null; align_to_window?: boolean | null }): Tensor;
-    stft(n_fft: number, hop_length: number | null, win_length: number | null, window: Tensor | null, center: boolean, pad_mode: string, normalized: boolean, onesided: boolean | null, return_complex: boolean | null, align_to_window: boolean | null, kwargs?: { hop_length?: number | null; win_length?: number | null; window?: Tensor | null; center?: boolean; pad_mode?: string; normalized?: boolean; onesided?: boolean | null; return_complex?: boolean | null; align_to_window?: boolean | null }): Tensor;
-    stft(kwargs: { n_fft?: number; hop_length?: number | null; win_length?: number | null; window?: Tensor | null; center?: boolean; pad_mode?: string; normalized?: boolean; onesided?: boolean | null; return_complex?: boolean | null; align_to_window?: boolean | null }): Tensor;
-    /** Tensor.storage — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.storage.html */
-    storage(): Promise<unknown>;
-    /** Tensor.storage_offset — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.storage_offset.html */
-    storage_offset(): Promise<number>;
-    /** Tensor.storage_type — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.storage_type.html */
-    storage_type(): Promise<unknown>;
-    /** Tensor.stride — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.stride.html */
-    stride(kwargs?: { dim?: null }): Promise<unknown>;
-    stride(dim: null, kwargs?: { dim?: null }): Promise<unknown>;
-    stride(kwargs?: { dim?: number | null }): Promise<number>;
-    stride(dim: number | null, kwargs?: { dim?: number | null }): Promise<number>;
-    /** Tensor.sub — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.sub.html */
-    sub(other: Tensor | Scalar, kwargs?: { alpha?: Scalar }): Tensor;
-    /** Tensor.sub_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.sub_.html */
-    sub_(other: Tensor | Scalar, kwargs?: { alpha?: Scalar }): Tensor;
-    /** Tensor.subtract — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.subtract.html */
-    subtract(other: Tensor, kwargs?: { alpha?: Scalar }): Tensor;
-    subtract(other: Scalar, kwargs?: { alpha?: Scalar }): Tensor;
-    subtract(other: Scalar, alpha: Scalar, kwargs?: { alpha?: Scalar }): Tensor;
-    subtract(kwargs: { other?: Scalar; alpha?: Scalar }): Tensor;
-    /** Tensor.subtract_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.subtract_.html */
-    subtract_(other: Tensor, kwargs?: { alpha?: Scalar }): Tensor;
-    subtract_(other: Scalar, kwargs?: { alpha?: Scalar }): Tensor;
-    subtract_(other: Scalar, alpha: Scalar, kwargs?: { alpha?: Scalar }): Tensor;
-    subtract_(kwargs: { other?: Scalar; alpha?: Scalar }): Tensor;
-    /** Tensor.sum — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.sum.html */
-    sum(kwargs?: { dtype?: DType | null }): Tensor;
-    sum(dim: number | number[] | null, kwargs?: { keepdim?: boolean; dtype?: DType | null }): Tensor;
-    sum(dim: number | number[] | null, keepdim: boolean, kwargs?: { keepdim?: boolean; dtype?: DType | null }): Tensor;
-    sum(kwargs: { dim?: number | number[] | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
-    /** Tensor.sum_to_size — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.sum_to_size.html */
-    sum_to_size(size: number | number[]): Tensor;
-    sum_to_size(kwargs: { size?: number | number[] }): Tensor;
-    sum_to_size(...size: number[]): Tensor;
-    /** Tensor.svd — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.svd.html */
-    svd(kwargs?: { some?: boolean; compute_uv?: boolean }): [Tensor, Tensor, Tensor] & { readonly U: Tensor; readonly S: Tensor; readonly V: Tensor };
-    svd(some: boolean, kwargs?: { some?: boolean; compute_uv?: boolean }): [Tensor, Tensor, Tensor] & { readonly U: Tensor; readonly S: Tensor; readonly V: Tensor };
-    svd(some: boolean, compute_uv: boolean, kwargs?: { some?: boolean; compute_uv?: boolean }): [Tensor, Tensor, Tensor] & { readonly U: Tensor; readonly S: Tensor; readonly V: Tensor };
-    /** Tensor.swapaxes — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.swapaxes.html */
-    swapaxes(axis0: number, axis1: number): Tensor;
-    swapaxes(kwargs: { axis0?: number; axis1?: number }): Tensor;
-    /** Tensor.swapaxes_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.swapaxes_.html */
-    swapaxes_(axis0: number, axis1: number): Tensor;
-    swapaxes_(kwargs: { axis0?: number; axis1?: number }): Tensor;
-    /** Tensor.swapdims — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.swapdims.html */
-    swapdims(dim0: number, dim1: number): Tensor;
-    swapdims(kwargs: { dim0?: number; dim1?: number }): Tensor;
-    /** Tensor.swapdims_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.swapdims_.html */
-    swapdims_(dim0: number, dim1: number): Tensor;
-    swapdims_(kwargs: { dim0?: number; dim1?: number }): Tensor;
-    /** Tensor.symeig — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.symeig.html */
-    symeig(kwargs?: { eigenvectors?: boolean }): [Tensor, Tensor];
-    symeig(eigenvectors: boolean, kwargs?: { eigenvectors?: boolean }): [Tensor, Tensor];
-    /** Tensor.t — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.t.html */
-    t(): Tensor;
-    /** Tensor.t_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.t_.html */
-    t_(): Tensor;
-    /** Tensor.take — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.take.html */
-    take(index: Tensor): Tensor;
-    /** Tensor.take_along_dim — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.take_along_dim.html */
-    take_along_dim(indices: Tensor, kwargs?: { dim?: number | null }): Tensor;
-    take_along_dim(indices: Tensor, dim: number | null, kwargs?: { dim?: number | null }): Tensor;
-    /** Tensor.tan — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.tan.html */
-    tan(): Tensor;
-    /** Tensor.tan_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.tan_.html */
-    tan_(): Tensor;
-    /** Tensor.tanh — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.tanh.html */
-    tanh(): Tensor;
-    /** Tensor.tanh_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.tanh_.html */
-    tanh_(): Tensor;
-    /** Tensor.tensor_split — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.tensor_split.html */
-    tensor_split(indices: number | number[], kwargs?: { dim?: number }): Tensor[];
-    tensor_split(indices: number | number[], dim: number, kwargs?: { dim?: number }): Tensor[];
-    tensor_split(kwargs: { indices?: number | number[]; dim?: number }): Tensor[];
-    tensor_split(tensor_indices_or_sections: Tensor, kwargs?: { dim?: number }): Tensor[];
-    tensor_split(tensor_indices_or_sections: Tensor, dim: number, kwargs?: { dim?: number }): Tensor[];
-    tensor_split(sections: number, kwargs?: { dim?: number }): Tensor[];
-    tensor_split(sections: number, dim: number, kwargs?: { dim?: number }): Tensor[];
-    tensor_split(kwargs: { sections?: number; dim?: number }): Tensor[];
-    /** Tensor.tile — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.tile.html */
-    tile(dims: number | number[]): Tensor;
-    tile(kwargs: { dims?: number | number[] }): Tensor;
-    tile(...dims: number[]): Tensor;
-    /** Tensor.to — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.to.html */
-    to(dtype: DType, kwargs?: { non_blocking?: boolean; copy?: boolean; memory_format?: unknown }): Tensor;
-    to(dtype: DType, non_blocking: boolean, kwargs?: { non_blocking?: boolean; copy?: boolean; memory_format?: unknown }): Tensor;
-    to(dtype: DType, non_blocking: boolean, copy: boolean, kwargs?: { non_blocking?: boolean; copy?: boolean; memory_format?: unknown }): Tensor;
-    to(kwargs: { dtype?: DType; non_blocking?: boolean; copy?: boolean; memory_format?: unknown }): Tensor;
-    to(kwargs?: { device?: string | null; dtype?: DType | null; non_blocking?: boolean; copy?: boolean; memory_format?: unknown }): Tensor;
-    to(device: string | null, kwargs?: { device?: string | null; dtype?: DType | null; non_blocking?: boolean; copy?: boolean; memory_format?: unknown }): Tensor;
-    to(device: string | null, dtype: DType | null, kwargs?: { device?: string | null; dtype?: DType | null; non_blocking?: boolean; copy?: boolean; memory_format?: unknown }): Tensor;
-    to(device: string | null, dtype: DType | null, non_blocking: boolean, kwargs?: { device?: string | null; dtype?: DType | null; non_blocking?: boolean; copy?: boolean; memory_format?: unknown }): Tensor;
-    to(device: string | null, dtype: DType | null, non_blocking: boolean, copy: boolean, kwargs?: { device?: string | null; dtype?: DType | null; non_blocking?: boolean; copy?: boolean; memory_format?: unknown }): Tensor;
-    to(tensor: Tensor, kwargs?: { non_blocking?: boolean; copy?: boolean; memory_format?: unknown }): Tensor;
-    to(tensor: Tensor, non_blocking: boolean, kwargs?: { non_blocking?: boolean; copy?: boolean; memory_format?: unknown }): Tensor;
-    to(tensor: Tensor, non_blocking: boolean, copy: boolean, kwargs?: { non_blocking?: boolean; copy?: boolean; memory_format?: unknown }): Tensor;
-    /** Tensor.to_dense — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.to_dense.html */
-    to_dense(kwargs?: { dtype?: DType | null; masked_grad?: boolean | null }): Tensor;
-    to_dense(dtype: DType | null, kwargs?: { dtype?: DType | null; masked_grad?: boolean | null }): Tensor;
-    /** Tensor.to_mkldnn — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.to_mkldnn.html */
-    to_mkldnn(kwargs?: { dtype?: DType | null }): Tensor;
-    to_mkldnn(dtype: DType | null, kwargs?: { dtype?: DType | null }): Tensor;
-    /** Tensor.to_padded_tensor — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.to_padded_tensor.html */
-    to_padded_tensor(padding: number, kwargs?: { output_size?: number | number[] | null }): Tensor;
-    to_padded_tensor(padding: number, output_size: number | number[] | null, kwargs?: { output_size?: number | number[] | null }): Tensor;
-    to_padded_tensor(kwargs: { padding?: number; output_size?: number | number[] | null }): Tensor;
-    /** Tensor.to_sparse — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.to_sparse.html */
-    to_sparse(kwargs?: { layout?: unknown; blocksize?: number | number[] | null; dense_dim?: number | null }): Tensor;
-    to_sparse(sparse_dim: number): Tensor;
-    to_sparse(kwargs: { sparse_dim?: number }): Tensor;
-    /** Tensor.to_sparse_bsc — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.to_sparse_bsc.html */
-    to_sparse_bsc(blocksize: number | number[], kwargs?: { dense_dim?: number | null }): Tensor;
-    to_sparse_bsc(blocksize: number | number[], dense_dim: number | null, kwargs?: { dense_dim?: number | null }): Tensor;
-    to_sparse_bsc(kwargs: { blocksize?: number | number[]; dense_dim?: number | null }): Tensor;
-    /** Tensor.to_sparse_bsr — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.to_sparse_bsr.html */
-    to_sparse_bsr(blocksize: number | number[], kwargs?: { dense_dim?: number | null }): Tensor;
-    to_sparse_bsr(blocksize: number | number[], dense_dim: number | null, kwargs?: { dense_dim?: number | null }): Tensor;
-    to_sparse_bsr(kwargs: { blocksize?: number | number[]; dense_dim?: number | null }): Tensor;
-    /** Tensor.to_sparse_coo — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.to_sparse_coo.html */
-    to_sparse_coo(): Promise<unknown>;
-    /** Tensor.to_sparse_csc — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.to_sparse_csc.html */
-    to_sparse_csc(kwargs?: { dense_dim?: number | null }): Tensor;
-    to_sparse_csc(dense_dim: number | null, kwargs?: { dense_dim?: number | null }): Tensor;
-    /** Tensor.to_sparse_csr — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.to_sparse_csr.html */
-    to_sparse_csr(kwargs?: { dense_dim?: number | null }): Tensor;
-    to_sparse_csr(dense_dim: number | null, kwargs?: { dense_dim?: number | null }): Tensor;
-    /** Tensor.topk — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.topk.html */
-    topk(k: number, kwargs?: { dim?: number; largest?: boolean; sorted?: boolean }): [Tensor, Tensor] & { readonly values: Tensor; readonly indices: Tensor };
-    topk(k: number, dim: number, kwargs?: { dim?: number; largest?: boolean; sorted?: boolean }): [Tensor, Tensor] & { readonly values: Tensor; readonly indices: Tensor };
-    topk(k: number, dim: number, largest: boolean, kwargs?: { dim?: number; largest?: boolean; sorted?: boolean }): [Tensor, Tensor] & { readonly values: Tensor; readonly indices: Tensor };
-    topk(k: number, dim: number, largest: boolean, sorted: boolean, kwargs?: { dim?: number; largest?: boolean; sorted?: boolean }): [Tensor, Tensor] & { readonly values: Tensor; readonly indices: Tensor };
-    topk(kwargs: { k?: number; dim?: number; largest?: boolean; sorted?: boolean }): [Tensor, Tensor] & { readonly values: Tensor; readonly indices: Tensor };
-    /** Tensor.trace — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.trace.html */
-    trace(): Tensor;
-    /** Tensor.transpose — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.transpose.html */
-    transpose(dim0: number, dim1: number): Tensor;
-    transpose(kwargs: { dim0?: number; dim1?: number }): Tensor;
-    /** Tensor.transpose_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.transpose_.html */
-    transpose_(dim0: number, dim1: number): Tensor;
-    transpose_(kwargs: { dim0?: number; dim1?: number }): Tensor;
-    /** Tensor.triangular_solve — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.triangular_solve.html */
-    triangular_solve(A: Tensor, kwargs?: { upper?: boolean; transpose?: boolean; unitriangular?: boolean }): [Tensor, Tensor] & { readonly solution: Tensor; readonly cloned_coefficient: Tensor };
-    triangular_solve(A: Tensor, upper: boolean, kwargs?: { upper?: boolean; transpose?: boolean; unitriangular?: boolean }): [Tensor, Tensor] & { readonly solution: Tensor; readonly cloned_coefficient: Tensor };
-    triangular_solve(A: Tensor, upper: boolean, transpose: boolean, kwargs?: { upper?: boolean; transpose?: boolean; unitriangular?: boolean }): [Tensor, Tensor] & { readonly solution: Tensor; readonly cloned_coefficient: Tensor };
-    triangular_solve(A: Tensor, upper: boolean, transpose: boolean, unitriangular: boolean, kwargs?: { upper?: boolean; transpose?: boolean; unitriangular?: boolean }): [Tensor, Tensor] & { readonly solution: Tensor; readonly cloned_coefficient: Tensor };
-    /** Tensor.tril — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.tril.html */
-    tril(kwargs?: { diagonal?: number }): Tensor;
-    tril(diagonal: number, kwargs?: { diagonal?: number }): Tensor;
-    /** Tensor.tril_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.tril_.html */
-    tril_(kwargs?: { diagonal?: number }): Tensor;
-    tril_(diagonal: number, kwargs?: { diagonal?: number }): Tensor;
-    /** Tensor.triu — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.triu.html */
-    triu(kwargs?: { diagonal?: number }): Tensor;
-    triu(diagonal: number, kwargs?: { diagonal?: number }): Tensor;
-    /** Tensor.triu_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.triu_.html */
-    triu_(kwargs?: { diagonal?: number }): Tensor;
-    triu_(diagonal: number, kwargs?: { diagonal?: number }): Tensor;
-    /** Tensor.true_divide — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.true_divide.html */
-    true_divide(other: Tensor | Scalar): Tensor;
-    /** Tensor.true_divide_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.true_divide_.html */
-    true_divide_(other: Tensor | Scalar): Tensor;
-    /** Tensor.trunc — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.trunc.html */
-    trunc(): Tensor;
-    /** Tensor.trunc_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.trunc_.html */
-    trunc_(): Tensor;
-    /** Tensor.type — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.type.html */
-    type(kwargs?: { dtype?: null; non_blocking?: boolean; memory_format?: unknown }): Promise<string>;
-    type(dtype: null, kwargs?: { dtype?: null; non_blocking?: boolean; memory_format?: unknown }): Promise<string>;
-    type(dtype: null, non_blocking: boolean, kwargs?: { dtype?: null; non_blocking?: boolean; memory_format?: unknown }): Promise<string>;
-    type(kwargs?: { dtype?: string | DType | null; non_blocking?: boolean; memory_format?: unknown }): Tensor;
-    type(dtype: string | DType | null, kwargs?: { dtype?: string | DType | null; non_blocking?: boolean; memory_format?: unknown }): Tensor;
-    type(dtype: string | DType | null, non_blocking: boolean, kwargs?: { dtype?: string | DType | null; non_blocking?: boolean; memory_format?: unknown }): Tensor;
-    /** Tensor.type_as — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.type_as.html */
-    type_as(other: Tensor): Tensor;
-    /** Tensor.unbind — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.unbind.html */
-    unbind(kwargs?: { dim?: number }): Tensor[];
-    unbind(dim: number, kwargs?: { dim?: number }): Tensor[];
-    /** Tensor.unflatten — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.unflatten.html */
-    unflatten(dim: number, sizes: number | number[]): Tensor;
-    unflatten(kwargs: { dim?: number; sizes?: number | number[] }): Tensor;
-    /** Tensor.unfold — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.unfold.html */
-    unfold(dimension: number, size: number, step: number): Tensor;
-    unfold(kwargs: { dimension?: number; size?: number; step?: number }): Tensor;
-    /** Tensor.uniform_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.uniform_.html */
-    uniform_(kwargs?: { from?: number; to?: number; generator?: unknown }): Tensor;
-    uniform_(from: number, kwargs?: { from?: number; to?: number; generator?: unknown }): Tensor;
-    uniform_(from: number, to: number, kwargs?: { from?: number; to?: number; generator?: unknown }): Tensor;
-    /** Tensor.unique — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.unique.html */
-    unique(kwargs?: { sorted?: boolean; return_inverse?: false; return_counts?: false; dim?: number | null }): Tensor;
-    unique(sorted: boolean, kwargs?: { sorted?: boolean; return_inverse?: false; return_counts?: false; dim?: number | null }): Tensor;
-    unique(sorted: boolean, return_inverse: false, kwargs?: { sorted?: boolean; return_inverse?: false; return_counts?: false; dim?: number | null }): Tensor;
-    unique(sorted: boolean, return_inverse: false, return_counts: false, kwargs?: { sorted?: boolean; return_inverse?: false; return_counts?: false; dim?: number | null }): Tensor;
-    unique(sorted: boolean, return_inverse: false, return_counts: false, dim: number | null, kwargs?: { sorted?: boolean; return_inverse?: false; return_counts?: false; dim?: number | null }): Tensor;
-    unique(return_counts: true, kwargs?: { sorted?: boolean; return_inverse?: false; dim?: number | null }): [Tensor, Tensor];
-    unique(return_counts: true, sorted: boolean, kwargs?: { sorted?: boolean; return_inverse?: false; dim?: number | null }): [Tensor, Tensor];
-    unique(return_counts: true, sorted: boolean, return_inverse: false, kwargs?: { sorted?: boolean; return_inverse?: false; dim?: number | null }): [Tensor, Tensor];
-    unique(return_counts: true, sorted: boolean, return_inverse: false, dim: number | null, kwargs?: { sorted?: boolean; return_inverse?: false; dim?: number | null }): [Tensor, Tensor];
-    unique(kwargs: { sorted?: boolean; return_inverse?: false; return_counts?: true; dim?: number | null }): [Tensor, Tensor];
-    unique(return_inverse: true, kwargs?: { sorted?: boolean; return_counts?: false; dim?: number | null }): [Tensor, Tensor];
-    unique(return_inverse: true, sorted: boolean, kwargs?: { sorted?: boolean; return_counts?: false; dim?: number | null }): [Tensor, Tensor];
-    unique(return_inverse: true, sorted: boolean, return_counts: false, kwargs?: { sorted?: boolean; return_counts?: false; dim?: number | null }): [Tensor, Tensor];
-    unique(return_inverse: true, sorted: boolean, return_counts: false, dim: number | null, kwargs?: { sorted?: boolean; return_counts?: false; dim?: number | null }): [Tensor, Tensor];
-    unique(kwargs: { sorted?: boolean; return_inverse?: true; return_counts?: false; dim?: number | null }): [Tensor, Tensor];
-    unique(return_inverse: true, return_counts: true, kwargs?: { sorted?: boolean; dim?: number | null }): [Tensor, Tensor, Tensor];
-    unique(return_inverse: true, return_counts: true, sorted: boolean, kwargs?: { sorted?: boolean; dim?: number | null }): [Tensor, Tensor, Tensor];
-    unique(return_inverse: true, return_counts: true, sorted: boolean, dim: number | null, kwargs?: { sorted?: boolean; dim?: number | null }): [Tensor, Tensor, Tensor];
-    unique(kwargs: { sorted?: boolean; return_inverse?: true; return_counts?: true; dim?: number | null }): [Tensor, Tensor, Tensor];
-    /** Tensor.unique_consecutive — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.unique_consecutive.html */
-    unique_consecutive(kwargs?: { return_inverse?: false; return_counts?: false; dim?: number | null }): Tensor;
-    unique_consecutive(return_inverse: false, kwargs?: { return_inverse?: false; return_counts?: false; dim?: number | null }): Tensor;
-    unique_consecutive(return_inverse: false, return_counts: false, kwargs?: { return_inverse?: false; return_counts?: false; dim?: number | null }): Tensor;
-    unique_consecutive(return_inverse: false, return_counts: false, dim: number | null, kwargs?: { return_inverse?: false; return_counts?: false; dim?: number | null }): Tensor;
-    unique_consecutive(return_counts: true, kwargs?: { return_inverse?: false; dim?: number | null }): [Tensor, Tensor];
-    unique_consecutive(return_counts: true, return_inverse: false, kwargs?: { return_inverse?: false; dim?: number | null }): [Tensor, Tensor];
-    unique_consecutive(return_counts: true, return_inverse: false, dim: number | null, kwargs?: { return_inverse?: false; dim?: number | null }): [Tensor, Tensor];
-    unique_consecutive(kwargs: { return_inverse?: false; return_counts?: true; dim?: number | null }): [Tensor, Tensor];
-    unique_consecutive(return_inverse: true, kwargs?: { return_counts?: false; dim?: number | null }): [Tensor, Tensor];
-    unique_consecutive(return_inverse: true, return_counts: false, kwargs?: { return_counts?: false; dim?: number | null }): [Tensor, Tensor];
-    unique_consecutive(return_inverse: true, return_counts: false, dim: number | null, kwargs?: { return_counts?: false; dim?: number | null }): [Tensor, Tensor];
-    unique_consecutive(kwargs: { return_inverse?: true; return_counts?: false; dim?: number | null }): [Tensor, Tensor];
-    unique_consecutive(return_inverse: true, return_counts: true, kwargs?: { dim?: number | null }): [Tensor, Tensor, Tensor];
-    unique_consecutive(return_inverse: true, return_counts: true, dim: number | null, kwargs?: { dim?: number | null }): [Tensor, Tensor, Tensor];
-    unique_consecutive(kwargs: { return_inverse?: true; return_counts?: true; dim?: number | null }): [Tensor, Tensor, Tensor];
-    /** Tensor.unsafe_chunk — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.unsafe_chunk.html */
-    unsafe_chunk(chunks: number, kwargs?: { dim?: number }): Tensor[];
-    unsafe_chunk(chunks: number, dim: number, kwargs?: { dim?: number }): Tensor[];
-    unsafe_chunk(kwargs: { chunks?: number; dim?: number }): Tensor[];
-    /** Tensor.unsafe_split — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.unsafe_split.html */
-    unsafe_split(split_size: number, kwargs?: { dim?: number }): Tensor[];
-    unsafe_split(split_size: number, dim: number, kwargs?: { dim?: number }): Tensor[];
-    unsafe_split(kwargs: { split_size?: number; dim?: number }): Tensor[];
-    /** Tensor.unsafe_split_with_sizes — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.unsafe_split_with_sizes.html */
-    unsafe_split_with_sizes(split_sizes: number | number[], kwargs?: { dim?: number }): Tensor[];
-    unsafe_split_with_sizes(split_sizes: number | number[], dim: number, kwargs?: { dim?: number }): Tensor[];
-    unsafe_split_with_sizes(kwargs: { split_sizes?: number | number[]; dim?: number }): Tensor[];
-    /** Tensor.unsqueeze — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.unsqueeze.html */
-    unsqueeze(dim: number): Tensor;
-    unsqueeze(kwargs: { dim?: number }): Tensor;
-    /** Tensor.unsqueeze_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.unsqueeze_.html */
-    unsqueeze_(dim: number): Tensor;
-    unsqueeze_(kwargs: { dim?: number }): Tensor;
-    /** Tensor.untyped_storage — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.untyped_storage.html */
-    untyped_storage(): Promise<unknown>;
-    /** Tensor.values — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.values.html */
-    values(): Tensor;
-    /** Tensor.var — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.var.html */
-    var(dim: number | number[] | null, kwargs?: { unbiased?: boolean; keepdim?: boolean }): Tensor;
-    var(dim: number | number[] | null, unbiased: boolean, kwargs?: { unbiased?: boolean; keepdim?: boolean }): Tensor;
-    var(dim: number | number[] | null, unbiased: boolean, keepdim: boolean, kwargs?: { unbiased?: boolean; keepdim?: boolean }): Tensor;
-    var(kwargs: { dim?: number | number[] | null; unbiased?: boolean; keepdim?: boolean }): Tensor;
-    var(kwargs?: { dim?: number | number[] | null; correction?: Scalar | null; keepdim?: boolean }): Tensor;
-    var(dim: number | number[] | null, kwargs?: { dim?: number | number[] | null; correction?: Scalar | null; keepdim?: boolean }): Tensor;
-    var(kwargs?: { unbiased?: boolean }): Tensor;
-    var(unbiased: boolean, kwargs?: { unbiased?: boolean }): Tensor;
-    /** Tensor.vdot — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.vdot.html */
-    vdot(other: Tensor): Tensor;
-    /** Tensor.view — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.view.html */
-    view(dtype: DType): Tensor;
-    view(kwargs: { dtype?: DType }): Tensor;
-    view(size: number | number[]): Tensor;
-    view(kwargs: { size?: number | number[] }): Tensor;
-    view(...size: number[]): Tensor;
-    /** Tensor.view_as — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.view_as.html */
-    view_as(other: Tensor): Tensor;
-    /** Tensor.vsplit — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.vsplit.html */
-    vsplit(sections: number): Tensor[];
-    vsplit(kwargs: { sections?: number }): Tensor[];
-    vsplit(indices: number | number[]): Tensor[];
-    vsplit(kwargs: { indices?: number | number[] }): Tensor[];
-    vsplit(...indices: number[]): Tensor[];
-    /** Tensor.where — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.where.html */
-    where(condition: Tensor, other: Tensor): Tensor;
-    where(condition: Tensor, other: Scalar): Tensor;
-    where(condition: Tensor, kwargs: { other?: Scalar }): Tensor;
-    /** Tensor.xlogy — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.xlogy.html */
-    xlogy(other: Tensor): Tensor;
-    xlogy(other: Scalar): Tensor;
-    xlogy(kwargs: { other?: Scalar }): Tensor;
-    /** Tensor.xlogy_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.xlogy_.html */
-    xlogy_(other: Tensor): Tensor;
-    xlogy_(other: Scalar): Tensor;
-    xlogy_(kwargs: { other?: Scalar }): Tensor;
-    /** Tensor.xpu — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.xpu.html */
-    xpu(kwargs?: { device?: string | null; non_blocking?: boolean; memory_format?: unknown }): Tensor;
-    xpu(device: string | null, kwargs?: { device?: string | null; non_blocking?: boolean; memory_format?: unknown }): Tensor;
-    xpu(device: string | null, non_blocking: boolean, kwargs?: { device?: string | null; non_blocking?: boolean; memory_format?: unknown }): Tensor;
-    /** Tensor.zero_ — https://docs.pytorch.org/docs/2.9/generated/torch.Tensor.zero_.html */
-    zero_(): Tensor;
-  }
+  interface Tensor extends TensorMethods {}
 }
 
 installMethods({
@@ -2401,7 +2390,6 @@ installMethods({
   "atan_": $atan_,
   "atanh": $atanh,
   "atanh_": $atanh_,
-  "backward": $backward,
   "baddbmm": $baddbmm,
   "baddbmm_": $baddbmm_,
   "bernoulli": $bernoulli,
@@ -2759,7 +2747,6 @@ installMethods({
   "renorm_": $renorm_,
   "repeat": $repeat,
   "repeat_interleave": $repeat_interleave,
-  "requires_grad_": $requires_grad_,
   "reshape": $reshape,
   "reshape_as": $reshape_as,
   "resize": $resize,
@@ -2769,7 +2756,6 @@ installMethods({
   "resize_as_sparse_": $resize_as_sparse_,
   "resolve_conj": $resolve_conj,
   "resolve_neg": $resolve_neg,
-  "retain_grad": $retain_grad,
   "roll": $roll,
   "rot90": $rot90,
   "round": $round,
@@ -2900,6 +2886,6 @@ installMethods({
 });
 
 /** The names this file provides. */
-export const GENERATED_NAMES: readonly string[] = ["abs","abs_","absolute","absolute_","acos","acos_","acosh","acosh_","add","add_","addbmm","addbmm_","addcdiv","addcdiv_","addcmul","addcmul_","addmm","addmm_","addmv","addmv_","addr","addr_","adjoint","align_as","all","allclose","amax","amin","aminmax","angle","any","apply_","arccos","arccos_","arccosh","arccosh_","arcsin","arcsin_","arcsinh","arcsinh_","arctan","arctan2","arctan2_","arctan_","arctanh","arctanh_","argmax","argmin","argsort","argwhere","as_strided","as_strided_","as_strided_scatter","as_subclass","asin","asin_","asinh","asinh_","atan","atan2","atan2_","atan_","atanh","atanh_","backward","baddbmm","baddbmm_","bernoulli","bernoulli_","bfloat16","bincount","bitwise_and","bitwise_and_","bitwise_left_shift","bitwise_left_shift_","bitwise_not","bitwise_not_","bitwise_or","bitwise_or_","bitwise_right_shift","bitwise_right_shift_","bitwise_xor","bitwise_xor_","bmm","bool","broadcast_to","byte","cauchy_","ccol_indices","cdouble","ceil","ceil_","cfloat","chalf","char","cholesky","cholesky_inverse","cholesky_solve","chunk","clamp","clamp_","clamp_max","clamp_max_","clamp_min","clamp_min_","clip","clip_","clone","coalesce","col_indices","conj","conj_physical","conj_physical_","contiguous","copy_","copysign","copysign_","corrcoef","cos","cos_","cosh","cosh_","count_nonzero","cov","cpu","cross","crow_indices","cuda","cummax","cummin","cumprod","cumprod_","cumsum","cumsum_","data_ptr","deg2rad","deg2rad_","dense_dim","dequantize","det","detach","detach_","diag","diag_embed","diagflat","diagonal","diagonal_scatter","diff","digamma","digamma_","dim_order","dist","div","div_","divide","divide_","dot","double","dsplit","eig","eq","eq_","equal","erf","erf_","erfc","erfc_","erfinv","erfinv_","exp","exp2","exp2_","exp_","expand","expand_as","expm1","expm1_","exponential_","fill_","fill_diagonal_","fix","fix_","flatten","flip","fliplr","flipud","float","float_power","float_power_","floor","floor_","floor_divide","floor_divide_","fmax","fmin","fmod","fmod_","frac","frac_","frexp","gather","gcd","gcd_","ge","ge_","geometric_","geqrf","ger","get_device","greater","greater_","greater_equal","greater_equal_","gt","gt_","half","hardshrink","has_names","hash_tensor","heaviside","heaviside_","histc","histogram","hsplit","hypot","hypot_","i0","i0_","igamma","igamma_","igammac","igammac_","index_add","index_add_","index_copy","index_copy_","index_fill","index_fill_","index_put","index_put_","index_reduce","index_reduce_","index_select","indices","inner","int","int_repr","inverse","ipu","is_coalesced","is_complex","is_conj","is_contiguous","is_distributed","is_floating_point","is_inference","is_neg","is_nonzero","is_pinned","is_same_size","is_set_to","is_shared","is_signed","isclose","isfinite","isinf","isnan","isneginf","isposinf","isreal","istft","kron","kthvalue","lcm","lcm_","ldexp","ldexp_","le","le_","lerp","lerp_","less","less_","less_equal","less_equal_","lgamma","lgamma_","log","log10","log10_","log1p","log1p_","log2","log2_","log_","log_normal_","log_softmax","logaddexp","logaddexp2","logcumsumexp","logdet","logical_and","logical_and_","logical_not","logical_not_","logical_or","logical_or_","logical_xor","logical_xor_","logit","logit_","logsumexp","long","lstsq","lt","lt_","lu","lu_solve","map2_","map_","masked_fill","masked_fill_","masked_scatter","masked_scatter_","masked_select","matmul","matrix_exp","matrix_power","max","maximum","mean","median","min","minimum","mm","mode","module_load","moveaxis","movedim","msort","mtia","mul","mul_","multinomial","multiply","multiply_","mv","mvlgamma","mvlgamma_","nan_to_num","nan_to_num_","nanmean","nanmedian","nanquantile","nansum","narrow","narrow_copy","ndimension","ne","ne_","neg","neg_","negative","negative_","nelement","new","new_empty","new_empty_strided","new_full","new_ones","new_tensor","new_zeros","nextafter","nextafter_","nonzero","nonzero_static","norm","normal_","not_equal","not_equal_","numpy","orgqr","ormqr","outer","permute","pin_memory","pinverse","polygamma","polygamma_","positive","pow","pow_","prelu","prod","put","put_","q_per_channel_axis","q_per_channel_scales","q_per_channel_zero_points","q_scale","q_zero_point","qr","qscheme","quantile","rad2deg","rad2deg_","random_","ravel","reciprocal","reciprocal_","record_stream","register_hook","register_post_accumulate_grad_hook","reinforce","relu","relu_","remainder","remainder_","renorm","renorm_","repeat","repeat_interleave","requires_grad_","reshape","reshape_as","resize","resize_","resize_as","resize_as_","resize_as_sparse_","resolve_conj","resolve_neg","retain_grad","roll","rot90","round","round_","row_indices","rsqrt","rsqrt_","scatter","scatter_","scatter_add","scatter_add_","scatter_reduce","scatter_reduce_","select","select_scatter","set_","sgn","sgn_","share_memory_","short","sigmoid","sigmoid_","sign","sign_","signbit","sin","sin_","sinc","sinc_","sinh","sinh_","slice_inverse","slice_scatter","slogdet","smm","softmax","solve","sort","sparse_dim","sparse_mask","sparse_resize_","sparse_resize_and_clear_","split","split_with_sizes","sqrt","sqrt_","square","square_","squeeze","squeeze_","sspaddmm","std","stft","storage","storage_offset","storage_type","stride","sub","sub_","subtract","subtract_","sum","sum_to_size","svd","swapaxes","swapaxes_","swapdims","swapdims_","symeig","t","t_","take","take_along_dim","tan","tan_","tanh","tanh_","tensor_split","tile","to","to_dense","to_mkldnn","to_padded_tensor","to_sparse","to_sparse_bsc","to_sparse_bsr","to_sparse_coo","to_sparse_csc","to_sparse_csr","topk","trace","transpose","transpose_","triangular_solve","tril","tril_","triu","triu_","true_divide","true_divide_","trunc","trunc_","type","type_as","unbind","unflatten","unfold","uniform_","unique","unique_consecutive","unsafe_chunk","unsafe_split","unsafe_split_with_sizes","unsqueeze","unsqueeze_","untyped_storage","values","var","vdot","view","view_as","vsplit","where","xlogy","xlogy_","xpu","zero_"];
+export const GENERATED_NAMES: readonly string[] = ["abs","abs_","absolute","absolute_","acos","acos_","acosh","acosh_","add","add_","addbmm","addbmm_","addcdiv","addcdiv_","addcmul","addcmul_","addmm","addmm_","addmv","addmv_","addr","addr_","adjoint","align_as","all","allclose","amax","amin","aminmax","angle","any","apply_","arccos","arccos_","arccosh","arccosh_","arcsin","arcsin_","arcsinh","arcsinh_","arctan","arctan2","arctan2_","arctan_","arctanh","arctanh_","argmax","argmin","argsort","argwhere","as_strided","as_strided_","as_strided_scatter","as_subclass","asin","asin_","asinh","asinh_","atan","atan2","atan2_","atan_","atanh","atanh_","baddbmm","baddbmm_","bernoulli","bernoulli_","bfloat16","bincount","bitwise_and","bitwise_and_","bitwise_left_shift","bitwise_left_shift_","bitwise_not","bitwise_not_","bitwise_or","bitwise_or_","bitwise_right_shift","bitwise_right_shift_","bitwise_xor","bitwise_xor_","bmm","bool","broadcast_to","byte","cauchy_","ccol_indices","cdouble","ceil","ceil_","cfloat","chalf","char","cholesky","cholesky_inverse","cholesky_solve","chunk","clamp","clamp_","clamp_max","clamp_max_","clamp_min","clamp_min_","clip","clip_","clone","coalesce","col_indices","conj","conj_physical","conj_physical_","contiguous","copy_","copysign","copysign_","corrcoef","cos","cos_","cosh","cosh_","count_nonzero","cov","cpu","cross","crow_indices","cuda","cummax","cummin","cumprod","cumprod_","cumsum","cumsum_","data_ptr","deg2rad","deg2rad_","dense_dim","dequantize","det","detach","detach_","diag","diag_embed","diagflat","diagonal","diagonal_scatter","diff","digamma","digamma_","dim_order","dist","div","div_","divide","divide_","dot","double","dsplit","eig","eq","eq_","equal","erf","erf_","erfc","erfc_","erfinv","erfinv_","exp","exp2","exp2_","exp_","expand","expand_as","expm1","expm1_","exponential_","fill_","fill_diagonal_","fix","fix_","flatten","flip","fliplr","flipud","float","float_power","float_power_","floor","floor_","floor_divide","floor_divide_","fmax","fmin","fmod","fmod_","frac","frac_","frexp","gather","gcd","gcd_","ge","ge_","geometric_","geqrf","ger","get_device","greater","greater_","greater_equal","greater_equal_","gt","gt_","half","hardshrink","has_names","hash_tensor","heaviside","heaviside_","histc","histogram","hsplit","hypot","hypot_","i0","i0_","igamma","igamma_","igammac","igammac_","index_add","index_add_","index_copy","index_copy_","index_fill","index_fill_","index_put","index_put_","index_reduce","index_reduce_","index_select","indices","inner","int","int_repr","inverse","ipu","is_coalesced","is_complex","is_conj","is_contiguous","is_distributed","is_floating_point","is_inference","is_neg","is_nonzero","is_pinned","is_same_size","is_set_to","is_shared","is_signed","isclose","isfinite","isinf","isnan","isneginf","isposinf","isreal","istft","kron","kthvalue","lcm","lcm_","ldexp","ldexp_","le","le_","lerp","lerp_","less","less_","less_equal","less_equal_","lgamma","lgamma_","log","log10","log10_","log1p","log1p_","log2","log2_","log_","log_normal_","log_softmax","logaddexp","logaddexp2","logcumsumexp","logdet","logical_and","logical_and_","logical_not","logical_not_","logical_or","logical_or_","logical_xor","logical_xor_","logit","logit_","logsumexp","long","lstsq","lt","lt_","lu","lu_solve","map2_","map_","masked_fill","masked_fill_","masked_scatter","masked_scatter_","masked_select","matmul","matrix_exp","matrix_power","max","maximum","mean","median","min","minimum","mm","mode","module_load","moveaxis","movedim","msort","mtia","mul","mul_","multinomial","multiply","multiply_","mv","mvlgamma","mvlgamma_","nan_to_num","nan_to_num_","nanmean","nanmedian","nanquantile","nansum","narrow","narrow_copy","ndimension","ne","ne_","neg","neg_","negative","negative_","nelement","new","new_empty","new_empty_strided","new_full","new_ones","new_tensor","new_zeros","nextafter","nextafter_","nonzero","nonzero_static","norm","normal_","not_equal","not_equal_","numpy","orgqr","ormqr","outer","permute","pin_memory","pinverse","polygamma","polygamma_","positive","pow","pow_","prelu","prod","put","put_","q_per_channel_axis","q_per_channel_scales","q_per_channel_zero_points","q_scale","q_zero_point","qr","qscheme","quantile","rad2deg","rad2deg_","random_","ravel","reciprocal","reciprocal_","record_stream","register_hook","register_post_accumulate_grad_hook","reinforce","relu","relu_","remainder","remainder_","renorm","renorm_","repeat","repeat_interleave","reshape","reshape_as","resize","resize_","resize_as","resize_as_","resize_as_sparse_","resolve_conj","resolve_neg","roll","rot90","round","round_","row_indices","rsqrt","rsqrt_","scatter","scatter_","scatter_add","scatter_add_","scatter_reduce","scatter_reduce_","select","select_scatter","set_","sgn","sgn_","share_memory_","short","sigmoid","sigmoid_","sign","sign_","signbit","sin","sin_","sinc","sinc_","sinh","sinh_","slice_inverse","slice_scatter","slogdet","smm","softmax","solve","sort","sparse_dim","sparse_mask","sparse_resize_","sparse_resize_and_clear_","split","split_with_sizes","sqrt","sqrt_","square","square_","squeeze","squeeze_","sspaddmm","std","stft","storage","storage_offset","storage_type","stride","sub","sub_","subtract","subtract_","sum","sum_to_size","svd","swapaxes","swapaxes_","swapdims","swapdims_","symeig","t","t_","take","take_along_dim","tan","tan_","tanh","tanh_","tensor_split","tile","to","to_dense","to_mkldnn","to_padded_tensor","to_sparse","to_sparse_bsc","to_sparse_bsr","to_sparse_coo","to_sparse_csc","to_sparse_csr","topk","trace","transpose","transpose_","triangular_solve","tril","tril_","triu","triu_","true_divide","true_divide_","trunc","trunc_","type","type_as","unbind","unflatten","unfold","uniform_","unique","unique_consecutive","unsafe_chunk","unsafe_split","unsafe_split_with_sizes","unsqueeze","unsqueeze_","untyped_storage","values","var","vdot","view","view_as","vsplit","where","xlogy","xlogy_","xpu","zero_"];
 /** Those returning a list of tensors: callable once a mirror rule knows the list's length. */
 export const LIST_RETURNING: readonly string[] = ["chunk","dsplit","hsplit","split","split_with_sizes","tensor_split","unbind","unsafe_chunk","unsafe_split","unsafe_split_with_sizes","vsplit"];

@@ -56,16 +56,16 @@ function acosh_(...args: unknown[]): unknown {
 export { acosh_ };
 const $adaptive_avg_pool1d = defineGenerated("torch", "adaptive_avg_pool1d", [[["input","Tensor","p",false],["output_size","int|int[]","p",false]]], {"kind":"tensor"});
 /** torch.adaptive_avg_pool1d — https://docs.pytorch.org/docs/2.9/generated/torch.adaptive_avg_pool1d.html */
-function adaptive_avg_pool1d(input: Tensor, output_size: number | number[]): Tensor;
-function adaptive_avg_pool1d(input: Tensor, kwargs: { output_size?: number | number[] }): Tensor;
+function adaptive_avg_pool1d(input: Tensor, output_size: number | readonly number[]): Tensor;
+function adaptive_avg_pool1d(input: Tensor, kwargs: { output_size?: number | readonly number[] }): Tensor;
 function adaptive_avg_pool1d(...args: unknown[]): unknown {
   return $adaptive_avg_pool1d(args);
 }
 export { adaptive_avg_pool1d };
 const $adaptive_max_pool1d = defineGenerated("torch", "adaptive_max_pool1d", [[["input","Tensor","p",false],["output_size","int|int[]","p",false]]], {"kind":"tuple","count":2});
 /** torch.adaptive_max_pool1d — https://docs.pytorch.org/docs/2.9/generated/torch.adaptive_max_pool1d.html */
-function adaptive_max_pool1d(input: Tensor, output_size: number | number[]): [Tensor, Tensor];
-function adaptive_max_pool1d(input: Tensor, kwargs: { output_size?: number | number[] }): [Tensor, Tensor];
+function adaptive_max_pool1d(input: Tensor, output_size: number | readonly number[]): [Tensor, Tensor];
+function adaptive_max_pool1d(input: Tensor, kwargs: { output_size?: number | readonly number[] }): [Tensor, Tensor];
 function adaptive_max_pool1d(...args: unknown[]): unknown {
   return $adaptive_max_pool1d(args);
 }
@@ -137,8 +137,8 @@ function adjoint(...args: unknown[]): unknown {
 export { adjoint };
 const $affine_grid_generator = defineGenerated("torch", "affine_grid_generator", [[["theta","Tensor","p",false],["size","int[]","p",false],["align_corners","bool","p",false]]], {"kind":"tensor"});
 /** torch.affine_grid_generator — https://docs.pytorch.org/docs/2.9/generated/torch.affine_grid_generator.html */
-function affine_grid_generator(theta: Tensor, size: number | number[], align_corners: boolean): Tensor;
-function affine_grid_generator(theta: Tensor, kwargs: { size?: number | number[]; align_corners?: boolean }): Tensor;
+function affine_grid_generator(theta: Tensor, size: number | readonly number[], align_corners: boolean): Tensor;
+function affine_grid_generator(theta: Tensor, kwargs: { size?: number | readonly number[]; align_corners?: boolean }): Tensor;
 function affine_grid_generator(...args: unknown[]): unknown {
   return $affine_grid_generator(args);
 }
@@ -160,9 +160,9 @@ export { align_tensors };
 const $all = defineGenerated("torch", "all", [[["input","Tensor","p",false]],[["input","Tensor","p",false],["dim","int[]?","p",true],["keepdim","bool","p",true]],[["input","Tensor","p",false],["dim","int","p",false],["keepdim","bool","p",true]]], {"kind":"tensor"});
 /** torch.all — https://docs.pytorch.org/docs/2.9/generated/torch.all.html */
 function all(input: Tensor): Tensor;
-function all(input: Tensor, kwargs?: { dim?: number | number[] | null; keepdim?: boolean }): Tensor;
-function all(input: Tensor, dim: number | number[] | null, kwargs?: { dim?: number | number[] | null; keepdim?: boolean }): Tensor;
-function all(input: Tensor, dim: number | number[] | null, keepdim: boolean, kwargs?: { dim?: number | number[] | null; keepdim?: boolean }): Tensor;
+function all(input: Tensor, kwargs?: { dim?: number | readonly number[] | null; keepdim?: boolean }): Tensor;
+function all(input: Tensor, dim: number | readonly number[] | null, kwargs?: { dim?: number | readonly number[] | null; keepdim?: boolean }): Tensor;
+function all(input: Tensor, dim: number | readonly number[] | null, keepdim: boolean, kwargs?: { dim?: number | readonly number[] | null; keepdim?: boolean }): Tensor;
 function all(input: Tensor, dim: number, kwargs?: { keepdim?: boolean }): Tensor;
 function all(input: Tensor, dim: number, keepdim: boolean, kwargs?: { keepdim?: boolean }): Tensor;
 function all(input: Tensor, kwargs: { dim?: number; keepdim?: boolean }): Tensor;
@@ -198,18 +198,18 @@ function alpha_dropout_(...args: unknown[]): unknown {
 export { alpha_dropout_ };
 const $amax = defineGenerated("torch", "amax", [[["input","Tensor","p",false],["dim","int?|int[]?","p",true],["keepdim","bool","p",true]]], {"kind":"tensor"});
 /** torch.amax — https://docs.pytorch.org/docs/2.9/generated/torch.amax.html */
-function amax(input: Tensor, kwargs?: { dim?: number | number[] | null; keepdim?: boolean }): Tensor;
-function amax(input: Tensor, dim: number | number[] | null, kwargs?: { dim?: number | number[] | null; keepdim?: boolean }): Tensor;
-function amax(input: Tensor, dim: number | number[] | null, keepdim: boolean, kwargs?: { dim?: number | number[] | null; keepdim?: boolean }): Tensor;
+function amax(input: Tensor, kwargs?: { dim?: number | readonly number[] | null; keepdim?: boolean }): Tensor;
+function amax(input: Tensor, dim: number | readonly number[] | null, kwargs?: { dim?: number | readonly number[] | null; keepdim?: boolean }): Tensor;
+function amax(input: Tensor, dim: number | readonly number[] | null, keepdim: boolean, kwargs?: { dim?: number | readonly number[] | null; keepdim?: boolean }): Tensor;
 function amax(...args: unknown[]): unknown {
   return $amax(args);
 }
 export { amax };
 const $amin = defineGenerated("torch", "amin", [[["input","Tensor","p",false],["dim","int?|int[]?","p",true],["keepdim","bool","p",true]]], {"kind":"tensor"});
 /** torch.amin — https://docs.pytorch.org/docs/2.9/generated/torch.amin.html */
-function amin(input: Tensor, kwargs?: { dim?: number | number[] | null; keepdim?: boolean }): Tensor;
-function amin(input: Tensor, dim: number | number[] | null, kwargs?: { dim?: number | number[] | null; keepdim?: boolean }): Tensor;
-function amin(input: Tensor, dim: number | number[] | null, keepdim: boolean, kwargs?: { dim?: number | number[] | null; keepdim?: boolean }): Tensor;
+function amin(input: Tensor, kwargs?: { dim?: number | readonly number[] | null; keepdim?: boolean }): Tensor;
+function amin(input: Tensor, dim: number | readonly number[] | null, kwargs?: { dim?: number | readonly number[] | null; keepdim?: boolean }): Tensor;
+function amin(input: Tensor, dim: number | readonly number[] | null, keepdim: boolean, kwargs?: { dim?: number | readonly number[] | null; keepdim?: boolean }): Tensor;
 function amin(...args: unknown[]): unknown {
   return $amin(args);
 }
@@ -231,9 +231,9 @@ export { angle };
 const $any = defineGenerated("torch", "any", [[["input","Tensor","p",false]],[["input","Tensor","p",false],["dim","int[]?","p",true],["keepdim","bool","p",true]],[["input","Tensor","p",false],["dim","int","p",false],["keepdim","bool","p",true]]], {"kind":"tensor"});
 /** torch.any — https://docs.pytorch.org/docs/2.9/generated/torch.any.html */
 function any(input: Tensor): Tensor;
-function any(input: Tensor, kwargs?: { dim?: number | number[] | null; keepdim?: boolean }): Tensor;
-function any(input: Tensor, dim: number | number[] | null, kwargs?: { dim?: number | number[] | null; keepdim?: boolean }): Tensor;
-function any(input: Tensor, dim: number | number[] | null, keepdim: boolean, kwargs?: { dim?: number | number[] | null; keepdim?: boolean }): Tensor;
+function any(input: Tensor, kwargs?: { dim?: number | readonly number[] | null; keepdim?: boolean }): Tensor;
+function any(input: Tensor, dim: number | readonly number[] | null, kwargs?: { dim?: number | readonly number[] | null; keepdim?: boolean }): Tensor;
+function any(input: Tensor, dim: number | readonly number[] | null, keepdim: boolean, kwargs?: { dim?: number | readonly number[] | null; keepdim?: boolean }): Tensor;
 function any(input: Tensor, dim: number, kwargs?: { keepdim?: boolean }): Tensor;
 function any(input: Tensor, dim: number, keepdim: boolean, kwargs?: { keepdim?: boolean }): Tensor;
 function any(input: Tensor, kwargs: { dim?: number; keepdim?: boolean }): Tensor;
@@ -382,36 +382,36 @@ function argwhere(...args: unknown[]): unknown {
 export { argwhere };
 const $as_strided = defineGenerated("torch", "as_strided", [[["input","Tensor","p",false],["size","int[]","p",false],["stride","int[]","p",false],["storage_offset","int?","p",true]]], {"kind":"tensor"});
 /** torch.as_strided — https://docs.pytorch.org/docs/2.9/generated/torch.as_strided.html */
-function as_strided(input: Tensor, size: number | number[], stride: number | number[], kwargs?: { storage_offset?: number | null }): Tensor;
-function as_strided(input: Tensor, size: number | number[], stride: number | number[], storage_offset: number | null, kwargs?: { storage_offset?: number | null }): Tensor;
-function as_strided(input: Tensor, kwargs: { size?: number | number[]; stride?: number | number[]; storage_offset?: number | null }): Tensor;
+function as_strided(input: Tensor, size: number | readonly number[], stride: number | readonly number[], kwargs?: { storage_offset?: number | null }): Tensor;
+function as_strided(input: Tensor, size: number | readonly number[], stride: number | readonly number[], storage_offset: number | null, kwargs?: { storage_offset?: number | null }): Tensor;
+function as_strided(input: Tensor, kwargs: { size?: number | readonly number[]; stride?: number | readonly number[]; storage_offset?: number | null }): Tensor;
 function as_strided(...args: unknown[]): unknown {
   return $as_strided(args);
 }
 export { as_strided };
 const $as_strided_ = defineGenerated("torch", "as_strided_", [[["input","Tensor","p",false],["size","int[]","p",false],["stride","int[]","p",false],["storage_offset","int?","p",true]]], {"kind":"tensor"});
 /** torch.as_strided_ — https://docs.pytorch.org/docs/2.9/generated/torch.as_strided_.html */
-function as_strided_(input: Tensor, size: number | number[], stride: number | number[], kwargs?: { storage_offset?: number | null }): Tensor;
-function as_strided_(input: Tensor, size: number | number[], stride: number | number[], storage_offset: number | null, kwargs?: { storage_offset?: number | null }): Tensor;
-function as_strided_(input: Tensor, kwargs: { size?: number | number[]; stride?: number | number[]; storage_offset?: number | null }): Tensor;
+function as_strided_(input: Tensor, size: number | readonly number[], stride: number | readonly number[], kwargs?: { storage_offset?: number | null }): Tensor;
+function as_strided_(input: Tensor, size: number | readonly number[], stride: number | readonly number[], storage_offset: number | null, kwargs?: { storage_offset?: number | null }): Tensor;
+function as_strided_(input: Tensor, kwargs: { size?: number | readonly number[]; stride?: number | readonly number[]; storage_offset?: number | null }): Tensor;
 function as_strided_(...args: unknown[]): unknown {
   return $as_strided_(args);
 }
 export { as_strided_ };
 const $as_strided_copy = defineGenerated("torch", "as_strided_copy", [[["input","Tensor","p",false],["size","int[]","p",false],["stride","int[]","p",false],["storage_offset","int?","p",true]]], {"kind":"tensor"});
 /** torch.as_strided_copy — https://docs.pytorch.org/docs/2.9/generated/torch.as_strided_copy.html */
-function as_strided_copy(input: Tensor, size: number | number[], stride: number | number[], kwargs?: { storage_offset?: number | null }): Tensor;
-function as_strided_copy(input: Tensor, size: number | number[], stride: number | number[], storage_offset: number | null, kwargs?: { storage_offset?: number | null }): Tensor;
-function as_strided_copy(input: Tensor, kwargs: { size?: number | number[]; stride?: number | number[]; storage_offset?: number | null }): Tensor;
+function as_strided_copy(input: Tensor, size: number | readonly number[], stride: number | readonly number[], kwargs?: { storage_offset?: number | null }): Tensor;
+function as_strided_copy(input: Tensor, size: number | readonly number[], stride: number | readonly number[], storage_offset: number | null, kwargs?: { storage_offset?: number | null }): Tensor;
+function as_strided_copy(input: Tensor, kwargs: { size?: number | readonly number[]; stride?: number | readonly number[]; storage_offset?: number | null }): Tensor;
 function as_strided_copy(...args: unknown[]): unknown {
   return $as_strided_copy(args);
 }
 export { as_strided_copy };
 const $as_strided_scatter = defineGenerated("torch", "as_strided_scatter", [[["input","Tensor","p",false],["src","Tensor","p",false],["size","int[]","p",false],["stride","int[]","p",false],["storage_offset","int?","p",true]]], {"kind":"tensor"});
 /** torch.as_strided_scatter — https://docs.pytorch.org/docs/2.9/generated/torch.as_strided_scatter.html */
-function as_strided_scatter(input: Tensor, src: Tensor, size: number | number[], stride: number | number[], kwargs?: { storage_offset?: number | null }): Tensor;
-function as_strided_scatter(input: Tensor, src: Tensor, size: number | number[], stride: number | number[], storage_offset: number | null, kwargs?: { storage_offset?: number | null }): Tensor;
-function as_strided_scatter(input: Tensor, src: Tensor, kwargs: { size?: number | number[]; stride?: number | number[]; storage_offset?: number | null }): Tensor;
+function as_strided_scatter(input: Tensor, src: Tensor, size: number | readonly number[], stride: number | readonly number[], kwargs?: { storage_offset?: number | null }): Tensor;
+function as_strided_scatter(input: Tensor, src: Tensor, size: number | readonly number[], stride: number | readonly number[], storage_offset: number | null, kwargs?: { storage_offset?: number | null }): Tensor;
+function as_strided_scatter(input: Tensor, src: Tensor, kwargs: { size?: number | readonly number[]; stride?: number | readonly number[]; storage_offset?: number | null }): Tensor;
 function as_strided_scatter(...args: unknown[]): unknown {
   return $as_strided_scatter(args);
 }
@@ -524,12 +524,12 @@ function atleast_3d(...args: unknown[]): unknown {
 export { atleast_3d };
 const $avg_pool1d = defineGenerated("torch", "avg_pool1d", [[["input","Tensor","p",false],["kernel_size","int|int[]","p",false],["stride","int?|int[]?","p",true],["padding","int|int[]","p",true],["ceil_mode","bool","p",true],["count_include_pad","bool","p",true]]], {"kind":"tensor"});
 /** torch.avg_pool1d — https://docs.pytorch.org/docs/2.9/generated/torch.avg_pool1d.html */
-function avg_pool1d(input: Tensor, kernel_size: number | number[], kwargs?: { stride?: number | number[] | null; padding?: number | number[]; ceil_mode?: boolean; count_include_pad?: boolean }): Tensor;
-function avg_pool1d(input: Tensor, kernel_size: number | number[], stride: number | number[] | null, kwargs?: { stride?: number | number[] | null; padding?: number | number[]; ceil_mode?: boolean; count_include_pad?: boolean }): Tensor;
-function avg_pool1d(input: Tensor, kernel_size: number | number[], stride: number | number[] | null, padding: number | number[], kwargs?: { stride?: number | number[] | null; padding?: number | number[]; ceil_mode?: boolean; count_include_pad?: boolean }): Tensor;
-function avg_pool1d(input: Tensor, kernel_size: number | number[], stride: number | number[] | null, padding: number | number[], ceil_mode: boolean, kwargs?: { stride?: number | number[] | null; padding?: number | number[]; ceil_mode?: boolean; count_include_pad?: boolean }): Tensor;
-function avg_pool1d(input: Tensor, kernel_size: number | number[], stride: number | number[] | null, padding: number | number[], ceil_mode: boolean, count_include_pad: boolean, kwargs?: { stride?: number | number[] | null; padding?: number | number[]; ceil_mode?: boolean; count_include_pad?: boolean }): Tensor;
-function avg_pool1d(input: Tensor, kwargs: { kernel_size?: number | number[]; stride?: number | number[] | null; padding?: number | number[]; ceil_mode?: boolean; count_include_pad?: boolean }): Tensor;
+function avg_pool1d(input: Tensor, kernel_size: number | readonly number[], kwargs?: { stride?: number | readonly number[] | null; padding?: number | readonly number[]; ceil_mode?: boolean; count_include_pad?: boolean }): Tensor;
+function avg_pool1d(input: Tensor, kernel_size: number | readonly number[], stride: number | readonly number[] | null, kwargs?: { stride?: number | readonly number[] | null; padding?: number | readonly number[]; ceil_mode?: boolean; count_include_pad?: boolean }): Tensor;
+function avg_pool1d(input: Tensor, kernel_size: number | readonly number[], stride: number | readonly number[] | null, padding: number | readonly number[], kwargs?: { stride?: number | readonly number[] | null; padding?: number | readonly number[]; ceil_mode?: boolean; count_include_pad?: boolean }): Tensor;
+function avg_pool1d(input: Tensor, kernel_size: number | readonly number[], stride: number | readonly number[] | null, padding: number | readonly number[], ceil_mode: boolean, kwargs?: { stride?: number | readonly number[] | null; padding?: number | readonly number[]; ceil_mode?: boolean; count_include_pad?: boolean }): Tensor;
+function avg_pool1d(input: Tensor, kernel_size: number | readonly number[], stride: number | readonly number[] | null, padding: number | readonly number[], ceil_mode: boolean, count_include_pad: boolean, kwargs?: { stride?: number | readonly number[] | null; padding?: number | readonly number[]; ceil_mode?: boolean; count_include_pad?: boolean }): Tensor;
+function avg_pool1d(input: Tensor, kwargs: { kernel_size?: number | readonly number[]; stride?: number | readonly number[] | null; padding?: number | readonly number[]; ceil_mode?: boolean; count_include_pad?: boolean }): Tensor;
 function avg_pool1d(...args: unknown[]): unknown {
   return $avg_pool1d(args);
 }
@@ -757,8 +757,8 @@ function broadcast_tensors(...args: unknown[]): unknown {
 export { broadcast_tensors };
 const $broadcast_to = defineGenerated("torch", "broadcast_to", [[["input","Tensor","p",false],["size","int[]","p",false]]], {"kind":"tensor"});
 /** torch.broadcast_to — https://docs.pytorch.org/docs/2.9/generated/torch.broadcast_to.html */
-function broadcast_to(input: Tensor, size: number | number[]): Tensor;
-function broadcast_to(input: Tensor, kwargs: { size?: number | number[] }): Tensor;
+function broadcast_to(input: Tensor, size: number | readonly number[]): Tensor;
+function broadcast_to(input: Tensor, kwargs: { size?: number | readonly number[] }): Tensor;
 function broadcast_to(...args: unknown[]): unknown {
   return $broadcast_to(args);
 }
@@ -781,8 +781,8 @@ function cartesian_prod(...args: unknown[]): unknown {
 export { cartesian_prod };
 const $cat = defineGenerated("torch", "cat", [[["tensors","Tensor[]","p",false],["dim","int","p",true]]], {"kind":"tensor"});
 /** torch.cat — https://docs.pytorch.org/docs/2.9/generated/torch.cat.html */
-function cat(tensors: Tensor[], kwargs?: { dim?: number }): Tensor;
-function cat(tensors: Tensor[], dim: number, kwargs?: { dim?: number }): Tensor;
+function cat(tensors: readonly Tensor[], kwargs?: { dim?: number }): Tensor;
+function cat(tensors: readonly Tensor[], dim: number, kwargs?: { dim?: number }): Tensor;
 function cat(...args: unknown[]): unknown {
   return $cat(args);
 }
@@ -989,7 +989,7 @@ function col_indices_copy(...args: unknown[]): unknown {
 export { col_indices_copy };
 const $column_stack = defineGenerated("torch", "column_stack", [[["tensors","Tensor[]","p",false]]], {"kind":"tensor"});
 /** torch.column_stack — https://docs.pytorch.org/docs/2.9/generated/torch.column_stack.html */
-function column_stack(tensors: Tensor[]): Tensor;
+function column_stack(tensors: readonly Tensor[]): Tensor;
 function column_stack(...args: unknown[]): unknown {
   return $column_stack(args);
 }
@@ -1012,25 +1012,25 @@ function complex(...args: unknown[]): unknown {
 export { complex };
 const $concat = defineGenerated("torch", "concat", [[["tensors","Tensor[]","p",false],["dim","int","p",true]]], {"kind":"tensor"});
 /** torch.concat — https://docs.pytorch.org/docs/2.9/generated/torch.concat.html */
-function concat(tensors: Tensor[], kwargs?: { dim?: number }): Tensor;
-function concat(tensors: Tensor[], dim: number, kwargs?: { dim?: number }): Tensor;
+function concat(tensors: readonly Tensor[], kwargs?: { dim?: number }): Tensor;
+function concat(tensors: readonly Tensor[], dim: number, kwargs?: { dim?: number }): Tensor;
 function concat(...args: unknown[]): unknown {
   return $concat(args);
 }
 export { concat };
 const $concatenate = defineGenerated("torch", "concatenate", [[["tensors","Tensor[]","p",false],["dim","int","p",true]]], {"kind":"tensor"});
 /** torch.concatenate — https://docs.pytorch.org/docs/2.9/generated/torch.concatenate.html */
-function concatenate(tensors: Tensor[], kwargs?: { dim?: number }): Tensor;
-function concatenate(tensors: Tensor[], dim: number, kwargs?: { dim?: number }): Tensor;
+function concatenate(tensors: readonly Tensor[], kwargs?: { dim?: number }): Tensor;
+function concatenate(tensors: readonly Tensor[], dim: number, kwargs?: { dim?: number }): Tensor;
 function concatenate(...args: unknown[]): unknown {
   return $concatenate(args);
 }
 export { concatenate };
 const $cond = defineGenerated("torch", "cond", [[["pred","Tensor|Scalar","p",false],["true_fn","any","p",false],["false_fn","any","p",false],["operands","any[]","p",true]]], {"kind":"value"});
 /** torch.cond — https://docs.pytorch.org/docs/2.9/generated/torch.cond.html */
-function cond(pred: Tensor | Scalar, true_fn: unknown, false_fn: unknown, kwargs?: { operands?: unknown[] }): Promise<unknown>;
-function cond(pred: Tensor | Scalar, true_fn: unknown, false_fn: unknown, operands: unknown[], kwargs?: { operands?: unknown[] }): Promise<unknown>;
-function cond(pred: Tensor | Scalar, kwargs: { true_fn?: unknown; false_fn?: unknown; operands?: unknown[] }): Promise<unknown>;
+function cond(pred: Tensor | Scalar, true_fn: unknown, false_fn: unknown, kwargs?: { operands?: readonly unknown[] }): Promise<unknown>;
+function cond(pred: Tensor | Scalar, true_fn: unknown, false_fn: unknown, operands: readonly unknown[], kwargs?: { operands?: readonly unknown[] }): Promise<unknown>;
+function cond(pred: Tensor | Scalar, kwargs: { true_fn?: unknown; false_fn?: unknown; operands?: readonly unknown[] }): Promise<unknown>;
 function cond(...args: unknown[]): unknown {
   return $cond(args);
 }
@@ -1058,63 +1058,63 @@ function conj_physical_(...args: unknown[]): unknown {
 export { conj_physical_ };
 const $constant_pad_nd = defineGenerated("torch", "constant_pad_nd", [[["input","Tensor","p",false],["pad","int[]","p",false],["value","Scalar","p",true]]], {"kind":"tensor"});
 /** torch.constant_pad_nd — https://docs.pytorch.org/docs/2.9/generated/torch.constant_pad_nd.html */
-function constant_pad_nd(input: Tensor, pad: number | number[], kwargs?: { value?: Scalar }): Tensor;
-function constant_pad_nd(input: Tensor, pad: number | number[], value: Scalar, kwargs?: { value?: Scalar }): Tensor;
-function constant_pad_nd(input: Tensor, kwargs: { pad?: number | number[]; value?: Scalar }): Tensor;
+function constant_pad_nd(input: Tensor, pad: number | readonly number[], kwargs?: { value?: Scalar }): Tensor;
+function constant_pad_nd(input: Tensor, pad: number | readonly number[], value: Scalar, kwargs?: { value?: Scalar }): Tensor;
+function constant_pad_nd(input: Tensor, kwargs: { pad?: number | readonly number[]; value?: Scalar }): Tensor;
 function constant_pad_nd(...args: unknown[]): unknown {
   return $constant_pad_nd(args);
 }
 export { constant_pad_nd };
 const $conv1d = defineGenerated("torch", "conv1d", [[["input","Tensor","p",false],["weight","Tensor","p",false],["bias","Tensor?","p",true],["stride","int|int[]","p",true],["padding","int|int[]","p",true],["dilation","int|int[]","p",true],["groups","int","p",true]],[["input","Tensor","p",false],["weight","Tensor","p",false],["bias","Tensor?","p",true],["stride","int|int[]","p",true],["padding","str","p",true],["dilation","int|int[]","p",true],["groups","int","p",true]]], {"kind":"tensor"});
 /** torch.conv1d — https://docs.pytorch.org/docs/2.9/generated/torch.conv1d.html */
-function conv1d(input: Tensor, weight: Tensor, kwargs?: { bias?: Tensor | null; stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; groups?: number }): Tensor;
-function conv1d(input: Tensor, weight: Tensor, bias: Tensor | null, kwargs?: { bias?: Tensor | null; stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; groups?: number }): Tensor;
-function conv1d(input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], kwargs?: { bias?: Tensor | null; stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; groups?: number }): Tensor;
-function conv1d(input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], padding: number | number[], kwargs?: { bias?: Tensor | null; stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; groups?: number }): Tensor;
-function conv1d(input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], padding: number | number[], dilation: number | number[], kwargs?: { bias?: Tensor | null; stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; groups?: number }): Tensor;
-function conv1d(input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], padding: number | number[], dilation: number | number[], groups: number, kwargs?: { bias?: Tensor | null; stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; groups?: number }): Tensor;
-function conv1d(input: Tensor, weight: Tensor, kwargs?: { bias?: Tensor | null; stride?: number | number[]; padding?: string; dilation?: number | number[]; groups?: number }): Tensor;
-function conv1d(input: Tensor, weight: Tensor, bias: Tensor | null, kwargs?: { bias?: Tensor | null; stride?: number | number[]; padding?: string; dilation?: number | number[]; groups?: number }): Tensor;
-function conv1d(input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], kwargs?: { bias?: Tensor | null; stride?: number | number[]; padding?: string; dilation?: number | number[]; groups?: number }): Tensor;
-function conv1d(input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], padding: string, kwargs?: { bias?: Tensor | null; stride?: number | number[]; padding?: string; dilation?: number | number[]; groups?: number }): Tensor;
-function conv1d(input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], padding: string, dilation: number | number[], kwargs?: { bias?: Tensor | null; stride?: number | number[]; padding?: string; dilation?: number | number[]; groups?: number }): Tensor;
-function conv1d(input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], padding: string, dilation: number | number[], groups: number, kwargs?: { bias?: Tensor | null; stride?: number | number[]; padding?: string; dilation?: number | number[]; groups?: number }): Tensor;
+function conv1d(input: Tensor, weight: Tensor, kwargs?: { bias?: Tensor | null; stride?: number | readonly number[]; padding?: number | readonly number[]; dilation?: number | readonly number[]; groups?: number }): Tensor;
+function conv1d(input: Tensor, weight: Tensor, bias: Tensor | null, kwargs?: { bias?: Tensor | null; stride?: number | readonly number[]; padding?: number | readonly number[]; dilation?: number | readonly number[]; groups?: number }): Tensor;
+function conv1d(input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | readonly number[], kwargs?: { bias?: Tensor | null; stride?: number | readonly number[]; padding?: number | readonly number[]; dilation?: number | readonly number[]; groups?: number }): Tensor;
+function conv1d(input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | readonly number[], padding: number | readonly number[], kwargs?: { bias?: Tensor | null; stride?: number | readonly number[]; padding?: number | readonly number[]; dilation?: number | readonly number[]; groups?: number }): Tensor;
+function conv1d(input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | readonly number[], padding: number | readonly number[], dilation: number | readonly number[], kwargs?: { bias?: Tensor | null; stride?: number | readonly number[]; padding?: number | readonly number[]; dilation?: number | readonly number[]; groups?: number }): Tensor;
+function conv1d(input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | readonly number[], padding: number | readonly number[], dilation: number | readonly number[], groups: number, kwargs?: { bias?: Tensor | null; stride?: number | readonly number[]; padding?: number | readonly number[]; dilation?: number | readonly number[]; groups?: number }): Tensor;
+function conv1d(input: Tensor, weight: Tensor, kwargs?: { bias?: Tensor | null; stride?: number | readonly number[]; padding?: string; dilation?: number | readonly number[]; groups?: number }): Tensor;
+function conv1d(input: Tensor, weight: Tensor, bias: Tensor | null, kwargs?: { bias?: Tensor | null; stride?: number | readonly number[]; padding?: string; dilation?: number | readonly number[]; groups?: number }): Tensor;
+function conv1d(input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | readonly number[], kwargs?: { bias?: Tensor | null; stride?: number | readonly number[]; padding?: string; dilation?: number | readonly number[]; groups?: number }): Tensor;
+function conv1d(input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | readonly number[], padding: string, kwargs?: { bias?: Tensor | null; stride?: number | readonly number[]; padding?: string; dilation?: number | readonly number[]; groups?: number }): Tensor;
+function conv1d(input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | readonly number[], padding: string, dilation: number | readonly number[], kwargs?: { bias?: Tensor | null; stride?: number | readonly number[]; padding?: string; dilation?: number | readonly number[]; groups?: number }): Tensor;
+function conv1d(input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | readonly number[], padding: string, dilation: number | readonly number[], groups: number, kwargs?: { bias?: Tensor | null; stride?: number | readonly number[]; padding?: string; dilation?: number | readonly number[]; groups?: number }): Tensor;
 function conv1d(...args: unknown[]): unknown {
   return $conv1d(args);
 }
 export { conv1d };
 const $conv2d = defineGenerated("torch", "conv2d", [[["input","Tensor","p",false],["weight","Tensor","p",false],["bias","Tensor?","p",true],["stride","int|int[]","p",true],["padding","int|int[]","p",true],["dilation","int|int[]","p",true],["groups","int","p",true]],[["input","Tensor","p",false],["weight","Tensor","p",false],["bias","Tensor?","p",true],["stride","int|int[]","p",true],["padding","str","p",true],["dilation","int|int[]","p",true],["groups","int","p",true]]], {"kind":"tensor"});
 /** torch.conv2d — https://docs.pytorch.org/docs/2.9/generated/torch.conv2d.html */
-function conv2d(input: Tensor, weight: Tensor, kwargs?: { bias?: Tensor | null; stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; groups?: number }): Tensor;
-function conv2d(input: Tensor, weight: Tensor, bias: Tensor | null, kwargs?: { bias?: Tensor | null; stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; groups?: number }): Tensor;
-function conv2d(input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], kwargs?: { bias?: Tensor | null; stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; groups?: number }): Tensor;
-function conv2d(input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], padding: number | number[], kwargs?: { bias?: Tensor | null; stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; groups?: number }): Tensor;
-function conv2d(input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], padding: number | number[], dilation: number | number[], kwargs?: { bias?: Tensor | null; stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; groups?: number }): Tensor;
-function conv2d(input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], padding: number | number[], dilation: number | number[], groups: number, kwargs?: { bias?: Tensor | null; stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; groups?: number }): Tensor;
-function conv2d(input: Tensor, weight: Tensor, kwargs?: { bias?: Tensor | null; stride?: number | number[]; padding?: string; dilation?: number | number[]; groups?: number }): Tensor;
-function conv2d(input: Tensor, weight: Tensor, bias: Tensor | null, kwargs?: { bias?: Tensor | null; stride?: number | number[]; padding?: string; dilation?: number | number[]; groups?: number }): Tensor;
-function conv2d(input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], kwargs?: { bias?: Tensor | null; stride?: number | number[]; padding?: string; dilation?: number | number[]; groups?: number }): Tensor;
-function conv2d(input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], padding: string, kwargs?: { bias?: Tensor | null; stride?: number | number[]; padding?: string; dilation?: number | number[]; groups?: number }): Tensor;
-function conv2d(input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], padding: string, dilation: number | number[], kwargs?: { bias?: Tensor | null; stride?: number | number[]; padding?: string; dilation?: number | number[]; groups?: number }): Tensor;
-function conv2d(input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], padding: string, dilation: number | number[], groups: number, kwargs?: { bias?: Tensor | null; stride?: number | number[]; padding?: string; dilation?: number | number[]; groups?: number }): Tensor;
+function conv2d(input: Tensor, weight: Tensor, kwargs?: { bias?: Tensor | null; stride?: number | readonly number[]; padding?: number | readonly number[]; dilation?: number | readonly number[]; groups?: number }): Tensor;
+function conv2d(input: Tensor, weight: Tensor, bias: Tensor | null, kwargs?: { bias?: Tensor | null; stride?: number | readonly number[]; padding?: number | readonly number[]; dilation?: number | readonly number[]; groups?: number }): Tensor;
+function conv2d(input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | readonly number[], kwargs?: { bias?: Tensor | null; stride?: number | readonly number[]; padding?: number | readonly number[]; dilation?: number | readonly number[]; groups?: number }): Tensor;
+function conv2d(input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | readonly number[], padding: number | readonly number[], kwargs?: { bias?: Tensor | null; stride?: number | readonly number[]; padding?: number | readonly number[]; dilation?: number | readonly number[]; groups?: number }): Tensor;
+function conv2d(input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | readonly number[], padding: number | readonly number[], dilation: number | readonly number[], kwargs?: { bias?: Tensor | null; stride?: number | readonly number[]; padding?: number | readonly number[]; dilation?: number | readonly number[]; groups?: number }): Tensor;
+function conv2d(input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | readonly number[], padding: number | readonly number[], dilation: number | readonly number[], groups: number, kwargs?: { bias?: Tensor | null; stride?: number | readonly number[]; padding?: number | readonly number[]; dilation?: number | readonly number[]; groups?: number }): Tensor;
+function conv2d(input: Tensor, weight: Tensor, kwargs?: { bias?: Tensor | null; stride?: number | readonly number[]; padding?: string; dilation?: number | readonly number[]; groups?: number }): Tensor;
+function conv2d(input: Tensor, weight: Tensor, bias: Tensor | null, kwargs?: { bias?: Tensor | null; stride?: number | readonly number[]; padding?: string; dilation?: number | readonly number[]; groups?: number }): Tensor;
+function conv2d(input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | readonly number[], kwargs?: { bias?: Tensor | null; stride?: number | readonly number[]; padding?: string; dilation?: number | readonly number[]; groups?: number }): Tensor;
+function conv2d(input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | readonly number[], padding: string, kwargs?: { bias?: Tensor | null; stride?: number | readonly number[]; padding?: string; dilation?: number | readonly number[]; groups?: number }): Tensor;
+function conv2d(input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | readonly number[], padding: string, dilation: number | readonly number[], kwargs?: { bias?: Tensor | null; stride?: number | readonly number[]; padding?: string; dilation?: number | readonly number[]; groups?: number }): Tensor;
+function conv2d(input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | readonly number[], padding: string, dilation: number | readonly number[], groups: number, kwargs?: { bias?: Tensor | null; stride?: number | readonly number[]; padding?: string; dilation?: number | readonly number[]; groups?: number }): Tensor;
 function conv2d(...args: unknown[]): unknown {
   return $conv2d(args);
 }
 export { conv2d };
 const $conv3d = defineGenerated("torch", "conv3d", [[["input","Tensor","p",false],["weight","Tensor","p",false],["bias","Tensor?","p",true],["stride","int|int[]","p",true],["padding","int|int[]","p",true],["dilation","int|int[]","p",true],["groups","int","p",true]],[["input","Tensor","p",false],["weight","Tensor","p",false],["bias","Tensor?","p",true],["stride","int|int[]","p",true],["padding","str","p",true],["dilation","int|int[]","p",true],["groups","int","p",true]]], {"kind":"tensor"});
 /** torch.conv3d — https://docs.pytorch.org/docs/2.9/generated/torch.conv3d.html */
-function conv3d(input: Tensor, weight: Tensor, kwargs?: { bias?: Tensor | null; stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; groups?: number }): Tensor;
-function conv3d(input: Tensor, weight: Tensor, bias: Tensor | null, kwargs?: { bias?: Tensor | null; stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; groups?: number }): Tensor;
-function conv3d(input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], kwargs?: { bias?: Tensor | null; stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; groups?: number }): Tensor;
-function conv3d(input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], padding: number | number[], kwargs?: { bias?: Tensor | null; stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; groups?: number }): Tensor;
-function conv3d(input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], padding: number | number[], dilation: number | number[], kwargs?: { bias?: Tensor | null; stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; groups?: number }): Tensor;
-function conv3d(input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], padding: number | number[], dilation: number | number[], groups: number, kwargs?: { bias?: Tensor | null; stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; groups?: number }): Tensor;
-function conv3d(input: Tensor, weight: Tensor, kwargs?: { bias?: Tensor | null; stride?: number | number[]; padding?: string; dilation?: number | number[]; groups?: number }): Tensor;
-function conv3d(input: Tensor, weight: Tensor, bias: Tensor | null, kwargs?: { bias?: Tensor | null; stride?: number | number[]; padding?: string; dilation?: number | number[]; groups?: number }): Tensor;
-function conv3d(input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], kwargs?: { bias?: Tensor | null; stride?: number | number[]; padding?: string; dilation?: number | number[]; groups?: number }): Tensor;
-function conv3d(input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], padding: string, kwargs?: { bias?: Tensor | null; stride?: number | number[]; padding?: string; dilation?: number | number[]; groups?: number }): Tensor;
-function conv3d(input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], padding: string, dilation: number | number[], kwargs?: { bias?: Tensor | null; stride?: number | number[]; padding?: string; dilation?: number | number[]; groups?: number }): Tensor;
-function conv3d(input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], padding: string, dilation: number | number[], groups: number, kwargs?: { bias?: Tensor | null; stride?: number | number[]; padding?: string; dilation?: number | number[]; groups?: number }): Tensor;
+function conv3d(input: Tensor, weight: Tensor, kwargs?: { bias?: Tensor | null; stride?: number | readonly number[]; padding?: number | readonly number[]; dilation?: number | readonly number[]; groups?: number }): Tensor;
+function conv3d(input: Tensor, weight: Tensor, bias: Tensor | null, kwargs?: { bias?: Tensor | null; stride?: number | readonly number[]; padding?: number | readonly number[]; dilation?: number | readonly number[]; groups?: number }): Tensor;
+function conv3d(input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | readonly number[], kwargs?: { bias?: Tensor | null; stride?: number | readonly number[]; padding?: number | readonly number[]; dilation?: number | readonly number[]; groups?: number }): Tensor;
+function conv3d(input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | readonly number[], padding: number | readonly number[], kwargs?: { bias?: Tensor | null; stride?: number | readonly number[]; padding?: number | readonly number[]; dilation?: number | readonly number[]; groups?: number }): Tensor;
+function conv3d(input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | readonly number[], padding: number | readonly number[], dilation: number | readonly number[], kwargs?: { bias?: Tensor | null; stride?: number | readonly number[]; padding?: number | readonly number[]; dilation?: number | readonly number[]; groups?: number }): Tensor;
+function conv3d(input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | readonly number[], padding: number | readonly number[], dilation: number | readonly number[], groups: number, kwargs?: { bias?: Tensor | null; stride?: number | readonly number[]; padding?: number | readonly number[]; dilation?: number | readonly number[]; groups?: number }): Tensor;
+function conv3d(input: Tensor, weight: Tensor, kwargs?: { bias?: Tensor | null; stride?: number | readonly number[]; padding?: string; dilation?: number | readonly number[]; groups?: number }): Tensor;
+function conv3d(input: Tensor, weight: Tensor, bias: Tensor | null, kwargs?: { bias?: Tensor | null; stride?: number | readonly number[]; padding?: string; dilation?: number | readonly number[]; groups?: number }): Tensor;
+function conv3d(input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | readonly number[], kwargs?: { bias?: Tensor | null; stride?: number | readonly number[]; padding?: string; dilation?: number | readonly number[]; groups?: number }): Tensor;
+function conv3d(input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | readonly number[], padding: string, kwargs?: { bias?: Tensor | null; stride?: number | readonly number[]; padding?: string; dilation?: number | readonly number[]; groups?: number }): Tensor;
+function conv3d(input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | readonly number[], padding: string, dilation: number | readonly number[], kwargs?: { bias?: Tensor | null; stride?: number | readonly number[]; padding?: string; dilation?: number | readonly number[]; groups?: number }): Tensor;
+function conv3d(input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | readonly number[], padding: string, dilation: number | readonly number[], groups: number, kwargs?: { bias?: Tensor | null; stride?: number | readonly number[]; padding?: string; dilation?: number | readonly number[]; groups?: number }): Tensor;
 function conv3d(...args: unknown[]): unknown {
   return $conv3d(args);
 }
@@ -1129,47 +1129,47 @@ function conv_tbc(...args: unknown[]): unknown {
 export { conv_tbc };
 const $conv_transpose1d = defineGenerated("torch", "conv_transpose1d", [[["input","Tensor","p",false],["weight","Tensor","p",false],["bias","Tensor?","p",true],["stride","int|int[]","p",true],["padding","int|int[]","p",true],["output_padding","int|int[]","p",true],["groups","int","p",true],["dilation","int|int[]","p",true]]], {"kind":"tensor"});
 /** torch.conv_transpose1d — https://docs.pytorch.org/docs/2.9/generated/torch.conv_transpose1d.html */
-function conv_transpose1d(input: Tensor, weight: Tensor, kwargs?: { bias?: Tensor | null; stride?: number | number[]; padding?: number | number[]; output_padding?: number | number[]; groups?: number; dilation?: number | number[] }): Tensor;
-function conv_transpose1d(input: Tensor, weight: Tensor, bias: Tensor | null, kwargs?: { bias?: Tensor | null; stride?: number | number[]; padding?: number | number[]; output_padding?: number | number[]; groups?: number; dilation?: number | number[] }): Tensor;
-function conv_transpose1d(input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], kwargs?: { bias?: Tensor | null; stride?: number | number[]; padding?: number | number[]; output_padding?: number | number[]; groups?: number; dilation?: number | number[] }): Tensor;
-function conv_transpose1d(input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], padding: number | number[], kwargs?: { bias?: Tensor | null; stride?: number | number[]; padding?: number | number[]; output_padding?: number | number[]; groups?: number; dilation?: number | number[] }): Tensor;
-function conv_transpose1d(input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], padding: number | number[], output_padding: number | number[], kwargs?: { bias?: Tensor | null; stride?: number | number[]; padding?: number | number[]; output_padding?: number | number[]; groups?: number; dilation?: number | number[] }): Tensor;
-function conv_transpose1d(input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], padding: number | number[], output_padding: number | number[], groups: number, kwargs?: { bias?: Tensor | null; stride?: number | number[]; padding?: number | number[]; output_padding?: number | number[]; groups?: number; dilation?: number | number[] }): Tensor;
-function conv_transpose1d(input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], padding: number | number[], output_padding: number | number[], groups: number, dilation: number | number[], kwargs?: { bias?: Tensor | null; stride?: number | number[]; padding?: number | number[]; output_padding?: number | number[]; groups?: number; dilation?: number | number[] }): Tensor;
+function conv_transpose1d(input: Tensor, weight: Tensor, kwargs?: { bias?: Tensor | null; stride?: number | readonly number[]; padding?: number | readonly number[]; output_padding?: number | readonly number[]; groups?: number; dilation?: number | readonly number[] }): Tensor;
+function conv_transpose1d(input: Tensor, weight: Tensor, bias: Tensor | null, kwargs?: { bias?: Tensor | null; stride?: number | readonly number[]; padding?: number | readonly number[]; output_padding?: number | readonly number[]; groups?: number; dilation?: number | readonly number[] }): Tensor;
+function conv_transpose1d(input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | readonly number[], kwargs?: { bias?: Tensor | null; stride?: number | readonly number[]; padding?: number | readonly number[]; output_padding?: number | readonly number[]; groups?: number; dilation?: number | readonly number[] }): Tensor;
+function conv_transpose1d(input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | readonly number[], padding: number | readonly number[], kwargs?: { bias?: Tensor | null; stride?: number | readonly number[]; padding?: number | readonly number[]; output_padding?: number | readonly number[]; groups?: number; dilation?: number | readonly number[] }): Tensor;
+function conv_transpose1d(input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | readonly number[], padding: number | readonly number[], output_padding: number | readonly number[], kwargs?: { bias?: Tensor | null; stride?: number | readonly number[]; padding?: number | readonly number[]; output_padding?: number | readonly number[]; groups?: number; dilation?: number | readonly number[] }): Tensor;
+function conv_transpose1d(input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | readonly number[], padding: number | readonly number[], output_padding: number | readonly number[], groups: number, kwargs?: { bias?: Tensor | null; stride?: number | readonly number[]; padding?: number | readonly number[]; output_padding?: number | readonly number[]; groups?: number; dilation?: number | readonly number[] }): Tensor;
+function conv_transpose1d(input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | readonly number[], padding: number | readonly number[], output_padding: number | readonly number[], groups: number, dilation: number | readonly number[], kwargs?: { bias?: Tensor | null; stride?: number | readonly number[]; padding?: number | readonly number[]; output_padding?: number | readonly number[]; groups?: number; dilation?: number | readonly number[] }): Tensor;
 function conv_transpose1d(...args: unknown[]): unknown {
   return $conv_transpose1d(args);
 }
 export { conv_transpose1d };
 const $conv_transpose2d = defineGenerated("torch", "conv_transpose2d", [[["input","Tensor","p",false],["weight","Tensor","p",false],["bias","Tensor?","p",true],["stride","int|int[]","p",true],["padding","int|int[]","p",true],["output_padding","int|int[]","p",true],["groups","int","p",true],["dilation","int|int[]","p",true]]], {"kind":"tensor"});
 /** torch.conv_transpose2d — https://docs.pytorch.org/docs/2.9/generated/torch.conv_transpose2d.html */
-function conv_transpose2d(input: Tensor, weight: Tensor, kwargs?: { bias?: Tensor | null; stride?: number | number[]; padding?: number | number[]; output_padding?: number | number[]; groups?: number; dilation?: number | number[] }): Tensor;
-function conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | null, kwargs?: { bias?: Tensor | null; stride?: number | number[]; padding?: number | number[]; output_padding?: number | number[]; groups?: number; dilation?: number | number[] }): Tensor;
-function conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], kwargs?: { bias?: Tensor | null; stride?: number | number[]; padding?: number | number[]; output_padding?: number | number[]; groups?: number; dilation?: number | number[] }): Tensor;
-function conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], padding: number | number[], kwargs?: { bias?: Tensor | null; stride?: number | number[]; padding?: number | number[]; output_padding?: number | number[]; groups?: number; dilation?: number | number[] }): Tensor;
-function conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], padding: number | number[], output_padding: number | number[], kwargs?: { bias?: Tensor | null; stride?: number | number[]; padding?: number | number[]; output_padding?: number | number[]; groups?: number; dilation?: number | number[] }): Tensor;
-function conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], padding: number | number[], output_padding: number | number[], groups: number, kwargs?: { bias?: Tensor | null; stride?: number | number[]; padding?: number | number[]; output_padding?: number | number[]; groups?: number; dilation?: number | number[] }): Tensor;
-function conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], padding: number | number[], output_padding: number | number[], groups: number, dilation: number | number[], kwargs?: { bias?: Tensor | null; stride?: number | number[]; padding?: number | number[]; output_padding?: number | number[]; groups?: number; dilation?: number | number[] }): Tensor;
+function conv_transpose2d(input: Tensor, weight: Tensor, kwargs?: { bias?: Tensor | null; stride?: number | readonly number[]; padding?: number | readonly number[]; output_padding?: number | readonly number[]; groups?: number; dilation?: number | readonly number[] }): Tensor;
+function conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | null, kwargs?: { bias?: Tensor | null; stride?: number | readonly number[]; padding?: number | readonly number[]; output_padding?: number | readonly number[]; groups?: number; dilation?: number | readonly number[] }): Tensor;
+function conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | readonly number[], kwargs?: { bias?: Tensor | null; stride?: number | readonly number[]; padding?: number | readonly number[]; output_padding?: number | readonly number[]; groups?: number; dilation?: number | readonly number[] }): Tensor;
+function conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | readonly number[], padding: number | readonly number[], kwargs?: { bias?: Tensor | null; stride?: number | readonly number[]; padding?: number | readonly number[]; output_padding?: number | readonly number[]; groups?: number; dilation?: number | readonly number[] }): Tensor;
+function conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | readonly number[], padding: number | readonly number[], output_padding: number | readonly number[], kwargs?: { bias?: Tensor | null; stride?: number | readonly number[]; padding?: number | readonly number[]; output_padding?: number | readonly number[]; groups?: number; dilation?: number | readonly number[] }): Tensor;
+function conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | readonly number[], padding: number | readonly number[], output_padding: number | readonly number[], groups: number, kwargs?: { bias?: Tensor | null; stride?: number | readonly number[]; padding?: number | readonly number[]; output_padding?: number | readonly number[]; groups?: number; dilation?: number | readonly number[] }): Tensor;
+function conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | readonly number[], padding: number | readonly number[], output_padding: number | readonly number[], groups: number, dilation: number | readonly number[], kwargs?: { bias?: Tensor | null; stride?: number | readonly number[]; padding?: number | readonly number[]; output_padding?: number | readonly number[]; groups?: number; dilation?: number | readonly number[] }): Tensor;
 function conv_transpose2d(...args: unknown[]): unknown {
   return $conv_transpose2d(args);
 }
 export { conv_transpose2d };
 const $conv_transpose3d = defineGenerated("torch", "conv_transpose3d", [[["input","Tensor","p",false],["weight","Tensor","p",false],["bias","Tensor?","p",true],["stride","int|int[]","p",true],["padding","int|int[]","p",true],["output_padding","int|int[]","p",true],["groups","int","p",true],["dilation","int|int[]","p",true]]], {"kind":"tensor"});
 /** torch.conv_transpose3d — https://docs.pytorch.org/docs/2.9/generated/torch.conv_transpose3d.html */
-function conv_transpose3d(input: Tensor, weight: Tensor, kwargs?: { bias?: Tensor | null; stride?: number | number[]; padding?: number | number[]; output_padding?: number | number[]; groups?: number; dilation?: number | number[] }): Tensor;
-function conv_transpose3d(input: Tensor, weight: Tensor, bias: Tensor | null, kwargs?: { bias?: Tensor | null; stride?: number | number[]; padding?: number | number[]; output_padding?: number | number[]; groups?: number; dilation?: number | number[] }): Tensor;
-function conv_transpose3d(input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], kwargs?: { bias?: Tensor | null; stride?: number | number[]; padding?: number | number[]; output_padding?: number | number[]; groups?: number; dilation?: number | number[] }): Tensor;
-function conv_transpose3d(input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], padding: number | number[], kwargs?: { bias?: Tensor | null; stride?: number | number[]; padding?: number | number[]; output_padding?: number | number[]; groups?: number; dilation?: number | number[] }): Tensor;
-function conv_transpose3d(input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], padding: number | number[], output_padding: number | number[], kwargs?: { bias?: Tensor | null; stride?: number | number[]; padding?: number | number[]; output_padding?: number | number[]; groups?: number; dilation?: number | number[] }): Tensor;
-function conv_transpose3d(input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], padding: number | number[], output_padding: number | number[], groups: number, kwargs?: { bias?: Tensor | null; stride?: number | number[]; padding?: number | number[]; output_padding?: number | number[]; groups?: number; dilation?: number | number[] }): Tensor;
-function conv_transpose3d(input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], padding: number | number[], output_padding: number | number[], groups: number, dilation: number | number[], kwargs?: { bias?: Tensor | null; stride?: number | number[]; padding?: number | number[]; output_padding?: number | number[]; groups?: number; dilation?: number | number[] }): Tensor;
+function conv_transpose3d(input: Tensor, weight: Tensor, kwargs?: { bias?: Tensor | null; stride?: number | readonly number[]; padding?: number | readonly number[]; output_padding?: number | readonly number[]; groups?: number; dilation?: number | readonly number[] }): Tensor;
+function conv_transpose3d(input: Tensor, weight: Tensor, bias: Tensor | null, kwargs?: { bias?: Tensor | null; stride?: number | readonly number[]; padding?: number | readonly number[]; output_padding?: number | readonly number[]; groups?: number; dilation?: number | readonly number[] }): Tensor;
+function conv_transpose3d(input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | readonly number[], kwargs?: { bias?: Tensor | null; stride?: number | readonly number[]; padding?: number | readonly number[]; output_padding?: number | readonly number[]; groups?: number; dilation?: number | readonly number[] }): Tensor;
+function conv_transpose3d(input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | readonly number[], padding: number | readonly number[], kwargs?: { bias?: Tensor | null; stride?: number | readonly number[]; padding?: number | readonly number[]; output_padding?: number | readonly number[]; groups?: number; dilation?: number | readonly number[] }): Tensor;
+function conv_transpose3d(input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | readonly number[], padding: number | readonly number[], output_padding: number | readonly number[], kwargs?: { bias?: Tensor | null; stride?: number | readonly number[]; padding?: number | readonly number[]; output_padding?: number | readonly number[]; groups?: number; dilation?: number | readonly number[] }): Tensor;
+function conv_transpose3d(input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | readonly number[], padding: number | readonly number[], output_padding: number | readonly number[], groups: number, kwargs?: { bias?: Tensor | null; stride?: number | readonly number[]; padding?: number | readonly number[]; output_padding?: number | readonly number[]; groups?: number; dilation?: number | readonly number[] }): Tensor;
+function conv_transpose3d(input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | readonly number[], padding: number | readonly number[], output_padding: number | readonly number[], groups: number, dilation: number | readonly number[], kwargs?: { bias?: Tensor | null; stride?: number | readonly number[]; padding?: number | readonly number[]; output_padding?: number | readonly number[]; groups?: number; dilation?: number | readonly number[] }): Tensor;
 function conv_transpose3d(...args: unknown[]): unknown {
   return $conv_transpose3d(args);
 }
 export { conv_transpose3d };
 const $convolution = defineGenerated("torch", "convolution", [[["input","Tensor","p",false],["weight","Tensor","p",false],["bias","Tensor?","p",false],["stride","int[]","p",false],["padding","int[]","p",false],["dilation","int[]","p",false],["transposed","bool","p",false],["output_padding","int[]","p",false],["groups","int","p",false]]], {"kind":"tensor"});
 /** torch.convolution — https://docs.pytorch.org/docs/2.9/generated/torch.convolution.html */
-function convolution(input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], padding: number | number[], dilation: number | number[], transposed: boolean, output_padding: number | number[], groups: number): Tensor;
-function convolution(input: Tensor, weight: Tensor, bias: Tensor | null, kwargs: { stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; transposed?: boolean; output_padding?: number | number[]; groups?: number }): Tensor;
+function convolution(input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | readonly number[], padding: number | readonly number[], dilation: number | readonly number[], transposed: boolean, output_padding: number | readonly number[], groups: number): Tensor;
+function convolution(input: Tensor, weight: Tensor, bias: Tensor | null, kwargs: { stride?: number | readonly number[]; padding?: number | readonly number[]; dilation?: number | readonly number[]; transposed?: boolean; output_padding?: number | readonly number[]; groups?: number }): Tensor;
 function convolution(...args: unknown[]): unknown {
   return $convolution(args);
 }
@@ -1240,8 +1240,8 @@ const $count_nonzero = defineGenerated("torch", "count_nonzero", [[["input","Ten
 /** torch.count_nonzero — https://docs.pytorch.org/docs/2.9/generated/torch.count_nonzero.html */
 function count_nonzero(input: Tensor, kwargs?: { dim?: number | null }): Tensor;
 function count_nonzero(input: Tensor, dim: number | null, kwargs?: { dim?: number | null }): Tensor;
-function count_nonzero(input: Tensor, dim: number | number[]): Tensor;
-function count_nonzero(input: Tensor, kwargs: { dim?: number | number[] }): Tensor;
+function count_nonzero(input: Tensor, dim: number | readonly number[]): Tensor;
+function count_nonzero(input: Tensor, kwargs: { dim?: number | readonly number[] }): Tensor;
 function count_nonzero(...args: unknown[]): unknown {
   return $count_nonzero(args);
 }
@@ -1270,11 +1270,11 @@ function crow_indices_copy(...args: unknown[]): unknown {
 export { crow_indices_copy };
 const $ctc_loss = defineGenerated("torch", "ctc_loss", [[["log_probs","Tensor","p",false],["targets","Tensor","p",false],["input_lengths","int[]","p",false],["target_lengths","int[]","p",false],["blank","int","p",true],["reduction","int","p",true],["zero_infinity","bool","p",true]],[["log_probs","Tensor","p",false],["targets","Tensor","p",false],["input_lengths","Tensor","p",false],["target_lengths","Tensor","p",false],["blank","int","p",true],["reduction","int","p",true],["zero_infinity","bool","p",true]]], {"kind":"tensor"});
 /** torch.ctc_loss — https://docs.pytorch.org/docs/2.9/generated/torch.ctc_loss.html */
-function ctc_loss(log_probs: Tensor, targets: Tensor, input_lengths: number | number[], target_lengths: number | number[], kwargs?: { blank?: number; reduction?: number; zero_infinity?: boolean }): Tensor;
-function ctc_loss(log_probs: Tensor, targets: Tensor, input_lengths: number | number[], target_lengths: number | number[], blank: number, kwargs?: { blank?: number; reduction?: number; zero_infinity?: boolean }): Tensor;
-function ctc_loss(log_probs: Tensor, targets: Tensor, input_lengths: number | number[], target_lengths: number | number[], blank: number, reduction: number, kwargs?: { blank?: number; reduction?: number; zero_infinity?: boolean }): Tensor;
-function ctc_loss(log_probs: Tensor, targets: Tensor, input_lengths: number | number[], target_lengths: number | number[], blank: number, reduction: number, zero_infinity: boolean, kwargs?: { blank?: number; reduction?: number; zero_infinity?: boolean }): Tensor;
-function ctc_loss(log_probs: Tensor, targets: Tensor, kwargs: { input_lengths?: number | number[]; target_lengths?: number | number[]; blank?: number; reduction?: number; zero_infinity?: boolean }): Tensor;
+function ctc_loss(log_probs: Tensor, targets: Tensor, input_lengths: number | readonly number[], target_lengths: number | readonly number[], kwargs?: { blank?: number; reduction?: number; zero_infinity?: boolean }): Tensor;
+function ctc_loss(log_probs: Tensor, targets: Tensor, input_lengths: number | readonly number[], target_lengths: number | readonly number[], blank: number, kwargs?: { blank?: number; reduction?: number; zero_infinity?: boolean }): Tensor;
+function ctc_loss(log_probs: Tensor, targets: Tensor, input_lengths: number | readonly number[], target_lengths: number | readonly number[], blank: number, reduction: number, kwargs?: { blank?: number; reduction?: number; zero_infinity?: boolean }): Tensor;
+function ctc_loss(log_probs: Tensor, targets: Tensor, input_lengths: number | readonly number[], target_lengths: number | readonly number[], blank: number, reduction: number, zero_infinity: boolean, kwargs?: { blank?: number; reduction?: number; zero_infinity?: boolean }): Tensor;
+function ctc_loss(log_probs: Tensor, targets: Tensor, kwargs: { input_lengths?: number | readonly number[]; target_lengths?: number | readonly number[]; blank?: number; reduction?: number; zero_infinity?: boolean }): Tensor;
 function ctc_loss(log_probs: Tensor, targets: Tensor, input_lengths: Tensor, target_lengths: Tensor, kwargs?: { blank?: number; reduction?: number; zero_infinity?: boolean }): Tensor;
 function ctc_loss(log_probs: Tensor, targets: Tensor, input_lengths: Tensor, target_lengths: Tensor, blank: number, kwargs?: { blank?: number; reduction?: number; zero_infinity?: boolean }): Tensor;
 function ctc_loss(log_probs: Tensor, targets: Tensor, input_lengths: Tensor, target_lengths: Tensor, blank: number, reduction: number, kwargs?: { blank?: number; reduction?: number; zero_infinity?: boolean }): Tensor;
@@ -1301,32 +1301,32 @@ function cudnn_batch_norm(...args: unknown[]): unknown {
 export { cudnn_batch_norm };
 const $cudnn_convolution = defineGenerated("torch", "cudnn_convolution", [[["input","Tensor","p",false],["weight","Tensor","p",false],["padding","int[]","p",false],["stride","int[]","p",false],["dilation","int[]","p",false],["groups","int","p",false],["benchmark","bool","p",false],["deterministic","bool","p",false],["allow_tf32","bool","p",false]]], {"kind":"tensor"});
 /** torch.cudnn_convolution — https://docs.pytorch.org/docs/2.9/generated/torch.cudnn_convolution.html */
-function cudnn_convolution(input: Tensor, weight: Tensor, padding: number | number[], stride: number | number[], dilation: number | number[], groups: number, benchmark: boolean, deterministic: boolean, allow_tf32: boolean): Tensor;
-function cudnn_convolution(input: Tensor, weight: Tensor, kwargs: { padding?: number | number[]; stride?: number | number[]; dilation?: number | number[]; groups?: number; benchmark?: boolean; deterministic?: boolean; allow_tf32?: boolean }): Tensor;
+function cudnn_convolution(input: Tensor, weight: Tensor, padding: number | readonly number[], stride: number | readonly number[], dilation: number | readonly number[], groups: number, benchmark: boolean, deterministic: boolean, allow_tf32: boolean): Tensor;
+function cudnn_convolution(input: Tensor, weight: Tensor, kwargs: { padding?: number | readonly number[]; stride?: number | readonly number[]; dilation?: number | readonly number[]; groups?: number; benchmark?: boolean; deterministic?: boolean; allow_tf32?: boolean }): Tensor;
 function cudnn_convolution(...args: unknown[]): unknown {
   return $cudnn_convolution(args);
 }
 export { cudnn_convolution };
 const $cudnn_convolution_add_relu = defineGenerated("torch", "cudnn_convolution_add_relu", [[["input","Tensor","p",false],["weight","Tensor","p",false],["z","Tensor","p",false],["alpha","Scalar?","p",false],["bias","Tensor?","p",false],["stride","int[]","p",false],["padding","int[]","p",false],["dilation","int[]","p",false],["groups","int","p",false]]], {"kind":"tensor"});
 /** torch.cudnn_convolution_add_relu — https://docs.pytorch.org/docs/2.9/generated/torch.cudnn_convolution_add_relu.html */
-function cudnn_convolution_add_relu(input: Tensor, weight: Tensor, z: Tensor, alpha: Scalar | null, bias: Tensor | null, stride: number | number[], padding: number | number[], dilation: number | number[], groups: number): Tensor;
-function cudnn_convolution_add_relu(input: Tensor, weight: Tensor, z: Tensor, kwargs: { alpha?: Scalar | null; bias?: Tensor | null; stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; groups?: number }): Tensor;
+function cudnn_convolution_add_relu(input: Tensor, weight: Tensor, z: Tensor, alpha: Scalar | null, bias: Tensor | null, stride: number | readonly number[], padding: number | readonly number[], dilation: number | readonly number[], groups: number): Tensor;
+function cudnn_convolution_add_relu(input: Tensor, weight: Tensor, z: Tensor, kwargs: { alpha?: Scalar | null; bias?: Tensor | null; stride?: number | readonly number[]; padding?: number | readonly number[]; dilation?: number | readonly number[]; groups?: number }): Tensor;
 function cudnn_convolution_add_relu(...args: unknown[]): unknown {
   return $cudnn_convolution_add_relu(args);
 }
 export { cudnn_convolution_add_relu };
 const $cudnn_convolution_relu = defineGenerated("torch", "cudnn_convolution_relu", [[["input","Tensor","p",false],["weight","Tensor","p",false],["bias","Tensor?","p",false],["stride","int[]","p",false],["padding","int[]","p",false],["dilation","int[]","p",false],["groups","int","p",false]]], {"kind":"tensor"});
 /** torch.cudnn_convolution_relu — https://docs.pytorch.org/docs/2.9/generated/torch.cudnn_convolution_relu.html */
-function cudnn_convolution_relu(input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], padding: number | number[], dilation: number | number[], groups: number): Tensor;
-function cudnn_convolution_relu(input: Tensor, weight: Tensor, bias: Tensor | null, kwargs: { stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; groups?: number }): Tensor;
+function cudnn_convolution_relu(input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | readonly number[], padding: number | readonly number[], dilation: number | readonly number[], groups: number): Tensor;
+function cudnn_convolution_relu(input: Tensor, weight: Tensor, bias: Tensor | null, kwargs: { stride?: number | readonly number[]; padding?: number | readonly number[]; dilation?: number | readonly number[]; groups?: number }): Tensor;
 function cudnn_convolution_relu(...args: unknown[]): unknown {
   return $cudnn_convolution_relu(args);
 }
 export { cudnn_convolution_relu };
 const $cudnn_convolution_transpose = defineGenerated("torch", "cudnn_convolution_transpose", [[["input","Tensor","p",false],["weight","Tensor","p",false],["padding","int[]","p",false],["output_padding","int[]","p",false],["stride","int[]","p",false],["dilation","int[]","p",false],["groups","int","p",false],["benchmark","bool","p",false],["deterministic","bool","p",false],["allow_tf32","bool","p",false]]], {"kind":"tensor"});
 /** torch.cudnn_convolution_transpose — https://docs.pytorch.org/docs/2.9/generated/torch.cudnn_convolution_transpose.html */
-function cudnn_convolution_transpose(input: Tensor, weight: Tensor, padding: number | number[], output_padding: number | number[], stride: number | number[], dilation: number | number[], groups: number, benchmark: boolean, deterministic: boolean, allow_tf32: boolean): Tensor;
-function cudnn_convolution_transpose(input: Tensor, weight: Tensor, kwargs: { padding?: number | number[]; output_padding?: number | number[]; stride?: number | number[]; dilation?: number | number[]; groups?: number; benchmark?: boolean; deterministic?: boolean; allow_tf32?: boolean }): Tensor;
+function cudnn_convolution_transpose(input: Tensor, weight: Tensor, padding: number | readonly number[], output_padding: number | readonly number[], stride: number | readonly number[], dilation: number | readonly number[], groups: number, benchmark: boolean, deterministic: boolean, allow_tf32: boolean): Tensor;
+function cudnn_convolution_transpose(input: Tensor, weight: Tensor, kwargs: { padding?: number | readonly number[]; output_padding?: number | readonly number[]; stride?: number | readonly number[]; dilation?: number | readonly number[]; groups?: number; benchmark?: boolean; deterministic?: boolean; allow_tf32?: boolean }): Tensor;
 function cudnn_convolution_transpose(...args: unknown[]): unknown {
   return $cudnn_convolution_transpose(args);
 }
@@ -1402,7 +1402,7 @@ export { deg2rad_ };
 const $dequantize = defineGeneratedGroups("torch", "dequantize", [[[[["input","Tensor","p",false]]],{"kind":"tensor"}],[[[["tensors","Tensor[]","p",false]]],{"kind":"list"}]]);
 /** torch.dequantize — https://docs.pytorch.org/docs/2.9/generated/torch.dequantize.html */
 function dequantize(input: Tensor): Tensor;
-function dequantize(tensors: Tensor[]): Tensor[];
+function dequantize(tensors: readonly Tensor[]): Tensor[];
 function dequantize(...args: unknown[]): unknown {
   return $dequantize(args);
 }
@@ -1570,15 +1570,15 @@ const $dsplit = defineGenerated("torch", "dsplit", [[["input","Tensor","p",false
 /** torch.dsplit — https://docs.pytorch.org/docs/2.9/generated/torch.dsplit.html */
 function dsplit(input: Tensor, sections: number): Tensor[];
 function dsplit(input: Tensor, kwargs: { sections?: number }): Tensor[];
-function dsplit(input: Tensor, indices: number | number[]): Tensor[];
-function dsplit(input: Tensor, kwargs: { indices?: number | number[] }): Tensor[];
+function dsplit(input: Tensor, indices: number | readonly number[]): Tensor[];
+function dsplit(input: Tensor, kwargs: { indices?: number | readonly number[] }): Tensor[];
 function dsplit(...args: unknown[]): unknown {
   return $dsplit(args);
 }
 export { dsplit };
 const $dstack = defineGenerated("torch", "dstack", [[["tensors","Tensor[]","p",false]]], {"kind":"tensor"});
 /** torch.dstack — https://docs.pytorch.org/docs/2.9/generated/torch.dstack.html */
-function dstack(tensors: Tensor[]): Tensor;
+function dstack(tensors: readonly Tensor[]): Tensor;
 function dstack(...args: unknown[]): unknown {
   return $dstack(args);
 }
@@ -1632,8 +1632,8 @@ function embedding_renorm_(...args: unknown[]): unknown {
 export { embedding_renorm_ };
 const $empty = defineGenerated("torch", "empty", [[["size","int[]","p",false],["memory_format","memory_format?","k",true],["dtype","dtype?","k",true],["layout","layout?","k",true],["device","device?","k",true],["pin_memory","bool?","k",true],["requires_grad","bool?","k",true]],[["size","int","v",true],["memory_format","memory_format?","k",true],["dtype","dtype?","k",true],["layout","layout?","k",true],["device","device?","k",true],["pin_memory","bool?","k",true],["requires_grad","bool?","k",true]]], {"kind":"tensor"});
 /** torch.empty — https://docs.pytorch.org/docs/2.9/generated/torch.empty.html */
-function empty(size: number | number[], kwargs?: { memory_format?: unknown; dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }): Tensor;
-function empty(kwargs: { size?: number | number[]; memory_format?: unknown; dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }): Tensor;
+function empty(size: number | readonly number[], kwargs?: { memory_format?: unknown; dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }): Tensor;
+function empty(kwargs: { size?: number | readonly number[]; memory_format?: unknown; dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }): Tensor;
 function empty(...size: number[]): Tensor;
 function empty(...args: [...number[], { memory_format?: unknown; dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }]): Tensor;
 function empty(...args: unknown[]): unknown {
@@ -1649,24 +1649,24 @@ function empty_like(...args: unknown[]): unknown {
 export { empty_like };
 const $empty_permuted = defineGenerated("torch", "empty_permuted", [[["size","int[]","p",false],["physical_layout","int[]","p",false],["dtype","dtype?","k",true],["layout","layout?","k",true],["device","device?","k",true],["pin_memory","bool?","k",true],["requires_grad","bool?","k",true]]], {"kind":"tensor"});
 /** torch.empty_permuted — https://docs.pytorch.org/docs/2.9/generated/torch.empty_permuted.html */
-function empty_permuted(size: number | number[], physical_layout: number | number[], kwargs?: { dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }): Tensor;
-function empty_permuted(kwargs: { size?: number | number[]; physical_layout?: number | number[]; dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }): Tensor;
+function empty_permuted(size: number | readonly number[], physical_layout: number | readonly number[], kwargs?: { dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }): Tensor;
+function empty_permuted(kwargs: { size?: number | readonly number[]; physical_layout?: number | readonly number[]; dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }): Tensor;
 function empty_permuted(...args: unknown[]): unknown {
   return $empty_permuted(args);
 }
 export { empty_permuted };
 const $empty_quantized = defineGenerated("torch", "empty_quantized", [[["size","int[]","p",false],["qtensor","Tensor","p",false],["memory_format","memory_format?","k",true],["dtype","dtype?","k",true],["layout","layout?","k",true],["device","device?","k",true],["pin_memory","bool?","k",true],["requires_grad","bool?","k",true]]], {"kind":"tensor"});
 /** torch.empty_quantized — https://docs.pytorch.org/docs/2.9/generated/torch.empty_quantized.html */
-function empty_quantized(size: number | number[], qtensor: Tensor, kwargs?: { memory_format?: unknown; dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }): Tensor;
-function empty_quantized(kwargs: { size?: number | number[]; qtensor?: Tensor; memory_format?: unknown; dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }): Tensor;
+function empty_quantized(size: number | readonly number[], qtensor: Tensor, kwargs?: { memory_format?: unknown; dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }): Tensor;
+function empty_quantized(kwargs: { size?: number | readonly number[]; qtensor?: Tensor; memory_format?: unknown; dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }): Tensor;
 function empty_quantized(...args: unknown[]): unknown {
   return $empty_quantized(args);
 }
 export { empty_quantized };
 const $empty_strided = defineGenerated("torch", "empty_strided", [[["size","int[]","p",false],["stride","int[]","p",false],["dtype","dtype?","k",true],["layout","layout?","k",true],["device","device?","k",true],["pin_memory","bool?","k",true],["requires_grad","bool?","k",true]]], {"kind":"tensor"});
 /** torch.empty_strided — https://docs.pytorch.org/docs/2.9/generated/torch.empty_strided.html */
-function empty_strided(size: number | number[], stride: number | number[], kwargs?: { dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }): Tensor;
-function empty_strided(kwargs: { size?: number | number[]; stride?: number | number[]; dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }): Tensor;
+function empty_strided(size: number | readonly number[], stride: number | readonly number[], kwargs?: { dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }): Tensor;
+function empty_strided(kwargs: { size?: number | readonly number[]; stride?: number | readonly number[]; dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }): Tensor;
 function empty_strided(...args: unknown[]): unknown {
   return $empty_strided(args);
 }
@@ -1752,8 +1752,8 @@ function exp_(...args: unknown[]): unknown {
 export { exp_ };
 const $expand_copy = defineGenerated("torch", "expand_copy", [[["input","Tensor","p",false],["size","int[]","p",false],["implicit","bool","k",true]]], {"kind":"tensor"});
 /** torch.expand_copy — https://docs.pytorch.org/docs/2.9/generated/torch.expand_copy.html */
-function expand_copy(input: Tensor, size: number | number[], kwargs?: { implicit?: boolean }): Tensor;
-function expand_copy(input: Tensor, kwargs: { size?: number | number[]; implicit?: boolean }): Tensor;
+function expand_copy(input: Tensor, size: number | readonly number[], kwargs?: { implicit?: boolean }): Tensor;
+function expand_copy(input: Tensor, kwargs: { size?: number | readonly number[]; implicit?: boolean }): Tensor;
 function expand_copy(...args: unknown[]): unknown {
   return $expand_copy(args);
 }
@@ -1930,8 +1930,8 @@ function flatten(...args: unknown[]): unknown {
 export { flatten };
 const $flip = defineGenerated("torch", "flip", [[["input","Tensor","p",false],["dims","int[]","p",false]]], {"kind":"tensor"});
 /** torch.flip — https://docs.pytorch.org/docs/2.9/generated/torch.flip.html */
-function flip(input: Tensor, dims: number | number[]): Tensor;
-function flip(input: Tensor, kwargs: { dims?: number | number[] }): Tensor;
+function flip(input: Tensor, dims: number | readonly number[]): Tensor;
+function flip(input: Tensor, kwargs: { dims?: number | readonly number[] }): Tensor;
 function flip(...args: unknown[]): unknown {
   return $flip(args);
 }
@@ -2028,9 +2028,9 @@ function frexp(...args: unknown[]): unknown {
 export { frexp };
 const $frobenius_norm = defineGenerated("torch", "frobenius_norm", [[["input","Tensor","p",false],["dim","int|int[]","p",false],["keepdim","bool","p",true]]], {"kind":"tensor"});
 /** torch.frobenius_norm — https://docs.pytorch.org/docs/2.9/generated/torch.frobenius_norm.html */
-function frobenius_norm(input: Tensor, dim: number | number[], kwargs?: { keepdim?: boolean }): Tensor;
-function frobenius_norm(input: Tensor, dim: number | number[], keepdim: boolean, kwargs?: { keepdim?: boolean }): Tensor;
-function frobenius_norm(input: Tensor, kwargs: { dim?: number | number[]; keepdim?: boolean }): Tensor;
+function frobenius_norm(input: Tensor, dim: number | readonly number[], kwargs?: { keepdim?: boolean }): Tensor;
+function frobenius_norm(input: Tensor, dim: number | readonly number[], keepdim: boolean, kwargs?: { keepdim?: boolean }): Tensor;
+function frobenius_norm(input: Tensor, kwargs: { dim?: number | readonly number[]; keepdim?: boolean }): Tensor;
 function frobenius_norm(...args: unknown[]): unknown {
   return $frobenius_norm(args);
 }
@@ -2063,8 +2063,8 @@ function from_numpy(...args: unknown[]): unknown {
 export { from_numpy };
 const $full = defineGenerated("torch", "full", [[["size","int[]","p",false],["fill_value","Scalar","p",false],["dtype","dtype?","k",true],["layout","layout?","k",true],["device","device?","k",true],["pin_memory","bool?","k",true],["requires_grad","bool?","k",true]]], {"kind":"tensor"});
 /** torch.full — https://docs.pytorch.org/docs/2.9/generated/torch.full.html */
-function full(size: number | number[], fill_value: Scalar, kwargs?: { dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }): Tensor;
-function full(kwargs: { size?: number | number[]; fill_value?: Scalar; dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }): Tensor;
+function full(size: number | readonly number[], fill_value: Scalar, kwargs?: { dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }): Tensor;
+function full(kwargs: { size?: number | readonly number[]; fill_value?: Scalar; dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }): Tensor;
 function full(...args: unknown[]): unknown {
   return $full(args);
 }
@@ -2149,12 +2149,12 @@ export { get_rng_state };
 const $gradient = defineGenerated("torch", "gradient", [[["input","Tensor","p",false],["spacing","Scalar?","k",true],["dim","int?","k",true],["edge_order","int","k",true]],[["input","Tensor","p",false],["spacing","Scalar[]","k",false],["dim","int?","k",true],["edge_order","int","k",true]],[["input","Tensor","p",false],["spacing","Scalar[]","k",false],["dim","int[]","k",false],["edge_order","int","k",true]],[["input","Tensor","p",false],["spacing","Tensor[]","k",false],["dim","int?","k",true],["edge_order","int","k",true]],[["input","Tensor","p",false],["spacing","Scalar","k",false],["dim","int[]","k",false],["edge_order","int","k",true]],[["input","Tensor","p",false],["spacing","Tensor[]","k",false],["dim","int[]","k",false],["edge_order","int","k",true]],[["input","Tensor","p",false],["dim","int[]","k",false],["edge_order","int","k",true]]], {"kind":"list"});
 /** torch.gradient — https://docs.pytorch.org/docs/2.9/generated/torch.gradient.html */
 function gradient(input: Tensor, kwargs?: { spacing?: Scalar | null; dim?: number | null; edge_order?: number }): Tensor[];
-function gradient(input: Tensor, kwargs: { spacing?: Scalar[]; dim?: number | null; edge_order?: number }): Tensor[];
-function gradient(input: Tensor, kwargs: { spacing?: Scalar[]; dim?: number | number[]; edge_order?: number }): Tensor[];
-function gradient(input: Tensor, kwargs: { spacing?: Tensor[]; dim?: number | null; edge_order?: number }): Tensor[];
-function gradient(input: Tensor, kwargs: { spacing?: Scalar; dim?: number | number[]; edge_order?: number }): Tensor[];
-function gradient(input: Tensor, kwargs: { spacing?: Tensor[]; dim?: number | number[]; edge_order?: number }): Tensor[];
-function gradient(input: Tensor, kwargs: { dim?: number | number[]; edge_order?: number }): Tensor[];
+function gradient(input: Tensor, kwargs: { spacing?: readonly Scalar[]; dim?: number | null; edge_order?: number }): Tensor[];
+function gradient(input: Tensor, kwargs: { spacing?: readonly Scalar[]; dim?: number | readonly number[]; edge_order?: number }): Tensor[];
+function gradient(input: Tensor, kwargs: { spacing?: readonly Tensor[]; dim?: number | null; edge_order?: number }): Tensor[];
+function gradient(input: Tensor, kwargs: { spacing?: Scalar; dim?: number | readonly number[]; edge_order?: number }): Tensor[];
+function gradient(input: Tensor, kwargs: { spacing?: readonly Tensor[]; dim?: number | readonly number[]; edge_order?: number }): Tensor[];
+function gradient(input: Tensor, kwargs: { dim?: number | readonly number[]; edge_order?: number }): Tensor[];
 function gradient(...args: unknown[]): unknown {
   return $gradient(args);
 }
@@ -2215,10 +2215,10 @@ function group_norm(...args: unknown[]): unknown {
 export { group_norm };
 const $gru = defineGenerated("torch", "gru", [[["data","Tensor","p",false],["batch_sizes","Tensor","p",false],["hx","Tensor","p",false],["params","Tensor[]","p",false],["has_biases","bool","p",false],["num_layers","int","p",false],["dropout","float","p",false],["train","bool","p",false],["bidirectional","bool","p",false]],[["input","Tensor","p",false],["hx","Tensor","p",false],["params","Tensor[]","p",false],["has_biases","bool","p",false],["num_layers","int","p",false],["dropout","float","p",false],["train","bool","p",false],["bidirectional","bool","p",false],["batch_first","bool","p",false]]], {"kind":"tuple","count":2});
 /** torch.gru — https://docs.pytorch.org/docs/2.9/generated/torch.gru.html */
-function gru(data: Tensor, batch_sizes: Tensor, hx: Tensor, params: Tensor[], has_biases: boolean, num_layers: number, dropout: number, train: boolean, bidirectional: boolean): [Tensor, Tensor];
-function gru(data: Tensor, batch_sizes: Tensor, hx: Tensor, params: Tensor[], kwargs: { has_biases?: boolean; num_layers?: number; dropout?: number; train?: boolean; bidirectional?: boolean }): [Tensor, Tensor];
-function gru(input: Tensor, hx: Tensor, params: Tensor[], has_biases: boolean, num_layers: number, dropout: number, train: boolean, bidirectional: boolean, batch_first: boolean): [Tensor, Tensor];
-function gru(input: Tensor, hx: Tensor, params: Tensor[], kwargs: { has_biases?: boolean; num_layers?: number; dropout?: number; train?: boolean; bidirectional?: boolean; batch_first?: boolean }): [Tensor, Tensor];
+function gru(data: Tensor, batch_sizes: Tensor, hx: Tensor, params: readonly Tensor[], has_biases: boolean, num_layers: number, dropout: number, train: boolean, bidirectional: boolean): [Tensor, Tensor];
+function gru(data: Tensor, batch_sizes: Tensor, hx: Tensor, params: readonly Tensor[], kwargs: { has_biases?: boolean; num_layers?: number; dropout?: number; train?: boolean; bidirectional?: boolean }): [Tensor, Tensor];
+function gru(input: Tensor, hx: Tensor, params: readonly Tensor[], has_biases: boolean, num_layers: number, dropout: number, train: boolean, bidirectional: boolean, batch_first: boolean): [Tensor, Tensor];
+function gru(input: Tensor, hx: Tensor, params: readonly Tensor[], kwargs: { has_biases?: boolean; num_layers?: number; dropout?: number; train?: boolean; bidirectional?: boolean; batch_first?: boolean }): [Tensor, Tensor];
 function gru(...args: unknown[]): unknown {
   return $gru(args);
 }
@@ -2275,8 +2275,8 @@ function hardshrink(...args: unknown[]): unknown {
 export { hardshrink };
 const $hash_tensor = defineGenerated("torch", "hash_tensor", [[["input","Tensor","p",false],["dim","int?|int[]?","p",true],["keepdim","bool","k",true],["mode","int","k",true]]], {"kind":"tensor"});
 /** torch.hash_tensor — https://docs.pytorch.org/docs/2.9/generated/torch.hash_tensor.html */
-function hash_tensor(input: Tensor, kwargs?: { dim?: number | number[] | null; keepdim?: boolean; mode?: number }): Tensor;
-function hash_tensor(input: Tensor, dim: number | number[] | null, kwargs?: { dim?: number | number[] | null; keepdim?: boolean; mode?: number }): Tensor;
+function hash_tensor(input: Tensor, kwargs?: { dim?: number | readonly number[] | null; keepdim?: boolean; mode?: number }): Tensor;
+function hash_tensor(input: Tensor, dim: number | readonly number[] | null, kwargs?: { dim?: number | readonly number[] | null; keepdim?: boolean; mode?: number }): Tensor;
 function hash_tensor(...args: unknown[]): unknown {
   return $hash_tensor(args);
 }
@@ -2310,28 +2310,28 @@ export { histc };
 const $histogram = defineGenerated("torch", "histogram", [[["input","Tensor","p",false],["bins","Tensor","p",false],["weight","Tensor?","k",true],["density","bool","k",true]],[["input","Tensor","p",false],["bins","int","p",true],["range","float[]?","k",true],["weight","Tensor?","k",true],["density","bool","k",true]]], {"kind":"tuple","count":2,"names":["hist","bin_edges"]});
 /** torch.histogram — https://docs.pytorch.org/docs/2.9/generated/torch.histogram.html */
 function histogram(input: Tensor, bins: Tensor, kwargs?: { weight?: Tensor | null; density?: boolean }): [Tensor, Tensor] & { readonly hist: Tensor; readonly bin_edges: Tensor };
-function histogram(input: Tensor, kwargs?: { bins?: number; range?: number | number[] | null; weight?: Tensor | null; density?: boolean }): [Tensor, Tensor] & { readonly hist: Tensor; readonly bin_edges: Tensor };
-function histogram(input: Tensor, bins: number, kwargs?: { bins?: number; range?: number | number[] | null; weight?: Tensor | null; density?: boolean }): [Tensor, Tensor] & { readonly hist: Tensor; readonly bin_edges: Tensor };
+function histogram(input: Tensor, kwargs?: { bins?: number; range?: number | readonly number[] | null; weight?: Tensor | null; density?: boolean }): [Tensor, Tensor] & { readonly hist: Tensor; readonly bin_edges: Tensor };
+function histogram(input: Tensor, bins: number, kwargs?: { bins?: number; range?: number | readonly number[] | null; weight?: Tensor | null; density?: boolean }): [Tensor, Tensor] & { readonly hist: Tensor; readonly bin_edges: Tensor };
 function histogram(...args: unknown[]): unknown {
   return $histogram(args);
 }
 export { histogram };
 const $histogramdd = defineGenerated("torch", "histogramdd", [[["input","Tensor","p",false],["bins","int","p",false],["range","float[]?","p",true],["weight","Tensor?","p",true],["density","bool","p",true]],[["input","Tensor","p",false],["bins","int[]","p",false],["range","float[]?","p",true],["weight","Tensor?","p",true],["density","bool","p",true]],[["input","Tensor","p",false],["bins","Tensor[]","p",false],["range","float[]?","p",true],["weight","Tensor?","p",true],["density","bool","p",true]]], {"kind":"value"});
 /** torch.histogramdd — https://docs.pytorch.org/docs/2.9/generated/torch.histogramdd.html */
-function histogramdd(input: Tensor, bins: number, kwargs?: { range?: number | number[] | null; weight?: Tensor | null; density?: boolean }): Promise<unknown>;
-function histogramdd(input: Tensor, bins: number, range: number | number[] | null, kwargs?: { range?: number | number[] | null; weight?: Tensor | null; density?: boolean }): Promise<unknown>;
-function histogramdd(input: Tensor, bins: number, range: number | number[] | null, weight: Tensor | null, kwargs?: { range?: number | number[] | null; weight?: Tensor | null; density?: boolean }): Promise<unknown>;
-function histogramdd(input: Tensor, bins: number, range: number | number[] | null, weight: Tensor | null, density: boolean, kwargs?: { range?: number | number[] | null; weight?: Tensor | null; density?: boolean }): Promise<unknown>;
-function histogramdd(input: Tensor, kwargs: { bins?: number; range?: number | number[] | null; weight?: Tensor | null; density?: boolean }): Promise<unknown>;
-function histogramdd(input: Tensor, bins: number | number[], kwargs?: { range?: number | number[] | null; weight?: Tensor | null; density?: boolean }): Promise<unknown>;
-function histogramdd(input: Tensor, bins: number | number[], range: number | number[] | null, kwargs?: { range?: number | number[] | null; weight?: Tensor | null; density?: boolean }): Promise<unknown>;
-function histogramdd(input: Tensor, bins: number | number[], range: number | number[] | null, weight: Tensor | null, kwargs?: { range?: number | number[] | null; weight?: Tensor | null; density?: boolean }): Promise<unknown>;
-function histogramdd(input: Tensor, bins: number | number[], range: number | number[] | null, weight: Tensor | null, density: boolean, kwargs?: { range?: number | number[] | null; weight?: Tensor | null; density?: boolean }): Promise<unknown>;
-function histogramdd(input: Tensor, kwargs: { bins?: number | number[]; range?: number | number[] | null; weight?: Tensor | null; density?: boolean }): Promise<unknown>;
-function histogramdd(input: Tensor, bins: Tensor[], kwargs?: { range?: number | number[] | null; weight?: Tensor | null; density?: boolean }): Promise<unknown>;
-function histogramdd(input: Tensor, bins: Tensor[], range: number | number[] | null, kwargs?: { range?: number | number[] | null; weight?: Tensor | null; density?: boolean }): Promise<unknown>;
-function histogramdd(input: Tensor, bins: Tensor[], range: number | number[] | null, weight: Tensor | null, kwargs?: { range?: number | number[] | null; weight?: Tensor | null; density?: boolean }): Promise<unknown>;
-function histogramdd(input: Tensor, bins: Tensor[], range: number | number[] | null, weight: Tensor | null, density: boolean, kwargs?: { range?: number | number[] | null; weight?: Tensor | null; density?: boolean }): Promise<unknown>;
+function histogramdd(input: Tensor, bins: number, kwargs?: { range?: number | readonly number[] | null; weight?: Tensor | null; density?: boolean }): Promise<unknown>;
+function histogramdd(input: Tensor, bins: number, range: number | readonly number[] | null, kwargs?: { range?: number | readonly number[] | null; weight?: Tensor | null; density?: boolean }): Promise<unknown>;
+function histogramdd(input: Tensor, bins: number, range: number | readonly number[] | null, weight: Tensor | null, kwargs?: { range?: number | readonly number[] | null; weight?: Tensor | null; density?: boolean }): Promise<unknown>;
+function histogramdd(input: Tensor, bins: number, range: number | readonly number[] | null, weight: Tensor | null, density: boolean, kwargs?: { range?: number | readonly number[] | null; weight?: Tensor | null; density?: boolean }): Promise<unknown>;
+function histogramdd(input: Tensor, kwargs: { bins?: number; range?: number | readonly number[] | null; weight?: Tensor | null; density?: boolean }): Promise<unknown>;
+function histogramdd(input: Tensor, bins: number | readonly number[], kwargs?: { range?: number | readonly number[] | null; weight?: Tensor | null; density?: boolean }): Promise<unknown>;
+function histogramdd(input: Tensor, bins: number | readonly number[], range: number | readonly number[] | null, kwargs?: { range?: number | readonly number[] | null; weight?: Tensor | null; density?: boolean }): Promise<unknown>;
+function histogramdd(input: Tensor, bins: number | readonly number[], range: number | readonly number[] | null, weight: Tensor | null, kwargs?: { range?: number | readonly number[] | null; weight?: Tensor | null; density?: boolean }): Promise<unknown>;
+function histogramdd(input: Tensor, bins: number | readonly number[], range: number | readonly number[] | null, weight: Tensor | null, density: boolean, kwargs?: { range?: number | readonly number[] | null; weight?: Tensor | null; density?: boolean }): Promise<unknown>;
+function histogramdd(input: Tensor, kwargs: { bins?: number | readonly number[]; range?: number | readonly number[] | null; weight?: Tensor | null; density?: boolean }): Promise<unknown>;
+function histogramdd(input: Tensor, bins: readonly Tensor[], kwargs?: { range?: number | readonly number[] | null; weight?: Tensor | null; density?: boolean }): Promise<unknown>;
+function histogramdd(input: Tensor, bins: readonly Tensor[], range: number | readonly number[] | null, kwargs?: { range?: number | readonly number[] | null; weight?: Tensor | null; density?: boolean }): Promise<unknown>;
+function histogramdd(input: Tensor, bins: readonly Tensor[], range: number | readonly number[] | null, weight: Tensor | null, kwargs?: { range?: number | readonly number[] | null; weight?: Tensor | null; density?: boolean }): Promise<unknown>;
+function histogramdd(input: Tensor, bins: readonly Tensor[], range: number | readonly number[] | null, weight: Tensor | null, density: boolean, kwargs?: { range?: number | readonly number[] | null; weight?: Tensor | null; density?: boolean }): Promise<unknown>;
 function histogramdd(...args: unknown[]): unknown {
   return $histogramdd(args);
 }
@@ -2347,8 +2347,8 @@ const $hsplit = defineGenerated("torch", "hsplit", [[["input","Tensor","p",false
 /** torch.hsplit — https://docs.pytorch.org/docs/2.9/generated/torch.hsplit.html */
 function hsplit(input: Tensor, sections: number): Tensor[];
 function hsplit(input: Tensor, kwargs: { sections?: number }): Tensor[];
-function hsplit(input: Tensor, indices: number | number[]): Tensor[];
-function hsplit(input: Tensor, kwargs: { indices?: number | number[] }): Tensor[];
+function hsplit(input: Tensor, indices: number | readonly number[]): Tensor[];
+function hsplit(input: Tensor, kwargs: { indices?: number | readonly number[] }): Tensor[];
 function hsplit(...args: unknown[]): unknown {
   return $hsplit(args);
 }
@@ -2362,7 +2362,7 @@ function hspmm(...args: unknown[]): unknown {
 export { hspmm };
 const $hstack = defineGenerated("torch", "hstack", [[["tensors","Tensor[]","p",false]]], {"kind":"tensor"});
 /** torch.hstack — https://docs.pytorch.org/docs/2.9/generated/torch.hstack.html */
-function hstack(tensors: Tensor[]): Tensor;
+function hstack(tensors: readonly Tensor[]): Tensor;
 function hstack(...args: unknown[]): unknown {
   return $hstack(args);
 }
@@ -2437,16 +2437,16 @@ function index_fill(...args: unknown[]): unknown {
 export { index_fill };
 const $index_put = defineGenerated("torch", "index_put", [[["input","Tensor","p",false],["indices","Tensor[]?","p",false],["values","Tensor","p",false],["accumulate","bool","p",true]]], {"kind":"tensor"});
 /** torch.index_put — https://docs.pytorch.org/docs/2.9/generated/torch.index_put.html */
-function index_put(input: Tensor, indices: Tensor[] | null, values: Tensor, kwargs?: { accumulate?: boolean }): Tensor;
-function index_put(input: Tensor, indices: Tensor[] | null, values: Tensor, accumulate: boolean, kwargs?: { accumulate?: boolean }): Tensor;
+function index_put(input: Tensor, indices: readonly Tensor[] | null, values: Tensor, kwargs?: { accumulate?: boolean }): Tensor;
+function index_put(input: Tensor, indices: readonly Tensor[] | null, values: Tensor, accumulate: boolean, kwargs?: { accumulate?: boolean }): Tensor;
 function index_put(...args: unknown[]): unknown {
   return $index_put(args);
 }
 export { index_put };
 const $index_put_ = defineGenerated("torch", "index_put_", [[["input","Tensor","p",false],["indices","Tensor?[]","p",false],["values","Tensor","p",false],["accumulate","bool","p",true]]], {"kind":"tensor"});
 /** torch.index_put_ — https://docs.pytorch.org/docs/2.9/generated/torch.index_put_.html */
-function index_put_(input: Tensor, indices: (Tensor | null)[], values: Tensor, kwargs?: { accumulate?: boolean }): Tensor;
-function index_put_(input: Tensor, indices: (Tensor | null)[], values: Tensor, accumulate: boolean, kwargs?: { accumulate?: boolean }): Tensor;
+function index_put_(input: Tensor, indices: readonly (Tensor | null)[], values: Tensor, kwargs?: { accumulate?: boolean }): Tensor;
+function index_put_(input: Tensor, indices: readonly (Tensor | null)[], values: Tensor, accumulate: boolean, kwargs?: { accumulate?: boolean }): Tensor;
 function index_put_(...args: unknown[]): unknown {
   return $index_put_(args);
 }
@@ -2684,12 +2684,12 @@ function kthvalue(...args: unknown[]): unknown {
 export { kthvalue };
 const $layer_norm = defineGenerated("torch", "layer_norm", [[["input","Tensor","p",false],["normalized_shape","int[]","p",false],["weight","Tensor?","p",true],["bias","Tensor?","p",true],["eps","float","p",true],["cudnn_enable","bool","p",true]]], {"kind":"tensor"});
 /** torch.layer_norm — https://docs.pytorch.org/docs/2.9/generated/torch.layer_norm.html */
-function layer_norm(input: Tensor, normalized_shape: number | number[], kwargs?: { weight?: Tensor | null; bias?: Tensor | null; eps?: number; cudnn_enable?: boolean }): Tensor;
-function layer_norm(input: Tensor, normalized_shape: number | number[], weight: Tensor | null, kwargs?: { weight?: Tensor | null; bias?: Tensor | null; eps?: number; cudnn_enable?: boolean }): Tensor;
-function layer_norm(input: Tensor, normalized_shape: number | number[], weight: Tensor | null, bias: Tensor | null, kwargs?: { weight?: Tensor | null; bias?: Tensor | null; eps?: number; cudnn_enable?: boolean }): Tensor;
-function layer_norm(input: Tensor, normalized_shape: number | number[], weight: Tensor | null, bias: Tensor | null, eps: number, kwargs?: { weight?: Tensor | null; bias?: Tensor | null; eps?: number; cudnn_enable?: boolean }): Tensor;
-function layer_norm(input: Tensor, normalized_shape: number | number[], weight: Tensor | null, bias: Tensor | null, eps: number, cudnn_enable: boolean, kwargs?: { weight?: Tensor | null; bias?: Tensor | null; eps?: number; cudnn_enable?: boolean }): Tensor;
-function layer_norm(input: Tensor, kwargs: { normalized_shape?: number | number[]; weight?: Tensor | null; bias?: Tensor | null; eps?: number; cudnn_enable?: boolean }): Tensor;
+function layer_norm(input: Tensor, normalized_shape: number | readonly number[], kwargs?: { weight?: Tensor | null; bias?: Tensor | null; eps?: number; cudnn_enable?: boolean }): Tensor;
+function layer_norm(input: Tensor, normalized_shape: number | readonly number[], weight: Tensor | null, kwargs?: { weight?: Tensor | null; bias?: Tensor | null; eps?: number; cudnn_enable?: boolean }): Tensor;
+function layer_norm(input: Tensor, normalized_shape: number | readonly number[], weight: Tensor | null, bias: Tensor | null, kwargs?: { weight?: Tensor | null; bias?: Tensor | null; eps?: number; cudnn_enable?: boolean }): Tensor;
+function layer_norm(input: Tensor, normalized_shape: number | readonly number[], weight: Tensor | null, bias: Tensor | null, eps: number, kwargs?: { weight?: Tensor | null; bias?: Tensor | null; eps?: number; cudnn_enable?: boolean }): Tensor;
+function layer_norm(input: Tensor, normalized_shape: number | readonly number[], weight: Tensor | null, bias: Tensor | null, eps: number, cudnn_enable: boolean, kwargs?: { weight?: Tensor | null; bias?: Tensor | null; eps?: number; cudnn_enable?: boolean }): Tensor;
+function layer_norm(input: Tensor, kwargs: { normalized_shape?: number | readonly number[]; weight?: Tensor | null; bias?: Tensor | null; eps?: number; cudnn_enable?: boolean }): Tensor;
 function layer_norm(...args: unknown[]): unknown {
   return $layer_norm(args);
 }
@@ -2957,28 +2957,28 @@ function logspace(...args: unknown[]): unknown {
 export { logspace };
 const $logsumexp = defineGenerated("torch", "logsumexp", [[["input","Tensor","p",false],["dim","int|int[]","p",false],["keepdim","bool","p",true]]], {"kind":"tensor"});
 /** torch.logsumexp — https://docs.pytorch.org/docs/2.9/generated/torch.logsumexp.html */
-function logsumexp(input: Tensor, dim: number | number[], kwargs?: { keepdim?: boolean }): Tensor;
-function logsumexp(input: Tensor, dim: number | number[], keepdim: boolean, kwargs?: { keepdim?: boolean }): Tensor;
-function logsumexp(input: Tensor, kwargs: { dim?: number | number[]; keepdim?: boolean }): Tensor;
+function logsumexp(input: Tensor, dim: number | readonly number[], kwargs?: { keepdim?: boolean }): Tensor;
+function logsumexp(input: Tensor, dim: number | readonly number[], keepdim: boolean, kwargs?: { keepdim?: boolean }): Tensor;
+function logsumexp(input: Tensor, kwargs: { dim?: number | readonly number[]; keepdim?: boolean }): Tensor;
 function logsumexp(...args: unknown[]): unknown {
   return $logsumexp(args);
 }
 export { logsumexp };
 const $lstm = defineGenerated("torch", "lstm", [[["data","Tensor","p",false],["batch_sizes","Tensor","p",false],["hx","Tensor[]","p",false],["params","Tensor[]","p",false],["has_biases","bool","p",false],["num_layers","int","p",false],["dropout","float","p",false],["train","bool","p",false],["bidirectional","bool","p",false]],[["input","Tensor","p",false],["hx","Tensor[]","p",false],["params","Tensor[]","p",false],["has_biases","bool","p",false],["num_layers","int","p",false],["dropout","float","p",false],["train","bool","p",false],["bidirectional","bool","p",false],["batch_first","bool","p",false]]], {"kind":"tuple","count":3});
 /** torch.lstm — https://docs.pytorch.org/docs/2.9/generated/torch.lstm.html */
-function lstm(data: Tensor, batch_sizes: Tensor, hx: Tensor[], params: Tensor[], has_biases: boolean, num_layers: number, dropout: number, train: boolean, bidirectional: boolean): [Tensor, Tensor, Tensor];
-function lstm(data: Tensor, batch_sizes: Tensor, hx: Tensor[], params: Tensor[], kwargs: { has_biases?: boolean; num_layers?: number; dropout?: number; train?: boolean; bidirectional?: boolean }): [Tensor, Tensor, Tensor];
-function lstm(input: Tensor, hx: Tensor[], params: Tensor[], has_biases: boolean, num_layers: number, dropout: number, train: boolean, bidirectional: boolean, batch_first: boolean): [Tensor, Tensor, Tensor];
-function lstm(input: Tensor, hx: Tensor[], params: Tensor[], kwargs: { has_biases?: boolean; num_layers?: number; dropout?: number; train?: boolean; bidirectional?: boolean; batch_first?: boolean }): [Tensor, Tensor, Tensor];
+function lstm(data: Tensor, batch_sizes: Tensor, hx: readonly Tensor[], params: readonly Tensor[], has_biases: boolean, num_layers: number, dropout: number, train: boolean, bidirectional: boolean): [Tensor, Tensor, Tensor];
+function lstm(data: Tensor, batch_sizes: Tensor, hx: readonly Tensor[], params: readonly Tensor[], kwargs: { has_biases?: boolean; num_layers?: number; dropout?: number; train?: boolean; bidirectional?: boolean }): [Tensor, Tensor, Tensor];
+function lstm(input: Tensor, hx: readonly Tensor[], params: readonly Tensor[], has_biases: boolean, num_layers: number, dropout: number, train: boolean, bidirectional: boolean, batch_first: boolean): [Tensor, Tensor, Tensor];
+function lstm(input: Tensor, hx: readonly Tensor[], params: readonly Tensor[], kwargs: { has_biases?: boolean; num_layers?: number; dropout?: number; train?: boolean; bidirectional?: boolean; batch_first?: boolean }): [Tensor, Tensor, Tensor];
 function lstm(...args: unknown[]): unknown {
   return $lstm(args);
 }
 export { lstm };
 const $lstm_cell = defineGenerated("torch", "lstm_cell", [[["input","Tensor","p",false],["hx","Tensor[]","p",false],["w_ih","Tensor","p",false],["w_hh","Tensor","p",false],["b_ih","Tensor?","p",true],["b_hh","Tensor?","p",true]]], {"kind":"tuple","count":2});
 /** torch.lstm_cell — https://docs.pytorch.org/docs/2.9/generated/torch.lstm_cell.html */
-function lstm_cell(input: Tensor, hx: Tensor[], w_ih: Tensor, w_hh: Tensor, kwargs?: { b_ih?: Tensor | null; b_hh?: Tensor | null }): [Tensor, Tensor];
-function lstm_cell(input: Tensor, hx: Tensor[], w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | null, kwargs?: { b_ih?: Tensor | null; b_hh?: Tensor | null }): [Tensor, Tensor];
-function lstm_cell(input: Tensor, hx: Tensor[], w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | null, b_hh: Tensor | null, kwargs?: { b_ih?: Tensor | null; b_hh?: Tensor | null }): [Tensor, Tensor];
+function lstm_cell(input: Tensor, hx: readonly Tensor[], w_ih: Tensor, w_hh: Tensor, kwargs?: { b_ih?: Tensor | null; b_hh?: Tensor | null }): [Tensor, Tensor];
+function lstm_cell(input: Tensor, hx: readonly Tensor[], w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | null, kwargs?: { b_ih?: Tensor | null; b_hh?: Tensor | null }): [Tensor, Tensor];
+function lstm_cell(input: Tensor, hx: readonly Tensor[], w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | null, b_hh: Tensor | null, kwargs?: { b_ih?: Tensor | null; b_hh?: Tensor | null }): [Tensor, Tensor];
 function lstm_cell(...args: unknown[]): unknown {
   return $lstm_cell(args);
 }
@@ -3103,48 +3103,48 @@ function max(...args: unknown[]): unknown {
 export { max };
 const $max_pool1d = defineGenerated("torch", "max_pool1d", [[["input","Tensor","p",false],["kernel_size","int|int[]","p",false],["stride","int?|int[]?","p",true],["padding","int|int[]","p",true],["dilation","int|int[]","p",true],["ceil_mode","bool","p",true]]], {"kind":"tensor"});
 /** torch.max_pool1d — https://docs.pytorch.org/docs/2.9/generated/torch.max_pool1d.html */
-function max_pool1d(input: Tensor, kernel_size: number | number[], kwargs?: { stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
-function max_pool1d(input: Tensor, kernel_size: number | number[], stride: number | number[] | null, kwargs?: { stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
-function max_pool1d(input: Tensor, kernel_size: number | number[], stride: number | number[] | null, padding: number | number[], kwargs?: { stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
-function max_pool1d(input: Tensor, kernel_size: number | number[], stride: number | number[] | null, padding: number | number[], dilation: number | number[], kwargs?: { stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
-function max_pool1d(input: Tensor, kernel_size: number | number[], stride: number | number[] | null, padding: number | number[], dilation: number | number[], ceil_mode: boolean, kwargs?: { stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
-function max_pool1d(input: Tensor, kwargs: { kernel_size?: number | number[]; stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
+function max_pool1d(input: Tensor, kernel_size: number | readonly number[], kwargs?: { stride?: number | readonly number[] | null; padding?: number | readonly number[]; dilation?: number | readonly number[]; ceil_mode?: boolean }): Tensor;
+function max_pool1d(input: Tensor, kernel_size: number | readonly number[], stride: number | readonly number[] | null, kwargs?: { stride?: number | readonly number[] | null; padding?: number | readonly number[]; dilation?: number | readonly number[]; ceil_mode?: boolean }): Tensor;
+function max_pool1d(input: Tensor, kernel_size: number | readonly number[], stride: number | readonly number[] | null, padding: number | readonly number[], kwargs?: { stride?: number | readonly number[] | null; padding?: number | readonly number[]; dilation?: number | readonly number[]; ceil_mode?: boolean }): Tensor;
+function max_pool1d(input: Tensor, kernel_size: number | readonly number[], stride: number | readonly number[] | null, padding: number | readonly number[], dilation: number | readonly number[], kwargs?: { stride?: number | readonly number[] | null; padding?: number | readonly number[]; dilation?: number | readonly number[]; ceil_mode?: boolean }): Tensor;
+function max_pool1d(input: Tensor, kernel_size: number | readonly number[], stride: number | readonly number[] | null, padding: number | readonly number[], dilation: number | readonly number[], ceil_mode: boolean, kwargs?: { stride?: number | readonly number[] | null; padding?: number | readonly number[]; dilation?: number | readonly number[]; ceil_mode?: boolean }): Tensor;
+function max_pool1d(input: Tensor, kwargs: { kernel_size?: number | readonly number[]; stride?: number | readonly number[] | null; padding?: number | readonly number[]; dilation?: number | readonly number[]; ceil_mode?: boolean }): Tensor;
 function max_pool1d(...args: unknown[]): unknown {
   return $max_pool1d(args);
 }
 export { max_pool1d };
 const $max_pool1d_with_indices = defineGenerated("torch", "max_pool1d_with_indices", [[["input","Tensor","p",false],["kernel_size","int|int[]","p",false],["stride","int?|int[]?","p",true],["padding","int|int[]","p",true],["dilation","int|int[]","p",true],["ceil_mode","bool","p",true]]], {"kind":"tuple","count":2});
 /** torch.max_pool1d_with_indices — https://docs.pytorch.org/docs/2.9/generated/torch.max_pool1d_with_indices.html */
-function max_pool1d_with_indices(input: Tensor, kernel_size: number | number[], kwargs?: { stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): [Tensor, Tensor];
-function max_pool1d_with_indices(input: Tensor, kernel_size: number | number[], stride: number | number[] | null, kwargs?: { stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): [Tensor, Tensor];
-function max_pool1d_with_indices(input: Tensor, kernel_size: number | number[], stride: number | number[] | null, padding: number | number[], kwargs?: { stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): [Tensor, Tensor];
-function max_pool1d_with_indices(input: Tensor, kernel_size: number | number[], stride: number | number[] | null, padding: number | number[], dilation: number | number[], kwargs?: { stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): [Tensor, Tensor];
-function max_pool1d_with_indices(input: Tensor, kernel_size: number | number[], stride: number | number[] | null, padding: number | number[], dilation: number | number[], ceil_mode: boolean, kwargs?: { stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): [Tensor, Tensor];
-function max_pool1d_with_indices(input: Tensor, kwargs: { kernel_size?: number | number[]; stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): [Tensor, Tensor];
+function max_pool1d_with_indices(input: Tensor, kernel_size: number | readonly number[], kwargs?: { stride?: number | readonly number[] | null; padding?: number | readonly number[]; dilation?: number | readonly number[]; ceil_mode?: boolean }): [Tensor, Tensor];
+function max_pool1d_with_indices(input: Tensor, kernel_size: number | readonly number[], stride: number | readonly number[] | null, kwargs?: { stride?: number | readonly number[] | null; padding?: number | readonly number[]; dilation?: number | readonly number[]; ceil_mode?: boolean }): [Tensor, Tensor];
+function max_pool1d_with_indices(input: Tensor, kernel_size: number | readonly number[], stride: number | readonly number[] | null, padding: number | readonly number[], kwargs?: { stride?: number | readonly number[] | null; padding?: number | readonly number[]; dilation?: number | readonly number[]; ceil_mode?: boolean }): [Tensor, Tensor];
+function max_pool1d_with_indices(input: Tensor, kernel_size: number | readonly number[], stride: number | readonly number[] | null, padding: number | readonly number[], dilation: number | readonly number[], kwargs?: { stride?: number | readonly number[] | null; padding?: number | readonly number[]; dilation?: number | readonly number[]; ceil_mode?: boolean }): [Tensor, Tensor];
+function max_pool1d_with_indices(input: Tensor, kernel_size: number | readonly number[], stride: number | readonly number[] | null, padding: number | readonly number[], dilation: number | readonly number[], ceil_mode: boolean, kwargs?: { stride?: number | readonly number[] | null; padding?: number | readonly number[]; dilation?: number | readonly number[]; ceil_mode?: boolean }): [Tensor, Tensor];
+function max_pool1d_with_indices(input: Tensor, kwargs: { kernel_size?: number | readonly number[]; stride?: number | readonly number[] | null; padding?: number | readonly number[]; dilation?: number | readonly number[]; ceil_mode?: boolean }): [Tensor, Tensor];
 function max_pool1d_with_indices(...args: unknown[]): unknown {
   return $max_pool1d_with_indices(args);
 }
 export { max_pool1d_with_indices };
 const $max_pool2d = defineGenerated("torch", "max_pool2d", [[["input","Tensor","p",false],["kernel_size","int|int[]","p",false],["stride","int?|int[]?","p",true],["padding","int|int[]","p",true],["dilation","int|int[]","p",true],["ceil_mode","bool","p",true]]], {"kind":"tensor"});
 /** torch.max_pool2d — https://docs.pytorch.org/docs/2.9/generated/torch.max_pool2d.html */
-function max_pool2d(input: Tensor, kernel_size: number | number[], kwargs?: { stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
-function max_pool2d(input: Tensor, kernel_size: number | number[], stride: number | number[] | null, kwargs?: { stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
-function max_pool2d(input: Tensor, kernel_size: number | number[], stride: number | number[] | null, padding: number | number[], kwargs?: { stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
-function max_pool2d(input: Tensor, kernel_size: number | number[], stride: number | number[] | null, padding: number | number[], dilation: number | number[], kwargs?: { stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
-function max_pool2d(input: Tensor, kernel_size: number | number[], stride: number | number[] | null, padding: number | number[], dilation: number | number[], ceil_mode: boolean, kwargs?: { stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
-function max_pool2d(input: Tensor, kwargs: { kernel_size?: number | number[]; stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
+function max_pool2d(input: Tensor, kernel_size: number | readonly number[], kwargs?: { stride?: number | readonly number[] | null; padding?: number | readonly number[]; dilation?: number | readonly number[]; ceil_mode?: boolean }): Tensor;
+function max_pool2d(input: Tensor, kernel_size: number | readonly number[], stride: number | readonly number[] | null, kwargs?: { stride?: number | readonly number[] | null; padding?: number | readonly number[]; dilation?: number | readonly number[]; ceil_mode?: boolean }): Tensor;
+function max_pool2d(input: Tensor, kernel_size: number | readonly number[], stride: number | readonly number[] | null, padding: number | readonly number[], kwargs?: { stride?: number | readonly number[] | null; padding?: number | readonly number[]; dilation?: number | readonly number[]; ceil_mode?: boolean }): Tensor;
+function max_pool2d(input: Tensor, kernel_size: number | readonly number[], stride: number | readonly number[] | null, padding: number | readonly number[], dilation: number | readonly number[], kwargs?: { stride?: number | readonly number[] | null; padding?: number | readonly number[]; dilation?: number | readonly number[]; ceil_mode?: boolean }): Tensor;
+function max_pool2d(input: Tensor, kernel_size: number | readonly number[], stride: number | readonly number[] | null, padding: number | readonly number[], dilation: number | readonly number[], ceil_mode: boolean, kwargs?: { stride?: number | readonly number[] | null; padding?: number | readonly number[]; dilation?: number | readonly number[]; ceil_mode?: boolean }): Tensor;
+function max_pool2d(input: Tensor, kwargs: { kernel_size?: number | readonly number[]; stride?: number | readonly number[] | null; padding?: number | readonly number[]; dilation?: number | readonly number[]; ceil_mode?: boolean }): Tensor;
 function max_pool2d(...args: unknown[]): unknown {
   return $max_pool2d(args);
 }
 export { max_pool2d };
 const $max_pool3d = defineGenerated("torch", "max_pool3d", [[["input","Tensor","p",false],["kernel_size","int|int[]","p",false],["stride","int?|int[]?","p",true],["padding","int|int[]","p",true],["dilation","int|int[]","p",true],["ceil_mode","bool","p",true]]], {"kind":"tensor"});
 /** torch.max_pool3d — https://docs.pytorch.org/docs/2.9/generated/torch.max_pool3d.html */
-function max_pool3d(input: Tensor, kernel_size: number | number[], kwargs?: { stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
-function max_pool3d(input: Tensor, kernel_size: number | number[], stride: number | number[] | null, kwargs?: { stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
-function max_pool3d(input: Tensor, kernel_size: number | number[], stride: number | number[] | null, padding: number | number[], kwargs?: { stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
-function max_pool3d(input: Tensor, kernel_size: number | number[], stride: number | number[] | null, padding: number | number[], dilation: number | number[], kwargs?: { stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
-function max_pool3d(input: Tensor, kernel_size: number | number[], stride: number | number[] | null, padding: number | number[], dilation: number | number[], ceil_mode: boolean, kwargs?: { stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
-function max_pool3d(input: Tensor, kwargs: { kernel_size?: number | number[]; stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
+function max_pool3d(input: Tensor, kernel_size: number | readonly number[], kwargs?: { stride?: number | readonly number[] | null; padding?: number | readonly number[]; dilation?: number | readonly number[]; ceil_mode?: boolean }): Tensor;
+function max_pool3d(input: Tensor, kernel_size: number | readonly number[], stride: number | readonly number[] | null, kwargs?: { stride?: number | readonly number[] | null; padding?: number | readonly number[]; dilation?: number | readonly number[]; ceil_mode?: boolean }): Tensor;
+function max_pool3d(input: Tensor, kernel_size: number | readonly number[], stride: number | readonly number[] | null, padding: number | readonly number[], kwargs?: { stride?: number | readonly number[] | null; padding?: number | readonly number[]; dilation?: number | readonly number[]; ceil_mode?: boolean }): Tensor;
+function max_pool3d(input: Tensor, kernel_size: number | readonly number[], stride: number | readonly number[] | null, padding: number | readonly number[], dilation: number | readonly number[], kwargs?: { stride?: number | readonly number[] | null; padding?: number | readonly number[]; dilation?: number | readonly number[]; ceil_mode?: boolean }): Tensor;
+function max_pool3d(input: Tensor, kernel_size: number | readonly number[], stride: number | readonly number[] | null, padding: number | readonly number[], dilation: number | readonly number[], ceil_mode: boolean, kwargs?: { stride?: number | readonly number[] | null; padding?: number | readonly number[]; dilation?: number | readonly number[]; ceil_mode?: boolean }): Tensor;
+function max_pool3d(input: Tensor, kwargs: { kernel_size?: number | readonly number[]; stride?: number | readonly number[] | null; padding?: number | readonly number[]; dilation?: number | readonly number[]; ceil_mode?: boolean }): Tensor;
 function max_pool3d(...args: unknown[]): unknown {
   return $max_pool3d(args);
 }
@@ -3159,9 +3159,9 @@ export { maximum };
 const $mean = defineGenerated("torch", "mean", [[["input","Tensor","p",false],["dtype","dtype?","k",true]],[["input","Tensor","p",false],["dim","int?|int[]?","p",false],["keepdim","bool","p",true],["dtype","dtype?","k",true]]], {"kind":"tensor"});
 /** torch.mean — https://docs.pytorch.org/docs/2.9/generated/torch.mean.html */
 function mean(input: Tensor, kwargs?: { dtype?: DType | null }): Tensor;
-function mean(input: Tensor, dim: number | number[] | null, kwargs?: { keepdim?: boolean; dtype?: DType | null }): Tensor;
-function mean(input: Tensor, dim: number | number[] | null, keepdim: boolean, kwargs?: { keepdim?: boolean; dtype?: DType | null }): Tensor;
-function mean(input: Tensor, kwargs: { dim?: number | number[] | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
+function mean(input: Tensor, dim: number | readonly number[] | null, kwargs?: { keepdim?: boolean; dtype?: DType | null }): Tensor;
+function mean(input: Tensor, dim: number | readonly number[] | null, keepdim: boolean, kwargs?: { keepdim?: boolean; dtype?: DType | null }): Tensor;
+function mean(input: Tensor, kwargs: { dim?: number | readonly number[] | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
 function mean(...args: unknown[]): unknown {
   return $mean(args);
 }
@@ -3212,64 +3212,64 @@ function miopen_batch_norm(...args: unknown[]): unknown {
 export { miopen_batch_norm };
 const $miopen_convolution = defineGenerated("torch", "miopen_convolution", [[["input","Tensor","p",false],["weight","Tensor","p",false],["bias","Tensor?","p",false],["padding","int[]","p",false],["stride","int[]","p",false],["dilation","int[]","p",false],["groups","int","p",false],["benchmark","bool","p",false],["deterministic","bool","p",false]]], {"kind":"tensor"});
 /** torch.miopen_convolution — https://docs.pytorch.org/docs/2.9/generated/torch.miopen_convolution.html */
-function miopen_convolution(input: Tensor, weight: Tensor, bias: Tensor | null, padding: number | number[], stride: number | number[], dilation: number | number[], groups: number, benchmark: boolean, deterministic: boolean): Tensor;
-function miopen_convolution(input: Tensor, weight: Tensor, bias: Tensor | null, kwargs: { padding?: number | number[]; stride?: number | number[]; dilation?: number | number[]; groups?: number; benchmark?: boolean; deterministic?: boolean }): Tensor;
+function miopen_convolution(input: Tensor, weight: Tensor, bias: Tensor | null, padding: number | readonly number[], stride: number | readonly number[], dilation: number | readonly number[], groups: number, benchmark: boolean, deterministic: boolean): Tensor;
+function miopen_convolution(input: Tensor, weight: Tensor, bias: Tensor | null, kwargs: { padding?: number | readonly number[]; stride?: number | readonly number[]; dilation?: number | readonly number[]; groups?: number; benchmark?: boolean; deterministic?: boolean }): Tensor;
 function miopen_convolution(...args: unknown[]): unknown {
   return $miopen_convolution(args);
 }
 export { miopen_convolution };
 const $miopen_convolution_add_relu = defineGenerated("torch", "miopen_convolution_add_relu", [[["input","Tensor","p",false],["weight","Tensor","p",false],["z","Tensor","p",false],["alpha","Scalar?","p",false],["bias","Tensor?","p",false],["stride","int[]","p",false],["padding","int[]","p",false],["dilation","int[]","p",false],["groups","int","p",false]]], {"kind":"tensor"});
 /** torch.miopen_convolution_add_relu — https://docs.pytorch.org/docs/2.9/generated/torch.miopen_convolution_add_relu.html */
-function miopen_convolution_add_relu(input: Tensor, weight: Tensor, z: Tensor, alpha: Scalar | null, bias: Tensor | null, stride: number | number[], padding: number | number[], dilation: number | number[], groups: number): Tensor;
-function miopen_convolution_add_relu(input: Tensor, weight: Tensor, z: Tensor, kwargs: { alpha?: Scalar | null; bias?: Tensor | null; stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; groups?: number }): Tensor;
+function miopen_convolution_add_relu(input: Tensor, weight: Tensor, z: Tensor, alpha: Scalar | null, bias: Tensor | null, stride: number | readonly number[], padding: number | readonly number[], dilation: number | readonly number[], groups: number): Tensor;
+function miopen_convolution_add_relu(input: Tensor, weight: Tensor, z: Tensor, kwargs: { alpha?: Scalar | null; bias?: Tensor | null; stride?: number | readonly number[]; padding?: number | readonly number[]; dilation?: number | readonly number[]; groups?: number }): Tensor;
 function miopen_convolution_add_relu(...args: unknown[]): unknown {
   return $miopen_convolution_add_relu(args);
 }
 export { miopen_convolution_add_relu };
 const $miopen_convolution_relu = defineGenerated("torch", "miopen_convolution_relu", [[["input","Tensor","p",false],["weight","Tensor","p",false],["bias","Tensor?","p",false],["stride","int[]","p",false],["padding","int[]","p",false],["dilation","int[]","p",false],["groups","int","p",false]]], {"kind":"tensor"});
 /** torch.miopen_convolution_relu — https://docs.pytorch.org/docs/2.9/generated/torch.miopen_convolution_relu.html */
-function miopen_convolution_relu(input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], padding: number | number[], dilation: number | number[], groups: number): Tensor;
-function miopen_convolution_relu(input: Tensor, weight: Tensor, bias: Tensor | null, kwargs: { stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; groups?: number }): Tensor;
+function miopen_convolution_relu(input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | readonly number[], padding: number | readonly number[], dilation: number | readonly number[], groups: number): Tensor;
+function miopen_convolution_relu(input: Tensor, weight: Tensor, bias: Tensor | null, kwargs: { stride?: number | readonly number[]; padding?: number | readonly number[]; dilation?: number | readonly number[]; groups?: number }): Tensor;
 function miopen_convolution_relu(...args: unknown[]): unknown {
   return $miopen_convolution_relu(args);
 }
 export { miopen_convolution_relu };
 const $miopen_convolution_transpose = defineGenerated("torch", "miopen_convolution_transpose", [[["input","Tensor","p",false],["weight","Tensor","p",false],["bias","Tensor?","p",false],["padding","int[]","p",false],["output_padding","int[]","p",false],["stride","int[]","p",false],["dilation","int[]","p",false],["groups","int","p",false],["benchmark","bool","p",false],["deterministic","bool","p",false]]], {"kind":"tensor"});
 /** torch.miopen_convolution_transpose — https://docs.pytorch.org/docs/2.9/generated/torch.miopen_convolution_transpose.html */
-function miopen_convolution_transpose(input: Tensor, weight: Tensor, bias: Tensor | null, padding: number | number[], output_padding: number | number[], stride: number | number[], dilation: number | number[], groups: number, benchmark: boolean, deterministic: boolean): Tensor;
-function miopen_convolution_transpose(input: Tensor, weight: Tensor, bias: Tensor | null, kwargs: { padding?: number | number[]; output_padding?: number | number[]; stride?: number | number[]; dilation?: number | number[]; groups?: number; benchmark?: boolean; deterministic?: boolean }): Tensor;
+function miopen_convolution_transpose(input: Tensor, weight: Tensor, bias: Tensor | null, padding: number | readonly number[], output_padding: number | readonly number[], stride: number | readonly number[], dilation: number | readonly number[], groups: number, benchmark: boolean, deterministic: boolean): Tensor;
+function miopen_convolution_transpose(input: Tensor, weight: Tensor, bias: Tensor | null, kwargs: { padding?: number | readonly number[]; output_padding?: number | readonly number[]; stride?: number | readonly number[]; dilation?: number | readonly number[]; groups?: number; benchmark?: boolean; deterministic?: boolean }): Tensor;
 function miopen_convolution_transpose(...args: unknown[]): unknown {
   return $miopen_convolution_transpose(args);
 }
 export { miopen_convolution_transpose };
 const $miopen_depthwise_convolution = defineGenerated("torch", "miopen_depthwise_convolution", [[["input","Tensor","p",false],["weight","Tensor","p",false],["bias","Tensor?","p",false],["padding","int[]","p",false],["stride","int[]","p",false],["dilation","int[]","p",false],["groups","int","p",false],["benchmark","bool","p",false],["deterministic","bool","p",false]]], {"kind":"tensor"});
 /** torch.miopen_depthwise_convolution — https://docs.pytorch.org/docs/2.9/generated/torch.miopen_depthwise_convolution.html */
-function miopen_depthwise_convolution(input: Tensor, weight: Tensor, bias: Tensor | null, padding: number | number[], stride: number | number[], dilation: number | number[], groups: number, benchmark: boolean, deterministic: boolean): Tensor;
-function miopen_depthwise_convolution(input: Tensor, weight: Tensor, bias: Tensor | null, kwargs: { padding?: number | number[]; stride?: number | number[]; dilation?: number | number[]; groups?: number; benchmark?: boolean; deterministic?: boolean }): Tensor;
+function miopen_depthwise_convolution(input: Tensor, weight: Tensor, bias: Tensor | null, padding: number | readonly number[], stride: number | readonly number[], dilation: number | readonly number[], groups: number, benchmark: boolean, deterministic: boolean): Tensor;
+function miopen_depthwise_convolution(input: Tensor, weight: Tensor, bias: Tensor | null, kwargs: { padding?: number | readonly number[]; stride?: number | readonly number[]; dilation?: number | readonly number[]; groups?: number; benchmark?: boolean; deterministic?: boolean }): Tensor;
 function miopen_depthwise_convolution(...args: unknown[]): unknown {
   return $miopen_depthwise_convolution(args);
 }
 export { miopen_depthwise_convolution };
 const $miopen_rnn = defineGenerated("torch", "miopen_rnn", [[["input","Tensor","p",false],["weight","Tensor[]","p",false],["weight_stride0","int","p",false],["hx","Tensor","p",false],["cx","Tensor?","p",false],["mode","int","p",false],["hidden_size","int","p",false],["num_layers","int","p",false],["batch_first","bool","p",false],["dropout","float","p",false],["train","bool","p",false],["bidirectional","bool","p",false],["batch_sizes","int[]","p",false],["dropout_state","Tensor?","p",false]]], {"kind":"tuple","count":5});
 /** torch.miopen_rnn — https://docs.pytorch.org/docs/2.9/generated/torch.miopen_rnn.html */
-function miopen_rnn(input: Tensor, weight: Tensor[], weight_stride0: number, hx: Tensor, cx: Tensor | null, mode: number, hidden_size: number, num_layers: number, batch_first: boolean, dropout: number, train: boolean, bidirectional: boolean, batch_sizes: number | number[], dropout_state: Tensor | null): [Tensor, Tensor, Tensor, Tensor, Tensor];
-function miopen_rnn(input: Tensor, weight: Tensor[], kwargs: { weight_stride0?: number; hx?: Tensor; cx?: Tensor | null; mode?: number; hidden_size?: number; num_layers?: number; batch_first?: boolean; dropout?: number; train?: boolean; bidirectional?: boolean; batch_sizes?: number | number[]; dropout_state?: Tensor | null }): [Tensor, Tensor, Tensor, Tensor, Tensor];
+function miopen_rnn(input: Tensor, weight: readonly Tensor[], weight_stride0: number, hx: Tensor, cx: Tensor | null, mode: number, hidden_size: number, num_layers: number, batch_first: boolean, dropout: number, train: boolean, bidirectional: boolean, batch_sizes: number | readonly number[], dropout_state: Tensor | null): [Tensor, Tensor, Tensor, Tensor, Tensor];
+function miopen_rnn(input: Tensor, weight: readonly Tensor[], kwargs: { weight_stride0?: number; hx?: Tensor; cx?: Tensor | null; mode?: number; hidden_size?: number; num_layers?: number; batch_first?: boolean; dropout?: number; train?: boolean; bidirectional?: boolean; batch_sizes?: number | readonly number[]; dropout_state?: Tensor | null }): [Tensor, Tensor, Tensor, Tensor, Tensor];
 function miopen_rnn(...args: unknown[]): unknown {
   return $miopen_rnn(args);
 }
 export { miopen_rnn };
 const $mkldnn_adaptive_avg_pool2d = defineGenerated("torch", "mkldnn_adaptive_avg_pool2d", [[["input","Tensor","p",false],["output_size","int|int[]","p",false]]], {"kind":"tensor"});
 /** torch.mkldnn_adaptive_avg_pool2d — https://docs.pytorch.org/docs/2.9/generated/torch.mkldnn_adaptive_avg_pool2d.html */
-function mkldnn_adaptive_avg_pool2d(input: Tensor, output_size: number | number[]): Tensor;
-function mkldnn_adaptive_avg_pool2d(input: Tensor, kwargs: { output_size?: number | number[] }): Tensor;
+function mkldnn_adaptive_avg_pool2d(input: Tensor, output_size: number | readonly number[]): Tensor;
+function mkldnn_adaptive_avg_pool2d(input: Tensor, kwargs: { output_size?: number | readonly number[] }): Tensor;
 function mkldnn_adaptive_avg_pool2d(...args: unknown[]): unknown {
   return $mkldnn_adaptive_avg_pool2d(args);
 }
 export { mkldnn_adaptive_avg_pool2d };
 const $mkldnn_convolution = defineGenerated("torch", "mkldnn_convolution", [[["input","Tensor","p",false],["weight","Tensor","p",false],["bias","Tensor?","p",false],["padding","int[]","p",false],["stride","int[]","p",false],["dilation","int[]","p",false],["groups","int","p",false]]], {"kind":"tensor"});
 /** torch.mkldnn_convolution — https://docs.pytorch.org/docs/2.9/generated/torch.mkldnn_convolution.html */
-function mkldnn_convolution(input: Tensor, weight: Tensor, bias: Tensor | null, padding: number | number[], stride: number | number[], dilation: number | number[], groups: number): Tensor;
-function mkldnn_convolution(input: Tensor, weight: Tensor, bias: Tensor | null, kwargs: { padding?: number | number[]; stride?: number | number[]; dilation?: number | number[]; groups?: number }): Tensor;
+function mkldnn_convolution(input: Tensor, weight: Tensor, bias: Tensor | null, padding: number | readonly number[], stride: number | readonly number[], dilation: number | readonly number[], groups: number): Tensor;
+function mkldnn_convolution(input: Tensor, weight: Tensor, bias: Tensor | null, kwargs: { padding?: number | readonly number[]; stride?: number | readonly number[]; dilation?: number | readonly number[]; groups?: number }): Tensor;
 function mkldnn_convolution(...args: unknown[]): unknown {
   return $mkldnn_convolution(args);
 }
@@ -3284,32 +3284,32 @@ function mkldnn_linear_backward_weights(...args: unknown[]): unknown {
 export { mkldnn_linear_backward_weights };
 const $mkldnn_max_pool2d = defineGenerated("torch", "mkldnn_max_pool2d", [[["input","Tensor","p",false],["kernel_size","int|int[]","p",false],["stride","int?|int[]?","p",true],["padding","int|int[]","p",true],["dilation","int|int[]","p",true],["ceil_mode","bool","p",true]]], {"kind":"tensor"});
 /** torch.mkldnn_max_pool2d — https://docs.pytorch.org/docs/2.9/generated/torch.mkldnn_max_pool2d.html */
-function mkldnn_max_pool2d(input: Tensor, kernel_size: number | number[], kwargs?: { stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
-function mkldnn_max_pool2d(input: Tensor, kernel_size: number | number[], stride: number | number[] | null, kwargs?: { stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
-function mkldnn_max_pool2d(input: Tensor, kernel_size: number | number[], stride: number | number[] | null, padding: number | number[], kwargs?: { stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
-function mkldnn_max_pool2d(input: Tensor, kernel_size: number | number[], stride: number | number[] | null, padding: number | number[], dilation: number | number[], kwargs?: { stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
-function mkldnn_max_pool2d(input: Tensor, kernel_size: number | number[], stride: number | number[] | null, padding: number | number[], dilation: number | number[], ceil_mode: boolean, kwargs?: { stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
-function mkldnn_max_pool2d(input: Tensor, kwargs: { kernel_size?: number | number[]; stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
+function mkldnn_max_pool2d(input: Tensor, kernel_size: number | readonly number[], kwargs?: { stride?: number | readonly number[] | null; padding?: number | readonly number[]; dilation?: number | readonly number[]; ceil_mode?: boolean }): Tensor;
+function mkldnn_max_pool2d(input: Tensor, kernel_size: number | readonly number[], stride: number | readonly number[] | null, kwargs?: { stride?: number | readonly number[] | null; padding?: number | readonly number[]; dilation?: number | readonly number[]; ceil_mode?: boolean }): Tensor;
+function mkldnn_max_pool2d(input: Tensor, kernel_size: number | readonly number[], stride: number | readonly number[] | null, padding: number | readonly number[], kwargs?: { stride?: number | readonly number[] | null; padding?: number | readonly number[]; dilation?: number | readonly number[]; ceil_mode?: boolean }): Tensor;
+function mkldnn_max_pool2d(input: Tensor, kernel_size: number | readonly number[], stride: number | readonly number[] | null, padding: number | readonly number[], dilation: number | readonly number[], kwargs?: { stride?: number | readonly number[] | null; padding?: number | readonly number[]; dilation?: number | readonly number[]; ceil_mode?: boolean }): Tensor;
+function mkldnn_max_pool2d(input: Tensor, kernel_size: number | readonly number[], stride: number | readonly number[] | null, padding: number | readonly number[], dilation: number | readonly number[], ceil_mode: boolean, kwargs?: { stride?: number | readonly number[] | null; padding?: number | readonly number[]; dilation?: number | readonly number[]; ceil_mode?: boolean }): Tensor;
+function mkldnn_max_pool2d(input: Tensor, kwargs: { kernel_size?: number | readonly number[]; stride?: number | readonly number[] | null; padding?: number | readonly number[]; dilation?: number | readonly number[]; ceil_mode?: boolean }): Tensor;
 function mkldnn_max_pool2d(...args: unknown[]): unknown {
   return $mkldnn_max_pool2d(args);
 }
 export { mkldnn_max_pool2d };
 const $mkldnn_max_pool3d = defineGenerated("torch", "mkldnn_max_pool3d", [[["input","Tensor","p",false],["kernel_size","int|int[]","p",false],["stride","int?|int[]?","p",true],["padding","int|int[]","p",true],["dilation","int|int[]","p",true],["ceil_mode","bool","p",true]]], {"kind":"tensor"});
 /** torch.mkldnn_max_pool3d — https://docs.pytorch.org/docs/2.9/generated/torch.mkldnn_max_pool3d.html */
-function mkldnn_max_pool3d(input: Tensor, kernel_size: number | number[], kwargs?: { stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
-function mkldnn_max_pool3d(input: Tensor, kernel_size: number | number[], stride: number | number[] | null, kwargs?: { stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
-function mkldnn_max_pool3d(input: Tensor, kernel_size: number | number[], stride: number | number[] | null, padding: number | number[], kwargs?: { stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
-function mkldnn_max_pool3d(input: Tensor, kernel_size: number | number[], stride: number | number[] | null, padding: number | number[], dilation: number | number[], kwargs?: { stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
-function mkldnn_max_pool3d(input: Tensor, kernel_size: number | number[], stride: number | number[] | null, padding: number | number[], dilation: number | number[], ceil_mode: boolean, kwargs?: { stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
-function mkldnn_max_pool3d(input: Tensor, kwargs: { kernel_size?: number | number[]; stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
+function mkldnn_max_pool3d(input: Tensor, kernel_size: number | readonly number[], kwargs?: { stride?: number | readonly number[] | null; padding?: number | readonly number[]; dilation?: number | readonly number[]; ceil_mode?: boolean }): Tensor;
+function mkldnn_max_pool3d(input: Tensor, kernel_size: number | readonly number[], stride: number | readonly number[] | null, kwargs?: { stride?: number | readonly number[] | null; padding?: number | readonly number[]; dilation?: number | readonly number[]; ceil_mode?: boolean }): Tensor;
+function mkldnn_max_pool3d(input: Tensor, kernel_size: number | readonly number[], stride: number | readonly number[] | null, padding: number | readonly number[], kwargs?: { stride?: number | readonly number[] | null; padding?: number | readonly number[]; dilation?: number | readonly number[]; ceil_mode?: boolean }): Tensor;
+function mkldnn_max_pool3d(input: Tensor, kernel_size: number | readonly number[], stride: number | readonly number[] | null, padding: number | readonly number[], dilation: number | readonly number[], kwargs?: { stride?: number | readonly number[] | null; padding?: number | readonly number[]; dilation?: number | readonly number[]; ceil_mode?: boolean }): Tensor;
+function mkldnn_max_pool3d(input: Tensor, kernel_size: number | readonly number[], stride: number | readonly number[] | null, padding: number | readonly number[], dilation: number | readonly number[], ceil_mode: boolean, kwargs?: { stride?: number | readonly number[] | null; padding?: number | readonly number[]; dilation?: number | readonly number[]; ceil_mode?: boolean }): Tensor;
+function mkldnn_max_pool3d(input: Tensor, kwargs: { kernel_size?: number | readonly number[]; stride?: number | readonly number[] | null; padding?: number | readonly number[]; dilation?: number | readonly number[]; ceil_mode?: boolean }): Tensor;
 function mkldnn_max_pool3d(...args: unknown[]): unknown {
   return $mkldnn_max_pool3d(args);
 }
 export { mkldnn_max_pool3d };
 const $mkldnn_rnn_layer = defineGenerated("torch", "mkldnn_rnn_layer", [[["input","Tensor","p",false],["weight0","Tensor","p",false],["weight1","Tensor","p",false],["weight2","Tensor","p",false],["weight3","Tensor","p",false],["hx_","Tensor","p",false],["cx_","Tensor","p",false],["reverse","bool","p",false],["batch_sizes","int[]","p",false],["mode","int","p",false],["hidden_size","int","p",false],["num_layers","int","p",false],["has_biases","bool","p",false],["bidirectional","bool","p",false],["batch_first","bool","p",false],["train","bool","p",false]]], {"kind":"tuple","count":4});
 /** torch.mkldnn_rnn_layer — https://docs.pytorch.org/docs/2.9/generated/torch.mkldnn_rnn_layer.html */
-function mkldnn_rnn_layer(input: Tensor, weight0: Tensor, weight1: Tensor, weight2: Tensor, weight3: Tensor, hx_: Tensor, cx_: Tensor, reverse: boolean, batch_sizes: number | number[], mode: number, hidden_size: number, num_layers: number, has_biases: boolean, bidirectional: boolean, batch_first: boolean, train: boolean): [Tensor, Tensor, Tensor, Tensor];
-function mkldnn_rnn_layer(input: Tensor, weight0: Tensor, weight1: Tensor, weight2: Tensor, weight3: Tensor, hx_: Tensor, cx_: Tensor, kwargs: { reverse?: boolean; batch_sizes?: number | number[]; mode?: number; hidden_size?: number; num_layers?: number; has_biases?: boolean; bidirectional?: boolean; batch_first?: boolean; train?: boolean }): [Tensor, Tensor, Tensor, Tensor];
+function mkldnn_rnn_layer(input: Tensor, weight0: Tensor, weight1: Tensor, weight2: Tensor, weight3: Tensor, hx_: Tensor, cx_: Tensor, reverse: boolean, batch_sizes: number | readonly number[], mode: number, hidden_size: number, num_layers: number, has_biases: boolean, bidirectional: boolean, batch_first: boolean, train: boolean): [Tensor, Tensor, Tensor, Tensor];
+function mkldnn_rnn_layer(input: Tensor, weight0: Tensor, weight1: Tensor, weight2: Tensor, weight3: Tensor, hx_: Tensor, cx_: Tensor, kwargs: { reverse?: boolean; batch_sizes?: number | readonly number[]; mode?: number; hidden_size?: number; num_layers?: number; has_biases?: boolean; bidirectional?: boolean; batch_first?: boolean; train?: boolean }): [Tensor, Tensor, Tensor, Tensor];
 function mkldnn_rnn_layer(...args: unknown[]): unknown {
   return $mkldnn_rnn_layer(args);
 }
@@ -3336,8 +3336,8 @@ const $moveaxis = defineGenerated("torch", "moveaxis", [[["input","Tensor","p",f
 /** torch.moveaxis — https://docs.pytorch.org/docs/2.9/generated/torch.moveaxis.html */
 function moveaxis(input: Tensor, source: number, destination: number): Tensor;
 function moveaxis(input: Tensor, kwargs: { source?: number; destination?: number }): Tensor;
-function moveaxis(input: Tensor, source: number | number[], destination: number | number[]): Tensor;
-function moveaxis(input: Tensor, kwargs: { source?: number | number[]; destination?: number | number[] }): Tensor;
+function moveaxis(input: Tensor, source: number | readonly number[], destination: number | readonly number[]): Tensor;
+function moveaxis(input: Tensor, kwargs: { source?: number | readonly number[]; destination?: number | readonly number[] }): Tensor;
 function moveaxis(...args: unknown[]): unknown {
   return $moveaxis(args);
 }
@@ -3346,8 +3346,8 @@ const $movedim = defineGenerated("torch", "movedim", [[["input","Tensor","p",fal
 /** torch.movedim — https://docs.pytorch.org/docs/2.9/generated/torch.movedim.html */
 function movedim(input: Tensor, source: number, destination: number): Tensor;
 function movedim(input: Tensor, kwargs: { source?: number; destination?: number }): Tensor;
-function movedim(input: Tensor, source: number | number[], destination: number | number[]): Tensor;
-function movedim(input: Tensor, kwargs: { source?: number | number[]; destination?: number | number[] }): Tensor;
+function movedim(input: Tensor, source: number | readonly number[], destination: number | readonly number[]): Tensor;
+function movedim(input: Tensor, kwargs: { source?: number | readonly number[]; destination?: number | readonly number[] }): Tensor;
 function movedim(...args: unknown[]): unknown {
   return $movedim(args);
 }
@@ -3421,9 +3421,9 @@ function nan_to_num_(...args: unknown[]): unknown {
 export { nan_to_num_ };
 const $nanmean = defineGenerated("torch", "nanmean", [[["input","Tensor","p",false],["dim","int?|int[]?","p",true],["keepdim","bool","p",true],["dtype","dtype?","k",true]]], {"kind":"tensor"});
 /** torch.nanmean — https://docs.pytorch.org/docs/2.9/generated/torch.nanmean.html */
-function nanmean(input: Tensor, kwargs?: { dim?: number | number[] | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
-function nanmean(input: Tensor, dim: number | number[] | null, kwargs?: { dim?: number | number[] | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
-function nanmean(input: Tensor, dim: number | number[] | null, keepdim: boolean, kwargs?: { dim?: number | number[] | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
+function nanmean(input: Tensor, kwargs?: { dim?: number | readonly number[] | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
+function nanmean(input: Tensor, dim: number | readonly number[] | null, kwargs?: { dim?: number | readonly number[] | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
+function nanmean(input: Tensor, dim: number | readonly number[] | null, keepdim: boolean, kwargs?: { dim?: number | readonly number[] | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
 function nanmean(...args: unknown[]): unknown {
   return $nanmean(args);
 }
@@ -3453,9 +3453,9 @@ function nanquantile(...args: unknown[]): unknown {
 export { nanquantile };
 const $nansum = defineGenerated("torch", "nansum", [[["input","Tensor","p",false],["dim","int?|int[]?","p",true],["keepdim","bool","p",true],["dtype","dtype?","k",true]]], {"kind":"tensor"});
 /** torch.nansum — https://docs.pytorch.org/docs/2.9/generated/torch.nansum.html */
-function nansum(input: Tensor, kwargs?: { dim?: number | number[] | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
-function nansum(input: Tensor, dim: number | number[] | null, kwargs?: { dim?: number | number[] | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
-function nansum(input: Tensor, dim: number | number[] | null, keepdim: boolean, kwargs?: { dim?: number | number[] | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
+function nansum(input: Tensor, kwargs?: { dim?: number | readonly number[] | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
+function nansum(input: Tensor, dim: number | readonly number[] | null, kwargs?: { dim?: number | readonly number[] | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
+function nansum(input: Tensor, dim: number | readonly number[] | null, keepdim: boolean, kwargs?: { dim?: number | readonly number[] | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
 function nansum(...args: unknown[]): unknown {
   return $nansum(args);
 }
@@ -3512,16 +3512,16 @@ function native_group_norm(...args: unknown[]): unknown {
 export { native_group_norm };
 const $native_layer_norm = defineGenerated("torch", "native_layer_norm", [[["input","Tensor","p",false],["normalized_shape","int[]","p",false],["weight","Tensor?","p",false],["bias","Tensor?","p",false],["eps","float","p",false]]], {"kind":"tuple","count":3});
 /** torch.native_layer_norm — https://docs.pytorch.org/docs/2.9/generated/torch.native_layer_norm.html */
-function native_layer_norm(input: Tensor, normalized_shape: number | number[], weight: Tensor | null, bias: Tensor | null, eps: number): [Tensor, Tensor, Tensor];
-function native_layer_norm(input: Tensor, kwargs: { normalized_shape?: number | number[]; weight?: Tensor | null; bias?: Tensor | null; eps?: number }): [Tensor, Tensor, Tensor];
+function native_layer_norm(input: Tensor, normalized_shape: number | readonly number[], weight: Tensor | null, bias: Tensor | null, eps: number): [Tensor, Tensor, Tensor];
+function native_layer_norm(input: Tensor, kwargs: { normalized_shape?: number | readonly number[]; weight?: Tensor | null; bias?: Tensor | null; eps?: number }): [Tensor, Tensor, Tensor];
 function native_layer_norm(...args: unknown[]): unknown {
   return $native_layer_norm(args);
 }
 export { native_layer_norm };
 const $native_norm = defineGenerated("torch", "native_norm", [[["input","Tensor","p",false],["p","Scalar?","p",false],["dim","int|int[]","p",false],["keepdim","bool","p",false],["dtype","dtype?","p",false]],[["input","Tensor","p",false],["p","Scalar","p",true]]], {"kind":"tensor"});
 /** torch.native_norm — https://docs.pytorch.org/docs/2.9/generated/torch.native_norm.html */
-function native_norm(input: Tensor, p: Scalar | null, dim: number | number[], keepdim: boolean, dtype: DType | null): Tensor;
-function native_norm(input: Tensor, kwargs: { p?: Scalar | null; dim?: number | number[]; keepdim?: boolean; dtype?: DType | null }): Tensor;
+function native_norm(input: Tensor, p: Scalar | null, dim: number | readonly number[], keepdim: boolean, dtype: DType | null): Tensor;
+function native_norm(input: Tensor, kwargs: { p?: Scalar | null; dim?: number | readonly number[]; keepdim?: boolean; dtype?: DType | null }): Tensor;
 function native_norm(input: Tensor, kwargs?: { p?: Scalar }): Tensor;
 function native_norm(input: Tensor, p: Scalar, kwargs?: { p?: Scalar }): Tensor;
 function native_norm(...args: unknown[]): unknown {
@@ -3589,14 +3589,14 @@ function nonzero_static(...args: unknown[]): unknown {
 export { nonzero_static };
 const $norm = defineGenerated("torch", "norm", [[["input","Tensor","p",false],["p","str","p",true],["dim","int[]?","p",true],["keepdim","bool","p",true],["dtype","dtype?","k",true]],[["input","Tensor","p",false],["p","Scalar?","p",true],["dim","int[]?","p",true],["keepdim","bool","p",true],["dtype","dtype?","k",true]],[["input","Tensor","p",false],["p","Scalar?","p",true],["dim","int?","p",true],["keepdim","bool","p",true],["dtype","dtype?","k",true]],[["input","Tensor","p",false],["p","str","p",true],["dim","int?","p",true],["keepdim","bool","p",true],["dtype","dtype?","k",true]]], {"kind":"tensor"});
 /** torch.norm — https://docs.pytorch.org/docs/2.9/generated/torch.norm.html */
-function norm(input: Tensor, kwargs?: { p?: string; dim?: number | number[] | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
-function norm(input: Tensor, p: string, kwargs?: { p?: string; dim?: number | number[] | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
-function norm(input: Tensor, p: string, dim: number | number[] | null, kwargs?: { p?: string; dim?: number | number[] | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
-function norm(input: Tensor, p: string, dim: number | number[] | null, keepdim: boolean, kwargs?: { p?: string; dim?: number | number[] | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
-function norm(input: Tensor, kwargs?: { p?: Scalar | null; dim?: number | number[] | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
-function norm(input: Tensor, p: Scalar | null, kwargs?: { p?: Scalar | null; dim?: number | number[] | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
-function norm(input: Tensor, p: Scalar | null, dim: number | number[] | null, kwargs?: { p?: Scalar | null; dim?: number | number[] | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
-function norm(input: Tensor, p: Scalar | null, dim: number | number[] | null, keepdim: boolean, kwargs?: { p?: Scalar | null; dim?: number | number[] | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
+function norm(input: Tensor, kwargs?: { p?: string; dim?: number | readonly number[] | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
+function norm(input: Tensor, p: string, kwargs?: { p?: string; dim?: number | readonly number[] | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
+function norm(input: Tensor, p: string, dim: number | readonly number[] | null, kwargs?: { p?: string; dim?: number | readonly number[] | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
+function norm(input: Tensor, p: string, dim: number | readonly number[] | null, keepdim: boolean, kwargs?: { p?: string; dim?: number | readonly number[] | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
+function norm(input: Tensor, kwargs?: { p?: Scalar | null; dim?: number | readonly number[] | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
+function norm(input: Tensor, p: Scalar | null, kwargs?: { p?: Scalar | null; dim?: number | readonly number[] | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
+function norm(input: Tensor, p: Scalar | null, dim: number | readonly number[] | null, kwargs?: { p?: Scalar | null; dim?: number | readonly number[] | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
+function norm(input: Tensor, p: Scalar | null, dim: number | readonly number[] | null, keepdim: boolean, kwargs?: { p?: Scalar | null; dim?: number | readonly number[] | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
 function norm(input: Tensor, kwargs?: { p?: Scalar | null; dim?: number | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
 function norm(input: Tensor, p: Scalar | null, kwargs?: { p?: Scalar | null; dim?: number | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
 function norm(input: Tensor, p: Scalar | null, dim: number | null, kwargs?: { p?: Scalar | null; dim?: number | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
@@ -3625,8 +3625,8 @@ function normal(mean: Tensor, kwargs?: { std?: number; generator?: unknown }): T
 function normal(mean: Tensor, std: number, kwargs?: { std?: number; generator?: unknown }): Tensor;
 function normal(mean: number, std: Tensor, kwargs?: { generator?: unknown }): Tensor;
 function normal(kwargs: { mean?: number; std?: Tensor; generator?: unknown }): Tensor;
-function normal(mean: number, std: number, size: number | number[], kwargs?: { generator?: unknown; dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }): Tensor;
-function normal(kwargs: { mean?: number; std?: number; size?: number | number[]; generator?: unknown; dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }): Tensor;
+function normal(mean: number, std: number, size: number | readonly number[], kwargs?: { generator?: unknown; dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }): Tensor;
+function normal(kwargs: { mean?: number; std?: number; size?: number | readonly number[]; generator?: unknown; dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }): Tensor;
 function normal(...args: unknown[]): unknown {
   return $normal(args);
 }
@@ -3642,9 +3642,9 @@ function not_equal(...args: unknown[]): unknown {
 export { not_equal };
 const $nuclear_norm = defineGenerated("torch", "nuclear_norm", [[["input","Tensor","p",false],["dim","int|int[]","p",false],["keepdim","bool","p",true]],[["input","Tensor","p",false],["keepdim","bool","p",true]]], {"kind":"tensor"});
 /** torch.nuclear_norm — https://docs.pytorch.org/docs/2.9/generated/torch.nuclear_norm.html */
-function nuclear_norm(input: Tensor, dim: number | number[], kwargs?: { keepdim?: boolean }): Tensor;
-function nuclear_norm(input: Tensor, dim: number | number[], keepdim: boolean, kwargs?: { keepdim?: boolean }): Tensor;
-function nuclear_norm(input: Tensor, kwargs: { dim?: number | number[]; keepdim?: boolean }): Tensor;
+function nuclear_norm(input: Tensor, dim: number | readonly number[], kwargs?: { keepdim?: boolean }): Tensor;
+function nuclear_norm(input: Tensor, dim: number | readonly number[], keepdim: boolean, kwargs?: { keepdim?: boolean }): Tensor;
+function nuclear_norm(input: Tensor, kwargs: { dim?: number | readonly number[]; keepdim?: boolean }): Tensor;
 function nuclear_norm(input: Tensor, kwargs?: { keepdim?: boolean }): Tensor;
 function nuclear_norm(input: Tensor, keepdim: boolean, kwargs?: { keepdim?: boolean }): Tensor;
 function nuclear_norm(...args: unknown[]): unknown {
@@ -3660,8 +3660,8 @@ function numel(...args: unknown[]): unknown {
 export { numel };
 const $ones = defineGenerated("torch", "ones", [[["size","int[]","p",false],["dtype","dtype?","k",true],["layout","layout?","k",true],["device","device?","k",true],["pin_memory","bool?","k",true],["requires_grad","bool?","k",true]],[["size","int","v",true],["dtype","dtype?","k",true],["layout","layout?","k",true],["device","device?","k",true],["pin_memory","bool?","k",true],["requires_grad","bool?","k",true]]], {"kind":"tensor"});
 /** torch.ones — https://docs.pytorch.org/docs/2.9/generated/torch.ones.html */
-function ones(size: number | number[], kwargs?: { dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }): Tensor;
-function ones(kwargs: { size?: number | number[]; dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }): Tensor;
+function ones(size: number | readonly number[], kwargs?: { dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }): Tensor;
+function ones(kwargs: { size?: number | readonly number[]; dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }): Tensor;
 function ones(...size: number[]): Tensor;
 function ones(...args: [...number[], { dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }]): Tensor;
 function ones(...args: unknown[]): unknown {
@@ -3728,16 +3728,16 @@ function pdist(...args: unknown[]): unknown {
 export { pdist };
 const $permute = defineGenerated("torch", "permute", [[["input","Tensor","p",false],["dims","int[]","p",false]]], {"kind":"tensor"});
 /** torch.permute — https://docs.pytorch.org/docs/2.9/generated/torch.permute.html */
-function permute(input: Tensor, dims: number | number[]): Tensor;
-function permute(input: Tensor, kwargs: { dims?: number | number[] }): Tensor;
+function permute(input: Tensor, dims: number | readonly number[]): Tensor;
+function permute(input: Tensor, kwargs: { dims?: number | readonly number[] }): Tensor;
 function permute(...args: unknown[]): unknown {
   return $permute(args);
 }
 export { permute };
 const $permute_copy = defineGenerated("torch", "permute_copy", [[["input","Tensor","p",false],["dims","int[]","p",false]]], {"kind":"tensor"});
 /** torch.permute_copy — https://docs.pytorch.org/docs/2.9/generated/torch.permute_copy.html */
-function permute_copy(input: Tensor, dims: number | number[]): Tensor;
-function permute_copy(input: Tensor, kwargs: { dims?: number | number[] }): Tensor;
+function permute_copy(input: Tensor, dims: number | readonly number[]): Tensor;
+function permute_copy(input: Tensor, kwargs: { dims?: number | readonly number[] }): Tensor;
 function permute_copy(...args: unknown[]): unknown {
   return $permute_copy(args);
 }
@@ -3910,8 +3910,8 @@ function quantize_per_tensor(input: Tensor, scale: Tensor, zero_point: Tensor, d
 function quantize_per_tensor(input: Tensor, scale: Tensor, zero_point: Tensor, kwargs: { dtype?: DType }): Tensor;
 function quantize_per_tensor(input: Tensor, scale: number, zero_point: number, dtype: DType): Tensor;
 function quantize_per_tensor(input: Tensor, kwargs: { scale?: number; zero_point?: number; dtype?: DType }): Tensor;
-function quantize_per_tensor(tensors: Tensor[], scales: Tensor, zero_points: Tensor, dtype: DType): Tensor[];
-function quantize_per_tensor(tensors: Tensor[], scales: Tensor, zero_points: Tensor, kwargs: { dtype?: DType }): Tensor[];
+function quantize_per_tensor(tensors: readonly Tensor[], scales: Tensor, zero_points: Tensor, dtype: DType): Tensor[];
+function quantize_per_tensor(tensors: readonly Tensor[], scales: Tensor, zero_points: Tensor, kwargs: { dtype?: DType }): Tensor[];
 function quantize_per_tensor(...args: unknown[]): unknown {
   return $quantize_per_tensor(args);
 }
@@ -3938,10 +3938,10 @@ function quantized_gru(input: Tensor, hx: Tensor, params: unknown, has_biases: b
 function quantized_gru(input: Tensor, hx: Tensor, kwargs: { params?: unknown; has_biases?: boolean; num_layers?: number; dropout?: number; train?: boolean; bidirectional?: boolean; batch_first?: boolean }): [Tensor, Tensor];
 function quantized_gru(data: Tensor, batch_sizes: Tensor, hx: Tensor, params: unknown, has_biases: boolean, num_layers: number, dropout: number, train: boolean, bidirectional: boolean): [Tensor, Tensor];
 function quantized_gru(data: Tensor, batch_sizes: Tensor, hx: Tensor, kwargs: { params?: unknown; has_biases?: boolean; num_layers?: number; dropout?: number; train?: boolean; bidirectional?: boolean }): [Tensor, Tensor];
-function quantized_gru(input: Tensor, hx: Tensor, params: Tensor[], has_biases: boolean, num_layers: number, dropout: number, train: boolean, bidirectional: boolean, batch_first: boolean): [Tensor, Tensor];
-function quantized_gru(input: Tensor, hx: Tensor, params: Tensor[], kwargs: { has_biases?: boolean; num_layers?: number; dropout?: number; train?: boolean; bidirectional?: boolean; batch_first?: boolean }): [Tensor, Tensor];
-function quantized_gru(data: Tensor, batch_sizes: Tensor, hx: Tensor, params: Tensor[], has_biases: boolean, num_layers: number, dropout: number, train: boolean, bidirectional: boolean): [Tensor, Tensor];
-function quantized_gru(data: Tensor, batch_sizes: Tensor, hx: Tensor, params: Tensor[], kwargs: { has_biases?: boolean; num_layers?: number; dropout?: number; train?: boolean; bidirectional?: boolean }): [Tensor, Tensor];
+function quantized_gru(input: Tensor, hx: Tensor, params: readonly Tensor[], has_biases: boolean, num_layers: number, dropout: number, train: boolean, bidirectional: boolean, batch_first: boolean): [Tensor, Tensor];
+function quantized_gru(input: Tensor, hx: Tensor, params: readonly Tensor[], kwargs: { has_biases?: boolean; num_layers?: number; dropout?: number; train?: boolean; bidirectional?: boolean; batch_first?: boolean }): [Tensor, Tensor];
+function quantized_gru(data: Tensor, batch_sizes: Tensor, hx: Tensor, params: readonly Tensor[], has_biases: boolean, num_layers: number, dropout: number, train: boolean, bidirectional: boolean): [Tensor, Tensor];
+function quantized_gru(data: Tensor, batch_sizes: Tensor, hx: Tensor, params: readonly Tensor[], kwargs: { has_biases?: boolean; num_layers?: number; dropout?: number; train?: boolean; bidirectional?: boolean }): [Tensor, Tensor];
 function quantized_gru(...args: unknown[]): unknown {
   return $quantized_gru(args);
 }
@@ -3956,58 +3956,58 @@ function quantized_gru_cell(...args: unknown[]): unknown {
 export { quantized_gru_cell };
 const $quantized_lstm = defineGenerated("torch", "quantized_lstm", [[["input","Tensor","p",false],["hx","Tensor[]","p",false],["params","any","p",false],["has_biases","bool","p",false],["num_layers","int","p",false],["dropout","float","p",false],["train","bool","p",false],["bidirectional","bool","p",false],["batch_first","bool","p",false],["dtype","dtype?","k",true],["use_dynamic","bool","k",true]],[["data","Tensor","p",false],["batch_sizes","Tensor","p",false],["hx","Tensor[]","p",false],["params","any","p",false],["has_biases","bool","p",false],["num_layers","int","p",false],["dropout","float","p",false],["train","bool","p",false],["bidirectional","bool","p",false],["dtype","dtype?","k",true],["use_dynamic","bool","k",true]],[["input","Tensor","p",false],["hx","Tensor[]","p",false],["params","Tensor[]","p",false],["has_biases","bool","p",false],["num_layers","int","p",false],["dropout","float","p",false],["train","bool","p",false],["bidirectional","bool","p",false],["batch_first","bool","p",false],["dtype","dtype?","k",true],["use_dynamic","bool","k",true]],[["data","Tensor","p",false],["batch_sizes","Tensor","p",false],["hx","Tensor[]","p",false],["params","Tensor[]","p",false],["has_biases","bool","p",false],["num_layers","int","p",false],["dropout","float","p",false],["train","bool","p",false],["bidirectional","bool","p",false],["dtype","dtype?","k",true],["use_dynamic","bool","k",true]]], {"kind":"tuple","count":3});
 /** torch.quantized_lstm — https://docs.pytorch.org/docs/2.9/generated/torch.quantized_lstm.html */
-function quantized_lstm(input: Tensor, hx: Tensor[], params: unknown, has_biases: boolean, num_layers: number, dropout: number, train: boolean, bidirectional: boolean, batch_first: boolean, kwargs?: { dtype?: DType | null; use_dynamic?: boolean }): [Tensor, Tensor, Tensor];
-function quantized_lstm(input: Tensor, hx: Tensor[], kwargs: { params?: unknown; has_biases?: boolean; num_layers?: number; dropout?: number; train?: boolean; bidirectional?: boolean; batch_first?: boolean; dtype?: DType | null; use_dynamic?: boolean }): [Tensor, Tensor, Tensor];
-function quantized_lstm(data: Tensor, batch_sizes: Tensor, hx: Tensor[], params: unknown, has_biases: boolean, num_layers: number, dropout: number, train: boolean, bidirectional: boolean, kwargs?: { dtype?: DType | null; use_dynamic?: boolean }): [Tensor, Tensor, Tensor];
-function quantized_lstm(data: Tensor, batch_sizes: Tensor, hx: Tensor[], kwargs: { params?: unknown; has_biases?: boolean; num_layers?: number; dropout?: number; train?: boolean; bidirectional?: boolean; dtype?: DType | null; use_dynamic?: boolean }): [Tensor, Tensor, Tensor];
-function quantized_lstm(input: Tensor, hx: Tensor[], params: Tensor[], has_biases: boolean, num_layers: number, dropout: number, train: boolean, bidirectional: boolean, batch_first: boolean, kwargs?: { dtype?: DType | null; use_dynamic?: boolean }): [Tensor, Tensor, Tensor];
-function quantized_lstm(input: Tensor, hx: Tensor[], params: Tensor[], kwargs: { has_biases?: boolean; num_layers?: number; dropout?: number; train?: boolean; bidirectional?: boolean; batch_first?: boolean; dtype?: DType | null; use_dynamic?: boolean }): [Tensor, Tensor, Tensor];
-function quantized_lstm(data: Tensor, batch_sizes: Tensor, hx: Tensor[], params: Tensor[], has_biases: boolean, num_layers: number, dropout: number, train: boolean, bidirectional: boolean, kwargs?: { dtype?: DType | null; use_dynamic?: boolean }): [Tensor, Tensor, Tensor];
-function quantized_lstm(data: Tensor, batch_sizes: Tensor, hx: Tensor[], params: Tensor[], kwargs: { has_biases?: boolean; num_layers?: number; dropout?: number; train?: boolean; bidirectional?: boolean; dtype?: DType | null; use_dynamic?: boolean }): [Tensor, Tensor, Tensor];
+function quantized_lstm(input: Tensor, hx: readonly Tensor[], params: unknown, has_biases: boolean, num_layers: number, dropout: number, train: boolean, bidirectional: boolean, batch_first: boolean, kwargs?: { dtype?: DType | null; use_dynamic?: boolean }): [Tensor, Tensor, Tensor];
+function quantized_lstm(input: Tensor, hx: readonly Tensor[], kwargs: { params?: unknown; has_biases?: boolean; num_layers?: number; dropout?: number; train?: boolean; bidirectional?: boolean; batch_first?: boolean; dtype?: DType | null; use_dynamic?: boolean }): [Tensor, Tensor, Tensor];
+function quantized_lstm(data: Tensor, batch_sizes: Tensor, hx: readonly Tensor[], params: unknown, has_biases: boolean, num_layers: number, dropout: number, train: boolean, bidirectional: boolean, kwargs?: { dtype?: DType | null; use_dynamic?: boolean }): [Tensor, Tensor, Tensor];
+function quantized_lstm(data: Tensor, batch_sizes: Tensor, hx: readonly Tensor[], kwargs: { params?: unknown; has_biases?: boolean; num_layers?: number; dropout?: number; train?: boolean; bidirectional?: boolean; dtype?: DType | null; use_dynamic?: boolean }): [Tensor, Tensor, Tensor];
+function quantized_lstm(input: Tensor, hx: readonly Tensor[], params: readonly Tensor[], has_biases: boolean, num_layers: number, dropout: number, train: boolean, bidirectional: boolean, batch_first: boolean, kwargs?: { dtype?: DType | null; use_dynamic?: boolean }): [Tensor, Tensor, Tensor];
+function quantized_lstm(input: Tensor, hx: readonly Tensor[], params: readonly Tensor[], kwargs: { has_biases?: boolean; num_layers?: number; dropout?: number; train?: boolean; bidirectional?: boolean; batch_first?: boolean; dtype?: DType | null; use_dynamic?: boolean }): [Tensor, Tensor, Tensor];
+function quantized_lstm(data: Tensor, batch_sizes: Tensor, hx: readonly Tensor[], params: readonly Tensor[], has_biases: boolean, num_layers: number, dropout: number, train: boolean, bidirectional: boolean, kwargs?: { dtype?: DType | null; use_dynamic?: boolean }): [Tensor, Tensor, Tensor];
+function quantized_lstm(data: Tensor, batch_sizes: Tensor, hx: readonly Tensor[], params: readonly Tensor[], kwargs: { has_biases?: boolean; num_layers?: number; dropout?: number; train?: boolean; bidirectional?: boolean; dtype?: DType | null; use_dynamic?: boolean }): [Tensor, Tensor, Tensor];
 function quantized_lstm(...args: unknown[]): unknown {
   return $quantized_lstm(args);
 }
 export { quantized_lstm };
 const $quantized_lstm_cell = defineGenerated("torch", "quantized_lstm_cell", [[["input","Tensor","p",false],["hx","Tensor[]","p",false],["w_ih","Tensor","p",false],["w_hh","Tensor","p",false],["b_ih","Tensor","p",false],["b_hh","Tensor","p",false],["packed_ih","Tensor","p",false],["packed_hh","Tensor","p",false],["col_offsets_ih","Tensor","p",false],["col_offsets_hh","Tensor","p",false],["scale_ih","Scalar","p",false],["scale_hh","Scalar","p",false],["zero_point_ih","Scalar","p",false],["zero_point_hh","Scalar","p",false]]], {"kind":"tuple","count":2});
 /** torch.quantized_lstm_cell — https://docs.pytorch.org/docs/2.9/generated/torch.quantized_lstm_cell.html */
-function quantized_lstm_cell(input: Tensor, hx: Tensor[], w_ih: Tensor, w_hh: Tensor, b_ih: Tensor, b_hh: Tensor, packed_ih: Tensor, packed_hh: Tensor, col_offsets_ih: Tensor, col_offsets_hh: Tensor, scale_ih: Scalar, scale_hh: Scalar, zero_point_ih: Scalar, zero_point_hh: Scalar): [Tensor, Tensor];
-function quantized_lstm_cell(input: Tensor, hx: Tensor[], w_ih: Tensor, w_hh: Tensor, b_ih: Tensor, b_hh: Tensor, packed_ih: Tensor, packed_hh: Tensor, col_offsets_ih: Tensor, col_offsets_hh: Tensor, kwargs: { scale_ih?: Scalar; scale_hh?: Scalar; zero_point_ih?: Scalar; zero_point_hh?: Scalar }): [Tensor, Tensor];
+function quantized_lstm_cell(input: Tensor, hx: readonly Tensor[], w_ih: Tensor, w_hh: Tensor, b_ih: Tensor, b_hh: Tensor, packed_ih: Tensor, packed_hh: Tensor, col_offsets_ih: Tensor, col_offsets_hh: Tensor, scale_ih: Scalar, scale_hh: Scalar, zero_point_ih: Scalar, zero_point_hh: Scalar): [Tensor, Tensor];
+function quantized_lstm_cell(input: Tensor, hx: readonly Tensor[], w_ih: Tensor, w_hh: Tensor, b_ih: Tensor, b_hh: Tensor, packed_ih: Tensor, packed_hh: Tensor, col_offsets_ih: Tensor, col_offsets_hh: Tensor, kwargs: { scale_ih?: Scalar; scale_hh?: Scalar; zero_point_ih?: Scalar; zero_point_hh?: Scalar }): [Tensor, Tensor];
 function quantized_lstm_cell(...args: unknown[]): unknown {
   return $quantized_lstm_cell(args);
 }
 export { quantized_lstm_cell };
 const $quantized_max_pool1d = defineGenerated("torch", "quantized_max_pool1d", [[["input","Tensor","p",false],["kernel_size","int|int[]","p",false],["stride","int?|int[]?","p",true],["padding","int|int[]","p",true],["dilation","int|int[]","p",true],["ceil_mode","bool","p",true]]], {"kind":"tensor"});
 /** torch.quantized_max_pool1d — https://docs.pytorch.org/docs/2.9/generated/torch.quantized_max_pool1d.html */
-function quantized_max_pool1d(input: Tensor, kernel_size: number | number[], kwargs?: { stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
-function quantized_max_pool1d(input: Tensor, kernel_size: number | number[], stride: number | number[] | null, kwargs?: { stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
-function quantized_max_pool1d(input: Tensor, kernel_size: number | number[], stride: number | number[] | null, padding: number | number[], kwargs?: { stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
-function quantized_max_pool1d(input: Tensor, kernel_size: number | number[], stride: number | number[] | null, padding: number | number[], dilation: number | number[], kwargs?: { stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
-function quantized_max_pool1d(input: Tensor, kernel_size: number | number[], stride: number | number[] | null, padding: number | number[], dilation: number | number[], ceil_mode: boolean, kwargs?: { stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
-function quantized_max_pool1d(input: Tensor, kwargs: { kernel_size?: number | number[]; stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
+function quantized_max_pool1d(input: Tensor, kernel_size: number | readonly number[], kwargs?: { stride?: number | readonly number[] | null; padding?: number | readonly number[]; dilation?: number | readonly number[]; ceil_mode?: boolean }): Tensor;
+function quantized_max_pool1d(input: Tensor, kernel_size: number | readonly number[], stride: number | readonly number[] | null, kwargs?: { stride?: number | readonly number[] | null; padding?: number | readonly number[]; dilation?: number | readonly number[]; ceil_mode?: boolean }): Tensor;
+function quantized_max_pool1d(input: Tensor, kernel_size: number | readonly number[], stride: number | readonly number[] | null, padding: number | readonly number[], kwargs?: { stride?: number | readonly number[] | null; padding?: number | readonly number[]; dilation?: number | readonly number[]; ceil_mode?: boolean }): Tensor;
+function quantized_max_pool1d(input: Tensor, kernel_size: number | readonly number[], stride: number | readonly number[] | null, padding: number | readonly number[], dilation: number | readonly number[], kwargs?: { stride?: number | readonly number[] | null; padding?: number | readonly number[]; dilation?: number | readonly number[]; ceil_mode?: boolean }): Tensor;
+function quantized_max_pool1d(input: Tensor, kernel_size: number | readonly number[], stride: number | readonly number[] | null, padding: number | readonly number[], dilation: number | readonly number[], ceil_mode: boolean, kwargs?: { stride?: number | readonly number[] | null; padding?: number | readonly number[]; dilation?: number | readonly number[]; ceil_mode?: boolean }): Tensor;
+function quantized_max_pool1d(input: Tensor, kwargs: { kernel_size?: number | readonly number[]; stride?: number | readonly number[] | null; padding?: number | readonly number[]; dilation?: number | readonly number[]; ceil_mode?: boolean }): Tensor;
 function quantized_max_pool1d(...args: unknown[]): unknown {
   return $quantized_max_pool1d(args);
 }
 export { quantized_max_pool1d };
 const $quantized_max_pool2d = defineGenerated("torch", "quantized_max_pool2d", [[["input","Tensor","p",false],["kernel_size","int|int[]","p",false],["stride","int?|int[]?","p",true],["padding","int|int[]","p",true],["dilation","int|int[]","p",true],["ceil_mode","bool","p",true]]], {"kind":"tensor"});
 /** torch.quantized_max_pool2d — https://docs.pytorch.org/docs/2.9/generated/torch.quantized_max_pool2d.html */
-function quantized_max_pool2d(input: Tensor, kernel_size: number | number[], kwargs?: { stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
-function quantized_max_pool2d(input: Tensor, kernel_size: number | number[], stride: number | number[] | null, kwargs?: { stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
-function quantized_max_pool2d(input: Tensor, kernel_size: number | number[], stride: number | number[] | null, padding: number | number[], kwargs?: { stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
-function quantized_max_pool2d(input: Tensor, kernel_size: number | number[], stride: number | number[] | null, padding: number | number[], dilation: number | number[], kwargs?: { stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
-function quantized_max_pool2d(input: Tensor, kernel_size: number | number[], stride: number | number[] | null, padding: number | number[], dilation: number | number[], ceil_mode: boolean, kwargs?: { stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
-function quantized_max_pool2d(input: Tensor, kwargs: { kernel_size?: number | number[]; stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
+function quantized_max_pool2d(input: Tensor, kernel_size: number | readonly number[], kwargs?: { stride?: number | readonly number[] | null; padding?: number | readonly number[]; dilation?: number | readonly number[]; ceil_mode?: boolean }): Tensor;
+function quantized_max_pool2d(input: Tensor, kernel_size: number | readonly number[], stride: number | readonly number[] | null, kwargs?: { stride?: number | readonly number[] | null; padding?: number | readonly number[]; dilation?: number | readonly number[]; ceil_mode?: boolean }): Tensor;
+function quantized_max_pool2d(input: Tensor, kernel_size: number | readonly number[], stride: number | readonly number[] | null, padding: number | readonly number[], kwargs?: { stride?: number | readonly number[] | null; padding?: number | readonly number[]; dilation?: number | readonly number[]; ceil_mode?: boolean }): Tensor;
+function quantized_max_pool2d(input: Tensor, kernel_size: number | readonly number[], stride: number | readonly number[] | null, padding: number | readonly number[], dilation: number | readonly number[], kwargs?: { stride?: number | readonly number[] | null; padding?: number | readonly number[]; dilation?: number | readonly number[]; ceil_mode?: boolean }): Tensor;
+function quantized_max_pool2d(input: Tensor, kernel_size: number | readonly number[], stride: number | readonly number[] | null, padding: number | readonly number[], dilation: number | readonly number[], ceil_mode: boolean, kwargs?: { stride?: number | readonly number[] | null; padding?: number | readonly number[]; dilation?: number | readonly number[]; ceil_mode?: boolean }): Tensor;
+function quantized_max_pool2d(input: Tensor, kwargs: { kernel_size?: number | readonly number[]; stride?: number | readonly number[] | null; padding?: number | readonly number[]; dilation?: number | readonly number[]; ceil_mode?: boolean }): Tensor;
 function quantized_max_pool2d(...args: unknown[]): unknown {
   return $quantized_max_pool2d(args);
 }
 export { quantized_max_pool2d };
 const $quantized_max_pool3d = defineGenerated("torch", "quantized_max_pool3d", [[["input","Tensor","p",false],["kernel_size","int|int[]","p",false],["stride","int?|int[]?","p",true],["padding","int|int[]","p",true],["dilation","int|int[]","p",true],["ceil_mode","bool","p",true]]], {"kind":"tensor"});
 /** torch.quantized_max_pool3d — https://docs.pytorch.org/docs/2.9/generated/torch.quantized_max_pool3d.html */
-function quantized_max_pool3d(input: Tensor, kernel_size: number | number[], kwargs?: { stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
-function quantized_max_pool3d(input: Tensor, kernel_size: number | number[], stride: number | number[] | null, kwargs?: { stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
-function quantized_max_pool3d(input: Tensor, kernel_size: number | number[], stride: number | number[] | null, padding: number | number[], kwargs?: { stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
-function quantized_max_pool3d(input: Tensor, kernel_size: number | number[], stride: number | number[] | null, padding: number | number[], dilation: number | number[], kwargs?: { stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
-function quantized_max_pool3d(input: Tensor, kernel_size: number | number[], stride: number | number[] | null, padding: number | number[], dilation: number | number[], ceil_mode: boolean, kwargs?: { stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
-function quantized_max_pool3d(input: Tensor, kwargs: { kernel_size?: number | number[]; stride?: number | number[] | null; padding?: number | number[]; dilation?: number | number[]; ceil_mode?: boolean }): Tensor;
+function quantized_max_pool3d(input: Tensor, kernel_size: number | readonly number[], kwargs?: { stride?: number | readonly number[] | null; padding?: number | readonly number[]; dilation?: number | readonly number[]; ceil_mode?: boolean }): Tensor;
+function quantized_max_pool3d(input: Tensor, kernel_size: number | readonly number[], stride: number | readonly number[] | null, kwargs?: { stride?: number | readonly number[] | null; padding?: number | readonly number[]; dilation?: number | readonly number[]; ceil_mode?: boolean }): Tensor;
+function quantized_max_pool3d(input: Tensor, kernel_size: number | readonly number[], stride: number | readonly number[] | null, padding: number | readonly number[], kwargs?: { stride?: number | readonly number[] | null; padding?: number | readonly number[]; dilation?: number | readonly number[]; ceil_mode?: boolean }): Tensor;
+function quantized_max_pool3d(input: Tensor, kernel_size: number | readonly number[], stride: number | readonly number[] | null, padding: number | readonly number[], dilation: number | readonly number[], kwargs?: { stride?: number | readonly number[] | null; padding?: number | readonly number[]; dilation?: number | readonly number[]; ceil_mode?: boolean }): Tensor;
+function quantized_max_pool3d(input: Tensor, kernel_size: number | readonly number[], stride: number | readonly number[] | null, padding: number | readonly number[], dilation: number | readonly number[], ceil_mode: boolean, kwargs?: { stride?: number | readonly number[] | null; padding?: number | readonly number[]; dilation?: number | readonly number[]; ceil_mode?: boolean }): Tensor;
+function quantized_max_pool3d(input: Tensor, kwargs: { kernel_size?: number | readonly number[]; stride?: number | readonly number[] | null; padding?: number | readonly number[]; dilation?: number | readonly number[]; ceil_mode?: boolean }): Tensor;
 function quantized_max_pool3d(...args: unknown[]): unknown {
   return $quantized_max_pool3d(args);
 }
@@ -4044,12 +4044,12 @@ function rad2deg_(...args: unknown[]): unknown {
 export { rad2deg_ };
 const $rand = defineGenerated("torch", "rand", [[["size","int[]","p",false],["generator","Generator?","k",false],["dtype","dtype?","k",true],["layout","layout?","k",true],["device","device?","k",true],["pin_memory","bool?","k",true],["requires_grad","bool?","k",true]],[["size","int","v",true],["generator","Generator?","k",false],["dtype","dtype?","k",true],["layout","layout?","k",true],["device","device?","k",true],["pin_memory","bool?","k",true],["requires_grad","bool?","k",true]],[["size","int[]","p",false],["dtype","dtype?","k",true],["layout","layout?","k",true],["device","device?","k",true],["pin_memory","bool?","k",true],["requires_grad","bool?","k",true]],[["size","int","v",true],["dtype","dtype?","k",true],["layout","layout?","k",true],["device","device?","k",true],["pin_memory","bool?","k",true],["requires_grad","bool?","k",true]]], {"kind":"tensor"});
 /** torch.rand — https://docs.pytorch.org/docs/2.9/generated/torch.rand.html */
-function rand(size: number | number[], kwargs?: { generator?: unknown; dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }): Tensor;
-function rand(kwargs: { size?: number | number[]; generator?: unknown; dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }): Tensor;
+function rand(size: number | readonly number[], kwargs?: { generator?: unknown; dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }): Tensor;
+function rand(kwargs: { size?: number | readonly number[]; generator?: unknown; dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }): Tensor;
 function rand(...size: number[]): Tensor;
 function rand(...args: [...number[], { generator?: unknown; dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }]): Tensor;
-function rand(size: number | number[], kwargs?: { dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }): Tensor;
-function rand(kwargs: { size?: number | number[]; dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }): Tensor;
+function rand(size: number | readonly number[], kwargs?: { dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }): Tensor;
+function rand(kwargs: { size?: number | readonly number[]; dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }): Tensor;
 function rand(...args: [...number[], { dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }]): Tensor;
 function rand(...args: unknown[]): unknown {
   return $rand(args);
@@ -4064,14 +4064,14 @@ function rand_like(...args: unknown[]): unknown {
 export { rand_like };
 const $randint = defineGenerated("torch", "randint", [[["low","int","p",false],["high","int","p",false],["size","int[]","p",false],["generator","Generator?","k",false],["dtype","dtype?","k",true],["layout","layout?","k",true],["device","device?","k",true],["pin_memory","bool?","k",true],["requires_grad","bool?","k",true]],[["high","int","p",false],["size","int[]","p",false],["generator","Generator?","k",false],["dtype","dtype?","k",true],["layout","layout?","k",true],["device","device?","k",true],["pin_memory","bool?","k",true],["requires_grad","bool?","k",true]],[["high","int","p",false],["size","int[]","p",false],["dtype","dtype?","k",true],["layout","layout?","k",true],["device","device?","k",true],["pin_memory","bool?","k",true],["requires_grad","bool?","k",true]],[["low","int","p",false],["high","int","p",false],["size","int[]","p",false],["dtype","dtype?","k",true],["layout","layout?","k",true],["device","device?","k",true],["pin_memory","bool?","k",true],["requires_grad","bool?","k",true]]], {"kind":"tensor"});
 /** torch.randint — https://docs.pytorch.org/docs/2.9/generated/torch.randint.html */
-function randint(low: number, high: number, size: number | number[], kwargs?: { generator?: unknown; dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }): Tensor;
-function randint(kwargs: { low?: number; high?: number; size?: number | number[]; generator?: unknown; dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }): Tensor;
-function randint(high: number, size: number | number[], kwargs?: { generator?: unknown; dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }): Tensor;
-function randint(kwargs: { high?: number; size?: number | number[]; generator?: unknown; dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }): Tensor;
-function randint(high: number, size: number | number[], kwargs?: { dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }): Tensor;
-function randint(kwargs: { high?: number; size?: number | number[]; dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }): Tensor;
-function randint(low: number, high: number, size: number | number[], kwargs?: { dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }): Tensor;
-function randint(kwargs: { low?: number; high?: number; size?: number | number[]; dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }): Tensor;
+function randint(low: number, high: number, size: number | readonly number[], kwargs?: { generator?: unknown; dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }): Tensor;
+function randint(kwargs: { low?: number; high?: number; size?: number | readonly number[]; generator?: unknown; dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }): Tensor;
+function randint(high: number, size: number | readonly number[], kwargs?: { generator?: unknown; dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }): Tensor;
+function randint(kwargs: { high?: number; size?: number | readonly number[]; generator?: unknown; dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }): Tensor;
+function randint(high: number, size: number | readonly number[], kwargs?: { dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }): Tensor;
+function randint(kwargs: { high?: number; size?: number | readonly number[]; dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }): Tensor;
+function randint(low: number, high: number, size: number | readonly number[], kwargs?: { dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }): Tensor;
+function randint(kwargs: { low?: number; high?: number; size?: number | readonly number[]; dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }): Tensor;
 function randint(...args: unknown[]): unknown {
   return $randint(args);
 }
@@ -4089,12 +4089,12 @@ function randint_like(...args: unknown[]): unknown {
 export { randint_like };
 const $randn = defineGenerated("torch", "randn", [[["size","int[]","p",false],["generator","Generator?","k",false],["dtype","dtype?","k",true],["layout","layout?","k",true],["device","device?","k",true],["pin_memory","bool?","k",true],["requires_grad","bool?","k",true]],[["size","int","v",true],["generator","Generator?","k",false],["dtype","dtype?","k",true],["layout","layout?","k",true],["device","device?","k",true],["pin_memory","bool?","k",true],["requires_grad","bool?","k",true]],[["size","int[]","p",false],["dtype","dtype?","k",true],["layout","layout?","k",true],["device","device?","k",true],["pin_memory","bool?","k",true],["requires_grad","bool?","k",true]],[["size","int","v",true],["dtype","dtype?","k",true],["layout","layout?","k",true],["device","device?","k",true],["pin_memory","bool?","k",true],["requires_grad","bool?","k",true]]], {"kind":"tensor"});
 /** torch.randn — https://docs.pytorch.org/docs/2.9/generated/torch.randn.html */
-function randn(size: number | number[], kwargs?: { generator?: unknown; dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }): Tensor;
-function randn(kwargs: { size?: number | number[]; generator?: unknown; dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }): Tensor;
+function randn(size: number | readonly number[], kwargs?: { generator?: unknown; dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }): Tensor;
+function randn(kwargs: { size?: number | readonly number[]; generator?: unknown; dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }): Tensor;
 function randn(...size: number[]): Tensor;
 function randn(...args: [...number[], { generator?: unknown; dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }]): Tensor;
-function randn(size: number | number[], kwargs?: { dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }): Tensor;
-function randn(kwargs: { size?: number | number[]; dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }): Tensor;
+function randn(size: number | readonly number[], kwargs?: { dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }): Tensor;
+function randn(kwargs: { size?: number | readonly number[]; dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }): Tensor;
 function randn(...args: [...number[], { dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }]): Tensor;
 function randn(...args: unknown[]): unknown {
   return $randn(args);
@@ -4201,8 +4201,8 @@ function repeat_interleave(...args: unknown[]): unknown {
 export { repeat_interleave };
 const $reshape = defineGenerated("torch", "reshape", [[["input","Tensor","p",false],["shape","int[]","p",false]]], {"kind":"tensor"});
 /** torch.reshape — https://docs.pytorch.org/docs/2.9/generated/torch.reshape.html */
-function reshape(input: Tensor, shape: number | number[]): Tensor;
-function reshape(input: Tensor, kwargs: { shape?: number | number[] }): Tensor;
+function reshape(input: Tensor, shape: number | readonly number[]): Tensor;
+function reshape(input: Tensor, kwargs: { shape?: number | readonly number[] }): Tensor;
 function reshape(...args: unknown[]): unknown {
   return $reshape(args);
 }
@@ -4250,20 +4250,20 @@ function result_type(...args: unknown[]): unknown {
 export { result_type };
 const $rms_norm = defineGenerated("torch", "rms_norm", [[["input","Tensor","p",false],["normalized_shape","int[]","p",false],["weight","Tensor?","p",true],["eps","float?","p",true]]], {"kind":"tensor"});
 /** torch.rms_norm — https://docs.pytorch.org/docs/2.9/generated/torch.rms_norm.html */
-function rms_norm(input: Tensor, normalized_shape: number | number[], kwargs?: { weight?: Tensor | null; eps?: number | null }): Tensor;
-function rms_norm(input: Tensor, normalized_shape: number | number[], weight: Tensor | null, kwargs?: { weight?: Tensor | null; eps?: number | null }): Tensor;
-function rms_norm(input: Tensor, normalized_shape: number | number[], weight: Tensor | null, eps: number | null, kwargs?: { weight?: Tensor | null; eps?: number | null }): Tensor;
-function rms_norm(input: Tensor, kwargs: { normalized_shape?: number | number[]; weight?: Tensor | null; eps?: number | null }): Tensor;
+function rms_norm(input: Tensor, normalized_shape: number | readonly number[], kwargs?: { weight?: Tensor | null; eps?: number | null }): Tensor;
+function rms_norm(input: Tensor, normalized_shape: number | readonly number[], weight: Tensor | null, kwargs?: { weight?: Tensor | null; eps?: number | null }): Tensor;
+function rms_norm(input: Tensor, normalized_shape: number | readonly number[], weight: Tensor | null, eps: number | null, kwargs?: { weight?: Tensor | null; eps?: number | null }): Tensor;
+function rms_norm(input: Tensor, kwargs: { normalized_shape?: number | readonly number[]; weight?: Tensor | null; eps?: number | null }): Tensor;
 function rms_norm(...args: unknown[]): unknown {
   return $rms_norm(args);
 }
 export { rms_norm };
 const $rnn_relu = defineGenerated("torch", "rnn_relu", [[["data","Tensor","p",false],["batch_sizes","Tensor","p",false],["hx","Tensor","p",false],["params","Tensor[]","p",false],["has_biases","bool","p",false],["num_layers","int","p",false],["dropout","float","p",false],["train","bool","p",false],["bidirectional","bool","p",false]],[["input","Tensor","p",false],["hx","Tensor","p",false],["params","Tensor[]","p",false],["has_biases","bool","p",false],["num_layers","int","p",false],["dropout","float","p",false],["train","bool","p",false],["bidirectional","bool","p",false],["batch_first","bool","p",false]]], {"kind":"tuple","count":2});
 /** torch.rnn_relu — https://docs.pytorch.org/docs/2.9/generated/torch.rnn_relu.html */
-function rnn_relu(data: Tensor, batch_sizes: Tensor, hx: Tensor, params: Tensor[], has_biases: boolean, num_layers: number, dropout: number, train: boolean, bidirectional: boolean): [Tensor, Tensor];
-function rnn_relu(data: Tensor, batch_sizes: Tensor, hx: Tensor, params: Tensor[], kwargs: { has_biases?: boolean; num_layers?: number; dropout?: number; train?: boolean; bidirectional?: boolean }): [Tensor, Tensor];
-function rnn_relu(input: Tensor, hx: Tensor, params: Tensor[], has_biases: boolean, num_layers: number, dropout: number, train: boolean, bidirectional: boolean, batch_first: boolean): [Tensor, Tensor];
-function rnn_relu(input: Tensor, hx: Tensor, params: Tensor[], kwargs: { has_biases?: boolean; num_layers?: number; dropout?: number; train?: boolean; bidirectional?: boolean; batch_first?: boolean }): [Tensor, Tensor];
+function rnn_relu(data: Tensor, batch_sizes: Tensor, hx: Tensor, params: readonly Tensor[], has_biases: boolean, num_layers: number, dropout: number, train: boolean, bidirectional: boolean): [Tensor, Tensor];
+function rnn_relu(data: Tensor, batch_sizes: Tensor, hx: Tensor, params: readonly Tensor[], kwargs: { has_biases?: boolean; num_layers?: number; dropout?: number; train?: boolean; bidirectional?: boolean }): [Tensor, Tensor];
+function rnn_relu(input: Tensor, hx: Tensor, params: readonly Tensor[], has_biases: boolean, num_layers: number, dropout: number, train: boolean, bidirectional: boolean, batch_first: boolean): [Tensor, Tensor];
+function rnn_relu(input: Tensor, hx: Tensor, params: readonly Tensor[], kwargs: { has_biases?: boolean; num_layers?: number; dropout?: number; train?: boolean; bidirectional?: boolean; batch_first?: boolean }): [Tensor, Tensor];
 function rnn_relu(...args: unknown[]): unknown {
   return $rnn_relu(args);
 }
@@ -4279,10 +4279,10 @@ function rnn_relu_cell(...args: unknown[]): unknown {
 export { rnn_relu_cell };
 const $rnn_tanh = defineGenerated("torch", "rnn_tanh", [[["data","Tensor","p",false],["batch_sizes","Tensor","p",false],["hx","Tensor","p",false],["params","Tensor[]","p",false],["has_biases","bool","p",false],["num_layers","int","p",false],["dropout","float","p",false],["train","bool","p",false],["bidirectional","bool","p",false]],[["input","Tensor","p",false],["hx","Tensor","p",false],["params","Tensor[]","p",false],["has_biases","bool","p",false],["num_layers","int","p",false],["dropout","float","p",false],["train","bool","p",false],["bidirectional","bool","p",false],["batch_first","bool","p",false]]], {"kind":"tuple","count":2});
 /** torch.rnn_tanh — https://docs.pytorch.org/docs/2.9/generated/torch.rnn_tanh.html */
-function rnn_tanh(data: Tensor, batch_sizes: Tensor, hx: Tensor, params: Tensor[], has_biases: boolean, num_layers: number, dropout: number, train: boolean, bidirectional: boolean): [Tensor, Tensor];
-function rnn_tanh(data: Tensor, batch_sizes: Tensor, hx: Tensor, params: Tensor[], kwargs: { has_biases?: boolean; num_layers?: number; dropout?: number; train?: boolean; bidirectional?: boolean }): [Tensor, Tensor];
-function rnn_tanh(input: Tensor, hx: Tensor, params: Tensor[], has_biases: boolean, num_layers: number, dropout: number, train: boolean, bidirectional: boolean, batch_first: boolean): [Tensor, Tensor];
-function rnn_tanh(input: Tensor, hx: Tensor, params: Tensor[], kwargs: { has_biases?: boolean; num_layers?: number; dropout?: number; train?: boolean; bidirectional?: boolean; batch_first?: boolean }): [Tensor, Tensor];
+function rnn_tanh(data: Tensor, batch_sizes: Tensor, hx: Tensor, params: readonly Tensor[], has_biases: boolean, num_layers: number, dropout: number, train: boolean, bidirectional: boolean): [Tensor, Tensor];
+function rnn_tanh(data: Tensor, batch_sizes: Tensor, hx: Tensor, params: readonly Tensor[], kwargs: { has_biases?: boolean; num_layers?: number; dropout?: number; train?: boolean; bidirectional?: boolean }): [Tensor, Tensor];
+function rnn_tanh(input: Tensor, hx: Tensor, params: readonly Tensor[], has_biases: boolean, num_layers: number, dropout: number, train: boolean, bidirectional: boolean, batch_first: boolean): [Tensor, Tensor];
+function rnn_tanh(input: Tensor, hx: Tensor, params: readonly Tensor[], kwargs: { has_biases?: boolean; num_layers?: number; dropout?: number; train?: boolean; bidirectional?: boolean; batch_first?: boolean }): [Tensor, Tensor];
 function rnn_tanh(...args: unknown[]): unknown {
   return $rnn_tanh(args);
 }
@@ -4298,18 +4298,18 @@ function rnn_tanh_cell(...args: unknown[]): unknown {
 export { rnn_tanh_cell };
 const $roll = defineGenerated("torch", "roll", [[["input","Tensor","p",false],["shifts","int|int[]","p",false],["dims","int?|int[]?","p",true]]], {"kind":"tensor"});
 /** torch.roll — https://docs.pytorch.org/docs/2.9/generated/torch.roll.html */
-function roll(input: Tensor, shifts: number | number[], kwargs?: { dims?: number | number[] | null }): Tensor;
-function roll(input: Tensor, shifts: number | number[], dims: number | number[] | null, kwargs?: { dims?: number | number[] | null }): Tensor;
-function roll(input: Tensor, kwargs: { shifts?: number | number[]; dims?: number | number[] | null }): Tensor;
+function roll(input: Tensor, shifts: number | readonly number[], kwargs?: { dims?: number | readonly number[] | null }): Tensor;
+function roll(input: Tensor, shifts: number | readonly number[], dims: number | readonly number[] | null, kwargs?: { dims?: number | readonly number[] | null }): Tensor;
+function roll(input: Tensor, kwargs: { shifts?: number | readonly number[]; dims?: number | readonly number[] | null }): Tensor;
 function roll(...args: unknown[]): unknown {
   return $roll(args);
 }
 export { roll };
 const $rot90 = defineGenerated("torch", "rot90", [[["input","Tensor","p",false],["k","int","p",true],["dims","int[]","p",true]]], {"kind":"tensor"});
 /** torch.rot90 — https://docs.pytorch.org/docs/2.9/generated/torch.rot90.html */
-function rot90(input: Tensor, kwargs?: { k?: number; dims?: number | number[] }): Tensor;
-function rot90(input: Tensor, k: number, kwargs?: { k?: number; dims?: number | number[] }): Tensor;
-function rot90(input: Tensor, k: number, dims: number | number[], kwargs?: { k?: number; dims?: number | number[] }): Tensor;
+function rot90(input: Tensor, kwargs?: { k?: number; dims?: number | readonly number[] }): Tensor;
+function rot90(input: Tensor, k: number, kwargs?: { k?: number; dims?: number | readonly number[] }): Tensor;
+function rot90(input: Tensor, k: number, dims: number | readonly number[], kwargs?: { k?: number; dims?: number | readonly number[] }): Tensor;
 function rot90(...args: unknown[]): unknown {
   return $rot90(args);
 }
@@ -4339,7 +4339,7 @@ function row_indices_copy(...args: unknown[]): unknown {
 export { row_indices_copy };
 const $row_stack = defineGenerated("torch", "row_stack", [[["tensors","Tensor[]","p",false]]], {"kind":"tensor"});
 /** torch.row_stack — https://docs.pytorch.org/docs/2.9/generated/torch.row_stack.html */
-function row_stack(tensors: Tensor[]): Tensor;
+function row_stack(tensors: readonly Tensor[]): Tensor;
 function row_stack(...args: unknown[]): unknown {
   return $row_stack(args);
 }
@@ -4649,57 +4649,57 @@ function sort(...args: unknown[]): unknown {
 export { sort };
 const $sparse_bsc_tensor = defineGenerated("torch", "sparse_bsc_tensor", [[["ccol_indices","Tensor|any[]","p",false],["row_indices","Tensor|any[]","p",false],["values","Tensor|any[]","p",false],["size","int[]","p",false],["dtype","dtype?","k",true],["layout","layout?","k",true],["device","device?","k",true],["pin_memory","bool","k",true],["requires_grad","bool","k",true],["check_invariants","bool?","k",true]]], {"kind":"tensor"});
 /** torch.sparse_bsc_tensor — https://docs.pytorch.org/docs/2.9/generated/torch.sparse_bsc_tensor.html */
-function sparse_bsc_tensor(ccol_indices: Tensor | unknown[], row_indices: Tensor | unknown[], values: Tensor | unknown[], size: number | number[], kwargs?: { dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean; requires_grad?: boolean; check_invariants?: boolean | null }): Tensor;
-function sparse_bsc_tensor(ccol_indices: Tensor | unknown[], row_indices: Tensor | unknown[], values: Tensor | unknown[], kwargs: { size?: number | number[]; dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean; requires_grad?: boolean; check_invariants?: boolean | null }): Tensor;
+function sparse_bsc_tensor(ccol_indices: Tensor | readonly unknown[], row_indices: Tensor | readonly unknown[], values: Tensor | readonly unknown[], size: number | readonly number[], kwargs?: { dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean; requires_grad?: boolean; check_invariants?: boolean | null }): Tensor;
+function sparse_bsc_tensor(ccol_indices: Tensor | readonly unknown[], row_indices: Tensor | readonly unknown[], values: Tensor | readonly unknown[], kwargs: { size?: number | readonly number[]; dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean; requires_grad?: boolean; check_invariants?: boolean | null }): Tensor;
 function sparse_bsc_tensor(...args: unknown[]): unknown {
   return $sparse_bsc_tensor(args);
 }
 export { sparse_bsc_tensor };
 const $sparse_bsr_tensor = defineGenerated("torch", "sparse_bsr_tensor", [[["crow_indices","Tensor|any[]","p",false],["col_indices","Tensor|any[]","p",false],["values","Tensor|any[]","p",false],["size","int[]","p",false],["dtype","dtype?","k",true],["layout","layout?","k",true],["device","device?","k",true],["pin_memory","bool","k",true],["requires_grad","bool","k",true],["check_invariants","bool?","k",true]]], {"kind":"tensor"});
 /** torch.sparse_bsr_tensor — https://docs.pytorch.org/docs/2.9/generated/torch.sparse_bsr_tensor.html */
-function sparse_bsr_tensor(crow_indices: Tensor | unknown[], col_indices: Tensor | unknown[], values: Tensor | unknown[], size: number | number[], kwargs?: { dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean; requires_grad?: boolean; check_invariants?: boolean | null }): Tensor;
-function sparse_bsr_tensor(crow_indices: Tensor | unknown[], col_indices: Tensor | unknown[], values: Tensor | unknown[], kwargs: { size?: number | number[]; dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean; requires_grad?: boolean; check_invariants?: boolean | null }): Tensor;
+function sparse_bsr_tensor(crow_indices: Tensor | readonly unknown[], col_indices: Tensor | readonly unknown[], values: Tensor | readonly unknown[], size: number | readonly number[], kwargs?: { dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean; requires_grad?: boolean; check_invariants?: boolean | null }): Tensor;
+function sparse_bsr_tensor(crow_indices: Tensor | readonly unknown[], col_indices: Tensor | readonly unknown[], values: Tensor | readonly unknown[], kwargs: { size?: number | readonly number[]; dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean; requires_grad?: boolean; check_invariants?: boolean | null }): Tensor;
 function sparse_bsr_tensor(...args: unknown[]): unknown {
   return $sparse_bsr_tensor(args);
 }
 export { sparse_bsr_tensor };
 const $sparse_compressed_tensor = defineGenerated("torch", "sparse_compressed_tensor", [[["compressed_indices","Tensor|any[]","p",false],["plain_indices","Tensor|any[]","p",false],["values","Tensor|any[]","p",false],["size","int[]","p",false],["dtype","dtype?","k",true],["layout","layout?","k",true],["device","device?","k",true],["pin_memory","bool","k",true],["requires_grad","bool","k",true],["check_invariants","bool?","k",true]]], {"kind":"tensor"});
 /** torch.sparse_compressed_tensor — https://docs.pytorch.org/docs/2.9/generated/torch.sparse_compressed_tensor.html */
-function sparse_compressed_tensor(compressed_indices: Tensor | unknown[], plain_indices: Tensor | unknown[], values: Tensor | unknown[], size: number | number[], kwargs?: { dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean; requires_grad?: boolean; check_invariants?: boolean | null }): Tensor;
-function sparse_compressed_tensor(compressed_indices: Tensor | unknown[], plain_indices: Tensor | unknown[], values: Tensor | unknown[], kwargs: { size?: number | number[]; dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean; requires_grad?: boolean; check_invariants?: boolean | null }): Tensor;
+function sparse_compressed_tensor(compressed_indices: Tensor | readonly unknown[], plain_indices: Tensor | readonly unknown[], values: Tensor | readonly unknown[], size: number | readonly number[], kwargs?: { dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean; requires_grad?: boolean; check_invariants?: boolean | null }): Tensor;
+function sparse_compressed_tensor(compressed_indices: Tensor | readonly unknown[], plain_indices: Tensor | readonly unknown[], values: Tensor | readonly unknown[], kwargs: { size?: number | readonly number[]; dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean; requires_grad?: boolean; check_invariants?: boolean | null }): Tensor;
 function sparse_compressed_tensor(...args: unknown[]): unknown {
   return $sparse_compressed_tensor(args);
 }
 export { sparse_compressed_tensor };
 const $sparse_coo_tensor = defineGenerated("torch", "sparse_coo_tensor", [[["indices","Tensor","p",false],["values","Tensor|any[]","p",false],["size","int[]","p",false],["dtype","dtype?","k",true],["device","device?","k",true],["pin_memory","bool","k",true],["requires_grad","bool","k",true],["check_invariants","bool?","k",true],["is_coalesced","bool?","k",true]]], {"kind":"tensor"});
 /** torch.sparse_coo_tensor — https://docs.pytorch.org/docs/2.9/generated/torch.sparse_coo_tensor.html */
-function sparse_coo_tensor(indices: Tensor, values: Tensor | unknown[], size: number | number[], kwargs?: { dtype?: DType | null; device?: string | null; pin_memory?: boolean; requires_grad?: boolean; check_invariants?: boolean | null; is_coalesced?: boolean | null }): Tensor;
-function sparse_coo_tensor(indices: Tensor, values: Tensor | unknown[], kwargs: { size?: number | number[]; dtype?: DType | null; device?: string | null; pin_memory?: boolean; requires_grad?: boolean; check_invariants?: boolean | null; is_coalesced?: boolean | null }): Tensor;
+function sparse_coo_tensor(indices: Tensor, values: Tensor | readonly unknown[], size: number | readonly number[], kwargs?: { dtype?: DType | null; device?: string | null; pin_memory?: boolean; requires_grad?: boolean; check_invariants?: boolean | null; is_coalesced?: boolean | null }): Tensor;
+function sparse_coo_tensor(indices: Tensor, values: Tensor | readonly unknown[], kwargs: { size?: number | readonly number[]; dtype?: DType | null; device?: string | null; pin_memory?: boolean; requires_grad?: boolean; check_invariants?: boolean | null; is_coalesced?: boolean | null }): Tensor;
 function sparse_coo_tensor(...args: unknown[]): unknown {
   return $sparse_coo_tensor(args);
 }
 export { sparse_coo_tensor };
 const $sparse_csc_tensor = defineGenerated("torch", "sparse_csc_tensor", [[["ccol_indices","Tensor|any[]","p",false],["row_indices","Tensor|any[]","p",false],["values","Tensor|any[]","p",false],["size","int[]","p",false],["dtype","dtype?","k",true],["layout","layout?","k",true],["device","device?","k",true],["pin_memory","bool","k",true],["requires_grad","bool","k",true],["check_invariants","bool?","k",true]]], {"kind":"tensor"});
 /** torch.sparse_csc_tensor — https://docs.pytorch.org/docs/2.9/generated/torch.sparse_csc_tensor.html */
-function sparse_csc_tensor(ccol_indices: Tensor | unknown[], row_indices: Tensor | unknown[], values: Tensor | unknown[], size: number | number[], kwargs?: { dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean; requires_grad?: boolean; check_invariants?: boolean | null }): Tensor;
-function sparse_csc_tensor(ccol_indices: Tensor | unknown[], row_indices: Tensor | unknown[], values: Tensor | unknown[], kwargs: { size?: number | number[]; dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean; requires_grad?: boolean; check_invariants?: boolean | null }): Tensor;
+function sparse_csc_tensor(ccol_indices: Tensor | readonly unknown[], row_indices: Tensor | readonly unknown[], values: Tensor | readonly unknown[], size: number | readonly number[], kwargs?: { dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean; requires_grad?: boolean; check_invariants?: boolean | null }): Tensor;
+function sparse_csc_tensor(ccol_indices: Tensor | readonly unknown[], row_indices: Tensor | readonly unknown[], values: Tensor | readonly unknown[], kwargs: { size?: number | readonly number[]; dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean; requires_grad?: boolean; check_invariants?: boolean | null }): Tensor;
 function sparse_csc_tensor(...args: unknown[]): unknown {
   return $sparse_csc_tensor(args);
 }
 export { sparse_csc_tensor };
 const $sparse_csr_tensor = defineGenerated("torch", "sparse_csr_tensor", [[["crow_indices","Tensor|any[]","p",false],["col_indices","Tensor|any[]","p",false],["values","Tensor|any[]","p",false],["size","int[]","p",false],["dtype","dtype?","k",true],["layout","layout?","k",true],["device","device?","k",true],["pin_memory","bool","k",true],["requires_grad","bool","k",true],["check_invariants","bool?","k",true]]], {"kind":"tensor"});
 /** torch.sparse_csr_tensor — https://docs.pytorch.org/docs/2.9/generated/torch.sparse_csr_tensor.html */
-function sparse_csr_tensor(crow_indices: Tensor | unknown[], col_indices: Tensor | unknown[], values: Tensor | unknown[], size: number | number[], kwargs?: { dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean; requires_grad?: boolean; check_invariants?: boolean | null }): Tensor;
-function sparse_csr_tensor(crow_indices: Tensor | unknown[], col_indices: Tensor | unknown[], values: Tensor | unknown[], kwargs: { size?: number | number[]; dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean; requires_grad?: boolean; check_invariants?: boolean | null }): Tensor;
+function sparse_csr_tensor(crow_indices: Tensor | readonly unknown[], col_indices: Tensor | readonly unknown[], values: Tensor | readonly unknown[], size: number | readonly number[], kwargs?: { dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean; requires_grad?: boolean; check_invariants?: boolean | null }): Tensor;
+function sparse_csr_tensor(crow_indices: Tensor | readonly unknown[], col_indices: Tensor | readonly unknown[], values: Tensor | readonly unknown[], kwargs: { size?: number | readonly number[]; dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean; requires_grad?: boolean; check_invariants?: boolean | null }): Tensor;
 function sparse_csr_tensor(...args: unknown[]): unknown {
   return $sparse_csr_tensor(args);
 }
 export { sparse_csr_tensor };
 const $split = defineGenerated("torch", "split", [[["tensor","Tensor","p",false],["split_size_or_sections","int|int[]","p",false],["dim","int","p",true]]], {"kind":"list"});
 /** torch.split — https://docs.pytorch.org/docs/2.9/generated/torch.split.html */
-function split(tensor: Tensor, split_size_or_sections: number | number[], kwargs?: { dim?: number }): Tensor[];
-function split(tensor: Tensor, split_size_or_sections: number | number[], dim: number, kwargs?: { dim?: number }): Tensor[];
-function split(tensor: Tensor, kwargs: { split_size_or_sections?: number | number[]; dim?: number }): Tensor[];
+function split(tensor: Tensor, split_size_or_sections: number | readonly number[], kwargs?: { dim?: number }): Tensor[];
+function split(tensor: Tensor, split_size_or_sections: number | readonly number[], dim: number, kwargs?: { dim?: number }): Tensor[];
+function split(tensor: Tensor, kwargs: { split_size_or_sections?: number | readonly number[]; dim?: number }): Tensor[];
 function split(...args: unknown[]): unknown {
   return $split(args);
 }
@@ -4715,18 +4715,18 @@ function split_copy(...args: unknown[]): unknown {
 export { split_copy };
 const $split_with_sizes = defineGenerated("torch", "split_with_sizes", [[["input","Tensor","p",false],["split_sizes","int[]","p",false],["dim","int","p",true]]], {"kind":"list"});
 /** torch.split_with_sizes — https://docs.pytorch.org/docs/2.9/generated/torch.split_with_sizes.html */
-function split_with_sizes(input: Tensor, split_sizes: number | number[], kwargs?: { dim?: number }): Tensor[];
-function split_with_sizes(input: Tensor, split_sizes: number | number[], dim: number, kwargs?: { dim?: number }): Tensor[];
-function split_with_sizes(input: Tensor, kwargs: { split_sizes?: number | number[]; dim?: number }): Tensor[];
+function split_with_sizes(input: Tensor, split_sizes: number | readonly number[], kwargs?: { dim?: number }): Tensor[];
+function split_with_sizes(input: Tensor, split_sizes: number | readonly number[], dim: number, kwargs?: { dim?: number }): Tensor[];
+function split_with_sizes(input: Tensor, kwargs: { split_sizes?: number | readonly number[]; dim?: number }): Tensor[];
 function split_with_sizes(...args: unknown[]): unknown {
   return $split_with_sizes(args);
 }
 export { split_with_sizes };
 const $split_with_sizes_copy = defineGenerated("torch", "split_with_sizes_copy", [[["input","Tensor","p",false],["split_sizes","int[]","p",false],["dim","int","p",true]]], {"kind":"none"});
 /** torch.split_with_sizes_copy — https://docs.pytorch.org/docs/2.9/generated/torch.split_with_sizes_copy.html */
-function split_with_sizes_copy(input: Tensor, split_sizes: number | number[], kwargs?: { dim?: number }): void;
-function split_with_sizes_copy(input: Tensor, split_sizes: number | number[], dim: number, kwargs?: { dim?: number }): void;
-function split_with_sizes_copy(input: Tensor, kwargs: { split_sizes?: number | number[]; dim?: number }): void;
+function split_with_sizes_copy(input: Tensor, split_sizes: number | readonly number[], kwargs?: { dim?: number }): void;
+function split_with_sizes_copy(input: Tensor, split_sizes: number | readonly number[], dim: number, kwargs?: { dim?: number }): void;
+function split_with_sizes_copy(input: Tensor, kwargs: { split_sizes?: number | readonly number[]; dim?: number }): void;
 function split_with_sizes_copy(...args: unknown[]): unknown {
   return $split_with_sizes_copy(args);
 }
@@ -4771,8 +4771,8 @@ const $squeeze = defineGenerated("torch", "squeeze", [[["input","Tensor","p",fal
 function squeeze(input: Tensor): Tensor;
 function squeeze(input: Tensor, dim: number): Tensor;
 function squeeze(input: Tensor, kwargs: { dim?: number }): Tensor;
-function squeeze(input: Tensor, dim: number | number[]): Tensor;
-function squeeze(input: Tensor, kwargs: { dim?: number | number[] }): Tensor;
+function squeeze(input: Tensor, dim: number | readonly number[]): Tensor;
+function squeeze(input: Tensor, kwargs: { dim?: number | readonly number[] }): Tensor;
 function squeeze(...args: unknown[]): unknown {
   return $squeeze(args);
 }
@@ -4782,8 +4782,8 @@ const $squeeze_copy = defineGenerated("torch", "squeeze_copy", [[["input","Tenso
 function squeeze_copy(input: Tensor): Tensor;
 function squeeze_copy(input: Tensor, dim: number): Tensor;
 function squeeze_copy(input: Tensor, kwargs: { dim?: number }): Tensor;
-function squeeze_copy(input: Tensor, dim: number | number[]): Tensor;
-function squeeze_copy(input: Tensor, kwargs: { dim?: number | number[] }): Tensor;
+function squeeze_copy(input: Tensor, dim: number | readonly number[]): Tensor;
+function squeeze_copy(input: Tensor, kwargs: { dim?: number | readonly number[] }): Tensor;
 function squeeze_copy(...args: unknown[]): unknown {
   return $squeeze_copy(args);
 }
@@ -4797,20 +4797,20 @@ function sspaddmm(...args: unknown[]): unknown {
 export { sspaddmm };
 const $stack = defineGenerated("torch", "stack", [[["tensors","Tensor[]","p",false],["dim","int","p",true]]], {"kind":"tensor"});
 /** torch.stack — https://docs.pytorch.org/docs/2.9/generated/torch.stack.html */
-function stack(tensors: Tensor[], kwargs?: { dim?: number }): Tensor;
-function stack(tensors: Tensor[], dim: number, kwargs?: { dim?: number }): Tensor;
+function stack(tensors: readonly Tensor[], kwargs?: { dim?: number }): Tensor;
+function stack(tensors: readonly Tensor[], dim: number, kwargs?: { dim?: number }): Tensor;
 function stack(...args: unknown[]): unknown {
   return $stack(args);
 }
 export { stack };
 const $std = defineGenerated("torch", "std", [[["input","Tensor","p",false],["dim","int?|int[]?","p",false],["unbiased","bool","p",true],["keepdim","bool","p",true]],[["input","Tensor","p",false],["dim","int?|int[]?","p",true],["correction","Scalar?","k",true],["keepdim","bool","k",true]],[["input","Tensor","p",false],["unbiased","bool","p",true]]], {"kind":"tensor"});
 /** torch.std — https://docs.pytorch.org/docs/2.9/generated/torch.std.html */
-function std(input: Tensor, dim: number | number[] | null, kwargs?: { unbiased?: boolean; keepdim?: boolean }): Tensor;
-function std(input: Tensor, dim: number | number[] | null, unbiased: boolean, kwargs?: { unbiased?: boolean; keepdim?: boolean }): Tensor;
-function std(input: Tensor, dim: number | number[] | null, unbiased: boolean, keepdim: boolean, kwargs?: { unbiased?: boolean; keepdim?: boolean }): Tensor;
-function std(input: Tensor, kwargs: { dim?: number | number[] | null; unbiased?: boolean; keepdim?: boolean }): Tensor;
-function std(input: Tensor, kwargs?: { dim?: number | number[] | null; correction?: Scalar | null; keepdim?: boolean }): Tensor;
-function std(input: Tensor, dim: number | number[] | null, kwargs?: { dim?: number | number[] | null; correction?: Scalar | null; keepdim?: boolean }): Tensor;
+function std(input: Tensor, dim: number | readonly number[] | null, kwargs?: { unbiased?: boolean; keepdim?: boolean }): Tensor;
+function std(input: Tensor, dim: number | readonly number[] | null, unbiased: boolean, kwargs?: { unbiased?: boolean; keepdim?: boolean }): Tensor;
+function std(input: Tensor, dim: number | readonly number[] | null, unbiased: boolean, keepdim: boolean, kwargs?: { unbiased?: boolean; keepdim?: boolean }): Tensor;
+function std(input: Tensor, kwargs: { dim?: number | readonly number[] | null; unbiased?: boolean; keepdim?: boolean }): Tensor;
+function std(input: Tensor, kwargs?: { dim?: number | readonly number[] | null; correction?: Scalar | null; keepdim?: boolean }): Tensor;
+function std(input: Tensor, dim: number | readonly number[] | null, kwargs?: { dim?: number | readonly number[] | null; correction?: Scalar | null; keepdim?: boolean }): Tensor;
 function std(input: Tensor, kwargs?: { unbiased?: boolean }): Tensor;
 function std(input: Tensor, unbiased: boolean, kwargs?: { unbiased?: boolean }): Tensor;
 function std(...args: unknown[]): unknown {
@@ -4819,12 +4819,12 @@ function std(...args: unknown[]): unknown {
 export { std };
 const $std_mean = defineGenerated("torch", "std_mean", [[["input","Tensor","p",false],["dim","int?|int[]?","p",false],["unbiased","bool","p",true],["keepdim","bool","p",true]],[["input","Tensor","p",false],["dim","int?|int[]?","p",true],["correction","Scalar?","k",true],["keepdim","bool","k",true]],[["input","Tensor","p",false],["unbiased","bool","p",true]]], {"kind":"tuple","count":2});
 /** torch.std_mean — https://docs.pytorch.org/docs/2.9/generated/torch.std_mean.html */
-function std_mean(input: Tensor, dim: number | number[] | null, kwargs?: { unbiased?: boolean; keepdim?: boolean }): [Tensor, Tensor];
-function std_mean(input: Tensor, dim: number | number[] | null, unbiased: boolean, kwargs?: { unbiased?: boolean; keepdim?: boolean }): [Tensor, Tensor];
-function std_mean(input: Tensor, dim: number | number[] | null, unbiased: boolean, keepdim: boolean, kwargs?: { unbiased?: boolean; keepdim?: boolean }): [Tensor, Tensor];
-function std_mean(input: Tensor, kwargs: { dim?: number | number[] | null; unbiased?: boolean; keepdim?: boolean }): [Tensor, Tensor];
-function std_mean(input: Tensor, kwargs?: { dim?: number | number[] | null; correction?: Scalar | null; keepdim?: boolean }): [Tensor, Tensor];
-function std_mean(input: Tensor, dim: number | number[] | null, kwargs?: { dim?: number | number[] | null; correction?: Scalar | null; keepdim?: boolean }): [Tensor, Tensor];
+function std_mean(input: Tensor, dim: number | readonly number[] | null, kwargs?: { unbiased?: boolean; keepdim?: boolean }): [Tensor, Tensor];
+function std_mean(input: Tensor, dim: number | readonly number[] | null, unbiased: boolean, kwargs?: { unbiased?: boolean; keepdim?: boolean }): [Tensor, Tensor];
+function std_mean(input: Tensor, dim: number | readonly number[] | null, unbiased: boolean, keepdim: boolean, kwargs?: { unbiased?: boolean; keepdim?: boolean }): [Tensor, Tensor];
+function std_mean(input: Tensor, kwargs: { dim?: number | readonly number[] | null; unbiased?: boolean; keepdim?: boolean }): [Tensor, Tensor];
+function std_mean(input: Tensor, kwargs?: { dim?: number | readonly number[] | null; correction?: Scalar | null; keepdim?: boolean }): [Tensor, Tensor];
+function std_mean(input: Tensor, dim: number | readonly number[] | null, kwargs?: { dim?: number | readonly number[] | null; correction?: Scalar | null; keepdim?: boolean }): [Tensor, Tensor];
 function std_mean(input: Tensor, kwargs?: { unbiased?: boolean }): [Tensor, Tensor];
 function std_mean(input: Tensor, unbiased: boolean, kwargs?: { unbiased?: boolean }): [Tensor, Tensor];
 function std_mean(...args: unknown[]): unknown {
@@ -4868,9 +4868,9 @@ export { subtract };
 const $sum = defineGenerated("torch", "sum", [[["input","Tensor","p",false],["dtype","dtype?","k",true]],[["input","Tensor","p",false],["dim","int?|int[]?","p",false],["keepdim","bool","p",true],["dtype","dtype?","k",true]]], {"kind":"tensor"});
 /** torch.sum — https://docs.pytorch.org/docs/2.9/generated/torch.sum.html */
 function sum(input: Tensor, kwargs?: { dtype?: DType | null }): Tensor;
-function sum(input: Tensor, dim: number | number[] | null, kwargs?: { keepdim?: boolean; dtype?: DType | null }): Tensor;
-function sum(input: Tensor, dim: number | number[] | null, keepdim: boolean, kwargs?: { keepdim?: boolean; dtype?: DType | null }): Tensor;
-function sum(input: Tensor, kwargs: { dim?: number | number[] | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
+function sum(input: Tensor, dim: number | readonly number[] | null, kwargs?: { keepdim?: boolean; dtype?: DType | null }): Tensor;
+function sum(input: Tensor, dim: number | readonly number[] | null, keepdim: boolean, kwargs?: { keepdim?: boolean; dtype?: DType | null }): Tensor;
+function sum(input: Tensor, kwargs: { dim?: number | readonly number[] | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
 function sum(...args: unknown[]): unknown {
   return $sum(args);
 }
@@ -4983,9 +4983,9 @@ function tensor_split(input: Tensor, tensor_indices_or_sections: Tensor, dim: nu
 function tensor_split(input: Tensor, sections: number, kwargs?: { dim?: number }): Tensor[];
 function tensor_split(input: Tensor, sections: number, dim: number, kwargs?: { dim?: number }): Tensor[];
 function tensor_split(input: Tensor, kwargs: { sections?: number; dim?: number }): Tensor[];
-function tensor_split(input: Tensor, indices: number | number[], kwargs?: { dim?: number }): Tensor[];
-function tensor_split(input: Tensor, indices: number | number[], dim: number, kwargs?: { dim?: number }): Tensor[];
-function tensor_split(input: Tensor, kwargs: { indices?: number | number[]; dim?: number }): Tensor[];
+function tensor_split(input: Tensor, indices: number | readonly number[], kwargs?: { dim?: number }): Tensor[];
+function tensor_split(input: Tensor, indices: number | readonly number[], dim: number, kwargs?: { dim?: number }): Tensor[];
+function tensor_split(input: Tensor, kwargs: { indices?: number | readonly number[]; dim?: number }): Tensor[];
 function tensor_split(...args: unknown[]): unknown {
   return $tensor_split(args);
 }
@@ -4994,8 +4994,8 @@ const $tensordot = defineGenerated("torch", "tensordot", [[["a","Tensor","p",fal
 /** torch.tensordot — https://docs.pytorch.org/docs/2.9/generated/torch.tensordot.html */
 function tensordot(a: Tensor, b: Tensor, kwargs?: { dims?: number }): Tensor;
 function tensordot(a: Tensor, b: Tensor, dims: number, kwargs?: { dims?: number }): Tensor;
-function tensordot(a: Tensor, b: Tensor, dims: (number | number[])[]): Tensor;
-function tensordot(a: Tensor, b: Tensor, kwargs: { dims?: (number | number[])[] }): Tensor;
+function tensordot(a: Tensor, b: Tensor, dims: readonly (number | readonly number[])[]): Tensor;
+function tensordot(a: Tensor, b: Tensor, kwargs: { dims?: readonly (number | readonly number[])[] }): Tensor;
 function tensordot(a: Tensor, b: Tensor, dims: Tensor): Tensor;
 function tensordot(...args: unknown[]): unknown {
   return $tensordot(args);
@@ -5019,15 +5019,15 @@ function threshold_(...args: unknown[]): unknown {
 export { threshold_ };
 const $tile = defineGenerated("torch", "tile", [[["input","Tensor","p",false],["dims","int[]","p",false]]], {"kind":"tensor"});
 /** torch.tile — https://docs.pytorch.org/docs/2.9/generated/torch.tile.html */
-function tile(input: Tensor, dims: number | number[]): Tensor;
-function tile(input: Tensor, kwargs: { dims?: number | number[] }): Tensor;
+function tile(input: Tensor, dims: number | readonly number[]): Tensor;
+function tile(input: Tensor, kwargs: { dims?: number | readonly number[] }): Tensor;
 function tile(...args: unknown[]): unknown {
   return $tile(args);
 }
 export { tile };
 const $to_dlpack = defineGenerated("torch", "to_dlpack", [[["data","Tensor","p",false],["dl_device","int[]?","k",true],["copy","bool?","k",true]]], {"kind":"value"});
 /** torch.to_dlpack — https://docs.pytorch.org/docs/2.9/generated/torch.to_dlpack.html */
-function to_dlpack(data: Tensor, kwargs?: { dl_device?: number | number[] | null; copy?: boolean | null }): Promise<unknown>;
+function to_dlpack(data: Tensor, kwargs?: { dl_device?: number | readonly number[] | null; copy?: boolean | null }): Promise<unknown>;
 function to_dlpack(...args: unknown[]): unknown {
   return $to_dlpack(args);
 }
@@ -5177,8 +5177,8 @@ function unbind_copy(...args: unknown[]): unknown {
 export { unbind_copy };
 const $unflatten = defineGenerated("torch", "unflatten", [[["input","Tensor","p",false],["dim","int","p",false],["sizes","int[]","p",false]]], {"kind":"tensor"});
 /** torch.unflatten — https://docs.pytorch.org/docs/2.9/generated/torch.unflatten.html */
-function unflatten(input: Tensor, dim: number, sizes: number | number[]): Tensor;
-function unflatten(input: Tensor, kwargs: { dim?: number; sizes?: number | number[] }): Tensor;
+function unflatten(input: Tensor, dim: number, sizes: number | readonly number[]): Tensor;
+function unflatten(input: Tensor, kwargs: { dim?: number; sizes?: number | readonly number[] }): Tensor;
 function unflatten(...args: unknown[]): unknown {
   return $unflatten(args);
 }
@@ -5239,8 +5239,8 @@ function unique_consecutive(...args: unknown[]): unknown {
 export { unique_consecutive };
 const $unravel_index = defineGenerated("torch", "unravel_index", [[["indices","Tensor","p",false],["shape","int|int[]","p",false]]], {"kind":"list"});
 /** torch.unravel_index — https://docs.pytorch.org/docs/2.9/generated/torch.unravel_index.html */
-function unravel_index(indices: Tensor, shape: number | number[]): Tensor[];
-function unravel_index(indices: Tensor, kwargs: { shape?: number | number[] }): Tensor[];
+function unravel_index(indices: Tensor, shape: number | readonly number[]): Tensor[];
+function unravel_index(indices: Tensor, kwargs: { shape?: number | readonly number[] }): Tensor[];
 function unravel_index(...args: unknown[]): unknown {
   return $unravel_index(args);
 }
@@ -5265,9 +5265,9 @@ function unsafe_split(...args: unknown[]): unknown {
 export { unsafe_split };
 const $unsafe_split_with_sizes = defineGenerated("torch", "unsafe_split_with_sizes", [[["input","Tensor","p",false],["split_sizes","int[]","p",false],["dim","int","p",true]]], {"kind":"list"});
 /** torch.unsafe_split_with_sizes — https://docs.pytorch.org/docs/2.9/generated/torch.unsafe_split_with_sizes.html */
-function unsafe_split_with_sizes(input: Tensor, split_sizes: number | number[], kwargs?: { dim?: number }): Tensor[];
-function unsafe_split_with_sizes(input: Tensor, split_sizes: number | number[], dim: number, kwargs?: { dim?: number }): Tensor[];
-function unsafe_split_with_sizes(input: Tensor, kwargs: { split_sizes?: number | number[]; dim?: number }): Tensor[];
+function unsafe_split_with_sizes(input: Tensor, split_sizes: number | readonly number[], kwargs?: { dim?: number }): Tensor[];
+function unsafe_split_with_sizes(input: Tensor, split_sizes: number | readonly number[], dim: number, kwargs?: { dim?: number }): Tensor[];
+function unsafe_split_with_sizes(input: Tensor, kwargs: { split_sizes?: number | readonly number[]; dim?: number }): Tensor[];
 function unsafe_split_with_sizes(...args: unknown[]): unknown {
   return $unsafe_split_with_sizes(args);
 }
@@ -5306,12 +5306,12 @@ function vander(...args: unknown[]): unknown {
 export { vander };
 const $var = defineGenerated("torch", "var", [[["input","Tensor","p",false],["dim","int?|int[]?","p",false],["unbiased","bool","p",true],["keepdim","bool","p",true]],[["input","Tensor","p",false],["dim","int?|int[]?","p",true],["correction","Scalar?","k",true],["keepdim","bool","k",true]],[["input","Tensor","p",false],["unbiased","bool","p",true]]], {"kind":"tensor"});
 /** torch.var — https://docs.pytorch.org/docs/2.9/generated/torch.var.html */
-function var_(input: Tensor, dim: number | number[] | null, kwargs?: { unbiased?: boolean; keepdim?: boolean }): Tensor;
-function var_(input: Tensor, dim: number | number[] | null, unbiased: boolean, kwargs?: { unbiased?: boolean; keepdim?: boolean }): Tensor;
-function var_(input: Tensor, dim: number | number[] | null, unbiased: boolean, keepdim: boolean, kwargs?: { unbiased?: boolean; keepdim?: boolean }): Tensor;
-function var_(input: Tensor, kwargs: { dim?: number | number[] | null; unbiased?: boolean; keepdim?: boolean }): Tensor;
-function var_(input: Tensor, kwargs?: { dim?: number | number[] | null; correction?: Scalar | null; keepdim?: boolean }): Tensor;
-function var_(input: Tensor, dim: number | number[] | null, kwargs?: { dim?: number | number[] | null; correction?: Scalar | null; keepdim?: boolean }): Tensor;
+function var_(input: Tensor, dim: number | readonly number[] | null, kwargs?: { unbiased?: boolean; keepdim?: boolean }): Tensor;
+function var_(input: Tensor, dim: number | readonly number[] | null, unbiased: boolean, kwargs?: { unbiased?: boolean; keepdim?: boolean }): Tensor;
+function var_(input: Tensor, dim: number | readonly number[] | null, unbiased: boolean, keepdim: boolean, kwargs?: { unbiased?: boolean; keepdim?: boolean }): Tensor;
+function var_(input: Tensor, kwargs: { dim?: number | readonly number[] | null; unbiased?: boolean; keepdim?: boolean }): Tensor;
+function var_(input: Tensor, kwargs?: { dim?: number | readonly number[] | null; correction?: Scalar | null; keepdim?: boolean }): Tensor;
+function var_(input: Tensor, dim: number | readonly number[] | null, kwargs?: { dim?: number | readonly number[] | null; correction?: Scalar | null; keepdim?: boolean }): Tensor;
 function var_(input: Tensor, kwargs?: { unbiased?: boolean }): Tensor;
 function var_(input: Tensor, unbiased: boolean, kwargs?: { unbiased?: boolean }): Tensor;
 function var_(...args: unknown[]): unknown {
@@ -5320,12 +5320,12 @@ function var_(...args: unknown[]): unknown {
 export { var_ as var };
 const $var_mean = defineGenerated("torch", "var_mean", [[["input","Tensor","p",false],["dim","int?|int[]?","p",false],["unbiased","bool","p",true],["keepdim","bool","p",true]],[["input","Tensor","p",false],["dim","int?|int[]?","p",true],["correction","Scalar?","k",true],["keepdim","bool","k",true]],[["input","Tensor","p",false],["unbiased","bool","p",true]]], {"kind":"tuple","count":2});
 /** torch.var_mean — https://docs.pytorch.org/docs/2.9/generated/torch.var_mean.html */
-function var_mean(input: Tensor, dim: number | number[] | null, kwargs?: { unbiased?: boolean; keepdim?: boolean }): [Tensor, Tensor];
-function var_mean(input: Tensor, dim: number | number[] | null, unbiased: boolean, kwargs?: { unbiased?: boolean; keepdim?: boolean }): [Tensor, Tensor];
-function var_mean(input: Tensor, dim: number | number[] | null, unbiased: boolean, keepdim: boolean, kwargs?: { unbiased?: boolean; keepdim?: boolean }): [Tensor, Tensor];
-function var_mean(input: Tensor, kwargs: { dim?: number | number[] | null; unbiased?: boolean; keepdim?: boolean }): [Tensor, Tensor];
-function var_mean(input: Tensor, kwargs?: { dim?: number | number[] | null; correction?: Scalar | null; keepdim?: boolean }): [Tensor, Tensor];
-function var_mean(input: Tensor, dim: number | number[] | null, kwargs?: { dim?: number | number[] | null; correction?: Scalar | null; keepdim?: boolean }): [Tensor, Tensor];
+function var_mean(input: Tensor, dim: number | readonly number[] | null, kwargs?: { unbiased?: boolean; keepdim?: boolean }): [Tensor, Tensor];
+function var_mean(input: Tensor, dim: number | readonly number[] | null, unbiased: boolean, kwargs?: { unbiased?: boolean; keepdim?: boolean }): [Tensor, Tensor];
+function var_mean(input: Tensor, dim: number | readonly number[] | null, unbiased: boolean, keepdim: boolean, kwargs?: { unbiased?: boolean; keepdim?: boolean }): [Tensor, Tensor];
+function var_mean(input: Tensor, kwargs: { dim?: number | readonly number[] | null; unbiased?: boolean; keepdim?: boolean }): [Tensor, Tensor];
+function var_mean(input: Tensor, kwargs?: { dim?: number | readonly number[] | null; correction?: Scalar | null; keepdim?: boolean }): [Tensor, Tensor];
+function var_mean(input: Tensor, dim: number | readonly number[] | null, kwargs?: { dim?: number | readonly number[] | null; correction?: Scalar | null; keepdim?: boolean }): [Tensor, Tensor];
 function var_mean(input: Tensor, kwargs?: { unbiased?: boolean }): [Tensor, Tensor];
 function var_mean(input: Tensor, unbiased: boolean, kwargs?: { unbiased?: boolean }): [Tensor, Tensor];
 function var_mean(...args: unknown[]): unknown {
@@ -5371,8 +5371,8 @@ const $view_copy = defineGenerated("torch", "view_copy", [[["input","Tensor","p"
 /** torch.view_copy — https://docs.pytorch.org/docs/2.9/generated/torch.view_copy.html */
 function view_copy(input: Tensor, dtype: DType): Tensor;
 function view_copy(input: Tensor, kwargs: { dtype?: DType }): Tensor;
-function view_copy(input: Tensor, size: number | number[]): Tensor;
-function view_copy(input: Tensor, kwargs: { size?: number | number[] }): Tensor;
+function view_copy(input: Tensor, size: number | readonly number[]): Tensor;
+function view_copy(input: Tensor, kwargs: { size?: number | readonly number[] }): Tensor;
 function view_copy(...args: unknown[]): unknown {
   return $view_copy(args);
 }
@@ -5381,15 +5381,15 @@ const $vsplit = defineGenerated("torch", "vsplit", [[["input","Tensor","p",false
 /** torch.vsplit — https://docs.pytorch.org/docs/2.9/generated/torch.vsplit.html */
 function vsplit(input: Tensor, sections: number): Tensor[];
 function vsplit(input: Tensor, kwargs: { sections?: number }): Tensor[];
-function vsplit(input: Tensor, indices: number | number[]): Tensor[];
-function vsplit(input: Tensor, kwargs: { indices?: number | number[] }): Tensor[];
+function vsplit(input: Tensor, indices: number | readonly number[]): Tensor[];
+function vsplit(input: Tensor, kwargs: { indices?: number | readonly number[] }): Tensor[];
 function vsplit(...args: unknown[]): unknown {
   return $vsplit(args);
 }
 export { vsplit };
 const $vstack = defineGenerated("torch", "vstack", [[["tensors","Tensor[]","p",false]]], {"kind":"tensor"});
 /** torch.vstack — https://docs.pytorch.org/docs/2.9/generated/torch.vstack.html */
-function vstack(tensors: Tensor[]): Tensor;
+function vstack(tensors: readonly Tensor[]): Tensor;
 function vstack(...args: unknown[]): unknown {
   return $vstack(args);
 }
@@ -5437,8 +5437,8 @@ function zero_(...args: unknown[]): unknown {
 export { zero_ };
 const $zeros = defineGenerated("torch", "zeros", [[["size","int[]","p",false],["dtype","dtype?","k",true],["layout","layout?","k",true],["device","device?","k",true],["pin_memory","bool?","k",true],["requires_grad","bool?","k",true]],[["size","int","v",true],["dtype","dtype?","k",true],["layout","layout?","k",true],["device","device?","k",true],["pin_memory","bool?","k",true],["requires_grad","bool?","k",true]]], {"kind":"tensor"});
 /** torch.zeros — https://docs.pytorch.org/docs/2.9/generated/torch.zeros.html */
-function zeros(size: number | number[], kwargs?: { dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }): Tensor;
-function zeros(kwargs: { size?: number | number[]; dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }): Tensor;
+function zeros(size: number | readonly number[], kwargs?: { dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }): Tensor;
+function zeros(kwargs: { size?: number | readonly number[]; dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }): Tensor;
 function zeros(...size: number[]): Tensor;
 function zeros(...args: [...number[], { dtype?: DType | null; layout?: unknown; device?: string | null; pin_memory?: boolean | null; requires_grad?: boolean | null }]): Tensor;
 function zeros(...args: unknown[]): unknown {

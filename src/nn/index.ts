@@ -30,3 +30,4 @@ export {
   KLDivLoss,
 } from './modules/loss.js';
 export * as utils from './utils/index.js';
+export { functional } from './functional.js';

@@ -10,6 +10,7 @@ import { currentSession } from '../session/current.js';
 import type { Session } from '../session/session.js';
 import type { DType } from '../tensor/dtype.js';
 import { is_grad_enabled } from '../autograd/grad_mode.js';
+import { link } from '../autograd/graph.js';
 import { metaFromWire, type TensorMeta, type WireMeta } from '../tensor/meta.js';
 import { gradFnOf, type GradFnSource } from '../mirror/grad_fn.js';
 import { TorchError, torchError } from '../errors.js';
@@ -106,14 +107,21 @@ export function invoke(def: OpDef, args: readonly unknown[], self?: Tensor): Ten
   let s: Session | undefined;
   let pending = def.meta === undefined;
   let grad = false;
+  // inputs that require grad (or may: pending metadata), for the autograd graph; rare, so lazy
+  let gradInputs: Tensor[] | undefined;
   let nested: Tensor[] | undefined;
   for (let i = 0; i < full.length; i++) {
     const a = full[i];
     if (a instanceof Tensor) {
       s = sameSession(s, a);
       const m = a._m;
-      if (m === undefined) pending = true;
-      else if (m.requires_grad) grad = true;
+      if (m === undefined) {
+        pending = true;
+        (gradInputs ??= []).push(a);
+      } else if (m.requires_grad) {
+        grad = true;
+        (gradInputs ??= []).push(a);
+      }
     } else if (Array.isArray(a)) nested = tensorsIn(a, nested);
   }
   if (kw !== undefined) nested = tensorsIn(Object.values(kw), nested);
@@ -121,25 +129,48 @@ export function invoke(def: OpDef, args: readonly unknown[], self?: Tensor): Ten
     for (const t of nested) {
       s = sameSession(s, t);
       const m = t._m;
-      if (m === undefined) pending = true;
-      else if (m.requires_grad) grad = true;
+      if (m === undefined) {
+        pending = true;
+        (gradInputs ??= []).push(t);
+      } else if (m.requires_grad) {
+        grad = true;
+        (gradInputs ??= []).push(t);
+      }
     }
   }
   const session = s ?? currentSession();
   const wireName = self ? def.methodWire : def.name;
-  if (!mirror.enabled) return pendingResult(def, unmirroredCall(session, wireName, full, kw, def.outputs ?? 1, def.mayFail));
-  if (pending) return pendingResult(def, pendingCall(session, wireName, full, kw, def.outputs ?? 1));
+  if (gradInputs !== undefined && !is_grad_enabled()) gradInputs = undefined;
+  if (!mirror.enabled) return pendingResult(def, linkAll(unmirroredCall(session, wireName, full, kw, def.outputs ?? 1, def.mayFail, def.outputs !== undefined), gradInputs));
+  if (pending) return pendingResult(def, linkAll(pendingCall(session, wireName, full, kw, def.outputs ?? 1, def.outputs !== undefined), gradInputs));
 
   const specs = def.meta!(bound, wireName);
-  if (specs === PENDING) return pendingResult(def, pendingCall(session, wireName, full, kw, def.outputs ?? 1));
+  if (specs === PENDING) return pendingResult(def, linkAll(pendingCall(session, wireName, full, kw, def.outputs ?? 1, def.outputs !== undefined), gradInputs));
   grad = grad && is_grad_enabled();
   if (!Array.isArray(specs)) {
     const out = newTensor(session, toMeta(specs, grad, def, bound), wireName);
     session.call(out.id, wireName, full, kw ?? null, strictCheck(session, [out]), def.mayFail);
+    if (gradInputs !== undefined) {
+      // an in-place op's self carries the new history too (the returned handle aliases it)
+      if (specs.inplace !== undefined) linkOne(specs.inplace, gradInputs);
+      linkOne(out, gradInputs);
+    }
     return out;
   }
   const outs = specs.map((spec) => newTensor(session, toMeta(spec, grad, def, bound), wireName));
   session.call(outs.map((t) => t.id), wireName, full, kw ?? null, strictCheck(session, outs), def.mayFail);
+  if (gradInputs !== undefined) linkAll(outs, gradInputs);
+  return outs;
+}
+
+/** Autograd graph: an output that requires grad remembers its inputs (see autograd/graph.ts). */
+function linkOne(out: Tensor, inputs: Tensor[]): void {
+  const m = out._m;
+  if (m === undefined || m.requires_grad) link(out, inputs);
+}
+
+function linkAll(outs: Tensor[], inputs: Tensor[] | undefined): Tensor[] {
+  if (inputs !== undefined) for (const t of outs) linkOne(t, inputs);
   return outs;
 }
 
@@ -176,9 +207,9 @@ export const strict = { enabled: process.env.TORCHBRIDGE_STRICT === '1' };
 export const mirror = { enabled: process.env.TORCHBRIDGE_MIRROR !== '0' };
 
 /** Queue an op without predicting or asking for its outputs' metadata (mirror off). */
-function unmirroredCall(s: Session, wireName: string, args: unknown[], kw: Record<string, unknown> | undefined, outputs: number, mayFail: boolean): Tensor[] {
+function unmirroredCall(s: Session, wireName: string, args: unknown[], kw: Record<string, unknown> | undefined, outputs: number, mayFail: boolean, sequence: boolean): Tensor[] {
   const outs = Array.from({ length: outputs }, () => newTensor(s, undefined, wireName));
-  s.call(outputs === 1 ? outs[0]!.id : outs.map((t) => t.id), wireName, args, kw ?? null, 0, mayFail);
+  s.call(sequence ? outs.map((t) => t.id) : outs[0]!.id, wireName, args, kw ?? null, 0, mayFail);
   return outs;
 }
 
@@ -272,9 +303,11 @@ export function pendingCall(
   args: unknown[],
   kw: Record<string, unknown> | undefined,
   outputs: number,
+  /** torch returns a tuple or list (of any length, one included) rather than a tensor */
+  sequence = outputs !== 1,
 ): Tensor[] {
   const outs = Array.from({ length: outputs }, () => newTensor(s, undefined, wireName));
-  const wireOuts = outputs === 1 ? outs[0]!.id : outs.map((t) => t.id);
+  const wireOuts = sequence ? outs.map((t) => t.id) : outs[0]!.id;
   const reply = s.expectReply();
   s.call(wireOuts, wireName, args, kw ?? null, reply.id, true);
   awaitMeta(outs, reply.promise, (w) => {

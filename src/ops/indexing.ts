@@ -22,6 +22,7 @@
  * index is the bare item (x[0]) or a Tuple (x[0, 1]), exactly as Python would pass it.
  */
 import { Tensor, awaitMeta, newTensor, opName } from '../tensor/tensor.js';
+import { link } from '../autograd/graph.js';
 import { Ellipsis, Handle, Slice, Tuple } from '../transport/codec.js';
 import { OP } from '../transport/protocol.js';
 import { describeMeta, describeMismatch, mirror, sessionOf, strict, type MetaRule, type OutSpec } from './dispatch.js';
@@ -718,6 +719,7 @@ function getitem(x: Tensor, raw: readonly unknown[], tuple: boolean, what: strin
     // the mirror is off (torch.set_mirror(false)): metadata is read when awaited (ready())
     const out = newTensor(s, undefined, op);
     send(s, out.id, op, [x, index], 0, true);
+    if (grad) link(out, [x]);
     return out;
   }
   const m = x._m;
@@ -751,6 +753,7 @@ function getitem(x: Tensor, raw: readonly unknown[], tuple: boolean, what: strin
       return 'notTensor' in r ? torchError('TypeError', `${opName(op)} returned a Python ${r.notTensor}`, op) : r;
     });
     if (isView && items.every((it) => it.k !== 'tensor' || it.t._m !== undefined)) registerView(out, x, grad);
+    if (grad) link(out, [x]);
     return out;
   }
 
@@ -777,6 +780,7 @@ function getitem(x: Tensor, raw: readonly unknown[], tuple: boolean, what: strin
   }
   send(s, out.id, op, [x, index], replyId, mayFail);
   if (isView) registerView(out, x, grad);
+  if (requires_grad && grad) link(out, [x]);
   return out;
 }
 
@@ -1051,6 +1055,10 @@ function setitem(x: Tensor, raw: readonly unknown[], tuple: boolean, value: unkn
       p?.entries !== undefined ? INDEX_PUT_BACKWARD : vm !== undefined && vm.shape.length === 0 && vm.device === 'cpu' ? FILL_TENSOR_BACKWARD : COPY_BACKWARDS,
     );
   }
+  // autograd graph: x (and the views written through) now depend on the value
+  if (value instanceof Tensor && is_grad_enabled() && (value._m === undefined || value._m.requires_grad)) {
+    for (const t of toCheck.length > 0 ? toCheck : [x]) link(t, [value]);
+  }
   const args = [x, index, typeof value === 'number' ? wireItem(value) : value];
   if (strict.enabled && toCheck.length > 0) {
     const tmp = s.newHandle();
@@ -1166,7 +1174,7 @@ declare module '../tensor/tensor.js' {
      * `x.setitem([[0, 2]], v)` is `x[[0, 2]] = v`), one item (`x.setitem(mask, 0)`), or a string
      * in Python syntax (`x.setitem(':, $0', 0, idx)`, extra arguments after the value).
      */
-    setitem(indices: readonly Index[] | Index | string, value: SetValue, ...args: Index[]): this;
+    setitem(indices: readonly Index[] | Index | string, value: SetValue, ...args: Index[]): Tensor;
   }
 }
 

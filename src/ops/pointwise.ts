@@ -897,7 +897,10 @@ unary(
 );
 unary(['conj'], (x) => (x.dtype.category === 'complex' ? complexView(x, x.dtype) : itself(x)), undefined, outOfPlaceOnly);
 unary(['conj_physical'], (x) => (x.dtype.category === 'complex' ? x.dtype : itself(x)), undefined, outOfPlaceOnly);
-rule('conj_physical_', inPlace((a) => ({ ...(a.input as Tensor)._meta })));
+rule('conj_physical_', inPlace((a) => {
+  const { shape, dtype, device } = (a.input as Tensor)._meta;
+  return { shape, dtype, device };
+}));
 // resolve_conj/resolve_neg copy only when a conj/neg bit is set, which the mirror does not track
 unary(['resolve_conj', 'resolve_neg'], (x) => (x.dtype.category === 'complex' ? unknown() : itself(x)), undefined, outOfPlaceOnly);
 

@@ -36,8 +36,12 @@ import { proxyTarget, toPython } from './to_python.js';
 
 /** A Python object (or a queued expression) seen from TS; see the file comment. */
 export type PyProxy = PyProxyMembers & {
-  /** A Python attribute, as another proxy (nothing is queued until it is used). */
-  readonly [attribute: string]: PyProxy;
+  /**
+   * A Python attribute: another PyProxy (nothing is queued until it is used); `proxy.name = v`
+   * sets it. Typed `any` because an index signature's type would read as `PyProxy | undefined`
+   * under noUncheckedIndexedAccess, forcing a `!` on every attribute.
+   */
+  [attribute: string]: any;
 } & {
   /** Call it: Python positional arguments, then an optional plain object of keyword arguments. */
   (...args: unknown[]): PyProxy;

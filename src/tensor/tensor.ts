@@ -29,6 +29,14 @@ export class Tensor extends Handle {
   _keepAlive: ArrayBufferLike | undefined;
   /** @internal */ readonly _s: Session;
   /** @internal the op that made it, for messages */ readonly _op: string;
+  /** @internal autograd: the inputs requiring grad it was computed from (see autograd/graph.ts) */
+  _inputs: Tensor[] | undefined;
+  /** @internal autograd: the runtime's .grad is None (0), a tensor the mirror knows (1), or one whose metadata only the runtime knows (2: after create_graph) */
+  _gradState: 0 | 1 | 2 = 0;
+  /** @internal autograd: the handle last given out for .grad */
+  _gradCache: Tensor | undefined;
+  /** @internal autograd: retain_grad() was called on this non-leaf */
+  _retainsGrad = false;
 
   /** @internal use the torch.* factories and ops. */
   constructor(session: Session, id: number, meta: TensorMeta | undefined, op: string) {
@@ -62,6 +70,10 @@ export class Tensor extends Handle {
   }
   get requires_grad(): boolean {
     return this._meta.requires_grad;
+  }
+  /** Python's `t.requires_grad = flag`: the same as t.requires_grad_(flag) (src/autograd/grad.ts). */
+  set requires_grad(flag: boolean) {
+    this.requires_grad_(flag);
   }
   get is_leaf(): boolean {
     return this._meta.is_leaf;

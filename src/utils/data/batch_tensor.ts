@@ -17,7 +17,7 @@ function numelOf(shape: readonly number[]): number {
 }
 
 function queue(s: Session, dtype: DType, shape: number[], payload: unknown, op: string): Tensor {
-  const t = newTensor(s, { shape, dtype, device: 'cpu', requires_grad: false, is_leaf: true }, op);
+  const t = newTensor(s, { shape, dtype, device: 'cpu', requires_grad: false, is_leaf: true, grad_fn: null }, op);
   s.enqueue([OP.FROM_DATA, t.id, dtype, shape, payload, null]);
   return t;
 }

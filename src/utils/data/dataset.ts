@@ -122,7 +122,7 @@ export class TensorDataset extends Dataset<Tensor[]> {
     return this.tensors.map((t) => t.select(0, index));
   }
 
-  __len__(): number {
+  override __len__(): number {
     return this.tensors[0]!.size(0);
   }
 

@@ -1,0 +1,49 @@
+/**
+ * The mirror's view of the autograd graph: each tensor computed from inputs that require grad
+ * remembers those inputs, so backward() knows locally which leaves receive a .grad and
+ * autograd.grad() knows which inputs were used, without asking the runtime.
+ */
+import type { Tensor } from '../tensor/tensor.js';
+
+/** Record that `out` was computed from `inputs` (only the ones requiring grad). */
+export function link(out: Tensor, inputs: readonly Tensor[]): void {
+  if (inputs.length === 0) return;
+  const prev = out._inputs;
+  if (prev === undefined) {
+    out._inputs = inputs.includes(out) ? inputs.filter((t) => t !== out) : (inputs as Tensor[]);
+    return;
+  }
+  // an in-place op: self keeps its history and adds the new inputs
+  out._inputs = prev.concat(inputs.filter((t) => t !== out));
+}
+
+/** Does this tensor take part in autograd (requires grad, or metadata still pending)? */
+function differentiable(t: Tensor): boolean {
+  const m = t._m;
+  return m === undefined || m.requires_grad;
+}
+
+/**
+ * Every tensor reachable backwards from `roots` through tensors that require grad (roots
+ * included).
+ */
+export function reachable(roots: readonly Tensor[]): Set<Tensor> {
+  const seen = new Set<Tensor>();
+  const stack = roots.filter(differentiable);
+  while (stack.length > 0) {
+    const t = stack.pop()!;
+    if (seen.has(t)) continue;
+    seen.add(t);
+    const inputs = t._inputs;
+    if (inputs === undefined) continue;
+    for (const i of inputs) if (!seen.has(i) && differentiable(i)) stack.push(i);
+  }
+  return seen;
+}
+
+/** A leaf that accumulates .grad, or a non-leaf that retains it. */
+export function receivesGrad(t: Tensor): boolean {
+  const m = t._m;
+  if (m === undefined) return false;
+  return m.requires_grad && (m.is_leaf || t._retainsGrad);
+}
