@@ -322,10 +322,10 @@ afterAll(async () => {
 // ---------------------------------------------------------------------------------------------
 // helpers
 
-type Meta = { shape: number[]; dtype: unknown; device: string; requires_grad: boolean; is_leaf: boolean };
+type Meta = { shape: number[]; dtype: unknown; device: string; requires_grad: boolean; is_leaf: boolean; grad_fn: string | null };
 
 function mirror(t: Tensor): Meta {
-  return { shape: [...t.shape], dtype: t.dtype, device: t.device, requires_grad: t.requires_grad, is_leaf: t.is_leaf };
+  return { shape: [...t.shape], dtype: t.dtype, device: t.device, requires_grad: t.requires_grad, is_leaf: t.is_leaf, grad_fn: t.grad_fn?.name() ?? null };
 }
 
 async function expectMirrorMatches(t: Tensor): Promise<void> {

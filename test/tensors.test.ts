@@ -10,11 +10,11 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import torch, { ArgumentError, PendingMetadataError, Tensor, TorchError } from '../src/index.js';
 
-type Meta = { shape: number[]; dtype: unknown; device: string; requires_grad: boolean; is_leaf: boolean };
+type Meta = { shape: number[]; dtype: unknown; device: string; requires_grad: boolean; is_leaf: boolean; grad_fn: string | null };
 
 /** The mirror's metadata, read synchronously. */
 function mirror(t: Tensor): Meta {
-  return { shape: [...t.shape], dtype: t.dtype, device: t.device, requires_grad: t.requires_grad, is_leaf: t.is_leaf };
+  return { shape: [...t.shape], dtype: t.dtype, device: t.device, requires_grad: t.requires_grad, is_leaf: t.is_leaf, grad_fn: t.grad_fn?.name() ?? null };
 }
 
 /** The mirror agrees with the runtime about t. */
