@@ -15,6 +15,17 @@ describe('strict mode', () => {
     expect(strict.enabled).toBe(true);
   });
 
+  it('a result whose metadata torch refuses to report (no_grad view modified in place) does not stop the runtime', async () => {
+    const x = torch.randn(3, 2, { requires_grad: true });
+    const pid = torch.runtime.pid;
+    const r = torch.no_grad(() => x.select(0, 1));
+    torch.no_grad(() => r.zero_());
+    await torch.sync();
+    // Python raises on r.requires_grad here; the runtime kept going and x holds the write
+    expect(((await x.tolist()) as number[][])[1]).toEqual([0, 0]);
+    expect(torch.runtime.pid).toBe(pid);
+  });
+
   it('agreement passes silently', async () => {
     const x = torch.randn(3, 4, { requires_grad: true });
     const y = x.matmul(x.transpose(0, 1)).exp().sum(1, true).div(2);

@@ -167,10 +167,12 @@ class Executor:
                         self.reply(reply_id, _ERROR, err)
                     continue
                 if reply_id:
-                    if outs.__class__ is int:
-                        self.reply(reply_id, _OK, [meta(result)])
-                    else:
-                        self.reply(reply_id, _OK, [meta(r) for r in result])
+                    try:
+                        metas = [meta(result)] if outs.__class__ is int else [meta(r) for r in result]
+                    except Exception as e:  # noqa: BLE001 -- torch can refuse to report (a no_grad view modified in place)
+                        self.reply(reply_id, _ERROR, describe(e, base + index, name))
+                        continue
+                    self.reply(reply_id, _OK, metas)
             elif code == _FREE:
                 for id_ in op[1]:
                     handles.pop(id_, None)

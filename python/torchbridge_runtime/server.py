@@ -5,6 +5,7 @@ import os
 import sys
 import threading
 import time
+import traceback
 
 import zmq
 
@@ -65,6 +66,9 @@ class Server:
                     run(unpack(payload.buffer))
                 except Shutdown:
                     return
+        except BaseException:  # a runtime bug: say so (the client shows stderr's tail) and exit non-zero
+            traceback.print_exc()
+            self.exit(70)
         finally:
             self.exit(0)
 
