@@ -8,7 +8,7 @@ import { isKwargs } from '../ops/signature.js';
 import { pendingCall, sessionOf, strictCheck } from '../ops/dispatch.js';
 import { ArgumentError, torchError } from '../errors.js';
 import { sameShape } from '../mirror/broadcast.js';
-import { reachable, receivesGrad } from './graph.js';
+import { link, reachable, receivesGrad } from './graph.js';
 import { markGrad } from './grad.js';
 
 export interface BackwardOptions {
@@ -87,10 +87,10 @@ export function backward(
 /** After a backward pass: every leaf reached (or each given input) now holds a .grad. */
 function markReceivers(roots: Tensor[], inputs: Tensor[], createGraph: boolean): void {
   if (inputs.length > 0) {
-    for (const t of inputs) markGrad(t, createGraph);
+    for (const t of inputs) markGrad(t, createGraph, roots);
     return;
   }
-  for (const t of reachable(roots)) if (receivesGrad(t)) markGrad(t, createGraph);
+  for (const t of reachable(roots)) if (receivesGrad(t)) markGrad(t, createGraph, roots);
 }
 
 /**
@@ -128,14 +128,16 @@ export function grad(outputs: Tensor | Tensor[], inputs: Tensor | Tensor[], ...r
   const args = [outs, ins];
   let results: Tensor[];
   if (kwargs.create_graph) {
-    results = pendingCall(s, op, args, kwargs, ins.length);
+    results = pendingCall(s, op, args, kwargs, ins.length, true);
+    // differentiable results: their graph runs through the outputs' (for a later grad or backward)
+    for (const r of results) link(r, outs);
   } else {
     results = ins.map((t) => {
       const m = t._meta;
       return newTensor(s, { shape: m.shape, dtype: m.dtype, device: m.device, requires_grad: false, is_leaf: true, grad_fn: null }, op);
     });
-    const mirrored = results.filter((_, i) => !unused[i] || kwargs.materialize_grads);
-    s.call(results.map((t) => t.id), op, args, kwargs, strict.enabledFor(s, mirrored), true);
+    const checked = results.map((t, i) => (!unused[i] || kwargs.materialize_grads ? t : null));
+    s.call(results.map((t) => t.id), op, args, kwargs, strictCheck(s, checked), true);
   }
   // an unused input's grad is None (unless materialized): its handle is not needed
   return results.map((t, i) => {
@@ -146,11 +148,6 @@ export function grad(outputs: Tensor | Tensor[], inputs: Tensor | Tensor[], ...r
     return t;
   });
 }
-
-const strict = {
-  /** strict-mode check of the outputs that are tensors */
-  enabledFor: (s: Parameters<typeof strictCheck>[0], outs: Tensor[]) => (outs.length === 0 ? 0 : strictCheck(s, outs)),
-};
 
 declare module '../tensor/tensor.js' {
   interface Tensor {

@@ -8,6 +8,7 @@ import { pendingCall, strictCheck } from '../ops/dispatch.js';
 import { torchError } from '../errors.js';
 import { ArgumentError } from '../errors.js';
 import { sameShape } from '../mirror/broadcast.js';
+import { link } from './graph.js';
 
 /** The handle for t.grad, or null when the runtime's grad is None. */
 export function getGrad(t: Tensor): Tensor | null {
@@ -19,6 +20,7 @@ export function getGrad(t: Tensor): Tensor | null {
   let g: Tensor;
   if (t._gradState === 2) {
     g = pendingCall(s, 'tb.getattr', [t, 'grad'], undefined, 1)[0]!;
+    if (t._gradGraph !== undefined) link(g, t._gradGraph);
   } else {
     const m = t._meta;
     g = newTensor(s, { shape: m.shape, dtype: m.dtype, device: m.device, requires_grad: false, is_leaf: true, grad_fn: null }, '.grad');
@@ -54,13 +56,16 @@ export function setGrad(t: Tensor, g: Tensor | null): void {
 export function forgetGrad(t: Tensor): void {
   t._gradState = 0;
   t._gradCache = undefined;
+  t._gradGraph = undefined;
 }
 
 /** backward() gave t a grad (accumulated in place when it had one, unless create_graph). */
-export function markGrad(t: Tensor, createGraph: boolean): void {
+export function markGrad(t: Tensor, createGraph: boolean, roots: Tensor[]): void {
   if (createGraph) {
+    // the new grad is a fresh tensor computed (differentiably) from the roots' graph
     t._gradState = 2;
     t._gradCache = undefined;
+    t._gradGraph = t._gradGraph === undefined ? roots : t._gradGraph.concat(roots);
   } else if (t._gradState === 0) {
     t._gradState = 1;
   }

@@ -35,6 +35,8 @@ export class Tensor extends Handle {
   _gradState: 0 | 1 | 2 = 0;
   /** @internal autograd: the handle last given out for .grad */
   _gradCache: Tensor | undefined;
+  /** @internal autograd: the roots of backward(create_graph=True) passes that made .grad (its graph) */
+  _gradGraph: Tensor[] | undefined;
   /** @internal autograd: retain_grad() was called on this non-leaf */
   _retainsGrad = false;
 
