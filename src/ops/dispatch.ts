@@ -179,16 +179,19 @@ function linkAll(outs: Tensor[], inputs: Tensor[] | undefined): Tensor[] {
  * metadata of every mirrored result and the session checks that the mirror agreed. Returns the
  * reply id to put on the op (0 when not strict).
  */
-export function strictCheck(session: Session, outs: Tensor[]): number {
-  if (!strict.enabled || outs.length === 0) return 0;
-  const predicted = outs.map((t) => t._m!);
-  const op = outs[0]!._op;
+export function strictCheck(session: Session, outs: (Tensor | null)[]): number {
+  // null: an output torch returns as None (autograd.grad's unused inputs), not checked
+  const first = outs.find((t) => t !== null);
+  if (!strict.enabled || first === undefined) return 0;
+  const predicted = outs.map((t) => t?._m);
+  const op = first._op;
   const reply = session.expectReply();
   reply.promise.then(
     (metas) => {
       (metas as WireMeta[]).forEach((w, i) => {
+        const mine = predicted[i];
+        if (mine === undefined) return;
         const real = metaFromWire(w);
-        const mine = predicted[i]!;
         const diff = 'notTensor' in real ? `a Python ${real.notTensor}` : describeMismatch(mine, real);
         if (diff) session.mirrorMismatch(`${opName(op)} output ${i}: the mirror predicted ${describeMeta(mine)} but torch gave ${diff}`);
       });
