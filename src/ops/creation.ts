@@ -91,6 +91,8 @@ rule('randint', (a, op) => {
   return factory(a, op, sizes(a.size), (a.dtype as DType | undefined) ?? int64);
 });
 
+rule('randperm', (a, op) => factory(a, op, [a.n as number], (a.dtype as DType | undefined) ?? int64));
+
 for (const name of ['zeros_like', 'ones_like', 'empty_like', 'rand_like', 'randn_like', 'full_like', 'randint_like']) {
   rule(name, (a, op) => {
     const x = a.input as Tensor;
