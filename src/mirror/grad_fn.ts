@@ -118,6 +118,41 @@ const ATEN: Readonly<Record<string, string>> = {
   conj: '_conj',
   real: 'select.int',
   imag: 'select.int',
+  conj_physical: '_conj_physical',
+  'special.ndtr': 'mul.Scalar', // (1 + erf(x / sqrt(2))) * 0.5
+  // nn.functional wrappers of another ATen function (the last node of a Python composite)
+  'nn.functional.selu': 'elu',
+  'nn.functional.relu6': 'hardtanh',
+  'nn.functional.rrelu': 'rrelu_with_noise',
+  'nn.functional.logsigmoid': 'log_sigmoid_forward',
+  'nn.functional.softmin': '_softmax',
+  'nn.functional.softsign': 'div.Tensor',
+  'nn.functional.tanhshrink': 'sub.Tensor',
+  'nn.functional.normalize': 'div.Tensor',
+  'nn.functional.local_response_norm': 'div.Tensor',
+  'nn.functional.prelu': '_prelu_kernel',
+  'nn.functional.pdist': '_pdist_forward',
+  'nn.functional.cosine_similarity': 'sum.dim_IntList',
+  'nn.functional.pairwise_distance': 'norm.ScalarOpt_dim',
+  'nn.functional.layer_norm': 'native_layer_norm',
+  'nn.functional.group_norm': 'native_group_norm',
+  'nn.functional.instance_norm': 'view',
+  'nn.functional.max_pool2d': 'max_pool2d_with_indices',
+  'nn.functional.max_pool3d': 'max_pool3d_with_indices',
+  'nn.functional.max_pool2d_with_indices': 'max_pool2d_with_indices',
+  'nn.functional.max_pool3d_with_indices': 'max_pool3d_with_indices',
+  'nn.functional.adaptive_max_pool2d_with_indices': 'adaptive_max_pool2d',
+  'nn.functional.adaptive_max_pool3d_with_indices': 'adaptive_max_pool3d',
+  // 1-d pooling runs the 2-d kernel on x.unsqueeze(-2), then squeezes that dim away
+  'nn.functional.max_pool1d': 'squeeze.dim',
+  'nn.functional.max_pool1d_with_indices': 'squeeze.dim',
+  'nn.functional.avg_pool1d': 'squeeze.dim',
+  'nn.functional.adaptive_avg_pool1d': 'squeeze.dim',
+  'nn.functional.adaptive_max_pool1d': 'squeeze.dim',
+  'nn.functional.adaptive_max_pool1d_with_indices': 'squeeze.dim',
+  'nn.functional.lp_pool1d': 'pow.Tensor_Scalar',
+  'nn.functional.lp_pool2d': 'pow.Tensor_Scalar',
+  'nn.functional.lp_pool3d': 'pow.Tensor_Scalar',
 };
 
 /** torch's node for a result of an op without a derivative formula (type name of torch::autograd::NotImplemented) */
@@ -204,7 +239,19 @@ const PICK: Readonly<Record<string, GradFnSource>> = {
     const many = backward('squeeze_.dims');
     return (a: Bound) => (!given(a.dim) ? all : Array.isArray(a.dim) ? many : one);
   })(),
-  scatter: choose((a) => isTensor(a.src), 'scatter.src', 'scatter.value'),
+  scatter: (() => {
+    const src = backward('scatter.src');
+    const value = backward('scatter.value');
+    // scatter(..., reduce=) has no formula
+    return (a: Bound) => (given(a.reduce) ? NOT_IMPLEMENTED : isTensor(a.src) ? src : value);
+  })(),
+  split: choose((a) => typeof (a.split_size ?? a.split_size_or_sections) === 'number', 'split.Tensor', 'split_with_sizes'),
+  diag: (() => {
+    const embed = backward('diag_embed');
+    // a matrix's diagonal through diagonal_copy, whose generated node carries the suffix
+    const copy = backward('diagonal') + '_copy';
+    return (a: Bound) => ((a.input as { ndim?: number }).ndim === 1 ? embed : copy);
+  })(),
   index_fill: choose((a) => isTensor(a.value), 'index_fill.int_Tensor', 'index_fill.int_Scalar'),
   masked_fill: choose((a) => isTensor(a.value), 'masked_fill.Tensor', 'masked_fill.Scalar'),
 };
@@ -220,10 +267,15 @@ for (const key of Object.keys(BACKWARD)) {
 
 /** The ATen function of a Python op name: 'nn.functional.relu' -> 'relu', 'special.xlogy_' -> 'xlogy_'. */
 function atenName(name: string): string {
-  const alias = ATEN[name] ?? (name.endsWith('_') ? ATEN[name.slice(0, -1)] : undefined);
-  if (alias !== undefined) return name.endsWith('_') && !alias.endsWith('_') ? alias + '_' : alias;
-  if (name.startsWith('nn.functional.')) return name.slice('nn.functional.'.length);
-  return name.replace('.', '_');
+  const inplace = name.endsWith('_');
+  let alias = ATEN[name] ?? (inplace ? ATEN[name.slice(0, -1)] : undefined);
+  if (alias === undefined) {
+    if (name.startsWith('nn.functional.')) return name.slice('nn.functional.'.length);
+    return name.replace('.', '_');
+  }
+  // aliases of aliases: moveaxis -> movedim -> permute
+  for (let next = ATEN[alias]; next !== undefined && next !== alias; next = ATEN[alias]) alias = next;
+  return inplace && !alias.endsWith('_') ? alias + '_' : alias;
 }
 
 function fromAten(base: string): GradFnSource | undefined {
@@ -247,4 +299,24 @@ export function gradFnOf(name: string): GradFnSource | undefined {
   const own = fromAten(aten);
   if (own !== undefined || !aten.endsWith('_')) return own;
   return fromAten(aten.slice(0, -1));
+}
+
+const INPLACE = new Map<string, string | undefined>();
+
+/**
+ * The node of an nn.functional op run with inplace=True: torch's in-place overload where it has
+ * an entry of its own (elu_ -> EluBackward1), else the out-of-place one (relu_ -> ReluBackward0).
+ */
+export function inplaceGradFnOf(name: string): string | undefined {
+  if (INPLACE.has(name)) return INPLACE.get(name);
+  const src = gradFnOf(name + '_');
+  const found = typeof src === 'string' ? src : undefined;
+  INPLACE.set(name, found);
+  return found;
+}
+
+/** A rule's result with the node torch records named (PENDING and lists pass through). */
+export function named<T>(out: T, grad_fn: string): T {
+  if (typeof out !== 'object' || out === null || Array.isArray(out)) return out;
+  return { ...out, grad_fn };
 }

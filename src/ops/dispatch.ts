@@ -147,6 +147,8 @@ export function invoke(def: OpDef, args: readonly unknown[], self?: Tensor): Ten
   const specs = def.meta!(bound, wireName);
   if (specs === PENDING) return pendingResult(def, linkAll(pendingCall(session, wireName, full, kw, def.outputs ?? 1, def.outputs !== undefined), gradInputs));
   grad = grad && is_grad_enabled();
+  // a result autograd records under a node the mirror cannot name: the runtime reports it
+  if (grad && unnamed(def, specs)) return pendingResult(def, linkAll(pendingCall(session, wireName, full, kw, def.outputs ?? 1, def.outputs !== undefined), gradInputs));
   if (!Array.isArray(specs)) {
     const out = newTensor(session, toMeta(specs, grad, def, bound), wireName);
     session.call(out.id, wireName, full, kw ?? null, strictCheck(session, [out]), def.mayFail);
@@ -264,8 +266,9 @@ function toMeta(spec: OutSpec, inputsRequireGrad: boolean, def: OpDef, a: Bound)
     // torch marks self as requiring grad whatever its dtype (even an integer self)
     const recorded = inputsRequireGrad && (m.requires_grad || spec.differentiable !== false);
     const requires_grad = m.requires_grad || recorded;
-    // a recorded in-place op becomes self's grad_fn (add_ -> AddBackward0)
-    const grad_fn = recorded ? (spec.grad_fn ?? defaultGradFn(def, a)) : m.grad_fn;
+    // a recorded in-place op becomes self's grad_fn (add_ -> AddBackward0); ops without a
+    // derivative (logical_and_) leave it as it was
+    const grad_fn = recorded && spec.differentiable !== false ? (spec.grad_fn ?? defaultGradFn(def, a)) : m.grad_fn;
     const meta = { ...m, requires_grad, is_leaf: requires_grad ? m.is_leaf && m.requires_grad : true, grad_fn };
     self._m = meta;
     return meta;
@@ -284,15 +287,28 @@ function toMeta(spec: OutSpec, inputsRequireGrad: boolean, def: OpDef, a: Bound)
   return { shape: spec.shape, dtype: spec.dtype, device: spec.device, requires_grad, is_leaf: !requires_grad, grad_fn };
 }
 
-/** Marks a result whose grad_fn neither the rule nor derivatives.yaml names (strict mode shows it). */
+/** Marks a result whose grad_fn neither the rule nor derivatives.yaml names (invoke() sends those to the runtime). */
 export const UNKNOWN_GRAD_FN = '<unknown to the mirror>';
 
-/** The op's own autograd node (mirror/grad_fn.ts), looked up once per op. */
-function defaultGradFn(def: OpDef, a: Bound): string {
+/** The op's own autograd node (mirror/grad_fn.ts), looked up once per op; null: none known. */
+function ownGradFn(def: OpDef): GradFnSource | null {
   let src = def.gradFn;
   if (src === undefined) src = def.gradFn = gradFnOf(def.name) ?? null;
+  return src;
+}
+
+function defaultGradFn(def: OpDef, a: Bound): string {
+  const src = ownGradFn(def);
   if (src === null) return UNKNOWN_GRAD_FN;
   return typeof src === 'string' ? src : src(a);
+}
+
+/** Whether a recorded output would need the op's own node where the mirror knows none. */
+function unnamed(def: OpDef, specs: OutSpec | OutSpec[]): boolean {
+  if (ownGradFn(def) !== null) return false;
+  const named = (s: OutSpec) =>
+    s.grad_fn !== undefined || s.alias !== undefined || s.requires_grad !== undefined || s.differentiable === false || (s.inplace === undefined && s.dtype.category !== 'float' && s.dtype.category !== 'complex');
+  return Array.isArray(specs) ? !specs.every(named) : !named(specs);
 }
 
 function pendingResult(def: OpDef, outs: Tensor[]): Tensor | Tensor[] {

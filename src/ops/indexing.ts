@@ -922,10 +922,11 @@ function checkIndexPut(
  * index_put_: `before` runs the checks torch makes before autograd's check_inplace, `after` the
  * kernel's own. `newView` is the view op indexing applied to x (undefined: x itself; null: the
  * mirror could not follow the indexing, so it predicts no error). Returns the tensors to check
- * in strict mode.
+ * in strict mode; the tensors whose metadata only the runtime can tell now go into `unknown`
+ * (the caller marks them pending once the write is sent, so that they are read after it).
  */
 function inplace(
-  s: Session,
+  unknown: Tensor[],
   x: Tensor,
   newView: string | undefined | null,
   value: Tensor | undefined,
@@ -947,7 +948,7 @@ function inplace(
   if (valueRg === false) {
     if (x._m?.requires_grad) {
       if (newView === null) {
-        markPending(s, x);
+        unknown.push(x);
         return [];
       }
       recordWrite(x, newView, direct);
@@ -958,7 +959,7 @@ function inplace(
   // the message does), and a refused write changes nothing
   if (newView === null && x._m !== undefined && valueRg !== undefined && inplaceError(x, 'a view', valueRg)) return [x];
   if (x._m === undefined || valueRg === undefined || newView === null) {
-    for (const t of family(x)) markPending(s, t);
+    unknown.push(...family(x));
     return [];
   }
   const changed = [x, ...markRequiresGrad(x).filter((t) => t !== x)];
@@ -1023,6 +1024,7 @@ function setitem(x: Tensor, raw: readonly unknown[], tuple: boolean, value: unkn
   }
   const noop = single && items[0]!.k === 'bool' && !(items[0] as { v: boolean }).v; // x[False] = v
   let toCheck: Tensor[] = [x];
+  const unknown: Tensor[] = [];
   if (!noop) {
     let p: Plan | undefined;
     if (m !== undefined) {
@@ -1043,7 +1045,7 @@ function setitem(x: Tensor, raw: readonly unknown[], tuple: boolean, value: unkn
       }
     };
     toCheck = inplace(
-      s,
+      unknown,
       x,
       p === undefined ? null : p.slicedIsSelf ? undefined : p.lastView,
       vt,
@@ -1067,6 +1069,7 @@ function setitem(x: Tensor, raw: readonly unknown[], tuple: boolean, value: unkn
     s.free(tmp);
     strictProbe(s, reply.promise, toCheck, op);
   } else send(s, null, op, args, 0, true);
+  for (const t of unknown) markPending(s, t);
   return x;
 }
 

@@ -16,6 +16,19 @@ import { canCast, resultType } from '../mirror/promotion.js';
 import { numel, reductionDims } from '../mirror/dims.js';
 import { int64, type DType } from '../tensor/dtype.js';
 import { expandCheck, fail, fmt, intList, promote, sizeAt, view } from './shape.js';
+import { backward, named } from '../mirror/grad_fn.js';
+
+const DOT = backward('dot');
+const MV = backward('mv');
+const MM = backward('mm');
+const ADDMM = backward('addmm');
+const ADD = backward('add.Tensor');
+const MUL = backward('mul.Tensor');
+const VIEW = backward('view');
+const UNSAFE_VIEW = backward('_unsafe_view');
+const SQUEEZE_INPLACE = backward('squeeze_.dim');
+const TRANSPOSE = backward('transpose.int');
+const CLONE = backward('clone');
 
 const prod = (s: readonly number[]) => s.reduce((p, v) => p * v, 1);
 const isBool = (t: DType) => t.category === 'bool';
@@ -313,13 +326,42 @@ function batchedProduct(x: Operand, y: Operand, op: string): Product {
   return { shape: batch, dtype };
 }
 
+/**
+ * The node of matmul's result, by the path _matmul_impl takes: dot / mv / mm for 1-2 dims;
+ * x.unsqueeze(0).mm(y).squeeze_(0) for a vector times a matrix; folded or batched products end
+ * in _unsafe_view, except a matrix times a batch folded as (y.mT @ x.t()).mT.contiguous(),
+ * a copy unless that transpose is already contiguous.
+ */
+export function matmulNode(x: Operand, y: Operand): string {
+  const xs = x.shape;
+  const ys = y.shape;
+  const [dx, dy] = [xs.length, ys.length];
+  if (dx === 1 && dy === 1) return DOT;
+  if (dx === 2 && dy === 1) return MV;
+  if (dx === 1 && dy === 2) return SQUEEZE_INPLACE;
+  if (dx === 2 && dy === 2) return MM;
+  if (shouldFold(x, y)) {
+    if (dy > dx && dx === 2) {
+      const [a, b] = [ys[dy - 1]!, xs[0]!];
+      return numel(ys.slice(0, -2)) === 0 || a <= 1 || b <= 1 ? TRANSPOSE : CLONE;
+    }
+    return UNSAFE_VIEW;
+  }
+  // batchedProduct's refold of a broadcast batch of 1 that requires grad
+  if (dx === 3 && dy === 3 && xs[0] !== ys[0]) {
+    if (xs[0] === 1 && x.requires_grad) return matmulNode({ shape: xs.slice(1), dtype: x.dtype, requires_grad: true }, y);
+    if (ys[0] === 1 && y.requires_grad) return matmulNode(x, { shape: ys.slice(1), dtype: y.dtype, requires_grad: true });
+  }
+  return UNSAFE_VIEW;
+}
+
 export function matmulSpec(x: Tensor, y: Tensor, op: string, what = 'matmul'): OutSpec | typeof PENDING {
   const device = commonDevice([x, y], op);
   if (x.ndim === 0 || y.ndim === 0) {
     throw fail(`both arguments to ${what} need to be at least 1D, but they are ${x.ndim}D and ${y.ndim}D`, op);
   }
   const out = matmulImpl(x, y, op);
-  return gradCheck(out === PENDING ? PENDING : { ...out, device }, [x, y], op);
+  return gradCheck(out === PENDING ? PENDING : { ...out, device, grad_fn: matmulNode(x, y) }, [x, y], op);
 }
 
 mrule('matmul', (a, op) => matmulSpec(a.input as Tensor, a.other as Tensor, op));
@@ -552,7 +594,7 @@ mrule('inner', (a, op) => {
     const shape = broadcastShapes(x.shape, y.shape, op);
     if ([x.dtype, y.dtype].some((t) => ['uint16', 'uint32', 'uint64'].includes(t.name))) return PENDING;
     const dtype = resultType({ dtype: x.dtype, ndim: x.ndim }, { dtype: y.dtype, ndim: y.ndim });
-    return dtype ? { shape, dtype, device } : PENDING;
+    return dtype ? { shape, dtype, device, grad_fn: MUL } : PENDING;
   }
   if (x.shape[x.ndim - 1] !== y.shape[y.ndim - 1]) {
     throw fail(`inner() the last dimension must match on both input tensors but got shapes ${fmt(x.shape)} and ${fmt(y.shape)}`, op);
@@ -568,7 +610,7 @@ mrule('kron', (a, op) => {
   const px = n - x.ndim;
   const py = n - y.ndim;
   const shape = Array.from({ length: n }, (_, i) => (i >= px ? x.shape[i - px]! : 1) * (i >= py ? y.shape[i - py]! : 1));
-  return { shape, dtype: promote(x.dtype, y.dtype, op), device };
+  return { shape, dtype: promote(x.dtype, y.dtype, op), device, grad_fn: UNSAFE_VIEW };
 });
 
 function tensordotSpec(x: Tensor, y: Tensor, dims1: number[], dims2: number[], op: string): OutSpec {
@@ -594,7 +636,8 @@ function tensordotSpec(x: Tensor, y: Tensor, dims1: number[], dims2: number[], o
     if (prod(keep1) === 1 && prod(keep2) === 1) throw notImplemented('dot', x.dtype, op);
     if (prod(shape) > 0 && csize > 0) throw notImplemented('addmm_impl_cpu_', x.dtype, op);
   }
-  return { shape, dtype: x.dtype, device };
+  // mm of the operands permuted and folded to matrices, reshaped (a view) to the result
+  return { shape, dtype: x.dtype, device, grad_fn: VIEW };
 }
 
 mrule('tensordot', (a, op) => {
@@ -801,12 +844,15 @@ mrule(
       const shape = addmmChecks(b, x2, wtT, op);
       expandCheck(b, shape, op);
       addmmKernel(shape, x2.shape[1]!, x.dtype, 1, op);
-      return { shape: x.ndim === 2 ? shape : [...x.shape.slice(0, -1), shape[1]!], dtype: x.dtype, device };
+      // addmm(bias, x, w.t()); other ranks are folded to 2-d, then viewed back
+      if (x.ndim === 2) return { shape, dtype: x.dtype, device, grad_fn: ADDMM };
+      return { shape: [...x.shape.slice(0, -1), shape[1]!], dtype: x.dtype, device, grad_fn: VIEW };
     };
     const unfused = (): OutSpec | typeof PENDING => {
       // matmul(input, weight.t()), then output.add_(bias)
       const out = matmulSpec(x, wtT, op);
       if (out === PENDING || !bias) return out;
+      out.grad_fn = ADD; // output.add_(bias)
       const shape = broadcastShapes(out.shape, bias.shape, op);
       if (!sameShape(shape, out.shape)) throw fail(`output with shape ${fmt(out.shape)} doesn't match the broadcast shape ${fmt(shape)}`, op);
       const t = resultType({ dtype: out.dtype, ndim: out.shape.length }, { dtype: bias.dtype, ndim: bias.ndim });

@@ -14,6 +14,7 @@ import type { DType } from '../tensor/dtype.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { notImplemented, shapeStr } from './nn_util.js';
 import { constantPad } from './nn_pad.js';
+import { backward, named } from '../mirror/grad_fn.js';
 
 const F = 'nn.functional.';
 
@@ -241,10 +242,17 @@ function convRule(n: number, transposed: boolean) {
       if (padStr !== undefined && bias && bias.dtype !== x.dtype) return PENDING;
       out = convolution(c, input, op);
     }
-    if (out === PENDING || batched) return out;
-    return { ...out, shape: out.shape.slice(1) };
+    if (out === PENDING) return out;
+    // unbatched inputs are unsqueezed, then the output squeezed; complex ones are convolved as
+    // three real convolutions summed (Karatsuba)
+    if (!batched) return { ...out, shape: out.shape.slice(1), grad_fn: SQUEEZE_DIM };
+    return named(out, x.dtype.category === 'complex' ? ADD : CONVOLUTION);
   };
 }
+
+const CONVOLUTION = backward('convolution');
+const SQUEEZE_DIM = backward('squeeze.dim');
+const ADD = backward('add.Tensor');
 
 /** ATen's _convolution_same: padding that keeps the size, asymmetric ones by padding the input. */
 function convSame(c: ConvArgs, input: readonly number[], op: string): OutSpec | typeof PENDING {

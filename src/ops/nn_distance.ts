@@ -11,6 +11,52 @@ import { promoteTypes, resultType } from '../mirror/promotion.js';
 import { get_default_dtype } from '../tensor/dtype.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { cppDouble, notImplemented, realOf, shapeStr } from './nn_util.js';
+import { is_grad_enabled } from '../autograd/grad_mode.js';
+import { backward } from '../mirror/grad_fn.js';
+import { matmulNode } from './linalg.js';
+
+const FLASH_CPU = backward('_scaled_dot_product_flash_attention_for_cpu');
+const TO_COPY = backward('_to_copy');
+
+/**
+ * sdp_utils_cpp's use_flash_attention_cpp: 4-d inputs of one batch size and head count (or
+ * grouped heads), no dropout, one head dim, non-empty sequences, a 2-d or 4-d mask that does
+ * not require grad. (The flash backend is assumed enabled, torch's default.)
+ */
+function cpuFlash(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | null, dropout: number, gqa: boolean): boolean {
+  if (dropout !== 0 || q.ndim !== 4 || k.ndim !== 4 || v.ndim !== 4) return false;
+  const [b, h, l, e] = q.shape as [number, number, number, number];
+  const [kb, kh, s, ke] = k.shape as [number, number, number, number];
+  const [vb, vh, , ve] = v.shape as [number, number, number, number];
+  if (kb !== b || vb !== b) return false;
+  if (gqa ? !(kh === vh && kh > 0 && h % kh === 0) : !(kh === h && vh === h)) return false;
+  if (mask) {
+    const m = mask.shape;
+    const n = m.length;
+    if (mask.requires_grad || n < 2) return false;
+    if ((m[n - 2] !== l && m[n - 2] !== 1) || (m[n - 1] !== s && m[n - 1] !== 1)) return false;
+    if (n !== 2 && !(n === 4 && (m[0] === 1 || m[0] === b) && (m[1] === 1 || m[1] === h))) return false;
+  }
+  return ke === e && ve === e && l !== 0 && s !== 0;
+}
+
+/**
+ * The node of scaled_dot_product_attention's result on CPU: the flash kernel's, else the math
+ * path's, which ends in matmul(softmax(q @ k.mT + mask), v), cast back from float32 for
+ * float16/bfloat16 inputs.
+ */
+function sdpaNode(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | null, dropout: number, gqa: boolean): string {
+  if (cpuFlash(q, k, v, mask, dropout, gqa)) return FLASH_CPU;
+  if (q.dtype.name === 'float16' || q.dtype.name === 'bfloat16') return TO_COPY;
+  // grouped query attention repeats k's and v's heads up to q's
+  const grouped = gqa && q.ndim >= 3 && k.ndim >= 3 && v.ndim >= 3;
+  const withHeads = (s: readonly number[]) => (grouped ? [...s.slice(0, -3), q.shape[q.ndim - 3]!, ...s.slice(-2)] : s);
+  const ks = withHeads(k.shape);
+  const vs = withHeads(v.shape);
+  const scores = [...broadcastShapes(q.shape.slice(0, -2), ks.slice(0, -2)), q.shape[q.ndim - 2]!, ks[ks.length - 2]!];
+  const attn = { shape: scores, dtype: q.dtype, requires_grad: q.requires_grad || k.requires_grad || (mask?.requires_grad ?? false) };
+  return matmulNode(attn, { shape: vs, dtype: v.dtype, requires_grad: v.requires_grad });
+}
 
 const F = 'nn.functional.';
 const operand = (t: Tensor) => ({ dtype: t.dtype, ndim: t.ndim });
@@ -154,5 +200,12 @@ rule(F + 'scaled_dot_product_attention', (a, op) => {
     const b = broadcastShapes(scores, mask.shape, op);
     if (!sameShape(b, scores)) throw fail(`output with shape ${shapeStr(scores)} doesn't match the broadcast shape ${shapeStr(b)}`);
   }
-  return { shape: [...batch, L, Ev], dtype: q.dtype, device: q.device };
+  const out = { shape: [...batch, L, Ev], dtype: q.dtype, device: q.device };
+  const records = is_grad_enabled() && [q, k, v, mask].some((t) => t?.requires_grad);
+  if (!records) return out;
+  // on CUDA the backend (flash, memory-efficient, cuDNN, math) depends on the GPU and on
+  // global switches: only the runtime can name the node
+  if (!q.device.startsWith('cpu')) return PENDING;
+  const dropout = (a.dropout_p as number | undefined) ?? 0;
+  return { ...out, grad_fn: sdpaNode(q, k, v, mask, dropout, a.enable_gqa === true) };
 });

@@ -13,6 +13,7 @@ import { wrapDim } from '../mirror/dims.js';
 import { get_default_dtype, type DType } from '../tensor/dtype.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { checkScalarFits, notImplemented, pyFloat, same } from './nn_util.js';
+import { backward, inplaceGradFnOf, named } from '../mirror/grad_fn.js';
 import './nn_conv.js';
 import './nn_pool.js';
 import './nn_pad.js';
@@ -43,7 +44,7 @@ function maybeInplace(a: Bound, x: Tensor, op: string, check: () => DType): OutS
   if (a.inplace === true) {
     checkLeaf(x, op);
     check();
-    return { shape: x.shape, dtype: x.dtype, device: x.device, inplace: x };
+    return { shape: x.shape, dtype: x.dtype, device: x.device, inplace: x, grad_fn: inplaceGradFnOf(op) };
   }
   return { shape: x.shape, dtype: check(), device: x.device };
 }
@@ -123,6 +124,12 @@ rule(F + 'gelu', (a, op) => {
 rule(F + 'relu', (a, op) => {
   const x = a.input as Tensor;
   return maybeInplace(a, x, op, () => clampFamily(x, op, 'Boolean inputs not supported for relu'));
+});
+
+// torch.relu / Tensor.relu: the same kernel, never in place
+rule('relu', (a, op) => {
+  const x = a.input as Tensor;
+  return { shape: x.shape, dtype: clampFamily(x, op, 'Boolean inputs not supported for relu'), device: x.device };
 });
 
 rule(F + 'relu6', (a, op) => {
@@ -205,12 +212,26 @@ function checkP(p: number, op: string): void {
   if (p < 0 || p > 1) throw torchError('ValueError', `dropout probability has to be between 0 and 1, but got ${pyFloat(p)}`, op);
 }
 
+const MUL = backward('mul.Tensor');
+const ADD = backward('add.Tensor');
+const NATIVE_DROPOUT = backward('native_dropout');
+const SQUEEZE_DIM = backward('squeeze.dim');
+
 /**
- * ATen's _dropout_impl on CPU: the input itself when nothing is dropped, else input * noise,
- * the noise drawn with bernoulli_ then scaled in place (so integral inputs cannot take it).
+ * ATen's _dropout_impl: the input itself when nothing is dropped, else input * noise (alpha
+ * dropout: then + b), the noise drawn with bernoulli_ then scaled in place (so integral inputs
+ * cannot take it). Plain dropout on CUDA runs the fused native_dropout for 0 < p < 1.
  */
 function dropoutImpl(x: Tensor, p: number, train: boolean, inplace: boolean, feature: boolean, alpha: boolean, op: string): OutSpec | typeof PENDING {
-  if (p === 0 || !train || x.shape.includes(0)) return inplace ? { ...same(x), inplace: x } : { ...same(x), alias: x };
+  const out = dropoutImpl0(x, p, train, inplace, feature, alpha, op);
+  if (out === PENDING || out.alias) return out;
+  const fused = !inplace && !feature && !alpha && p > 0 && p < 1 && x.device.startsWith('cuda');
+  return named(out, fused ? NATIVE_DROPOUT : alpha && p < 1 ? ADD : MUL);
+}
+
+function dropoutImpl0(x: Tensor, p: number, train: boolean, inplace: boolean, feature: boolean, alpha: boolean, op: string): OutSpec | typeof PENDING {
+  // nothing dropped: the input itself, untouched (no node recorded, in place or not)
+  if (p === 0 || !train || x.shape.includes(0)) return { ...same(x), alias: x };
   if (p !== 1) {
     if (feature && x.ndim < 2) throw torchError('RuntimeError', 'Feature dropout requires at least 2 dimensions in the input', op);
     if (x.dtype.category === 'complex') throw notImplemented('bernoulli_scalar_cpu_', x.dtype, op);
@@ -266,7 +287,7 @@ for (const [name, dims] of [
     if (inplace) return PENDING; // unsqueeze_ on the input first: leave the details to torch
     // the unsqueezed view has one more dim (what the feature check sees)
     const train = a.training !== false;
-    if (p === 0 || !train || x.shape.includes(0)) return viewOf(x); // unsqueeze(0).squeeze(0)
+    if (p === 0 || !train || x.shape.includes(0)) return named(viewOf(x), SQUEEZE_DIM); // unsqueeze(0).squeeze(0)
     if (p !== 1) {
       if (x.ndim + 1 < 2) throw torchError('RuntimeError', 'Feature dropout requires at least 2 dimensions in the input', op);
       if (x.dtype.category === 'complex') throw notImplemented('bernoulli_scalar_cpu_', x.dtype, op);
@@ -274,7 +295,7 @@ for (const [name, dims] of [
         throw torchError('RuntimeError', `result type Float can't be cast to the desired output type ${x.dtype.scalarTypeName}`, op);
       }
     }
-    return same(x);
+    return named(same(x), SQUEEZE_DIM);
   });
 }
 
@@ -306,6 +327,8 @@ rule(F + 'softmin', (a, op) => {
   return { shape: x.shape, dtype, device: x.device };
 });
 
+const SOFTMAX = backward('_softmax');
+
 rule(F + 'gumbel_softmax', (a, op) => {
   const x = a.logits as Tensor;
   const d = (a.dim as number | undefined) ?? -1;
@@ -321,7 +344,8 @@ rule(F + 'gumbel_softmax', (a, op) => {
   if (a.hard === true && x.ndim > 0 && x.shape[w] === 0) {
     throw torchError('IndexError', `max(): Expected reduction dim ${w} to have non-zero size.`, op);
   }
-  return same(x);
+  // hard: y_hard - y_soft.detach() + y_soft
+  return named(same(x), a.hard === true ? ADD : SOFTMAX);
 });
 
 rule(F + 'glu', (a, op) => {

@@ -14,6 +14,26 @@ import { canCast, promoteTypes, resultType } from '../mirror/promotion.js';
 import { get_default_dtype, int64, type DType } from '../tensor/dtype.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { notImplemented, pyFloat, realOf, shapeStr } from './nn_util.js';
+import { backward, named } from '../mirror/grad_fn.js';
+
+// The nodes of ATen's composite losses: apply_loss_reduction ends in mean() or sum(), else the
+// elementwise loss's last op.
+const MEAN = backward('mean');
+const SUM = backward('sum');
+const ABS = backward('abs');
+const SUB = backward('sub.Tensor');
+const MUL = backward('mul.Tensor');
+const ADD = backward('add.Tensor');
+const NEG = backward('neg');
+const DIV = backward('div.Tensor');
+const DIV_SCALAR = backward('div.Scalar');
+const VIEW = backward('view');
+const CLAMP_MIN = backward('clamp_min');
+const NLL = backward('nll_loss_forward');
+const NLL_2D = backward('nll_loss2d_forward');
+
+/** The node of apply_loss_reduction(loss, r), `none` being the unreduced loss's. */
+const reductionNode = (r: Reduction, none: string): string => (r === 'mean' ? MEAN : r === 'sum' ? SUM : none);
 
 const F = 'nn.functional.';
 
@@ -36,6 +56,8 @@ function reduction(v: unknown, op: string): Reduction {
   if (r === 'elementwise_mean') return 'mean';
   throw torchError('ValueError', `${r} is not a valid value for reduction`, op);
 }
+
+const numel = (s: readonly number[]) => s.reduce((p, v) => p * v, 1);
 
 const reduced = (shape: readonly number[], r: Reduction): readonly number[] => (r === 'none' ? shape : []);
 
@@ -69,7 +91,8 @@ for (const [name, kernel] of [
     }
     const r = reduction(red0, op);
     if (name === 'mse_loss') return { shape: reduced(shape, r), dtype: floatKernel(x, y, kernel, op), device: x.device };
-    return { shape: reduced(shape, r), dtype: l1Dtype(x, y, r, op), device: x.device };
+    // l1_loss: (input - target).abs(), reduced
+    return { shape: reduced(shape, r), dtype: l1Dtype(x, y, r, op), device: x.device, grad_fn: reductionNode(r, ABS) };
   });
 }
 
@@ -137,7 +160,11 @@ rule(F + 'kl_div', (a, op) => {
     throw torchError('RuntimeError', 'kl_div: Integral inputs not supported.', op);
   }
   const shape = broadcastShapes(y.shape, x.shape, op);
-  return { shape: reduced(shape, r), dtype: resultType(operand(x), operand(y))!, device: x.device };
+  // log_target: exp(target) * (target - input), else xlogy(target, target) - target * input;
+  // batchmean: the sum, divided by the batch size in Python
+  const batchmean = red === 'batchmean' && legacy(a) === undefined && x.ndim !== 0;
+  const grad_fn = batchmean ? DIV : reductionNode(r, a.log_target === true ? MUL : SUB);
+  return { shape: reduced(shape, r), dtype: resultType(operand(x), operand(y))!, device: x.device, grad_fn };
 });
 
 // ---- binary cross entropy ----------------------------------------------------------------------
@@ -227,7 +254,7 @@ rule(F + 'margin_ranking_loss', (a, op) => {
   // (-target * (input1 - input2) + margin).clamp_min_(0): the float margin makes integers float
   let dtype = resultType(operand(x1), operand(x2), operand(t))!;
   if (dtype.category === 'int') dtype = get_default_dtype();
-  return { shape: reduced(shape, r), dtype, device: x1.device };
+  return { shape: reduced(shape, r), dtype, device: x1.device, grad_fn: reductionNode(r, CLAMP_MIN) };
 });
 
 // ---- cross entropy / nll -----------------------------------------------------------------------
@@ -278,7 +305,7 @@ function nllLossNd0(x: Tensor, y: Tensor, w: Tensor | null, r: Reduction, op: st
       throw fail(`weight tensor should be defined either for all ${c} classes or no classes but got weight tensor of shape: ${shapeStr(w.shape)}`);
     }
     kernelChecks('nll_loss_out_frame', true);
-    return { shape: r === 'none' && x.ndim === 2 ? [xs[0]!] : [], dtype: x.dtype, device: x.device };
+    return { shape: r === 'none' && x.ndim === 2 ? [xs[0]!] : [], dtype: x.dtype, device: x.device, grad_fn: NLL };
   }
   const out = [xs[0]!, ...xs.slice(2)];
   let x4 = xs;
@@ -295,7 +322,8 @@ function nllLossNd0(x: Tensor, y: Tensor, w: Tensor | null, r: Reduction, op: st
   if (w && w.shape.reduce((p, v) => p * v, 1) !== x4[1]) throw fail('weight tensor should be defined either for all or no classes');
   if (!(x4[0] === y3[0] && x4[2] === y3[1] && x4[3] === y3[2])) throw fail(`size mismatch (got input: ${shapeStr(x4)} , target: ${shapeStr(y3)}`);
   kernelChecks('nll_loss2d_forward_out_frame', false);
-  return { shape: r === 'none' ? out : [], dtype: x.dtype, device: x.device };
+  // inputs other than 4-d are viewed as 4-d, and an unreduced loss viewed back
+  return { shape: r === 'none' ? out : [], dtype: x.dtype, device: x.device, grad_fn: r === 'none' && x.ndim !== 4 ? VIEW : NLL_2D };
 }
 
 rule(
@@ -342,7 +370,8 @@ rule(
         dtype = d;
       }
       const shape = r === 'none' ? x.shape.filter((_, i) => i !== classDim) : [];
-      return { shape, dtype, device: x.device };
+      // -(input * target).sum(...), divided by the batch size for 'mean' (when not empty)
+      return { shape, dtype, device: x.device, grad_fn: r === 'mean' && numel(x.shape) > 0 ? DIV_SCALAR : NEG };
     }
     if (ls > 0 && ls > 1) throw fail(`label_smoothing must be between 0.0 and 1.0. Got: ${pyFloat(ls, true)}`);
     if (x.ndim === 0) {
@@ -359,7 +388,8 @@ rule(
     // label smoothing with weights and mean gathers the weights by the (Long) target; weights
     // are viewed as 1-d there
     if (ls > 0 && w && ((r === 'mean' && y.dtype.name !== 'int64') || w.ndim !== 1)) return PENDING;
-    return out;
+    // label smoothing: (1 - ls) * nll + smooth * (ls / n_classes)
+    return ls > 0 ? named(out, ADD) : out;
   },
   { mayFail: true },
 );

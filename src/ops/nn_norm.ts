@@ -11,6 +11,12 @@ import { int64, type DType } from '../tensor/dtype.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { LEGACY } from './nn_conv.js';
 import { notImplemented, shapeStr } from './nn_util.js';
+import { backward, named } from '../mirror/grad_fn.js';
+
+const NATIVE_BATCH_NORM = backward('native_batch_norm');
+const CLONE = backward('clone');
+const MUL = backward('mul.Tensor');
+const ADD = backward('add.Tensor');
 
 const F = 'nn.functional.';
 
@@ -40,6 +46,9 @@ function checkMixed(x: Tensor, params: (Tensor | null)[], op: string, readOrder 
 }
 
 const opt = (v: unknown) => (v as Tensor | null | undefined) ?? null;
+
+/** Whether autograd records the op: grad mode on and some input requires grad. */
+const recordsGrad = (...ts: Tensor[]) => is_grad_enabled() && ts.some((t) => t.requires_grad);
 
 /** ATen's batch_norm (composite part) on an input whose channel count is `features`. */
 function batchNormCore(
@@ -106,7 +115,14 @@ rule(F + 'batch_norm', (a, op) => {
   }
   if (x.ndim < 2) return PENDING; // ATen reads size(1) of a tensor without it
   const p = { weight: opt(a.weight), bias: opt(a.bias), rm: opt(a.running_mean), rv: opt(a.running_var), scale: 1 };
-  return batchNormCore(x, x.shape, x.shape[1]!, p, training, op);
+  const out = batchNormCore(x, x.shape, x.shape[1]!, p, training, op);
+  // an empty input: input.clone() (* weight[0]) (+ bias[0])
+  if (numel(x.shape) === 0) return named(out, p.bias ? ADD : p.weight ? MUL : CLONE);
+  // on CUDA, cuDNN (or MIOpen) takes affine inputs of 3+ dims when it is built in and enabled,
+  // which only the runtime knows
+  // (the node only matters for a result that requires grad)
+  if (x.device.startsWith('cuda') && p.weight && p.bias && x.ndim >= 3 && recordsGrad(x, p.weight, p.bias)) return PENDING;
+  return named(out, NATIVE_BATCH_NORM);
 });
 
 rule(F + 'instance_norm', (a, op) => {

@@ -8,7 +8,17 @@ import { rule } from './rules.js';
 import { torchError } from '../errors.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { notImplemented, pyFloat, shapeStr } from './nn_util.js';
-import { adaptiveAvg2d } from './nn_pool.js';
+import { adaptiveAvg2d, SQUEEZE_DIM } from './nn_pool.js';
+import { backward } from '../mirror/grad_fn.js';
+
+const CONSTANT_PAD = backward('constant_pad_nd');
+/** circular padding copies slices of the input into a new tensor */
+const COPY_SLICES = 'CopySlices';
+/** reflection_pad{1,2,3}d / replication_pad{1,2,3}d by the number of padded dims */
+const PAD_NODE: Record<string, string[]> = {
+  reflect: [1, 2, 3].map((d) => backward(`reflection_pad${d}d`)),
+  replicate: [1, 2, 3].map((d) => backward(`replication_pad${d}d`)),
+};
 
 const F = 'nn.functional.';
 
@@ -32,7 +42,7 @@ rule(F + 'pad', (a, op) => {
   }
   const sh = x.shape;
   const same = { dtype: x.dtype, device: x.device };
-  if (mode === 'constant') return { shape: constantPad(sh, pad, op), ...same };
+  if (mode === 'constant') return { shape: constantPad(sh, pad, op), ...same, grad_fn: CONSTANT_PAD };
   const value = a.value as number | null | undefined;
   if (value !== undefined && value !== null && value !== 0) throw fail(`Padding mode "${mode}" doesn't take in value argument`);
   const dims = pad.length / 2;
@@ -60,7 +70,7 @@ rule(F + 'pad', (a, op) => {
       if (!(l <= size && r <= size)) throw fail('Padding value causes wrapping around more than once.');
       if (out[lead + i]! < 0) throw fail('Negative padding value is resulting in an empty dimension');
     }
-    return { shape: out, ...same };
+    return { shape: out, ...same, grad_fn: COPY_SLICES };
   }
   // reflection_pad / replication_pad: check_valid_input, then (reflect) pads below each size
   const batch = n === dims + 2;
@@ -92,7 +102,7 @@ rule(F + 'pad', (a, op) => {
   }
   for (let i = 0; i < dims; i++) out[n - 1 - i]! += pad[2 * i]! + pad[2 * i + 1]!;
   if (x.dtype.category === 'bool') throw notImplemented(`${mode === 'reflect' ? 'reflection' : 'replication'}_pad${dims}d`, x.dtype, op);
-  return { shape: out, ...same };
+  return { shape: out, ...same, grad_fn: PAD_NODE[mode]![dims - 1]! };
 });
 
 /** ATen's constant_pad_nd: negative pads narrow the input first. */
@@ -139,6 +149,26 @@ export function constantPad(sh: readonly number[], pad: number[], op: string): n
 }
 
 // ---- interpolate -------------------------------------------------------------------------------
+
+/** The upsample kernel F.interpolate calls, by mode and number of spatial dims. */
+const UPSAMPLE: Record<string, string> = {
+  nearest: 'upsample_nearest',
+  'nearest-exact': '_upsample_nearest_exact',
+  linear: 'upsample_linear',
+  bilinear: 'upsample_bilinear',
+  bicubic: 'upsample_bicubic',
+  trilinear: 'upsample_trilinear',
+};
+const UPSAMPLE_NODE = new Map<string, string>();
+function upsampleNode(mode: string, dim: number, antialias: boolean): string {
+  const key = `${mode}${dim}${antialias}`;
+  let name = UPSAMPLE_NODE.get(key);
+  if (name === undefined) {
+    const kernel = `${UPSAMPLE[mode]!}${dim}d`;
+    UPSAMPLE_NODE.set(key, (name = backward(antialias ? `_${kernel}_aa` : kernel)));
+  }
+  return name;
+}
 
 const MODES = 'nearest | linear | bilinear | bicubic | trilinear | area | nearest-exact';
 const pyList = (v: number[]) => `[${v.map((x) => pyFloat(x)).join(', ')}]`;
@@ -212,7 +242,7 @@ rule(F + 'interpolate', (a, op) => {
       const r = adaptiveAvg2d(x, [...x.shape.slice(0, -1), 1, x.shape[2]!], [1, osz[0]!], op);
       const shape = [...r.shape];
       shape.splice(shape.length - 2, 1);
-      return { ...r, shape };
+      return { ...r, shape, grad_fn: SQUEEZE_DIM };
     }
     return adaptiveAvg2d(x, x.shape, osz, op);
   }
@@ -252,5 +282,5 @@ rule(F + 'interpolate', (a, op) => {
     ok = t.category === 'float';
   }
   if (!ok) throw notImplemented(kernel, t, op);
-  return { shape: [...x.shape.slice(0, 2), ...osz], dtype: t, device: x.device };
+  return { shape: [...x.shape.slice(0, 2), ...osz], dtype: t, device: x.device, grad_fn: upsampleNode(mode, dim, antialias) };
 });

@@ -12,6 +12,11 @@ import { wrapDim } from '../mirror/dims.js';
 import { int64, type DType } from '../tensor/dtype.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { notImplemented, shapeStr } from './nn_util.js';
+import { backward } from '../mirror/grad_fn.js';
+
+const MEAN_DIM = backward('mean.dim');
+const ADAPTIVE_AVG_2D = backward('_adaptive_avg_pool2d');
+export const SQUEEZE_DIM = backward('squeeze.dim');
 
 const F = 'nn.functional.';
 
@@ -248,7 +253,8 @@ export function adaptiveAvg2d(x: Tensor, x2: readonly number[], out: number[], o
     }
     wrapDim(-1, n, op);
     wrapDim(-2, n, op);
-    return { shape: [...x2.slice(0, -2), 1, 1], dtype: x.dtype, device: x.device };
+    // (a channels-last input is then restrided in place: the mirror assumes contiguous inputs)
+    return { shape: [...x2.slice(0, -2), 1, 1], dtype: x.dtype, device: x.device, grad_fn: MEAN_DIM };
   }
   if (n !== 3 && n !== 4) throw fail(`adaptive_avg_pool2d(): Expected 3D or 4D tensor, but got ${shapeStr(x2)}`);
   for (const i of [-2, -1]) {
@@ -260,7 +266,7 @@ export function adaptiveAvg2d(x: Tensor, x2: readonly number[], out: number[], o
   }
   const shape = [...x2.slice(0, -2), out[0]!, out[1]!];
   const empty = shape.includes(0);
-  return { shape, dtype: empty ? x.dtype : poolDtype(x, 'adaptive_avg_pool2d', floatsAnd(), op), device: x.device };
+  return { shape, dtype: empty ? x.dtype : poolDtype(x, 'adaptive_avg_pool2d', floatsAnd(), op), device: x.device, grad_fn: ADAPTIVE_AVG_2D };
 }
 
 /** F._list_with_default: None entries take the input's size. */
@@ -288,7 +294,7 @@ rule(F + 'adaptive_avg_pool1d', (a, op) => {
   const r = adaptiveAvg2d(x, u, [1, out[0]!], op);
   const shape = [...r.shape];
   shape.splice(shape.length - 2, 1);
-  return { ...r, shape };
+  return { ...r, shape, grad_fn: SQUEEZE_DIM };
 });
 
 rule(F + 'adaptive_max_pool2d', (a, op) => {

@@ -878,12 +878,11 @@ const same = (a: { input?: unknown }): OutSpec => {
 rule('clone', same);
 
 // Returns its input when already contiguous, else a copy. The mirror does not track strides;
-// the two only differ in autograd flags when x requires grad (except for a non-leaf in grad
-// mode, where both give requires_grad=True, is_leaf=False): then the runtime answers.
+// the two only differ in autograd metadata when x requires grad (x's own grad_fn, or
+// CloneBackward0): then the runtime answers.
 rule('contiguous', (a) => {
   const x = a.input as Tensor;
   if (!x.requires_grad) return same(a);
-  if (!x.is_leaf && is_grad_enabled()) return same(a);
   return PENDING;
 });
 
