@@ -15,13 +15,13 @@ const EPOCHS = 15;
 const TEST_SIZE = 360;
 
 // A model this small runs fastest on one thread: more only wait for each other on a busy machine.
-await torch.callValue('set_num_threads', [1]);
+torch.set_num_threads(1);
 torch.manual_seed(0);
 
 // 1797 grey 8x8 images with values 0..16, as N x 1 x 8 x 8 floats in [0, 1].
 const digits = load_digits();
-const images = (await digits.images).float().div(16).unsqueeze(1);
-const labels = (await digits.target).long();
+const images = ((await digits.images) as Tensor).float().div(16).unsqueeze(1);
+const labels = ((await digits.target) as Tensor).long();
 
 // A fixed split drawn with torch: the first TEST_SIZE of a permutation are the test set.
 const perm = torch.randperm(labels.size(0));
@@ -30,7 +30,7 @@ const train_idx = perm.index(torch.slice(TEST_SIZE));
 const train_set = new TensorDataset(images.index(train_idx), labels.index(train_idx));
 const [test_x, test_y] = [images.index(test_idx), labels.index(test_idx)];
 
-const loader = new DataLoader<Tensor[], [Tensor, Tensor]>(train_set, { batch_size: 32, shuffle: true, generator: new torch.Generator().manual_seed(0) });
+const loader = new DataLoader(train_set, { batch_size: 32, shuffle: true, generator: new torch.Generator().manual_seed(0) });
 const model = new DigitsNet();
 const loss_fn = new nn.CrossEntropyLoss();
 const optimizer = new torch.optim.SGD(model.parameters(), { lr: 0.05, momentum: 0.9 });

@@ -9,7 +9,7 @@ import { JSON_MODE, Progress } from './progress.js';
 const STEPS = 2000;
 
 // A model this small runs fastest on one thread: more only wait for each other on a busy machine.
-await torch.callValue('set_num_threads', [1]);
+torch.set_num_threads(1);
 torch.manual_seed(0);
 
 const x = torch.linspace(-Math.PI, Math.PI, 2000);

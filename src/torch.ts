@@ -4,6 +4,7 @@ import { manual_seed } from './ops/creation.js';
 import * as fromData from './ops/from_data.js';
 import { generatedTorch, linalg, fft, special } from './ops/index.js';
 import { call, callValue } from './ops/escape.js';
+import { set_num_threads, get_num_threads } from './ops/threads.js';
 import { Tensor } from './tensor/tensor.js';
 import { init, shutdown, currentSession } from './session/current.js';
 import { tidy, keep } from './memory/lifetime.js';
@@ -114,6 +115,8 @@ export const torch = {
   ...stripNames(generatedTorch),
   manual_seed,
   Generator,
+  set_num_threads,
+  get_num_threads,
   ...fromData,
   // indexing: x.index(0, torch.slice(1, 3)) is x[0, 1:3]
   slice,

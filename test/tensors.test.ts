@@ -865,3 +865,14 @@ describe('escape hatch', () => {
     expect((err as Error).message).toMatch(/callValue/);
   });
 });
+
+describe('runtime threads', () => {
+  it('set_num_threads is queued in order and get_num_threads reads it back', async () => {
+    const before = await torch.get_num_threads();
+    torch.set_num_threads(1);
+    expect(await torch.get_num_threads()).toBe(1);
+    torch.set_num_threads(before);
+    expect(await torch.get_num_threads()).toBe(before);
+    expect(() => torch.set_num_threads(0)).toThrow("argument 'nthreads' must be a positive int");
+  });
+});

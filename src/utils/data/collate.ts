@@ -96,6 +96,20 @@ export function collateWith(batch: unknown[], make: LeafMaker): unknown {
   throw torchError('TypeError', `${ERR} ${typeName(elem)}`, 'default_collate');
 }
 
+/**
+ * The type default_collate makes of samples of type T: tensors and numbers stack into one
+ * Tensor, strings gather into a list, and tuples, arrays and objects keep their structure.
+ */
+export type Collated<T> = 0 extends 1 & T
+  ? any // samples typed any (values from torch.py proxies) stay any, not unknown
+  : T extends Tensor | number | boolean
+    ? Tensor
+    : T extends string
+      ? string[]
+      : T extends readonly unknown[] | Record<string, unknown>
+        ? { [K in keyof T]: Collated<T[K]> }
+        : unknown;
+
 /** Python's torch.utils.data.default_collate, on the main thread: leaves become runtime tensors. */
 export function default_collate(batch: unknown[]): unknown {
   return collateWith(batch, (dtype, shape, fill) => tensorFromFill(dtype, shape, fill));

@@ -15,7 +15,7 @@ import { generatedTorch } from '../../ops/index.js';
 import { Generator } from '../../random/generator.js';
 import { Dataset, IterableDataset, gather } from './dataset.js';
 import { BatchSampler, RandomSampler, Sampler, SequentialSampler, isAsyncIterator } from './sampler.js';
-import { default_collate, default_convert } from './collate.js';
+import { default_collate, default_convert, type Collated } from './collate.js';
 import { WorkerPoolIterator } from './worker_pool.js';
 
 type Maybe<T> = T | Promise<T>;
@@ -62,7 +62,8 @@ function bindArgs(args: unknown[]): Record<string, unknown> {
 
 const valueError = (msg: string) => torchError('ValueError', msg, 'DataLoader');
 
-export class DataLoader<T = unknown, B = unknown> {
+/** T: a sample; B: a batch (default_collate's, unless a collate_fn or batch_size null says otherwise). */
+export class DataLoader<T = unknown, B = Collated<T>> {
   readonly dataset: AnyDataset<T>;
   readonly batch_size: number | null;
   readonly drop_last: boolean;

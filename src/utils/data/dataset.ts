@@ -102,10 +102,11 @@ export abstract class IterableDataset<T = unknown> {
 }
 
 /** A dataset of tensors' rows: item i is `[t[i] for t in tensors]`. */
-export class TensorDataset extends Dataset<Tensor[]> {
-  readonly tensors: Tensor[];
+export class TensorDataset<T extends Tensor[] = Tensor[]> extends Dataset<T> {
+  readonly tensors: T;
 
-  constructor(...tensors: Tensor[]) {
+  /** `new TensorDataset(x, y)`: items are `[x[i], y[i]]`, typed as a pair. */
+  constructor(...tensors: T) {
     super();
     if (tensors.length === 0) throw new ArgumentError('TensorDataset(): give at least one tensor');
     for (const t of tensors) {
@@ -118,8 +119,8 @@ export class TensorDataset extends Dataset<Tensor[]> {
     this.tensors = tensors;
   }
 
-  __getitem__(index: number): Tensor[] {
-    return this.tensors.map((t) => t.select(0, index));
+  __getitem__(index: number): T {
+    return this.tensors.map((t) => t.select(0, index)) as T;
   }
 
   override __len__(): number {
@@ -130,10 +131,10 @@ export class TensorDataset extends Dataset<Tensor[]> {
    * @internal The default-collated batch of `indices`: one index_select per tensor, equal to
    * stacking the items and much cheaper than one op per item.
    */
-  _collated(indices: number[]): Tensor[] {
+  _collated(indices: number[]): T {
     const idx = tensorFrom(indices);
     try {
-      return this.tensors.map((t) => t.index_select(0, idx));
+      return this.tensors.map((t) => t.index_select(0, idx)) as T;
     } finally {
       idx.dispose();
     }
