@@ -1,5 +1,5 @@
 /**
- * A short tour of torchbridge: `npm run demo`.
+ * A short tour of torchbridge: `npm run tour`.
  * Ops return at once (metadata comes from the local mirror); reads are awaited.
  */
 import torch from 'torchbridge';
