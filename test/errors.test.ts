@@ -1,6 +1,7 @@
 /** Errors: Python exceptions reaching TS, poisoning, call-site errors, bad arguments, dispose. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import torch, { ArgumentError, DisposedError, Tensor, TorchError } from '../src/index.js';
+import { syncError, pythonError } from './fixtures/errors.js';
 
 beforeAll(async () => {
   await torch.init();
@@ -8,28 +9,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await torch.shutdown();
 });
-
-/** What the runtime's torch raises for the same call (the escape hatch skips the mirror). */
-async function pythonError(name: string, args: unknown[], kwargs: Record<string, unknown> = {}): Promise<TorchError> {
-  const t = torch.call(name, args, kwargs);
-  const err = await t.ready().then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(TorchError);
-  await torch.sync().catch(() => {}); // consume the report
-  return err as TorchError;
-}
-
-function syncError(fn: () => unknown): TorchError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(TorchError);
-    return e as TorchError;
-  }
-  throw new Error('expected a synchronous TorchError');
-}
 
 describe('Python exceptions', () => {
   it("carry Python's type, message and traceback plus the TS call site of the failing op", async () => {

@@ -19,6 +19,7 @@ afterAll(async () => {
 // ---------------------------------------------------------------------------------------------
 // harness: test/fixtures/differential.ts
 import { Rng, mulberry32, pick, chance, int, MAIN, isFloating, randDtype, randShape, TSpec, ArgSpec, T, V, L, randTensor, Form, Case, describeArg, describeCase, NONCONTIG, made, materialize, Live, live, Fn, resolveFn, keepOutputs, runMirrored, runPython, Stats, stats, failures, disagreements, argErrorSamples, statsOf, syncErr, disposeMade, Outcome, runOne, DATA_ERROR, runBatch, SEED_OFFSET, runFamily, report, checkAgreement } from './fixtures/differential.js';
+import { syncError } from './fixtures/errors.js';
 
 // ---------------------------------------------------------------------------------------------
 // generators
@@ -267,16 +268,6 @@ describe('matmul mirror: differential against torch', () => {
 
 // ---------------------------------------------------------------------------------------------
 // targeted cases
-
-function syncError(fn: () => unknown): TorchError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(TorchError);
-    return e as TorchError;
-  }
-  throw new Error('expected a synchronous TorchError');
-}
 
 describe('matmul mirror: targeted cases', () => {
   it('each kernel has its own messages', async () => {

@@ -27,6 +27,7 @@ afterAll(async () => {
 
 // the seeded PRNG and the dtype list: test/fixtures/differential.ts
 import { MAIN, chance, int, mulberry32, pick, type Rng } from './fixtures/differential.js';
+import { syncError } from './fixtures/errors.js';
 /** dtypes the mirror leaves to the runtime (pending): drawn now and then */
 const EXOTIC: readonly DType[] = [torch.uint16, ALL_DTYPES.get('complex32')!];
 const isFloating = (t: DType) => t.is_floating_point || t.is_complex;
@@ -553,17 +554,6 @@ function report(): string {
 }
 
 // ---------------------------------------------------------------------------------------------
-
-/** The mirror's synchronous error for fn(). */
-function syncError(fn: () => unknown): TorchError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(TorchError);
-    return e as TorchError;
-  }
-  throw new Error('expected a synchronous TorchError');
-}
 
 /** What torch raises for the same call, made unmirrored. */
 async function torchError(run: () => Tensor): Promise<{ type: string; message: string }> {

@@ -23,6 +23,7 @@ afterAll(async () => {
 
 // the seeded PRNG and the dtype list: test/fixtures/differential.ts
 import { MAIN as DTYPES, chance, int, mulberry32, pick, type Rng } from './fixtures/differential.js';
+import { syncError, pythonError } from './fixtures/errors.js';
 const KW_DTYPES: readonly DType[] = DTYPES;
 const isFloating = (t: DType) => t.is_floating_point || t.is_complex;
 
@@ -578,28 +579,6 @@ describe('reductions and scans: differential against torch', () => {
 
 // ---------------------------------------------------------------------------------------------
 // targeted cases
-
-/** What the runtime's torch raises for the same call (the escape hatch skips the mirror). */
-async function pythonError(name: string, args: unknown[], kwargs: Record<string, unknown> = {}): Promise<TorchError> {
-  const t = torch.call(name, args, kwargs);
-  const err = await t.ready().then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  await torch.sync().catch(() => {}); // consume the report
-  expect(err).toBeInstanceOf(TorchError);
-  return err as TorchError;
-}
-
-function syncError(fn: () => unknown): TorchError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(TorchError);
-    return e as TorchError;
-  }
-  throw new Error('expected a synchronous TorchError');
-}
 
 const meta = (t: Tensor) => [t.shape, t.dtype.name, t.requires_grad, t.is_leaf];
 
