@@ -1,7 +1,8 @@
 /**
- * The benchmark suite: `npm run bench` (or `node --import tsx bench/run.ts`).
+ * The benchmark suite: `npm run bench` (or `node --expose-gc --import tsx bench/run.ts`).
  * Measures the compiled library (dist/) case by case, each side by side with its baseline in
  * the same run, prints one Markdown table and writes it to bench/results/latest.md.
+ * BENCH_CASES picks cases by name, comma-separated (`BENCH_CASES='Training step' npm run bench`).
  */
 import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -14,17 +15,24 @@ import { smallOps } from './cases/small_ops.js';
 import { roundTrip } from './cases/round_trip.js';
 import { bulk } from './cases/bulk.js';
 import { mirrorCost } from './cases/mirror_cost.js';
+import { trainingStep } from './cases/training_step.js';
 import type { CaseResult, Context } from './context.js';
 import { REPS, WARMUP, now, withTimeout } from './stats.js';
 import { type Row, renderTable } from './table.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const cases: [string, (ctx: Context) => Promise<CaseResult>][] = [
+const allCases: [string, (ctx: Context) => Promise<CaseResult>][] = [
   ['Small ops', smallOps],
   ['Round trip', roundTrip],
   ['Bulk transfer', bulk],
   ['Mirror cost', mirrorCost],
+  ['Training step', trainingStep],
 ];
+const picked = process.env.BENCH_CASES?.split(',').map((s) => s.trim().toLowerCase());
+const cases = picked ? allCases.filter(([name]) => picked.includes(name.toLowerCase())) : allCases;
+// the shared baselines, started only for the cases that use them
+const needsEcho = cases.some(([name]) => name === 'Small ops' || name === 'Round trip');
+const needsPythonia = cases.some(([name]) => name === 'Small ops');
 
 async function main(): Promise<void> {
   const t0 = now();
@@ -35,10 +43,13 @@ async function main(): Promise<void> {
   let echo: Echo | undefined;
   let pythonia: Pythonia | Error = new Error('not started');
   try {
-    echo = await Echo.start(python);
-    pythonia = existsSync(python) ? await Pythonia.start(python).catch((e: Error) => e) : new Error(`no interpreter at ${python}`);
-    if (pythonia instanceof Error) notes.push(`pythonia could not run: ${pythonia.message}`);
-    const ctx: Context = { python, echo, pythonia };
+    if (cases.length === 0) throw new Error(`BENCH_CASES matched none of: ${allCases.map(([n]) => n).join(', ')}`);
+    if (needsEcho) echo = await Echo.start(python);
+    if (needsPythonia) {
+      pythonia = existsSync(python) ? await Pythonia.start(python).catch((e: Error) => e) : new Error(`no interpreter at ${python}`);
+      if (pythonia instanceof Error) notes.push(`pythonia could not run: ${pythonia.message}`);
+    }
+    const ctx: Context = { python, echo: echo as Echo, pythonia };
     for (const [name, run] of cases) {
       const c0 = now();
       try {

@@ -26,6 +26,14 @@ export function gc(): void {
   gcFn?.();
 }
 
+/** The q-quantile (0..1) of xs, interpolated between neighbours. */
+export function quantile(xs: readonly number[], q: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const at = (s.length - 1) * q;
+  const lo = Math.floor(at);
+  return s[lo]! + (s[Math.min(lo + 1, s.length - 1)]! - s[lo]!) * (at - lo);
+}
+
 /** One repetition: does its own timing and resolves to the elapsed milliseconds. */
 export type Rep = () => Promise<number> | number;
 
@@ -36,8 +44,17 @@ export type Rep = () => Promise<number> | number;
  */
 export async function interleaved<K extends string>(
   variants: Record<K, Rep>,
-  { reps = REPS, warmup = WARMUP, between = async () => {} }: { reps?: number; warmup?: number; between?: () => Promise<void> | void } = {},
+  options: { reps?: number; warmup?: number; between?: () => Promise<void> | void } = {},
 ): Promise<Record<K, number>> {
+  const samples = await interleavedSamples(variants, options);
+  return Object.fromEntries(Object.entries<number[]>(samples).map(([n, xs]) => [n, median(xs)])) as Record<K, number>;
+}
+
+/** As interleaved(), but every repetition's milliseconds (after warm-up), per name. */
+export async function interleavedSamples<K extends string>(
+  variants: Record<K, Rep>,
+  { reps = REPS, warmup = WARMUP, between = async () => {} }: { reps?: number; warmup?: number; between?: () => Promise<void> | void } = {},
+): Promise<Record<K, number[]>> {
   const names = Object.keys(variants) as K[];
   const samples = Object.fromEntries(names.map((n) => [n, [] as number[]])) as Record<K, number[]>;
   for (let r = 0; r < warmup + reps; r++) {
@@ -49,7 +66,7 @@ export async function interleaved<K extends string>(
       if (r >= warmup) samples[n].push(ms);
     }
   }
-  return Object.fromEntries(names.map((n) => [n, median(samples[n])])) as Record<K, number>;
+  return samples;
 }
 
 /** Reject after `ms` with `what` in the message (the timer does not keep Node alive). */

@@ -84,3 +84,7 @@ _packer = msgpack.Packer(default=_default, use_bin_type=True)
 
 def pack(obj):
     return _packer.pack(obj)
+
+
+def pack_array_header(n):
+    return _packer.pack_array_header(n)

@@ -10,7 +10,7 @@ import traceback
 import zmq
 
 from . import shm
-from .codec import pack, unpack
+from .codec import pack, pack_array_header, unpack
 from .executor import Executor, Shutdown
 from .protocol import CONTROL, VERSION
 
@@ -42,11 +42,20 @@ class Server:
         self.control_endpoint = control_endpoint
         self.shm_prefix = shm_prefix
         self.peer = None
+        self._replies = []  # packed replies of the batch being run
         self.executor = Executor(session, shm_prefix, runtime_info(), self._reply)
         self._exiting = threading.Lock()
 
     def _reply(self, reply_id, status, value):
-        self.sock.send_multipart([self.peer, pack([reply_id, status, value])], copy=False)
+        # packed now, so a value that cannot travel fails here, as the op that made it
+        self._replies.append(pack([reply_id, status, value]))
+
+    def _send_replies(self):
+        """The batch's replies as one message: [[id, status, value], ...]."""
+        replies = self._replies
+        if replies:
+            self._replies = []
+            self.sock.send_multipart([self.peer, pack_array_header(len(replies)) + b"".join(replies)])
 
     def serve(self):
         # Each op allocates a few small containers: with the default gen-0 threshold (700) the
@@ -66,6 +75,8 @@ class Server:
                     run(unpack(payload.buffer))
                 except Shutdown:
                     return
+                finally:
+                    self._send_replies()
         except BaseException:  # a runtime bug: say so (the client shows stderr's tail) and exit non-zero
             traceback.print_exc()
             self.exit(70)

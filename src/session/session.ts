@@ -1,7 +1,8 @@
 /**
  * A session is one runtime process plus the pipeline to it: client-assigned handle ids, an
- * outbox flushed as one message per event-loop turn (or at a sync point, or at a size cap),
- * replies matched to requests, and loud failure when the runtime dies.
+ * outbox flushed as one message per event-loop turn (or at a sync point, a size cap, an age
+ * cap, or at once when the runtime has nothing to do), replies matched to requests, and loud
+ * failure when the runtime dies.
  */
 import { randomBytes } from 'node:crypto';
 import { Channel } from '../transport/channel.js';
@@ -33,8 +34,14 @@ interface Waiter {
   reject: (e: Error) => void;
 }
 
-/** Flush without waiting for the event-loop turn once this many ops are queued. */
+/** Flush without waiting for the event-loop turn once this many ops are queued... */
 const OUTBOX_CAP = 512;
+/**
+ * ...or once the oldest queued op has waited this long (ms): a loop that queues heavy ops (a
+ * training step) keeps the runtime busy while it queues the next ones, instead of leaving it
+ * idle until the next sync point. Each extra message costs the runtime ~10 µs.
+ */
+const OUTBOX_AGE_MS = 0.2;
 
 export class Session {
   readonly id = randomBytes(4).toString('hex');
@@ -48,6 +55,19 @@ export class Session {
   private control: Channel | undefined;
   private outbox: unknown[] = [];
   private flushScheduled = false;
+  /** when the outbox's first op was queued */
+  private outboxSince = 0;
+  /**
+   * The runtime has run every batch sent (its last reply message answered the last batch):
+   * the next op goes out at once rather than waiting for the turn to end. Only a hint for when
+   * to flush: wrong, it costs time, never order or correctness.
+   */
+  private runtimeIdle = false;
+  /** flushed batches so far, and those among them whose replies are still to come (each batch's replies come as one message) */
+  private batches = 0;
+  private readonly replyBatches: number[] = [];
+  /** replies expected from the ops in the outbox */
+  private outboxReplies = 0;
   private seq = 0;
   private nextHandle = 1;
   private nextReply = 1;
@@ -68,7 +88,7 @@ export class Session {
       exitedResolve(info);
       this.die(info);
     });
-    this.channel = new Channel(this.proc.endpoint, (m) => this.onReply(m), (e) => this.dieOfTransport(e));
+    this.channel = new Channel(this.proc.endpoint, (m) => this.onReplies(m), (e) => this.dieOfTransport(e));
     this.ready = this.request((id) => [OP.HELLO, id, this.id]).then((v) => {
       const info = v as RuntimeInfo;
       if (info.protocol !== PROTOCOL_VERSION) {
@@ -102,12 +122,16 @@ export class Session {
     if (this.failure) throw this.failure;
     const seq = this.seq++;
     recordCallsite(seq, mayFail);
-    this.outbox.push(op);
-    if (this.outbox.length >= OUTBOX_CAP) this.flush();
-    else if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      setImmediate(this.flushSoon);
-    }
+    const n = this.outbox.push(op);
+    // frees are never urgent: they do not wake an idle runtime
+    if (this.runtimeIdle && op[0] !== OP.FREE) this.flush();
+    else if (n === 1) {
+      this.outboxSince = performance.now();
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(this.flushSoon);
+      }
+    } else if (n >= OUTBOX_CAP || performance.now() - this.outboxSince >= OUTBOX_AGE_MS) this.flush();
     return seq;
   }
 
@@ -158,6 +182,12 @@ export class Session {
     if (this.outbox.length === 0) return;
     const batch = this.outbox;
     this.outbox = [];
+    this.batches++;
+    this.runtimeIdle = false;
+    if (this.outboxReplies > 0) {
+      this.replyBatches.push(this.batches);
+      this.outboxReplies = 0;
+    }
     this.channel.send(encode(batch));
   }
 
@@ -166,6 +196,7 @@ export class Session {
     if (this.failure) return Promise.reject(this.failure);
     const id = this.nextReply++;
     const p = new Promise<unknown>((resolve, reject) => this.waiters.set(id, { resolve, reject }));
+    this.outboxReplies++;
     this.enqueue(make(id), mayFail);
     this.channel.expect();
     this.flush();
@@ -193,13 +224,28 @@ export class Session {
   /** Register a reply id for an op queued with enqueue() (e.g. pending metadata). */
   expectReply(): { id: number; promise: Promise<unknown> } {
     const id = this.nextReply++;
+    this.outboxReplies++;
     const promise = new Promise<unknown>((resolve, reject) => this.waiters.set(id, { resolve, reject }));
     this.channel.expect();
     return { id, promise };
   }
 
-  private onReply(msg: Buffer): void {
-    const [id, status, value] = decode(msg) as [number, number, unknown];
+  /** A message holds every reply one op batch produced, in op order: [[id, status, value], ...]. */
+  private onReplies(msg: Buffer): number {
+    // the last batch sent has run: what is queued goes now, what comes next goes at once
+    this.runtimeIdle = this.replyBatches.shift() === this.batches;
+    if (this.runtimeIdle && this.outbox.length > 0) this.flush();
+    const replies = decode(msg) as [number, number, unknown][] | [number, number, unknown];
+    // a lone [id, status, value]: a runtime of protocol 1, which the handshake then refuses
+    if (typeof replies[0] === 'number') {
+      this.settle(replies[0], replies[1] as number, replies[2]);
+      return 1;
+    }
+    for (const r of replies as [number, number, unknown][]) this.settle(r[0], r[1], r[2]);
+    return replies.length;
+  }
+
+  private settle(id: number, status: number, value: unknown): void {
     const w = this.waiters.get(id);
     if (!w) return;
     this.waiters.delete(id);

@@ -14,9 +14,10 @@ export class Channel {
   /** How many replies are awaited; the reader loop runs while this is positive. */
   private awaited = 0;
 
+  /** onMessage handles one message and says how many awaited replies it held (none said: one). */
   constructor(
     endpoint: string,
-    private readonly onMessage: (msg: Buffer) => void,
+    private readonly onMessage: (msg: Buffer) => number | void,
     private readonly onFailure: (err: Error) => void,
   ) {
     this.socket = new zmq.Dealer({ linger: 0, sendHighWaterMark: 0, receiveHighWaterMark: 0 });
@@ -74,8 +75,8 @@ export class Channel {
     try {
       while (this.awaited > 0 && !this.closed) {
         const [msg] = await this.socket.receive();
-        this.awaited--;
-        if (msg) this.onMessage(msg);
+        const n = msg ? this.onMessage(msg) : undefined;
+        this.awaited = Math.max(0, this.awaited - (n ?? 1));
       }
     } catch (err) {
       if (!this.closed) this.fail(err as Error);
