@@ -11,11 +11,12 @@ import type { Session } from '../session/session.js';
 import type { DType } from '../tensor/dtype.js';
 import { is_grad_enabled } from '../autograd/grad_mode.js';
 import { link } from '../autograd/graph.js';
-import { metaFromWire, type TensorMeta, type WireMeta } from '../tensor/meta.js';
+import { metaFromWire, resultMetaFromWire, type TensorMeta, type WireMeta } from '../tensor/meta.js';
 import { gradFnOf, type GradFnSource } from '../mirror/grad_fn.js';
 import { TorchError, torchError } from '../errors.js';
 import { canCast } from '../mirror/promotion.js';
 import { sameShape } from '../mirror/broadcast.js';
+import { stridedUnlessTiny } from '../mirror/layout.js';
 
 /** A predicted output. requires_grad is derived unless the rule fixes it. */
 export interface OutSpec {
@@ -32,6 +33,8 @@ export interface OutSpec {
   inplace?: Tensor;
   /** the autograd node torch records when the output requires grad (AddBackward0); default: the op's own (mirror/grad_fn.ts) */
   grad_fn?: string;
+  /** layout (mirror/layout.ts): true a fresh contiguous tensor, false maybe not; default: maybe not when a tensor input may not be */
+  contiguous?: boolean;
 }
 
 /** A rule returns this when the outputs depend on something the mirror does not track. */
@@ -107,6 +110,8 @@ export function invoke(def: OpDef, args: readonly unknown[], self?: Tensor): Ten
   let s: Session | undefined;
   let pending = def.meta === undefined;
   let grad = false;
+  // some input may be non-contiguous: so may the outputs that follow their inputs' layout
+  let strided = false;
   // inputs that require grad (or may: pending metadata), for the autograd graph; rare, so lazy
   let gradInputs: Tensor[] | undefined;
   let nested: Tensor[] | undefined;
@@ -118,9 +123,12 @@ export function invoke(def: OpDef, args: readonly unknown[], self?: Tensor): Ten
       if (m === undefined) {
         pending = true;
         (gradInputs ??= []).push(a);
-      } else if (m.requires_grad) {
-        grad = true;
-        (gradInputs ??= []).push(a);
+      } else {
+        if (m.requires_grad) {
+          grad = true;
+          (gradInputs ??= []).push(a);
+        }
+        if (m.maybeNoncontiguous) strided = true;
       }
     } else if (Array.isArray(a)) nested = tensorsIn(a, nested);
   }
@@ -132,9 +140,12 @@ export function invoke(def: OpDef, args: readonly unknown[], self?: Tensor): Ten
       if (m === undefined) {
         pending = true;
         (gradInputs ??= []).push(t);
-      } else if (m.requires_grad) {
-        grad = true;
-        (gradInputs ??= []).push(t);
+      } else {
+        if (m.requires_grad) {
+          grad = true;
+          (gradInputs ??= []).push(t);
+        }
+        if (m.maybeNoncontiguous) strided = true;
       }
     }
   }
@@ -150,7 +161,7 @@ export function invoke(def: OpDef, args: readonly unknown[], self?: Tensor): Ten
   // a result autograd records under a node the mirror cannot name: the runtime reports it
   if (grad && unnamed(def, specs)) return pendingResult(def, linkAll(pendingCall(session, wireName, full, kw, def.outputs ?? 1, def.outputs !== undefined), gradInputs));
   if (!Array.isArray(specs)) {
-    const out = newTensor(session, toMeta(specs, grad, def, bound), wireName);
+    const out = newTensor(session, toMeta(specs, grad, strided, def, bound), wireName);
     session.call(out.id, wireName, full, kw ?? null, strictCheck(session, [out]), def.mayFail);
     if (gradInputs !== undefined) {
       // an in-place op's self carries the new history too (the returned handle aliases it)
@@ -159,7 +170,7 @@ export function invoke(def: OpDef, args: readonly unknown[], self?: Tensor): Ten
     }
     return out;
   }
-  const outs = specs.map((spec) => newTensor(session, toMeta(spec, grad, def, bound), wireName));
+  const outs = specs.map((spec) => newTensor(session, toMeta(spec, grad, strided, def, bound), wireName));
   session.call(outs.map((t) => t.id), wireName, full, kw ?? null, strictCheck(session, outs), def.mayFail);
   if (gradInputs !== undefined) linkAll(outs, gradInputs);
   return outs;
@@ -194,7 +205,9 @@ export function strictCheck(session: Session, outs: (Tensor | null)[]): number {
         const mine = predicted[i];
         if (mine === undefined) return;
         const real = metaFromWire(w);
-        const diff = 'notTensor' in real ? `a Python ${real.notTensor}` : describeMismatch(mine, real);
+        let diff = 'notTensor' in real ? `a Python ${real.notTensor}` : describeMismatch(mine, real);
+        // a tensor the mirror calls contiguous must be (checked where the runtime reports is_contiguous)
+        if (!diff && w.length > 6 && w[6] === false && !mine.maybeNoncontiguous) diff = `${describeMeta(mine)}, not contiguous`;
         if (diff) session.mirrorMismatch(`${opName(op)} output ${i}: the mirror predicted ${describeMeta(mine)} but torch gave ${diff}`);
       });
     },
@@ -258,7 +271,13 @@ export function inplace(base: MetaRule): MetaRule {
   };
 }
 
-function toMeta(spec: OutSpec, inputsRequireGrad: boolean, def: OpDef, a: Bound): TensorMeta {
+/** Whether a result may be non-contiguous: as its rule says, else as its inputs (mirror/layout.ts). */
+function maybeStridedOut(spec: OutSpec, inputsStrided: boolean): boolean {
+  const maybe = spec.contiguous === undefined ? inputsStrided : !spec.contiguous;
+  return maybe && stridedUnlessTiny(spec.shape);
+}
+
+function toMeta(spec: OutSpec, inputsRequireGrad: boolean, inputsStrided: boolean, def: OpDef, a: Bound): TensorMeta {
   if (spec.inplace) {
     // self is modified: it now requires grad if any input did; the returned handle is self again
     const self = spec.inplace;
@@ -275,16 +294,16 @@ function toMeta(spec: OutSpec, inputsRequireGrad: boolean, def: OpDef, a: Bound)
   }
   if (spec.alias) {
     const m = spec.alias._m!;
-    return { shape: spec.shape, dtype: spec.dtype, device: spec.device, requires_grad: m.requires_grad, is_leaf: m.is_leaf, grad_fn: m.grad_fn };
+    return { shape: spec.shape, dtype: spec.dtype, device: spec.device, requires_grad: m.requires_grad, is_leaf: m.is_leaf, grad_fn: m.grad_fn, maybeNoncontiguous: m.maybeNoncontiguous === true };
   }
   if (spec.requires_grad !== undefined) {
     // factories and detach: fresh leaves, whatever requires_grad says
-    return { shape: spec.shape, dtype: spec.dtype, device: spec.device, requires_grad: spec.requires_grad, is_leaf: true, grad_fn: null };
+    return { shape: spec.shape, dtype: spec.dtype, device: spec.device, requires_grad: spec.requires_grad, is_leaf: true, grad_fn: null, maybeNoncontiguous: maybeStridedOut(spec, inputsStrided) };
   }
   const floating = spec.dtype.category === 'float' || spec.dtype.category === 'complex';
   const requires_grad = inputsRequireGrad && floating && spec.differentiable !== false;
   const grad_fn = requires_grad ? (spec.grad_fn ?? defaultGradFn(def, a)) : null;
-  return { shape: spec.shape, dtype: spec.dtype, device: spec.device, requires_grad, is_leaf: !requires_grad, grad_fn };
+  return { shape: spec.shape, dtype: spec.dtype, device: spec.device, requires_grad, is_leaf: !requires_grad, grad_fn, maybeNoncontiguous: maybeStridedOut(spec, inputsStrided) };
 }
 
 /** Marks a result whose grad_fn neither the rule nor derivatives.yaml names (invoke() sends those to the runtime). */
@@ -330,7 +349,7 @@ export function pendingCall(
   const reply = s.expectReply();
   s.call(wireOuts, wireName, args, kw ?? null, reply.id, true);
   awaitMeta(outs, reply.promise, (w) => {
-    const m = metaFromWire(w as WireMeta);
+    const m = resultMetaFromWire(w as WireMeta);
     if ('notTensor' in m) {
       return torchError('TypeError', `${wireName} returned a Python ${m.notTensor}, not a Tensor: use torch.callValue() for non-tensor results`, wireName);
     }

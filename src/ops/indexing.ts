@@ -30,7 +30,8 @@ import { backward } from '../mirror/grad_fn.js';
 import { rule } from './rules.js';
 import type { Session } from '../session/session.js';
 import { is_grad_enabled } from '../autograd/grad_mode.js';
-import { metaFromWire, type TensorMeta, type WireMeta } from '../tensor/meta.js';
+import { metaFromWire, resultMetaFromWire, type TensorMeta, type WireMeta } from '../tensor/meta.js';
+import { stridedUnlessTiny } from '../mirror/layout.js';
 import { ArgumentError, torchError } from '../errors.js';
 import { resolveIndex } from './index_parse.js';
 import { bool as boolType, int32, int64, uint8, type DType } from '../tensor/dtype.js';
@@ -668,7 +669,7 @@ function markPending(s: Session, t: Tensor): void {
   const p = probe(s, t).then(
     (w) => {
       done = true;
-      const m = metaFromWire(w as WireMeta);
+      const m = resultMetaFromWire(w as WireMeta);
       if ('notTensor' in m) t._metaError = torchError('TypeError', `not a tensor: a Python ${m.notTensor}`);
       else t._m = m;
       t._pending = undefined;
@@ -749,7 +750,7 @@ function getitem(x: Tensor, raw: readonly unknown[], tuple: boolean, what: strin
     const reply = s.expectReply();
     send(s, out.id, op, [x, index], reply.id, true);
     awaitMeta([out], reply.promise, (w) => {
-      const r = metaFromWire(w as WireMeta);
+      const r = resultMetaFromWire(w as WireMeta);
       return 'notTensor' in r ? torchError('TypeError', `${opName(op)} returned a Python ${r.notTensor}`, op) : r;
     });
     if (isView && items.every((it) => it.k !== 'tensor' || it.t._m !== undefined)) registerView(out, x, grad);
@@ -766,6 +767,8 @@ function getitem(x: Tensor, raw: readonly unknown[], tuple: boolean, what: strin
     // a view made under no_grad shares its base's requires_grad but has no grad_fn
     is_leaf: isView ? !(grad && m!.requires_grad) : !requires_grad,
     grad_fn: null,
+    // a copy (advanced indexing) follows x's layout; a view may change it
+    maybeNoncontiguous: (m!.maybeNoncontiguous === true || (isView && !keepsContiguous(items))) && stridedUnlessTiny(shape),
   };
   if (!meta.is_leaf) meta.grad_fn = gradFn;
   const out = newTensor(s, meta, op);
@@ -782,6 +785,28 @@ function getitem(x: Tensor, raw: readonly unknown[], tuple: boolean, what: strin
   if (isView) registerView(out, x, grad);
   if (requires_grad && grad) link(out, [x]);
   return out;
+}
+
+/**
+ * Whether basic indexing keeps a contiguous tensor contiguous: ints on the leading dims, then at
+ * most one slice of step 1, then only whole dims (':', '...') and None. Otherwise the mirror
+ * cannot rule out a non-contiguous view (x[:, 0], x[::2], x[0, :, 1:]).
+ */
+function keepsContiguous(items: readonly Item[]): boolean {
+  let leading = true;
+  for (const it of items) {
+    if (it.k === 'none') continue;
+    if (it.k === 'int' && leading) continue;
+    if (it.k === 'ellipsis') leading = false;
+    else if (it.k === 'slice') {
+      const { start, stop, step } = it.s;
+      if (step !== null && step !== 1) return false;
+      const whole = (start === null || start === 0) && stop === null;
+      if (!whole && !leading) return false;
+      leading = false;
+    } else return false;
+  }
+  return true;
 }
 
 function isIntScalar(t: Tensor): boolean {

@@ -2,7 +2,8 @@
  * The matmul family, with the checks (and their order) of the ATen kernel each call reaches:
  * the dot / mv / mm / bmm kernels differ in their messages, and in whether an empty operand
  * skips the dtype checks. matmul folds its operands into one of those kernels exactly as
- * ATen's _matmul_impl does (assuming contiguous inputs: the mirror does not track strides).
+ * ATen's _matmul_impl does. The path can hinge on strides, which the mirror does not track: it
+ * knows only whether an operand may be non-contiguous (mirror/layout.ts).
  */
 import { PENDING, isTensor, type MetaRule, type OutSpec } from './dispatch.js';
 import type { Bound } from './signature.js';
@@ -15,8 +16,9 @@ import { broadcastShapes, sameShape } from '../mirror/broadcast.js';
 import { canCast, resultType } from '../mirror/promotion.js';
 import { numel, reductionDims } from '../mirror/dims.js';
 import { int64, type DType } from '../tensor/dtype.js';
-import { expandCheck, fail, fmt, intList, promote, sizeAt, view } from './shape.js';
+import { expandCheck, fail, fmt, intList, promote, sizeAt, stridedView } from './shape.js';
 import { backward, named } from '../mirror/grad_fn.js';
+import { anyStrided, maybeStrided } from '../mirror/layout.js';
 
 const DOT = backward('dot');
 const MV = backward('mv');
@@ -174,7 +176,7 @@ mrule('mm', (a, op) => {
   if (x.ndim !== 2) throw fail('self must be a matrix', op);
   if (y.ndim !== 2) throw fail('mat2 must be a matrix', op);
   const dtype = mmKernel(x.shape, x.dtype, y.shape, y.dtype, op);
-  return { shape: [x.shape[0]!, y.shape[1]!], dtype, device };
+  return { shape: [x.shape[0]!, y.shape[1]!], dtype, device, contiguous: true };
 });
 
 mrule('bmm', (a, op) => {
@@ -184,7 +186,7 @@ mrule('bmm', (a, op) => {
   const device = commonDevice([x, y], op);
   const [B, n, k, m] = bmmShapes(x.shape, y.shape, op);
   const dtype = bmmDtype(B, n, k, m, x.dtype, y.dtype, op);
-  return gradCheck(dtype === PENDING ? PENDING : { shape: [B, n, m], dtype, device }, [x, y], op);
+  return gradCheck(dtype === PENDING ? PENDING : { shape: [B, n, m], dtype, device, contiguous: true }, [x, y], op);
 });
 
 mrule('mv', (a, op) => {
@@ -193,7 +195,7 @@ mrule('mv', (a, op) => {
   const device = commonDevice([x, v], op);
   const rows = sizeAt(x, 0, op); // mv makes its result (self.size(0),) before addmv's checks
   if (x.ndim !== 2 || v.ndim !== 1) throw fail(`vector + matrix @ vector expected, got 1, ${x.ndim}, ${v.ndim}`, op);
-  return gradCheck({ shape: [rows], dtype: mvKernel(x.shape, x.dtype, v.shape[0]!, v.dtype, op), device }, [x, v], op);
+  return gradCheck({ shape: [rows], dtype: mvKernel(x.shape, x.dtype, v.shape[0]!, v.dtype, op), device, contiguous: true }, [x, v], op);
 });
 
 for (const name of ['dot', 'vdot']) {
@@ -224,6 +226,8 @@ interface Operand {
   shape: readonly number[];
   dtype: DType;
   requires_grad: boolean;
+  /** known contiguous (else it may not be) */
+  knownContiguous?: boolean;
 }
 
 /**
@@ -261,8 +265,8 @@ function matmulImpl(x: Operand, y: Operand, op: string): Product {
   if (dx === 2 && dy === 2) return { shape: [xs[0]!, ys[1]!], dtype: mmKernel(xs, x.dtype, ys, y.dtype, op) };
   const fold = shouldFold(x, y);
   const [t1, t2] = dx >= dy ? [x, y] : [y, x];
-  // whether folding hinges on the larger operand's strides, which the mirror assumes contiguous
-  const strideDependent = t1.shape.length >= 3 && t2.shape.length <= 2 && !t2.requires_grad && dx !== 2 && numel(t1.shape) > 0;
+  // whether folding hinges on the larger operand's strides, unknown unless it is contiguous
+  const strideDependent = t1.shape.length >= 3 && t2.shape.length <= 2 && !t2.requires_grad && dx !== 2 && numel(t1.shape) > 0 && t1.knownContiguous !== true;
   const [path, other] = fold ? [foldedProduct, batchedProduct] : [batchedProduct, foldedProduct];
   if (!strideDependent) return path(x, y, op);
   try {
@@ -313,8 +317,8 @@ function batchedProduct(x: Operand, y: Operand, op: string): Product {
   const b2 = ys.slice(0, Math.max(dy - 2, 0));
   // a broadcast batch of 1 on a tensor that requires grad: folded instead (as should_fold does)
   if (dx === 3 && dy === 3 && b1[0] !== b2[0]) {
-    if (b1[0] === 1 && x.requires_grad) return matmulImpl({ shape: xs.slice(1), dtype: x.dtype, requires_grad: true }, y, op);
-    if (b2[0] === 1 && y.requires_grad) return matmulImpl(x, { shape: ys.slice(1), dtype: y.dtype, requires_grad: true }, op);
+    if (b1[0] === 1 && x.requires_grad) return matmulImpl({ shape: xs.slice(1), dtype: x.dtype, requires_grad: true, knownContiguous: x.knownContiguous }, y, op);
+    if (b2[0] === 1 && y.requires_grad) return matmulImpl(x, { shape: ys.slice(1), dtype: y.dtype, requires_grad: true, knownContiguous: y.knownContiguous }, op);
   }
   const batch = [...broadcastShapes(b1, b2, op)];
   const B = prod(batch);
@@ -360,8 +364,11 @@ export function matmulSpec(x: Tensor, y: Tensor, op: string, what = 'matmul'): O
   if (x.ndim === 0 || y.ndim === 0) {
     throw fail(`both arguments to ${what} need to be at least 1D, but they are ${x.ndim}D and ${y.ndim}D`, op);
   }
-  const out = matmulImpl(x, y, op);
-  return gradCheck(out === PENDING ? PENDING : { ...out, device, grad_fn: matmulNode(x, y) }, [x, y], op);
+  const operand = (t: Tensor): Operand => ({ shape: t.shape, dtype: t.dtype, requires_grad: t.requires_grad, knownContiguous: !maybeStrided(t) });
+  const out = matmulImpl(operand(x), operand(y), op);
+  // the node does not depend on the path's strides (folded or batched, both end in _unsafe_view);
+  // the result is a fresh contiguous tensor
+  return gradCheck(out === PENDING ? PENDING : { ...out, device, grad_fn: matmulNode(x, y), contiguous: true }, [x, y], op);
 }
 
 mrule('matmul', (a, op) => matmulSpec(a.input as Tensor, a.other as Tensor, op));
@@ -610,7 +617,10 @@ mrule('kron', (a, op) => {
   const px = n - x.ndim;
   const py = n - y.ndim;
   const shape = Array.from({ length: n }, (_, i) => (i >= px ? x.shape[i - px]! : 1) * (i >= py ? y.shape[i - py]! : 1));
-  return { shape, dtype: promote(x.dtype, y.dtype, op), device, grad_fn: UNSAFE_VIEW };
+  const dtype = promote(x.dtype, y.dtype, op);
+  // torch's kron views its operands and fails for many non-contiguous ones: the runtime answers
+  if (anyStrided([x, y])) return PENDING;
+  return { shape, dtype, device, grad_fn: UNSAFE_VIEW };
 });
 
 function tensordotSpec(x: Tensor, y: Tensor, dims1: number[], dims2: number[], op: string): OutSpec {
@@ -811,7 +821,7 @@ mrule('einsum', (a, op) => {
   const summed = count.some((c, l) => c > 0 && perm[l] === -1) || (!ellInOutput && ellDims > 0);
   const x = ops[0]!;
   if (ops.length === 1) {
-    if (!summed) return view(x, shape); // a permutation / diagonal of the operand
+    if (!summed) return stridedView(x, shape); // a permutation / diagonal of the operand
     const t = x.dtype.category === 'int' || x.dtype.category === 'bool' ? ('int64' as const) : undefined;
     return { shape, dtype: t ? int64 : x.dtype, device };
   }
@@ -860,11 +870,14 @@ mrule(
       if (!canCast(t, out.dtype)) throw fail(`result type ${t.scalarTypeName} can't be cast to the desired output type ${out.dtype.scalarTypeName}`, op);
       return { ...out, device };
     };
-    if (!bias || !(x.ndim === 2 || x.ndim === 3 || bias.ndim === 1)) return unfused();
-    if (x.ndim === 2) return fused(bias);
-    // 3-D or 1-D bias: fused for a contiguous input (what the mirror assumes), else unfused
+    const result = (out: OutSpec | typeof PENDING) => (out === PENDING ? out : { ...out, contiguous: true });
+    if (!bias || !(x.ndim === 2 || x.ndim === 3 || bias.ndim === 1)) return result(unfused());
+    if (x.ndim === 2) return result(fused(bias));
+    // 3-D or 1-D bias: fused for a contiguous input, else unfused (ViewBackward0 vs AddBackward0)
+    if (!maybeStrided(x)) return result(fused(bias));
+    if (is_grad_enabled() && (x.requires_grad || w.requires_grad || bias.requires_grad)) return PENDING;
     try {
-      return fused(bias);
+      return result(fused(bias));
     } catch (e) {
       try {
         unfused();

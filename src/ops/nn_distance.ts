@@ -14,6 +14,7 @@ import { cppDouble, notImplemented, realOf, shapeStr } from './nn_util.js';
 import { is_grad_enabled } from '../autograd/grad_mode.js';
 import { backward } from '../mirror/grad_fn.js';
 import { matmulNode } from './linalg.js';
+import { anyStrided } from '../mirror/layout.js';
 
 const FLASH_CPU = backward('_scaled_dot_product_flash_attention_for_cpu');
 const TO_COPY = backward('_to_copy');
@@ -207,5 +208,7 @@ rule(F + 'scaled_dot_product_attention', (a, op) => {
   // global switches: only the runtime can name the node
   if (!q.device.startsWith('cpu')) return PENDING;
   const dropout = (a.dropout_p as number | undefined) ?? 0;
+  // the flash kernel also wants a last-dim stride of 1, which a maybe non-contiguous input may lack
+  if (anyStrided([q, k, v]) && cpuFlash(q, k, v, mask, dropout, a.enable_gqa === true)) return PENDING;
   return { ...out, grad_fn: sdpaNode(q, k, v, mask, dropout, a.enable_gqa === true) };
 });

@@ -8,7 +8,7 @@ import { rule } from './rules.js';
 import { torchError } from '../errors.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { notImplemented, pyFloat, shapeStr } from './nn_util.js';
-import { adaptiveAvg2d, SQUEEZE_DIM } from './nn_pool.js';
+import { adaptiveAvg2d, channelsLastMean, SQUEEZE_DIM } from './nn_pool.js';
 import { backward } from '../mirror/grad_fn.js';
 
 const CONSTANT_PAD = backward('constant_pad_nd');
@@ -244,6 +244,7 @@ rule(F + 'interpolate', (a, op) => {
       shape.splice(shape.length - 2, 1);
       return { ...r, shape, grad_fn: SQUEEZE_DIM };
     }
+    if (channelsLastMean(x, osz)) return PENDING;
     return adaptiveAvg2d(x, x.shape, osz, op);
   }
   // upsample_{1,2,3}d_common_check

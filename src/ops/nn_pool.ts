@@ -3,7 +3,8 @@
  * pooling shape checks (Pool.h, DilatedMaxPool2d.cpp, AveragePool2d.cpp, AdaptiveAveragePooling.cpp,
  * AdaptiveMaxPooling2d.cpp), in their order, with their texts.
  */
-import type { OutSpec } from './dispatch.js';
+import { PENDING, type OutSpec } from './dispatch.js';
+import { maybeStrided } from '../mirror/layout.js';
 import { RULES, rule } from './rules.js';
 import type { Bound } from './signature.js';
 import { is_grad_enabled as is_grad } from '../autograd/grad_mode.js';
@@ -237,6 +238,15 @@ rule(F + 'avg_pool1d', (a, op) => {
   return { shape: out, dtype: poolDtype(x, 'avg_pool2d', avgOk, op), device: x.device };
 });
 
+/**
+ * Whether adaptive_avg_pool2d's (1, 1) mean may be restrided in place for a channels-last input
+ * (AsStridedBackward1 instead of MeanBackward1): only a maybe non-contiguous 4-d input can be
+ * channels-last, and only a recorded result shows it. The runtime answers then.
+ */
+export function channelsLastMean(x: Tensor, out: readonly number[]): boolean {
+  return x.ndim === 4 && out[0] === 1 && out[1] === 1 && maybeStrided(x) && x.requires_grad && is_grad();
+}
+
 /** adaptive_avg_pool2d (ATen's composite): a mean over H, W for (1, 1), else the kernel. */
 export function adaptiveAvg2d(x: Tensor, x2: readonly number[], out: number[], op: string): OutSpec {
   const fail = (m: string) => torchError('RuntimeError', m, op);
@@ -253,7 +263,7 @@ export function adaptiveAvg2d(x: Tensor, x2: readonly number[], out: number[], o
     }
     wrapDim(-1, n, op);
     wrapDim(-2, n, op);
-    // (a channels-last input is then restrided in place: the mirror assumes contiguous inputs)
+    // (a channels-last input is then restrided in place: see channelsLastMean)
     return { shape: [...x2.slice(0, -2), 1, 1], dtype: x.dtype, device: x.device, grad_fn: MEAN_DIM };
   }
   if (n !== 3 && n !== 4) throw fail(`adaptive_avg_pool2d(): Expected 3D or 4D tensor, but got ${shapeStr(x2)}`);
@@ -282,7 +292,9 @@ function listWithDefault(v: unknown, sizes: readonly number[], op: string): numb
 rule(F + 'adaptive_avg_pool2d', (a, op) => {
   const x = a.input as Tensor;
   const out = listWithDefault(a.output_size, x.shape, op);
-  return adaptiveAvg2d(x, x.shape, pair(out, []), op);
+  const size = pair(out, []);
+  if (channelsLastMean(x, size)) return PENDING;
+  return adaptiveAvg2d(x, x.shape, size, op);
 });
 
 rule(F + 'adaptive_avg_pool1d', (a, op) => {

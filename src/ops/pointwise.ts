@@ -708,8 +708,10 @@ const itself = (x: Tensor): OutSpec => ({ shape: x.shape, dtype: x.dtype, device
  * real, imag and conj of a complex tensor: views that, made in no_grad mode from a tensor that
  * requires grad, are leaves that require grad (other view ops' results do not).
  */
-function complexView(x: Tensor, t: DType): OutSpec {
+function complexView(x: Tensor, t: DType, part = true): OutSpec {
+  // a real or imaginary part takes every other float of x (stride 2): not contiguous; conj keeps x's strides
   const spec: OutSpec = { shape: x.shape, dtype: t, device: x.device };
+  if (part) spec.contiguous = false;
   if (!is_grad_enabled() && x.requires_grad) spec.requires_grad = true;
   return spec;
 }
@@ -895,7 +897,7 @@ unary(
   },
   outOfPlaceOnly,
 );
-unary(['conj'], (x) => (x.dtype.category === 'complex' ? complexView(x, x.dtype) : itself(x)), undefined, outOfPlaceOnly);
+unary(['conj'], (x) => (x.dtype.category === 'complex' ? complexView(x, x.dtype, false) : itself(x)), undefined, outOfPlaceOnly);
 unary(['conj_physical'], (x) => (x.dtype.category === 'complex' ? x.dtype : itself(x)), undefined, outOfPlaceOnly);
 rule('conj_physical_', inPlace((a) => {
   const { shape, dtype, device } = (a.input as Tensor)._meta;

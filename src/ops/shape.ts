@@ -5,7 +5,7 @@
  * Views share autograd state with their input in a way copies do not: made under no_grad, a
  * view of a tensor that requires grad still requires grad (and is a leaf). `view()` below
  * encodes that; ops that are a view or a copy depending on strides (reshape, flatten) ask the
- * runtime in the one case where the two differ, since the mirror does not track strides.
+ * runtime when the input may be non-contiguous (mirror/layout.ts), the one case where they differ.
  */
 import { PENDING, isTensor, type OutSpec } from './dispatch.js';
 import { rule } from './rules.js';
@@ -16,6 +16,7 @@ import { numel, reductionDims, wrapDim } from '../mirror/dims.js';
 import { broadcastShapes, sameShape } from '../mirror/broadcast.js';
 import { promoteTypes } from '../mirror/promotion.js';
 import { DType } from '../tensor/dtype.js';
+import { maybeStrided } from '../mirror/layout.js';
 
 // ---------------------------------------------------------------------------------------------
 // Helpers shared with the other families (linalg.ts, gather_scatter.ts)
@@ -37,9 +38,25 @@ export function sizeAt(x: Tensor, dim: number, op: string): number {
  * then a leaf); other tensor arguments (view_as's other, broadcast_tensors' others) never count.
  */
 export function view(x: Tensor, shape: readonly number[], dtype: DType = x.dtype): OutSpec {
-  const spec: OutSpec = { shape, dtype, device: x.device };
+  // same strides, sizes split, merged or of size 1: contiguous exactly when x is
+  const spec: OutSpec = { shape, dtype, device: x.device, contiguous: !maybeStrided(x) };
   if (!x.requires_grad) spec.requires_grad = false;
   else if (!is_grad_enabled()) spec.requires_grad = true;
+  return spec;
+}
+
+/** A view that changes the layout (transpose, expand, diagonal...): maybe non-contiguous. */
+export function stridedView(x: Tensor, shape: readonly number[]): OutSpec {
+  return { ...view(x, shape), contiguous: false };
+}
+
+/**
+ * A slice or selection along `dim` (narrow, select, split...): contiguous when x is and every dim
+ * before it has size 1; otherwise maybe not.
+ */
+function slicedView(x: Tensor, dim: number, shape: readonly number[]): OutSpec {
+  const spec = view(x, shape);
+  for (let i = 0; i < dim; i++) if (x.shape[i] !== 1) spec.contiguous = false;
   return spec;
 }
 
@@ -62,11 +79,13 @@ function alwaysViewable(from: readonly number[], to: readonly number[]): boolean
 }
 
 /**
- * reshape-like ops: a view if the strides allow, else a copy. The two only differ under
- * no_grad for an input that requires grad; then the runtime answers.
+ * reshape-like ops: a view (ViewBackward0) of a contiguous tensor. Of another, a view
+ * (ReshapeAliasBackward0) if the strides allow, else a copy (UnsafeViewBackward0), which under
+ * no_grad also differ in requires_grad: the runtime answers when x may be non-contiguous and
+ * requires grad. Without grad only the layout is unknown: a view keeps x's, a copy is contiguous.
  */
 function reshaped(x: Tensor, shape: readonly number[]): OutSpec | typeof PENDING {
-  if (x.requires_grad && !is_grad_enabled() && !alwaysViewable(x.shape, shape)) return PENDING;
+  if (x.requires_grad && maybeStrided(x) && (is_grad_enabled() || !alwaysViewable(x.shape, shape))) return PENDING;
   return view(x, shape);
 }
 
@@ -284,7 +303,7 @@ function permuteShape(x: Tensor, dims: number[], op: string): number[] {
 
 rule('permute', (a, op) => {
   const x = a.input as Tensor;
-  return view(x, permuteShape(x, intList(required(a, 'dims', op)), op));
+  return stridedView(x, permuteShape(x, intList(required(a, 'dims', op)), op));
 });
 
 function transposeShape(x: Tensor, dim0: number, dim1: number, op: string): number[] {
@@ -301,7 +320,7 @@ const transposeArgs = (a: Record<string, unknown>): [number, number] =>
 for (const name of ['transpose', 'swapaxes', 'swapdims']) {
   rule(name, (a, op) => {
     const x = a.input as Tensor;
-    return view(x, transposeShape(x, ...transposeArgs(a), op));
+    return stridedView(x, transposeShape(x, ...transposeArgs(a), op));
   });
 }
 
@@ -312,29 +331,29 @@ function tShape(x: Tensor, op: string, name: string): number[] {
 
 rule('t', (a, op) => {
   const x = a.input as Tensor;
-  return view(x, tShape(x, op, 't'));
+  return stridedView(x, tShape(x, op, 't'));
 });
 
 /**
  * In-place shape changers (squeeze_, t_ ...): self takes the new shape. The runtime keeps the
  * same tensor, so the mirror updates self's metadata here, once every check has passed.
  */
-function inplaceShape(name: string, shapeOf: (x: Tensor, a: Record<string, unknown>, op: string) => number[]): void {
+function inplaceShape(name: string, shapeOf: (x: Tensor, a: Record<string, unknown>, op: string) => number[], changesLayout = false): void {
   rule(name, (a, op) => {
     const x = a.input as Tensor;
     if (is_grad_enabled() && x.is_leaf && x.requires_grad) {
       throw fail('a leaf Variable that requires grad is being used in an in-place operation.', op);
     }
     const shape = shapeOf(x, a, op);
-    x._m = { ...x._m!, shape };
+    x._m = changesLayout ? { ...x._m!, shape, maybeNoncontiguous: true } : { ...x._m!, shape };
     return { shape, dtype: x.dtype, device: x.device, inplace: x };
   });
 }
 
 inplaceShape('squeeze_', (x, a, op) => squeezeShape(x, a.dim, op));
 inplaceShape('unsqueeze_', (x, a, op) => unsqueezeShape(x, a.dim as number, op));
-inplaceShape('t_', (x, _a, op) => tShape(x, op, 't_'));
-for (const name of ['transpose_', 'swapaxes_', 'swapdims_']) inplaceShape(name, (x, a, op) => transposeShape(x, ...transposeArgs(a), op));
+inplaceShape('t_', (x, _a, op) => tShape(x, op, 't_'), true);
+for (const name of ['transpose_', 'swapaxes_', 'swapdims_']) inplaceShape(name, (x, a, op) => transposeShape(x, ...transposeArgs(a), op), true);
 
 // ---------------------------------------------------------------------------------------------
 // expand / broadcast / repeat
@@ -381,7 +400,8 @@ function expandRule(sizesOf: (a: Record<string, unknown>, op: string) => number[
   return (a: Record<string, unknown>, op: string) => {
     const x = a.input as Tensor;
     const shape = expandShape(x, sizesOf(a, op), op);
-    return shape === PENDING ? PENDING : view(x, shape);
+    if (shape === PENDING) return PENDING;
+    return sameShape(shape, x.shape) ? view(x, shape) : stridedView(x, shape);
   };
 }
 
@@ -394,7 +414,7 @@ rule('broadcast_tensors', (a, op) => {
   if (ts.length === 0) return [];
   let shape: readonly number[] = ts[0]!.shape;
   for (let i = 1; i < ts.length; i++) shape = broadcastShapes(shape, ts[i]!.shape, op);
-  return ts.map((t) => (sameShape(t.shape, shape) ? alias(t) : view(t, shape)));
+  return ts.map((t) => (sameShape(t.shape, shape) ? alias(t) : stridedView(t, shape)));
 });
 
 function repeatShape(x: Tensor, reps: number[], op: string): number[] {
@@ -572,7 +592,7 @@ function pieces(x: Tensor, dim: number, sizes: number[]): OutSpec[] {
   return sizes.map((s) => {
     const shape = [...x.shape];
     shape[dim] = s;
-    return view(x, shape);
+    return slicedView(x, dim, shape);
   });
 }
 
@@ -609,7 +629,7 @@ rule('unbind', (a, op) => {
   const dim = wrapDim((a.dim as number | undefined) ?? 0, x.ndim, op);
   const n = sizeAt(x, dim, op);
   const shape = x.shape.filter((_, i) => i !== dim);
-  return Array.from({ length: n }, () => view(x, shape));
+  return Array.from({ length: n }, () => slicedView(x, dim, shape));
 });
 
 /** The length of x[start:end] along a dim of this size (Python slice clamping). */
@@ -670,7 +690,7 @@ rule(
     }
     const shape = [...x.shape];
     shape[dim] = length;
-    return view(x, shape);
+    return slicedView(x, dim, shape);
   },
   { mayFail: true }, // a tensor start is checked by the runtime
 );
@@ -707,8 +727,9 @@ rule('select', (a, op) => {
   if (size <= -1 - index || size <= index) {
     throw fail(`select(): index ${index} out of range for tensor of size ${fmt(x.shape)} at dimension ${dim}`, op, 'IndexError');
   }
-  return view(
+  return slicedView(
     x,
+    dim,
     x.shape.filter((_, i) => i !== dim),
   );
 });
@@ -732,12 +753,13 @@ function movedimRule(a: Record<string, unknown>, op: string): OutSpec {
   if (new Set(ns).size !== ns.length) throw fail(`movedim: repeated dim in \`source\` (${fmt(src)})`, op);
   if (new Set(nd).size !== nd.length) throw fail(`movedim: repeated dim in \`destination\` (${fmt(dst)})`, op);
   if (n === 0) return view(x, []);
+  if (ns.every((s, i) => s === nd[i])) return view(x, [...x.shape]); // nothing moves
   const order = new Array<number>(n).fill(-1);
   ns.forEach((s, i) => (order[nd[i]!] = s));
   const rest = Array.from({ length: n }, (_, i) => i).filter((i) => !ns.includes(i));
   let k = 0;
   for (let i = 0; i < n; i++) if (order[i] === -1) order[i] = rest[k++]!;
-  return view(
+  return stridedView(
     x,
     order.map((d) => x.shape[d]!),
   );
@@ -801,6 +823,7 @@ rule('rot90', (a, op) => {
     const w0 = d0 < 0 ? d0 + n : d0;
     const w1 = d1 < 0 ? d1 + n : d1;
     [shape[w0], shape[w1]] = [shape[w1]!, shape[w0]!];
+    return { ...copy(x, shape), contiguous: false }; // flip(...).transpose_(...)
   }
   return copy(x, shape);
 });
@@ -831,12 +854,12 @@ function diagonalShape(x: Tensor, offset: number, dim1Arg: number, dim2Arg: numb
 
 rule('diagonal', (a, op) => {
   const x = a.input as Tensor;
-  return view(x, diagonalShape(x, (a.offset as number | undefined) ?? 0, (a.dim1 as number | undefined) ?? 0, (a.dim2 as number | undefined) ?? 1, op));
+  return stridedView(x, diagonalShape(x, (a.offset as number | undefined) ?? 0, (a.dim1 as number | undefined) ?? 0, (a.dim2 as number | undefined) ?? 1, op));
 });
 
 rule('linalg.diagonal', (a, op) => {
   const x = a.A as Tensor;
-  return view(x, diagonalShape(x, (a.offset as number | undefined) ?? 0, (a.dim1 as number | undefined) ?? -2, (a.dim2 as number | undefined) ?? -1, op));
+  return stridedView(x, diagonalShape(x, (a.offset as number | undefined) ?? 0, (a.dim1 as number | undefined) ?? -2, (a.dim2 as number | undefined) ?? -1, op));
 });
 
 function diagEmbedShape(x: Tensor, offset: number, dim1Arg: number, dim2Arg: number, op: string): number[] {
@@ -877,13 +900,15 @@ const same = (a: { input?: unknown }): OutSpec => {
 
 rule('clone', same);
 
-// Returns its input when already contiguous, else a copy. The mirror does not track strides;
-// the two only differ in autograd metadata when x requires grad (x's own grad_fn, or
-// CloneBackward0): then the runtime answers.
+// Returns its input when already contiguous (in that memory format), else a copy
+// (CloneBackward0). For an input that may not be contiguous, the two differ in autograd
+// metadata when it requires grad: then the runtime answers.
 rule('contiguous', (a) => {
   const x = a.input as Tensor;
-  if (!x.requires_grad) return same(a);
-  return PENDING;
+  const plain = a.memory_format === undefined || a.memory_format === null;
+  if (plain && !maybeStrided(x)) return alias(x);
+  if (x.requires_grad) return PENDING;
+  return { ...same(a), contiguous: plain };
 });
 
 rule('detach', (a) => ({ ...same(a), requires_grad: false }));

@@ -10,7 +10,7 @@ import { DisposedError, TorchError } from '../errors.js';
 import type { Session } from '../session/session.js';
 import { adopt } from '../memory/lifetime.js';
 import { Tensor } from '../tensor/tensor.js';
-import { metaFromWire, type WireMeta } from '../tensor/meta.js';
+import { resultMetaFromWire, type WireMeta } from '../tensor/meta.js';
 import { currentSession } from '../session/current.js';
 
 export class PyObject extends Handle {
@@ -142,7 +142,7 @@ export function fromRemote(s: Session, v: unknown, origin: string): unknown {
   if (v instanceof RemoteOut) {
     const m = v.meta as WireMeta;
     if (m[0] === 'py') return new PyObject(s, v.id, `${origin}: ${m[1]}`);
-    const meta = metaFromWire(m);
+    const meta = resultMetaFromWire(m);
     if ('notTensor' in meta) throw new TorchError({ type: 'TypeError', message: `unexpected ${meta.notTensor}` });
     return new Tensor(s, v.id, meta, origin);
   }
