@@ -9,7 +9,7 @@
  * The TS step runs inside torch.tidy (intermediates freed at once, as Python's refcounting does).
  * Both processes use the same number of intra-op threads (BENCH_THREADS, default 1).
  */
-import torch, { nn, type Tensor } from '../../dist/index.js';
+import torch, { nn, type CallsiteMode, type Tensor } from '../../dist/index.js';
 import { DigitsNet } from '../../examples/digits_net.js';
 import type { CaseResult, Context } from '../context.js';
 import { PythonLines } from '../baselines/python_lines.js';
@@ -49,8 +49,12 @@ function step(s: Setup): Tensor {
   return loss;
 }
 
-function tsRep(s: Setup, steps: number, every: number): Rep {
+/** The call-site mode the process started with (TORCHBRIDGE_CALLSITES), restored after a rep that turns it off. */
+const CALLSITES: CallsiteMode = process.env.TORCHBRIDGE_CALLSITES === 'all' || process.env.TORCHBRIDGE_CALLSITES === 'off' ? process.env.TORCHBRIDGE_CALLSITES : 'auto';
+
+function tsRep(s: Setup, steps: number, every: number, callsites = CALLSITES): Rep {
   return async () => {
+    torch.set_callsites(callsites);
     const t0 = now();
     let value = 0;
     for (let i = 0; i < steps; i++) {
@@ -59,9 +63,18 @@ function tsRep(s: Setup, steps: number, every: number): Rep {
       loss.dispose();
     }
     const ms = now() - t0;
+    torch.set_callsites(CALLSITES);
     if (!Number.isFinite(value)) throw new Error(`training step: the loss is ${value}`);
     return ms;
   };
+}
+
+function hasMeta(t: Tensor): boolean {
+  try {
+    return t.shape.length >= 0;
+  } catch {
+    return false;
+  }
 }
 
 /** "1.23 ms (1.20–1.31)": the median and the interquartile range. */
@@ -78,12 +91,22 @@ export async function trainingStep(ctx: Context): Promise<CaseResult> {
     if (hello.threads !== runtimeThreads) throw new Error(`thread counts differ: runtime ${runtimeThreads}, Python ${hello.threads}`);
     torch.manual_seed(0);
     const setups = { cnn: setup('cnn'), mlp: setup('mlp') };
+    const remarks: string[] = [];
+    for (const kind of ['cnn', 'mlp'] as const) {
+      // every op of a step is mirrored (no metadata round trip) unless this says otherwise
+      const loss = torch.tidy(() => step(setups[kind]));
+      if (!hasMeta(loss)) remarks.push(`Training step: the ${LABEL[kind]} step takes the pending path (the mirror cannot predict one of its ops), which costs a reply per op.`);
+      await loss.item();
+      loss.dispose();
+    }
     const variants: Record<string, Rep> = {};
     for (const kind of ['cnn', 'mlp'] as const) {
       for (const every of EVERY) {
         variants[`ts ${kind} ${every}`] = tsRep(setups[kind], STEPS[kind], every);
         variants[`py ${kind} ${every}`] = async () => (await py.ask<{ ms: number }>(`${kind} ${STEPS[kind]} ${every}`)).ms;
       }
+      // what recording call sites costs (a stack capture per op the mirror cannot fully validate)
+      variants[`ts-nocallsites ${kind} 1`] = tsRep(setups[kind], STEPS[kind], 1, 'off');
     }
     const ms = await interleavedSamples(variants, {
       between: async () => {
@@ -108,6 +131,17 @@ export async function trainingStep(ctx: Context): Promise<CaseResult> {
           result: verdict(tb <= 1.1 * nat),
         });
       }
+      const off = ms[`ts-nocallsites ${kind} 1`]!.map((x) => x / STEPS[kind]);
+      const nat = median(ms[`py ${kind} 1`]!) / STEPS[kind];
+      rows.push({
+        case: `Training step, ${LABEL[kind]}, as above, loss read every step, \`torch.set_callsites('off')\``,
+        torchbridge: withSpread(off),
+        baseline: 'native PyTorch, Python loop',
+        baselineValue: `${num(nat)} ms`,
+        ratio: times(median(off) / nat),
+        target: 'info',
+        result: 'info',
+      });
     }
     return {
       rows,
@@ -116,6 +150,7 @@ export async function trainingStep(ctx: Context): Promise<CaseResult> {
           `per step: the median of ${ms['ts cnn 1']!.length} repetitions of ${STEPS.cnn} (CNN) or ${STEPS.mlp} (MLP) steps, interquartile range in brackets. ` +
           `The TS step runs inside torch.tidy; the Python loop in a separate plain Python process. ` +
           `Both at ${runtimeThreads} intra-op thread(s) (BENCH_THREADS; the runtime's default was ${before}).`,
+        ...remarks,
       ],
     };
   } finally {

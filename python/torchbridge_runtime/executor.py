@@ -146,10 +146,10 @@ class Executor:
                         args[1] = b
                     elif mask:
                         self._resolve_mask(args, mask)
-                    if kwargs:
-                        result = fn(*[self._resolve(a) for a in args], **self._resolve(kwargs))
-                    elif nested:
-                        result = fn(*[self._resolve(a) for a in args])
+                    if nested:  # handles deeper than the top level of args
+                        args = [self._resolve(a) for a in args]
+                    if kwargs:  # (the client does not flag handles among kwargs: always resolved)
+                        result = fn(*args, **self._resolve(kwargs))
                     else:
                         result = fn(*args)
                     if outs.__class__ is int:

@@ -39,9 +39,12 @@ const OUTBOX_CAP = 512;
 /**
  * ...or once the oldest queued op has waited this long (ms): a loop that queues heavy ops (a
  * training step) keeps the runtime busy while it queues the next ones, instead of leaving it
- * idle until the next sync point. Each extra message costs the runtime ~10 µs.
+ * idle until the next sync point. After the runtime was idle the wait starts short and doubles
+ * with each message, up to OUTBOX_AGE_MS: work reaches it at once, and once it has a backlog
+ * fewer, larger messages (each costs it ~10-20 µs) keep it busy.
  */
 const OUTBOX_AGE_MS = 0.2;
+const FIRST_AGE_MS = 0.025;
 
 export class Session {
   readonly id = randomBytes(4).toString('hex');
@@ -55,8 +58,9 @@ export class Session {
   private control: Channel | undefined;
   private outbox: unknown[] = [];
   private flushScheduled = false;
-  /** when the outbox's first op was queued */
+  /** when the outbox's first op was queued, and how long it may wait */
   private outboxSince = 0;
+  private outboxAge = OUTBOX_AGE_MS;
   /**
    * The runtime has run every batch sent (its last reply message answered the last batch):
    * the next op goes out at once rather than waiting for the turn to end. Only a hint for when
@@ -124,14 +128,19 @@ export class Session {
     recordCallsite(seq, mayFail);
     const n = this.outbox.push(op);
     // frees are never urgent: they do not wake an idle runtime
-    if (this.runtimeIdle && op[0] !== OP.FREE) this.flush();
-    else if (n === 1) {
+    if (this.runtimeIdle && op[0] !== OP.FREE) {
+      this.outboxAge = FIRST_AGE_MS;
+      this.flush();
+    } else if (n === 1) {
       this.outboxSince = performance.now();
       if (!this.flushScheduled) {
         this.flushScheduled = true;
         setImmediate(this.flushSoon);
       }
-    } else if (n >= OUTBOX_CAP || performance.now() - this.outboxSince >= OUTBOX_AGE_MS) this.flush();
+    } else if (n >= OUTBOX_CAP || performance.now() - this.outboxSince >= this.outboxAge) {
+      this.outboxAge = Math.min(2 * this.outboxAge, OUTBOX_AGE_MS);
+      this.flush();
+    }
     return seq;
   }
 
@@ -231,7 +240,7 @@ export class Session {
   }
 
   /** A message holds every reply one op batch produced, in op order: [[id, status, value], ...]. */
-  private onReplies(msg: Buffer): number {
+  private onReplies(msg: Buffer): number | Promise<number> {
     // the last batch sent has run: what is queued goes now, what comes next goes at once
     this.runtimeIdle = this.replyBatches.shift() === this.batches;
     if (this.runtimeIdle && this.outbox.length > 0) this.flush();
@@ -241,8 +250,27 @@ export class Session {
       this.settle(replies[0], replies[1] as number, replies[2]);
       return 1;
     }
-    for (const r of replies as [number, number, unknown][]) this.settle(r[0], r[1], r[2]);
-    return replies.length;
+    const list = replies as [number, number, unknown][];
+    const n = list.length;
+    if (n === 1) {
+      this.settle(list[0]![0], list[0]![1], list[0]![2]);
+      return 1;
+    }
+    return this.settleInTurn(list);
+  }
+
+  /**
+   * Several replies in one message: the earlier ones (pending metadata, strict verdicts) settle
+   * first and their callbacks run to the end before the last one (usually the read or sync that
+   * flushed the batch) settles, as when each came in a message of its own; the channel reads
+   * the next message only then.
+   */
+  private async settleInTurn(list: [number, number, unknown][]): Promise<number> {
+    const last = list.length - 1;
+    for (let i = 0; i < last; i++) this.settle(list[i]![0], list[i]![1], list[i]![2]);
+    await new Promise((r) => setImmediate(r));
+    this.settle(list[last]![0], list[last]![1], list[last]![2]);
+    return list.length;
   }
 
   private settle(id: number, status: number, value: unknown): void {

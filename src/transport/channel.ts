@@ -14,10 +14,13 @@ export class Channel {
   /** How many replies are awaited; the reader loop runs while this is positive. */
   private awaited = 0;
 
-  /** onMessage handles one message and says how many awaited replies it held (none said: one). */
+  /**
+   * onMessage handles one message and says how many awaited replies it held (none said: one);
+   * a promise holds the next message back until it settles.
+   */
   constructor(
     endpoint: string,
-    private readonly onMessage: (msg: Buffer) => number | void,
+    private readonly onMessage: (msg: Buffer) => number | void | Promise<number>,
     private readonly onFailure: (err: Error) => void,
   ) {
     this.socket = new zmq.Dealer({ linger: 0, sendHighWaterMark: 0, receiveHighWaterMark: 0 });
@@ -75,7 +78,8 @@ export class Channel {
     try {
       while (this.awaited > 0 && !this.closed) {
         const [msg] = await this.socket.receive();
-        const n = msg ? this.onMessage(msg) : undefined;
+        let n = msg ? this.onMessage(msg) : undefined;
+        if (n instanceof Promise) n = await n;
         this.awaited = Math.max(0, this.awaited - (n ?? 1));
       }
     } catch (err) {
