@@ -17,9 +17,10 @@ Client -> runtime: one msgpack array of ops per message, each op an array:
   RELEASE_SHM [RELEASE_SHM, [names]]
   HELLO       [HELLO, reply_id, session_id]
   SHUTDOWN    [SHUTDOWN, reply_id]   (ordered after every earlier op)
-Runtime -> client: one msgpack array of replies per message, each [reply_id, status, value]:
-the replies an op batch produced travel together once the batch has run (one send per
-batch, not one per pending op; each send costs tens of microseconds of thread wake-ups).
+Runtime -> client: [ran, [[reply_id, status, value], ...]]: the replies an op batch produced
+travel together once the batch has run (one send per batch, not one per pending op; each
+send costs tens of microseconds of thread wake-ups), with the number of ops run so far (the
+client sends its next op at once when that is all it has sent).
 Every op gets the next sequence number (from 0), on both sides, so errors name the op.
 """
 

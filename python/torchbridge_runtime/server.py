@@ -51,11 +51,12 @@ class Server:
         self._replies.append(pack([reply_id, status, value]))
 
     def _send_replies(self):
-        """The batch's replies as one message: [[id, status, value], ...]."""
+        """The batch's replies as one message, with how many ops have run: [ran, [[id, status, value], ...]]."""
         replies = self._replies
         if replies:
             self._replies = []
-            self.sock.send_multipart([self.peer, pack_array_header(len(replies)) + b"".join(replies)])
+            head = pack_array_header(2) + pack(self.executor.seq) + pack_array_header(len(replies))
+            self.sock.send_multipart([self.peer, head + b"".join(replies)])
 
     def serve(self):
         # Each op allocates a few small containers: with the default gen-0 threshold (700) the

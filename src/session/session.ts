@@ -62,16 +62,13 @@ export class Session {
   private outboxSince = 0;
   private outboxAge = OUTBOX_AGE_MS;
   /**
-   * The runtime has run every batch sent (its last reply message answered the last batch):
-   * the next op goes out at once rather than waiting for the turn to end. Only a hint for when
-   * to flush: wrong, it costs time, never order or correctness.
+   * The runtime has run every op sent (a reply message says how many ops it has run): the
+   * next op goes out at once rather than waiting for the turn to end. Only a hint for when to
+   * flush: wrong, it costs time, never order or correctness.
    */
   private runtimeIdle = false;
-  /** flushed batches so far, and those among them whose replies are still to come (each batch's replies come as one message) */
-  private batches = 0;
-  private readonly replyBatches: number[] = [];
-  /** replies expected from the ops in the outbox */
-  private outboxReplies = 0;
+  /** ops sent so far */
+  private sentSeq = 0;
   private seq = 0;
   private nextHandle = 1;
   private nextReply = 1;
@@ -191,12 +188,8 @@ export class Session {
     if (this.outbox.length === 0) return;
     const batch = this.outbox;
     this.outbox = [];
-    this.batches++;
+    this.sentSeq = this.seq;
     this.runtimeIdle = false;
-    if (this.outboxReplies > 0) {
-      this.replyBatches.push(this.batches);
-      this.outboxReplies = 0;
-    }
     this.channel.send(encode(batch));
   }
 
@@ -205,7 +198,6 @@ export class Session {
     if (this.failure) return Promise.reject(this.failure);
     const id = this.nextReply++;
     const p = new Promise<unknown>((resolve, reject) => this.waiters.set(id, { resolve, reject }));
-    this.outboxReplies++;
     this.enqueue(make(id), mayFail);
     this.channel.expect();
     this.flush();
@@ -233,26 +225,27 @@ export class Session {
   /** Register a reply id for an op queued with enqueue() (e.g. pending metadata). */
   expectReply(): { id: number; promise: Promise<unknown> } {
     const id = this.nextReply++;
-    this.outboxReplies++;
     const promise = new Promise<unknown>((resolve, reject) => this.waiters.set(id, { resolve, reject }));
     this.channel.expect();
     return { id, promise };
   }
 
-  /** A message holds every reply one op batch produced, in op order: [[id, status, value], ...]. */
+  /**
+   * A message holds every reply one op batch produced, in op order, and how many ops the
+   * runtime has run: [ran, [[id, status, value], ...]].
+   */
   private onReplies(msg: Buffer): number | Promise<number> {
-    // the last batch sent has run: what is queued goes now, what comes next goes at once
-    this.runtimeIdle = this.replyBatches.shift() === this.batches;
-    if (this.runtimeIdle && this.outbox.length > 0) this.flush();
-    const replies = decode(msg) as [number, number, unknown][] | [number, number, unknown];
+    const m = decode(msg) as [number, [number, number, unknown][]] | [number, number, unknown];
     // a lone [id, status, value]: a runtime of protocol 1, which the handshake then refuses
-    if (typeof replies[0] === 'number') {
-      this.settle(replies[0], replies[1] as number, replies[2]);
+    if (!Array.isArray(m[1])) {
+      this.settle(m[0], m[1], m[2]);
       return 1;
     }
-    const list = replies as [number, number, unknown][];
-    const n = list.length;
-    if (n === 1) {
+    // everything sent has run: what is queued goes now, what comes next goes at once
+    this.runtimeIdle = m[0] === this.sentSeq;
+    if (this.runtimeIdle && this.outbox.length > 0) this.flush();
+    const list = m[1];
+    if (list.length === 1) {
       this.settle(list[0]![0], list[0]![1], list[0]![2]);
       return 1;
     }
