@@ -887,7 +887,8 @@ mrule(
       return PENDING;
     }
   },
-  { mayFail: true }, // the path taken depends on the input's strides
+  // no call-site capture on the training hot path: the path is known for contiguous inputs, and
+  // for strided ones both paths' checks ran above
 );
 
 /** The metadata fields of a tensor, as a plain object the kernels above can reshape. */

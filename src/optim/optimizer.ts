@@ -86,7 +86,7 @@ export class Optimizer {
   zero_grad(set_to_none: boolean | ZeroGradOptions = true): void {
     const flag = typeof set_to_none === 'object' && set_to_none !== null ? (set_to_none.set_to_none ?? true) : set_to_none;
     if (typeof flag !== 'boolean') throw new ArgumentError(`${this.name}.zero_grad(): argument 'set_to_none' must be bool, not ${describe(flag)}`);
-    this.py.run('zero_grad', [], { set_to_none: flag });
+    this.py.run('zero_grad', [], { set_to_none: flag }, false);
     // zeroed in place, a grad stays the same tensor; set to None, the local view must know
     if (flag) for (const group of this._groups) for (const p of group) forgetGrad(p);
   }

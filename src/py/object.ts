@@ -55,9 +55,13 @@ export class PyObject extends Handle {
     return pyCall('tb.method', [this, name, ...args], kwargs, `${this.origin}.${name}(...)`);
   }
 
-  /** obj.name(*args, **kwargs) for its effect only: nothing is kept (errors surface at the next sync). */
-  run(name: string, args: unknown[] = [], kwargs?: Record<string, unknown>): void {
-    pyRun('tb.method', [this, name, ...args], kwargs);
+  /**
+   * obj.name(*args, **kwargs) for its effect only: nothing is kept (errors surface at the next
+   * sync). mayFail=false skips recording the TS call site (a stack capture, ~15 µs) for calls
+   * that cannot fail on valid objects.
+   */
+  run(name: string, args: unknown[] = [], kwargs?: Record<string, unknown>, mayFail = true): void {
+    pyRun('tb.method', [this, name, ...args], kwargs, mayFail);
   }
 
   /** obj[key], as another handle. */
@@ -122,9 +126,9 @@ export function pyCall(name: string, args: unknown[], kwargs?: Record<string, un
 }
 
 /** Queue `name(*args, **kwargs)` for its effect; the result is dropped. */
-export function pyRun(name: string, args: unknown[], kwargs?: Record<string, unknown>): void {
+export function pyRun(name: string, args: unknown[], kwargs?: Record<string, unknown>, mayFail = true): void {
   const s = sessionFor(args);
-  s.call(null, name, [...args], kwargs ?? null, 0, true);
+  s.call(null, name, [...args], kwargs ?? null, 0, mayFail);
 }
 
 /** Queue a call and get its converted result (see PyObject.value). A sync point. */
