@@ -18,6 +18,7 @@ def meta(obj):
             obj.requires_grad,
             obj.is_leaf,
             type(fn).__name__ if fn is not None else None,
+            obj.is_contiguous(),  # lets the mirror know layouts it did not predict (and check those it did)
         ]
     return ["py", type(obj).__name__]
 

@@ -823,12 +823,13 @@ mrule('einsum', (a, op) => {
   if (ops.length === 1) {
     if (!summed) return stridedView(x, shape); // a permutation / diagonal of the operand
     const t = x.dtype.category === 'int' || x.dtype.category === 'bool' ? ('int64' as const) : undefined;
-    return { shape, dtype: t ? int64 : x.dtype, device };
+    // the result is permuted back to the output's subscripts: its layout follows the contraction
+    return { shape, dtype: t ? int64 : x.dtype, device, contiguous: false };
   }
   // several operands: pairwise mul / bmm; for one float or complex dtype that dtype results
   const dtype = x.dtype;
   if (ops.some((t) => t.dtype !== dtype) || !(dtype.category === 'float' || dtype.category === 'complex')) return PENDING;
-  return { shape, dtype, device };
+  return { shape, dtype, device, contiguous: false }; // permuted back to the output's subscripts
 });
 
 

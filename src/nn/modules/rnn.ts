@@ -62,7 +62,8 @@ function kernelRule(a: Record<string, unknown>): OutSpec[] | typeof PENDING {
   const directions = a.bidirectional ? 2 : 1;
   const [d0, d1] = input.shape;
   const hiddenOut = states[0]!.shape[2]!;
-  const like = (shape: readonly number[]): OutSpec => ({ shape, dtype: input.dtype, device: input.device });
+  // batch_first outputs are transposed views of the kernel's: layout not known
+  const like = (shape: readonly number[]): OutSpec => ({ shape, dtype: input.dtype, device: input.device, contiguous: false });
   return [like([d0!, d1!, directions * hiddenOut]), ...states.map((h) => like(h.shape))];
 }
 
