@@ -39,11 +39,14 @@ describe('strict mode', () => {
     try {
       const y = torch.ones(2).neg();
       expect(String(y.dtype)).toBe('torch.float64'); // what the broken mirror says
+      torch.ones(2).neg(); // the same disagreement again: listed once, counted
       const err = (await torch.sync().catch((e: unknown) => e)) as MirrorMismatchError;
       expect(err).toBeInstanceOf(MirrorMismatchError);
       expect(err.message).toContain('Tensor.neg output 0');
       expect(err.message).toContain('torch.float64');
       expect(err.message).toContain('torch gave shape [2], torch.float32');
+      expect(err.message).toContain('(2 times)');
+      expect(err.message.split('\n')).toHaveLength(2);
     } finally {
       RULES.set('neg', real);
     }

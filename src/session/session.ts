@@ -217,9 +217,12 @@ export class Session {
 
   private throwMirrorMismatches(): void {
     if (this.mismatches.length === 0) return;
-    const list = this.mismatches;
+    // the same disagreement repeated in a loop is listed once, with its count
+    const counts = new Map<string, number>();
+    for (const m of this.mismatches) counts.set(m, (counts.get(m) ?? 0) + 1);
     this.mismatches = [];
-    throw new MirrorMismatchError(`the local mirror disagreed with torch (strict mode):\n  ${list.join('\n  ')}`);
+    const lines = [...counts].map(([m, n]) => (n > 1 ? `${m} (${n} times)` : m));
+    throw new MirrorMismatchError(`the local mirror disagreed with torch (strict mode):\n  ${lines.join('\n  ')}`);
   }
 
   /** Register a reply id for an op queued with enqueue() (e.g. pending metadata). */
