@@ -65,6 +65,24 @@ describe('backward and .grad', () => {
     expect(await x.grad!.tolist()).toEqual(await x.exp().detach().tolist());
   });
 
+  it('in-place accumulation in a long loop: every input reached gets its grad, as in Python', async () => {
+    const w = torch.ones(3, { requires_grad: true });
+    const xs = [torch.full([3], 2, { dtype: torch.float32, requires_grad: true }), torch.ones(3, { requires_grad: true })];
+    const acc = w.mul(1);
+    for (let i = 0; i < 2000; i++) acc.add_(xs[i < 1000 ? 0 : 1]!.mul(i % 3));
+    acc.sum().backward();
+    expect(xs[1]!.grad!.shape).toEqual([3]);
+    const py = python<unknown>(`
+      w = torch.ones(3, requires_grad=True)
+      xs = [torch.full([3], 2.0, requires_grad=True), torch.ones(3, requires_grad=True)]
+      acc = w * 1
+      for i in range(2000): acc.add_(xs[0 if i < 1000 else 1] * (i % 3))
+      acc.sum().backward()
+      print(json.dumps([w.grad.tolist(), xs[0].grad.tolist(), xs[1].grad.tolist()]))
+    `);
+    expect([await w.grad!.tolist(), await xs[0]!.grad!.tolist(), await xs[1]!.grad!.tolist()]).toEqual(py);
+  });
+
   it('retain_grad keeps a non-leaf grad; without it a non-leaf has none', async () => {
     torch.manual_seed(2);
     const x = torch.randn(2, 3, { requires_grad: true });

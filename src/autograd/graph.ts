@@ -5,6 +5,9 @@
  */
 import type { Tensor } from '../tensor/tensor.js';
 
+/** Input lists a tensor owns (appended to by in-place ops); others may be shared by several outputs. */
+const owned = new WeakSet<Tensor[]>();
+
 /** Record that `out` was computed from `inputs` (only the ones requiring grad). */
 export function link(out: Tensor, inputs: readonly Tensor[]): void {
   if (inputs.length === 0) return;
@@ -13,8 +16,14 @@ export function link(out: Tensor, inputs: readonly Tensor[]): void {
     out._inputs = inputs.includes(out) ? inputs.filter((t) => t !== out) : (inputs as Tensor[]);
     return;
   }
-  // an in-place op: self keeps its history and adds the new inputs
-  out._inputs = prev.concat(inputs.filter((t) => t !== out));
+  // an in-place op: self keeps its history and adds the new inputs, appended in place (a loop of
+  // acc.add_(x) stays linear, as torch's own graph does)
+  let list = prev;
+  if (!owned.has(list)) {
+    list = out._inputs = prev.slice();
+    owned.add(list);
+  }
+  for (const t of inputs) if (t !== out && list[list.length - 1] !== t) list.push(t);
 }
 
 /** Does this tensor take part in autograd (requires grad, or metadata still pending)? */
