@@ -81,16 +81,19 @@ export function backward(
   const inputs = list(opts.inputs);
   const s = sessionOf([...roots, ...(grads.filter((g) => g instanceof Tensor) as Tensor[]), ...inputs]);
   s.call(null, op, [roots, grads.length ? grads : null, opts.retain_graph ?? null, opts.create_graph ?? false, null, inputs.length ? inputs : null], null, 0, true);
-  markReceivers(roots, inputs, opts.create_graph ?? false);
+  markReceivers(roots, inputs, opts.create_graph ?? false, opts.retain_graph ?? opts.create_graph ?? false);
 }
 
-/** After a backward pass: every leaf reached (or each given input) now holds a .grad. */
-function markReceivers(roots: Tensor[], inputs: Tensor[], createGraph: boolean): void {
-  if (inputs.length > 0) {
-    for (const t of inputs) markGrad(t, createGraph, roots);
-    return;
-  }
-  for (const t of reachable(roots)) if (receivesGrad(t)) markGrad(t, createGraph, roots);
+/**
+ * After a backward pass: every leaf reached (or each given input) now holds a .grad. Unless the
+ * graph is retained, torch frees it; the mirror drops its links too, so the JS objects (and the
+ * runtime tensors behind them) of intermediates are not kept alive by a loss the user keeps.
+ */
+function markReceivers(roots: Tensor[], inputs: Tensor[], createGraph: boolean, retainGraph: boolean): void {
+  const graph = reachable(roots);
+  if (inputs.length > 0) for (const t of inputs) markGrad(t, createGraph, roots);
+  else for (const t of graph) if (receivesGrad(t)) markGrad(t, createGraph, roots);
+  if (!retainGraph) for (const t of graph) if (t._m === undefined || !t._m.is_leaf) t._inputs = undefined;
 }
 
 /**
@@ -139,6 +142,8 @@ export function grad(outputs: Tensor | Tensor[], inputs: Tensor | Tensor[], ...r
     const checked = results.map((t, i) => (!unused[i] || kwargs.materialize_grads ? t : null));
     s.call(results.map((t) => t.id), op, args, kwargs, strictCheck(s, checked), true);
   }
+  // torch frees the graph unless it is retained: so does the mirror (see markReceivers)
+  if (!(kwargs.retain_graph ?? kwargs.create_graph)) for (const t of used) if (t._m === undefined || !t._m.is_leaf) t._inputs = undefined;
   // an unused input's grad is None (unless materialized): its handle is not needed
   return results.map((t, i) => {
     if (unused[i] && !kwargs.materialize_grads) {
@@ -167,5 +172,5 @@ Tensor.prototype.backward = function (this: Tensor, ...args: unknown[]) {
   const inputs = list(o.inputs);
   const s = sessionOf([this, ...(gradient ? [gradient] : []), ...inputs]);
   s.call(null, op, [this, gradient, o.retain_graph ?? null, o.create_graph ?? false, inputs.length ? inputs : null], null, 0, true);
-  markReceivers([this], inputs, o.create_graph ?? false);
+  markReceivers([this], inputs, o.create_graph ?? false, o.retain_graph ?? o.create_graph ?? false);
 } as never;
