@@ -8,8 +8,8 @@ import { isKwargs } from '../ops/signature.js';
 import { pendingCall, sessionOf, strictCheck } from '../ops/dispatch.js';
 import { ArgumentError, torchError } from '../errors.js';
 import { sameShape } from '../mirror/broadcast.js';
-import { link, reachable, receivesGrad } from './graph.js';
-import { markGrad } from './grad.js';
+import { forgetGraph, link, reachable, receivesGrad } from './graph.js';
+import { gradMeta, markGrad } from './grad.js';
 
 export interface BackwardOptions {
   gradient?: Tensor | null;
@@ -84,16 +84,12 @@ export function backward(
   markReceivers(roots, inputs, opts.create_graph ?? false, opts.retain_graph ?? opts.create_graph ?? false);
 }
 
-/**
- * After a backward pass: every leaf reached (or each given input) now holds a .grad. Unless the
- * graph is retained, torch frees it; the mirror drops its links too, so the JS objects (and the
- * runtime tensors behind them) of intermediates are not kept alive by a loss the user keeps.
- */
+/** After a backward pass: every leaf reached (or each given input) now holds a .grad; the graph is freed unless retained. */
 function markReceivers(roots: Tensor[], inputs: Tensor[], createGraph: boolean, retainGraph: boolean): void {
   const graph = reachable(roots);
   if (inputs.length > 0) for (const t of inputs) markGrad(t, createGraph, roots);
   else for (const t of graph) if (receivesGrad(t)) markGrad(t, createGraph, roots);
-  if (!retainGraph) for (const t of graph) if (t._m === undefined || !t._m.is_leaf) t._inputs = undefined;
+  if (!retainGraph) forgetGraph(graph);
 }
 
 /**
@@ -135,15 +131,11 @@ export function grad(outputs: Tensor | Tensor[], inputs: Tensor | Tensor[], ...r
     // differentiable results: their graph runs through the outputs' (for a later grad or backward)
     for (const r of results) link(r, outs);
   } else {
-    results = ins.map((t) => {
-      const m = t._meta;
-      return newTensor(s, { shape: m.shape, dtype: m.dtype, device: m.device, requires_grad: false, is_leaf: true, grad_fn: null }, op);
-    });
+    results = ins.map((t) => newTensor(s, gradMeta(t), op));
     const checked = results.map((t, i) => (!unused[i] || kwargs.materialize_grads ? t : null));
     s.call(results.map((t) => t.id), op, args, kwargs, strictCheck(s, checked), true);
   }
-  // torch frees the graph unless it is retained: so does the mirror (see markReceivers)
-  if (!(kwargs.retain_graph ?? kwargs.create_graph)) for (const t of used) if (t._m === undefined || !t._m.is_leaf) t._inputs = undefined;
+  if (!(kwargs.retain_graph ?? kwargs.create_graph)) forgetGraph(used);
   // an unused input's grad is None (unless materialized): its handle is not needed
   return results.map((t, i) => {
     if (unused[i] && !kwargs.materialize_grads) {

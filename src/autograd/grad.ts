@@ -4,11 +4,17 @@
  * never waits: the handle is queued and its metadata is the tensor's own.
  */
 import { Tensor, newTensor } from '../tensor/tensor.js';
+import type { TensorMeta } from '../tensor/meta.js';
 import { pendingCall, strictCheck } from '../ops/dispatch.js';
-import { torchError } from '../errors.js';
-import { ArgumentError } from '../errors.js';
+import { ArgumentError, torchError } from '../errors.js';
 import { sameShape } from '../mirror/broadcast.js';
 import { link } from './graph.js';
+
+/** The metadata of t's gradient (without create_graph): t's shape, dtype and device, a leaf without grad. */
+export function gradMeta(t: Tensor): TensorMeta {
+  const m = t._meta;
+  return { shape: m.shape, dtype: m.dtype, device: m.device, requires_grad: false, is_leaf: true, grad_fn: null };
+}
 
 /** The handle for t.grad, or null when the runtime's grad is None. */
 export function getGrad(t: Tensor): Tensor | null {
@@ -22,8 +28,7 @@ export function getGrad(t: Tensor): Tensor | null {
     g = pendingCall(s, 'tb.getattr', [t, 'grad'], undefined, 1)[0]!;
     if (t._gradGraph !== undefined) link(g, t._gradGraph);
   } else {
-    const m = t._meta;
-    g = newTensor(s, { shape: m.shape, dtype: m.dtype, device: m.device, requires_grad: false, is_leaf: true, grad_fn: null }, '.grad');
+    g = newTensor(s, gradMeta(t), '.grad');
     s.call(g.id, 'tb.getattr', [t, 'grad'], null, strictCheck(s, [g]), false);
   }
   t._gradCache = g;

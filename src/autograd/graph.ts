@@ -50,6 +50,15 @@ export function reachable(roots: readonly Tensor[]): Set<Tensor> {
   return seen;
 }
 
+/**
+ * torch freed this graph (a backward pass without retain_graph): drop the links of its
+ * non-leaves too, so the JS objects (and the runtime tensors behind them) of intermediates are
+ * not kept alive by an output the user keeps.
+ */
+export function forgetGraph(graph: Iterable<Tensor>): void {
+  for (const t of graph) if (t._m === undefined || !t._m.is_leaf) t._inputs = undefined;
+}
+
 /** A leaf that accumulates .grad, or a non-leaf that retains it. */
 export function receivesGrad(t: Tensor): boolean {
   const m = t._m;

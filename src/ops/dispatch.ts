@@ -105,61 +105,32 @@ export function invoke(def: OpDef, args: readonly unknown[], self?: Tensor): Ten
   for (let i = 0; i < n; i++) full[i + off] = args[i];
   const bound = bindOverloads(def.sigs, full, kw);
 
-  // One pass over the tensor inputs: session, pending metadata, autograd. Tensors nested in
-  // lists or keyword arguments are rare: they are gathered first, only when there are some.
-  let s: Session | undefined;
-  let pending = def.meta === undefined;
-  let grad = false;
-  // some input may be non-contiguous: so may the outputs that follow their inputs' layout
-  let strided = false;
-  // inputs that require grad (or may: pending metadata), for the autograd graph; rare, so lazy
-  let gradInputs: Tensor[] | undefined;
+  // One pass over the tensor inputs. Tensors nested in lists or keyword arguments are rare:
+  // they are gathered first, only when there are some.
+  scanStart(def.meta === undefined);
   let nested: Tensor[] | undefined;
   for (let i = 0; i < full.length; i++) {
     const a = full[i];
-    if (a instanceof Tensor) {
-      s = sameSession(s, a);
-      const m = a._m;
-      if (m === undefined) {
-        pending = true;
-        (gradInputs ??= []).push(a);
-      } else {
-        if (m.requires_grad) {
-          grad = true;
-          (gradInputs ??= []).push(a);
-        }
-        if (m.maybeNoncontiguous) strided = true;
-      }
-    } else if (Array.isArray(a)) nested = tensorsIn(a, nested);
+    if (a instanceof Tensor) scanInput(a);
+    else if (Array.isArray(a)) nested = tensorsIn(a, nested);
   }
   if (kw !== undefined) nested = tensorsIn(Object.values(kw), nested);
-  if (nested !== undefined) {
-    for (const t of nested) {
-      s = sameSession(s, t);
-      const m = t._m;
-      if (m === undefined) {
-        pending = true;
-        (gradInputs ??= []).push(t);
-      } else {
-        if (m.requires_grad) {
-          grad = true;
-          (gradInputs ??= []).push(t);
-        }
-        if (m.maybeNoncontiguous) strided = true;
-      }
-    }
-  }
-  const session = s ?? currentSession();
+  if (nested !== undefined) for (const t of nested) scanInput(t);
+  const pending = scan.pending;
+  const strided = scan.strided;
+  let grad = scan.grad;
+  let gradInputs = scan.gradInputs;
+  const session = scan.session ?? currentSession();
   const wireName = self ? def.methodWire : def.name;
   if (gradInputs !== undefined && !is_grad_enabled()) gradInputs = undefined;
   if (!mirror.enabled) return pendingResult(def, linkAll(unmirroredCall(session, wireName, full, kw, def.outputs ?? 1, def.mayFail, def.outputs !== undefined), gradInputs));
-  if (pending) return pendingResult(def, linkAll(pendingCall(session, wireName, full, kw, def.outputs ?? 1, def.outputs !== undefined), gradInputs));
+  if (pending) return reportedByRuntime(def, session, wireName, full, kw, gradInputs);
 
   const specs = def.meta!(bound, wireName);
-  if (specs === PENDING) return pendingResult(def, linkAll(pendingCall(session, wireName, full, kw, def.outputs ?? 1, def.outputs !== undefined), gradInputs));
+  if (specs === PENDING) return reportedByRuntime(def, session, wireName, full, kw, gradInputs);
   grad = grad && is_grad_enabled();
   // a result autograd records under a node the mirror cannot name: the runtime reports it
-  if (grad && unnamed(def, specs)) return pendingResult(def, linkAll(pendingCall(session, wireName, full, kw, def.outputs ?? 1, def.outputs !== undefined), gradInputs));
+  if (grad && unnamed(def, specs)) return reportedByRuntime(def, session, wireName, full, kw, gradInputs);
   if (!Array.isArray(specs)) {
     const out = newTensor(session, toMeta(specs, grad, strided, def, bound), wireName);
     session.call(out.id, wireName, full, kw ?? null, strictCheck(session, [out]), def.mayFail);
@@ -174,6 +145,49 @@ export function invoke(def: OpDef, args: readonly unknown[], self?: Tensor): Ten
   session.call(outs.map((t) => t.id), wireName, full, kw ?? null, strictCheck(session, outs), def.mayFail);
   if (gradInputs !== undefined) linkAll(outs, gradInputs);
   return outs;
+}
+
+/**
+ * What invoke learns from its tensor inputs: their session, pending metadata, autograd, layout.
+ * One object reused by every call (invoke does not re-enter while scanning): no allocation on
+ * the hot path.
+ */
+const scan = {
+  session: undefined as Session | undefined,
+  pending: false,
+  grad: false,
+  /** some input may be non-contiguous: so may the outputs that follow their inputs' layout */
+  strided: false,
+  /** inputs that require grad (or may: pending metadata), for the autograd graph; rare, so lazy */
+  gradInputs: undefined as Tensor[] | undefined,
+};
+
+function scanStart(pending: boolean): void {
+  scan.session = undefined;
+  scan.pending = pending;
+  scan.grad = false;
+  scan.strided = false;
+  scan.gradInputs = undefined;
+}
+
+function scanInput(t: Tensor): void {
+  scan.session = sameSession(scan.session, t);
+  const m = t._m;
+  if (m === undefined) {
+    scan.pending = true;
+    (scan.gradInputs ??= []).push(t);
+    return;
+  }
+  if (m.requires_grad) {
+    scan.grad = true;
+    (scan.gradInputs ??= []).push(t);
+  }
+  if (m.maybeNoncontiguous) scan.strided = true;
+}
+
+/** The op's results with the metadata the runtime reports (the mirror cannot predict it). */
+function reportedByRuntime(def: OpDef, s: Session, wireName: string, full: unknown[], kw: Record<string, unknown> | undefined, gradInputs: Tensor[] | undefined): Tensor | Tensor[] {
+  return pendingResult(def, linkAll(pendingCall(s, wireName, full, kw, def.outputs ?? 1, def.outputs !== undefined), gradInputs));
 }
 
 /** Autograd graph: an output that requires grad remembers its inputs (see autograd/graph.ts). */
@@ -307,7 +321,7 @@ function toMeta(spec: OutSpec, inputsRequireGrad: boolean, inputsStrided: boolea
 }
 
 /** Marks a result whose grad_fn neither the rule nor derivatives.yaml names (invoke() sends those to the runtime). */
-export const UNKNOWN_GRAD_FN = '<unknown to the mirror>';
+const UNKNOWN_GRAD_FN = '<unknown to the mirror>';
 
 /** The op's own autograd node (mirror/grad_fn.ts), looked up once per op; null: none known. */
 function ownGradFn(def: OpDef): GradFnSource | null {
