@@ -172,9 +172,13 @@ describe('torch.autograd.grad', () => {
     const z = torch.randn(2, { requires_grad: true });
     const y = x.mul(2).sum();
     expect(() => torch.autograd.grad(y, [x, z], { retain_graph: true })).toThrow('One of the differentiated Tensors appears to not have been used in the graph');
-    const [gx, gz] = torch.autograd.grad(y, [x, z], { allow_unused: true });
+    const [gx, gz] = torch.autograd.grad(y, [x, z], { allow_unused: true, retain_graph: true });
     expect(gz).toBeNull();
     expect(await values(gx!)).toEqual([2, 2]);
+    // Python's positional order: grad_outputs, retain_graph, create_graph, only_inputs, allow_unused
+    const [, gz2] = torch.autograd.grad(y, [x, z], null, null, false, true, true);
+    expect(gz2).toBeNull();
+    expect(() => torch.autograd.grad(y, x, { retain_grpah: true })).toThrow('retain_grpah');
   });
 });
 

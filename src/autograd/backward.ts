@@ -4,7 +4,7 @@
  * the mirror's graph (graph.ts).
  */
 import { Tensor, newTensor } from '../tensor/tensor.js';
-import { isKwargs } from '../ops/signature.js';
+import { binder } from '../nn/args.js';
 import { pendingCall, sessionOf, strictCheck } from '../ops/dispatch.js';
 import { ArgumentError, torchError } from '../errors.js';
 import { sameShape } from '../mirror/broadcast.js';
@@ -54,19 +54,11 @@ function checkRoots(roots: Tensor[], grads: (Tensor | null | undefined)[], op: s
   });
 }
 
-/** Python-style arguments: positionals in order, then an optional kwargs object. */
-function positional<O extends object>(names: (keyof O)[], args: unknown[]): O {
-  const last = args[args.length - 1];
-  const kw = args.length > 0 && typeof last === 'object' && last !== null && isKwargs(last) ? (args.pop() as O) : ({} as O);
-  if (args.length > names.length) throw new ArgumentError(`expected at most ${names.length} positional arguments, got ${args.length}`);
-  const out = { ...kw } as Record<keyof O, unknown>;
-  args.forEach((v, i) => {
-    const name = names[i]!;
-    if (name in kw) throw new ArgumentError(`got multiple values for argument '${String(name)}'`);
-    out[name] = v;
-  });
-  return out as O;
-}
+// Python's signatures, bound like any nn call (positionals, then a keyword object)
+const bindBackward = binder<BackwardOptions>('Tensor.backward(Tensor? gradient=None, bool? retain_graph=None, bool create_graph=False, Tensor|Tensor[]? inputs=None)');
+const bindGrad = binder<GradOptions & { outputs: Tensor | Tensor[]; inputs: Tensor | Tensor[]; is_grads_batched: boolean }>(
+  'autograd.grad(Tensor|Tensor[] outputs, Tensor|Tensor[] inputs, Tensor|Tensor?[]? grad_outputs=None, bool? retain_graph=None, bool create_graph=False, bool only_inputs=True, bool? allow_unused=None, bool is_grads_batched=False, bool materialize_grads=False)',
+);
 
 /** torch.autograd.backward(tensors, grad_tensors, retain_graph, create_graph, inputs). */
 export function backward(
@@ -99,10 +91,11 @@ function markReceivers(roots: Tensor[], inputs: Tensor[], createGraph: boolean, 
  * runtime (they depend on the functions differentiated).
  */
 export function grad(outputs: Tensor | Tensor[], inputs: Tensor | Tensor[], ...rest: unknown[]): (Tensor | null)[] {
-  const o = positional<GradOptions>(['grad_outputs', 'retain_graph', 'create_graph', 'allow_unused'], rest);
+  const o = bindGrad([outputs, inputs, ...rest]);
   const op = 'autograd.grad';
-  const outs = list(outputs);
-  const ins = list(inputs);
+  if (o.is_grads_batched) throw new ArgumentError(`${op}(): is_grads_batched=True is not supported`);
+  const outs = list(o.outputs);
+  const ins = list(o.inputs);
   const gouts = list(o.grad_outputs);
   checkRoots(outs, gouts, op);
   const used = reachable(outs);
@@ -157,7 +150,7 @@ declare module '../tensor/tensor.js' {
 }
 
 Tensor.prototype.backward = function (this: Tensor, ...args: unknown[]) {
-  const o = positional<BackwardOptions>(['gradient', 'retain_graph', 'create_graph', 'inputs'], args);
+  const o = bindBackward(args);
   const op = '.backward';
   const gradient = o.gradient ?? null;
   checkRoots([this], [gradient], op);
