@@ -223,13 +223,14 @@ const SQUEEZE_DIM = backward('squeeze.dim');
  * cannot take it). Plain dropout on CUDA runs the fused native_dropout for 0 < p < 1.
  */
 function dropoutImpl(x: Tensor, p: number, train: boolean, inplace: boolean, feature: boolean, alpha: boolean, op: string): OutSpec | typeof PENDING {
-  const out = dropoutImpl0(x, p, train, inplace, feature, alpha, op);
+  const out = dropoutSpec(x, p, train, inplace, feature, alpha, op);
   if (out === PENDING || out.alias) return out;
   const fused = !inplace && !feature && !alpha && p > 0 && p < 1 && x.device.startsWith('cuda');
   return named(out, fused ? NATIVE_DROPOUT : alpha && p < 1 ? ADD : MUL);
 }
 
-function dropoutImpl0(x: Tensor, p: number, train: boolean, inplace: boolean, feature: boolean, alpha: boolean, op: string): OutSpec | typeof PENDING {
+/** dropoutImpl's checks and result, before its node is named. */
+function dropoutSpec(x: Tensor, p: number, train: boolean, inplace: boolean, feature: boolean, alpha: boolean, op: string): OutSpec | typeof PENDING {
   // nothing dropped: the input itself, untouched (no node recorded, in place or not)
   if (p === 0 || !train || x.shape.includes(0)) return { ...same(x), alias: x };
   if (p !== 1) {
