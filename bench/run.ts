@@ -16,6 +16,7 @@ import { roundTrip } from './cases/round_trip.js';
 import { bulk } from './cases/bulk.js';
 import { mirrorCost } from './cases/mirror_cost.js';
 import { trainingStep } from './cases/training_step.js';
+import { transport } from './cases/transport.js';
 import type { CaseResult, Context } from './context.js';
 import { REPS, WARMUP, now, withTimeout } from './stats.js';
 import { type Row, renderTable } from './table.js';
@@ -27,11 +28,12 @@ const allCases: [string, (ctx: Context) => Promise<CaseResult>][] = [
   ['Bulk transfer', bulk],
   ['Mirror cost', mirrorCost],
   ['Training step', trainingStep],
+  ['Transport', transport],
 ];
 const picked = process.env.BENCH_CASES?.split(',').map((s) => s.trim().toLowerCase());
 const cases = picked ? allCases.filter(([name]) => picked.includes(name.toLowerCase())) : allCases;
 // the shared baselines, started only for the cases that use them
-const needsEcho = cases.some(([name]) => name === 'Small ops' || name === 'Round trip');
+const needsEcho = cases.some(([name]) => name === 'Small ops' || name === 'Round trip' || name === 'Transport');
 const needsPythonia = cases.some(([name]) => name === 'Small ops');
 
 async function main(): Promise<void> {

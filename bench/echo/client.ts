@@ -2,15 +2,12 @@
  * The raw zeromq + msgpack floor: a Node DEALER (zeromq 6.8, msgpackr without records, as
  * torchbridge configures it) talking to bench/echo/echo_server.py over ipc://.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { createInterface } from 'node:readline';
+import type { ChildProcess } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import * as zmq from 'zeromq';
 import { Packr } from 'msgpackr';
 import { withTimeout } from '../stats.js';
+import { startEchoServer } from './server_process.js';
 
 const packr = new Packr({ useRecords: false, mapsAsObjects: true });
 /** Shaped like torchbridge's item request: [op, reply id, handle, what]. */
@@ -24,36 +21,23 @@ export class Echo {
   ) {}
 
   static async start(python: string): Promise<Echo> {
-    const dir = mkdtempSync(join(tmpdir(), 'tb-echo-'));
-    const endpoint = `ipc://${join(dir, 'echo.sock')}`;
-    const script = join(dirname(fileURLToPath(import.meta.url)), 'echo_server.py');
-    const proc = spawn(python, [script, endpoint], { stdio: ['pipe', 'pipe', 'inherit'] });
-    const ready = new Promise<void>((resolve, reject) => {
-      proc.once('error', reject);
-      proc.once('exit', (code) => reject(new Error(`echo server exited (${code}) before it was ready`)));
-      createInterface({ input: proc.stdout! }).once('line', (l) => (l.trim() === 'ready' ? resolve() : reject(new Error(`echo server said: ${l}`))));
-    });
-    try {
-      await withTimeout(ready, 15_000, 'echo server start');
-    } catch (err) {
-      proc.kill('SIGKILL');
-      rmSync(dir, { recursive: true, force: true });
-      throw err;
-    }
+    const server = await startEchoServer(python, 'echo_server.py', (path) => `ipc://${path}`);
     const sock = new zmq.Dealer({ linger: 0, sendHighWaterMark: 0, receiveHighWaterMark: 0 });
-    sock.connect(endpoint);
-    return new Echo(proc, sock, dir);
+    sock.connect(`ipc://${server.path}`);
+    return new Echo(server.proc, sock, server.dir);
   }
 
   /** `n` sequential round trips (send, await the reply, decode); resolves to elapsed ms. */
   async roundTrips(n: number): Promise<number> {
     const t0 = performance.now();
-    for (let i = 0; i < n; i++) {
-      await this.sock.send(packr.pack(message(i)));
-      const [reply] = await this.sock.receive();
-      packr.unpack(reply!);
-    }
+    for (let i = 0; i < n; i++) await this.roundTrip(i);
     return performance.now() - t0;
+  }
+
+  async roundTrip(i: number): Promise<void> {
+    await this.sock.send(packr.pack(message(i)));
+    const [reply] = await this.sock.receive();
+    packr.unpack(reply!);
   }
 
   /** `n` messages sent back to back, one per op, with a reader collecting the replies. */
