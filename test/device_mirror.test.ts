@@ -44,6 +44,7 @@ const cases: Record<string, () => Tensor> = {
     'conv2d half': () => F.conv2d(rd(torch.float16, 2, 3, 5, 5), rd(torch.float16, 4, 3, 2, 2)),
     'layer_norm': () => F.layer_norm(r(4, 3), [3], r(3), r(3)),
     'layer_norm no affine': () => F.layer_norm(r(4, 3), [3]),
+  'layer_norm of a transposed input, then linear': () => F.linear(F.layer_norm(r(5, 2, 3).transpose(0, 1), [3]), r(4, 3)),
     'group_norm': () => F.group_norm(r(4, 6, 5), 2, r(6), r(6)),
     'instance_norm': () => F.instance_norm(r(4, 6, 5)),
     'batch_norm train affine': () => F.batch_norm(r(4, 3), null, null, r(3), r(3), true),

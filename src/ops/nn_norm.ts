@@ -193,7 +193,8 @@ rule(F + 'layer_norm', (a, op) => {
   }
   if (!isFloat(x.dtype)) throw notImplemented('LayerNormKernelImpl', x.dtype, op);
   if (later) throw later;
-  return { shape: x.shape, dtype: x.dtype, device: x.device };
+  // the kernel works on X.contiguous() and writes a fresh contiguous output, whatever the input's layout
+  return { shape: x.shape, dtype: x.dtype, device: x.device, contiguous: true };
 });
 
 rule(F + 'group_norm', (a, op) => {
