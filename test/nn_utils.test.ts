@@ -56,6 +56,29 @@ describe('nn.utils', () => {
     expect((err as TorchError).pyMessage).toMatch(/The total norm of order 2.0 for gradients from `parameters` is non-finite/);
   });
 
+  it("clip_grad_norm_'s total norm has its metadata at once, as the runtime reports it (strict)", async () => {
+    torch.set_strict(true);
+    try {
+      const total = nn.utils.clip_grad_norm_(model(0).parameters(), 1.5);
+      expect([total.shape, String(total.dtype), total.device, total.requires_grad, total.grad_fn]).toEqual([[], 'torch.float32', 'cpu', false, null]);
+      // no gradient at all: torch.tensor(0.0)
+      const none = nn.utils.clip_grad_norm_([torch.zeros(2, { requires_grad: true })], 1.0);
+      expect([none.shape, String(none.dtype)]).toEqual([[], 'torch.float32']);
+      const w = torch.ones(3, { dtype: torch.float64, requires_grad: true });
+      w.sum().backward();
+      expect(String(nn.utils.clip_grad_norm_(w, 1.0).dtype)).toBe('torch.float64');
+      // gradients of two dtypes: torch promotes; the runtime says so
+      const a = torch.ones(3, { requires_grad: true });
+      const b = torch.ones(2, { dtype: torch.float64, requires_grad: true });
+      a.sum().add(b.sum()).backward();
+      const mixed = await nn.utils.clip_grad_norm_([a, b], 1.0).ready();
+      expect(String(mixed.dtype)).toBe('torch.float64');
+      await torch.sync(); // strict mode throws here if the mirror disagreed
+    } finally {
+      torch.set_strict(false);
+    }
+  });
+
   it('clip_grad_value_ clamps every gradient like Python', async () => {
     const m = model(5);
     nn.utils.clip_grad_value_(m.parameters(), 0.8);

@@ -3,8 +3,10 @@
  * runtime on the parameters' handles, so the numbers (norm types, foreach kernels, the
  * non-finite check) are exactly Python's. Gradients are scaled in place: handles stay valid.
  */
-import { Tensor } from '../../tensor/tensor.js';
-import { sessionOf } from '../../ops/dispatch.js';
+import { Tensor, newTensor } from '../../tensor/tensor.js';
+import type { TensorMeta } from '../../tensor/meta.js';
+import { get_default_dtype } from '../../tensor/dtype.js';
+import { sessionOf, strictCheck } from '../../ops/dispatch.js';
 import { call } from '../../ops/escape.js';
 import { ArgumentError } from '../../errors.js';
 import { binder, type PyRest } from '../args.js';
@@ -28,9 +30,30 @@ const clipNormArgs = binder<{ max_norm: number } & ClipGradNormOptions>(
 );
 
 /**
+ * The total norm's metadata, as torch computes it: torch.tensor(0.0) when no parameter has a
+ * gradient, else the norm of the gradients' norms, a 0-dim tensor of their dtype on the first
+ * one's device, outside autograd. Undefined (the runtime reports it) when a gradient's
+ * metadata is not known here or the gradients mix dtypes or devices (torch promotes and moves).
+ */
+function totalNormMeta(params: readonly Tensor[]): TensorMeta | undefined {
+  let like: TensorMeta | undefined;
+  for (const p of params) {
+    if (p._gradState === 0) continue;
+    if (p._gradState === 2 || p._m === undefined) return undefined;
+    const m = p._m;
+    if (!m.dtype.is_floating_point) return undefined;
+    if (like === undefined) like = m;
+    else if (m.dtype !== like.dtype || m.device !== like.device) return undefined;
+  }
+  const dtype = like?.dtype ?? get_default_dtype();
+  const device = like?.device ?? 'cpu';
+  return { shape: [], dtype, device, requires_grad: false, is_leaf: true, grad_fn: null };
+}
+
+/**
  * Scale the gradients so that their joint norm is at most max_norm; returns the total norm
- * before clipping (a 0-dim tensor; its metadata arrives with the runtime's answer). norm_type
- * may be Infinity for the max norm.
+ * before clipping (a 0-dim tensor whose metadata the mirror knows). norm_type may be Infinity
+ * for the max norm.
  */
 export function clip_grad_norm_(
   parameters: Parameters,
@@ -39,11 +62,14 @@ export function clip_grad_norm_(
 ): Tensor {
   const params = parameterList(parameters, 'clip_grad_norm_');
   const a = clipNormArgs([max_norm, ...rest]);
-  return call('nn.utils.clip_grad_norm_', [params, a.max_norm], {
-    norm_type: a.norm_type,
-    error_if_nonfinite: a.error_if_nonfinite,
-    foreach: a.foreach,
-  });
+  const kwargs = { norm_type: a.norm_type, error_if_nonfinite: a.error_if_nonfinite, foreach: a.foreach };
+  const meta = totalNormMeta(params);
+  if (meta === undefined) return call('nn.utils.clip_grad_norm_', [params, a.max_norm], kwargs);
+  const s = sessionOf(params);
+  const norm = newTensor(s, meta, 'clip_grad_norm_');
+  // may fail in the runtime (error_if_nonfinite): the call site is recorded
+  s.call(norm.id, 'nn.utils.clip_grad_norm_', [params, a.max_norm], kwargs, strictCheck(s, [norm]), true);
+  return norm;
 }
 
 const clipValueArgs = binder<{ clip_value: number; foreach: boolean | null }>('clip_grad_value_(float clip_value, bool? foreach=None)');
