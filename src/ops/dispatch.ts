@@ -11,7 +11,7 @@ import type { Session } from '../session/session.js';
 import type { DType } from '../tensor/dtype.js';
 import { is_grad_enabled } from '../autograd/grad_mode.js';
 import { link } from '../autograd/graph.js';
-import { metaFromWire, resultMetaFromWire, type TensorMeta, type WireMeta } from '../tensor/meta.js';
+import { GRAD_FN_FROM_RUNTIME, metaFromWire, resultMetaFromWire, type TensorMeta, type WireMeta } from '../tensor/meta.js';
 import { gradFnOf, type GradFnSource } from '../mirror/grad_fn.js';
 import { TorchError, torchError } from '../errors.js';
 import { canCast } from '../mirror/promotion.js';
@@ -31,7 +31,7 @@ export interface OutSpec {
   alias?: Tensor;
   /** an in-place op on this tensor (see inplace()): its metadata is updated too */
   inplace?: Tensor;
-  /** the autograd node torch records when the output requires grad (AddBackward0); default: the op's own (mirror/grad_fn.ts) */
+  /** the autograd node torch records when the output requires grad (AddBackward0); default: the op's own (mirror/grad_fn.ts); GRAD_FN_FROM_RUNTIME: the runtime names it */
   grad_fn?: string;
   /** layout (mirror/layout.ts): true a fresh contiguous tensor, false maybe not; default: maybe not when a tensor input may not be */
   contiguous?: boolean;
@@ -131,9 +131,11 @@ export function invoke(def: OpDef, args: readonly unknown[], self?: Tensor): Ten
   grad = grad && is_grad_enabled();
   // a result autograd records under a node the mirror cannot name: the runtime reports it
   if (grad && unnamed(def, specs)) return reportedByRuntime(def, session, wireName, full, kw, gradInputs);
+  // an alias of a tensor whose node the runtime has yet to name: the runtime reports it all
+  if (aliasesUnnamed(specs)) return reportedByRuntime(def, session, wireName, full, kw, gradInputs);
   if (!Array.isArray(specs)) {
     const out = newTensor(session, toMeta(specs, grad, strided, def, bound), wireName);
-    session.call(out.id, wireName, full, kw ?? null, strictCheck(session, [out]), def.mayFail);
+    session.call(out.id, wireName, full, kw ?? null, replyFor(session, [out]), def.mayFail);
     if (gradInputs !== undefined) {
       // an in-place op's self carries the new history too (the returned handle aliases it)
       if (specs.inplace !== undefined) linkOne(specs.inplace, gradInputs);
@@ -142,7 +144,7 @@ export function invoke(def: OpDef, args: readonly unknown[], self?: Tensor): Ten
     return out;
   }
   const outs = specs.map((spec) => newTensor(session, toMeta(spec, grad, strided, def, bound), wireName));
-  session.call(outs.map((t) => t.id), wireName, full, kw ?? null, strictCheck(session, outs), def.mayFail);
+  session.call(outs.map((t) => t.id), wireName, full, kw ?? null, replyFor(session, outs), def.mayFail);
   if (gradInputs !== undefined) linkAll(outs, gradInputs);
   return outs;
 }
@@ -231,6 +233,52 @@ export function strictCheck(session: Session, outs: (Tensor | null)[]): number {
 }
 
 export const strict = { enabled: process.env.TORCHBRIDGE_STRICT === '1' };
+
+/** The reply id for a mirrored op: the runtime names nodes the mirror cannot, else strict mode's check. */
+function replyFor(session: Session, outs: Tensor[]): number {
+  for (const t of outs) if (t._m!.grad_fn === GRAD_FN_FROM_RUNTIME) return reportGradFns(session, outs);
+  return strictCheck(session, outs);
+}
+
+/**
+ * Results the mirror knows except for their autograd node (GRAD_FN_FROM_RUNTIME): the op's reply
+ * names it. Until then reading grad_fn says to await ready(), which waits for the reply. In
+ * strict mode the rest of the metadata is checked as strictCheck does.
+ */
+function reportGradFns(session: Session, outs: Tensor[]): number {
+  const reply = session.expectReply();
+  const check = strict.enabled ? outs.map((t) => t._m) : undefined;
+  const named = reply.promise.then(
+    (metas) => {
+      (metas as WireMeta[]).forEach((w, i) => {
+        const t = outs[i]!;
+        const real = metaFromWire(w);
+        if ('notTensor' in real) return;
+        // an in-place op since may have given t a node of its own: only the placeholder is replaced
+        const m = t._m;
+        if (m !== undefined && m.grad_fn === GRAD_FN_FROM_RUNTIME) t._m = { ...m, grad_fn: real.grad_fn };
+        const mine = check?.[i];
+        if (mine === undefined) return;
+        const diff = describeMismatch({ ...mine, grad_fn: real.grad_fn }, real) ?? (w.length > 6 && w[6] === false && !mine.maybeNoncontiguous ? 'not contiguous' : undefined);
+        if (diff) session.mirrorMismatch(`${opName(outs[0]!._op)} output ${i}: the mirror predicted ${describeMeta(mine)} but torch gave ${diff}`);
+      });
+    },
+    (err: Error) => {
+      for (const t of outs) t._metaError = err;
+    },
+  );
+  for (const t of outs) t._pending = named.then(() => {
+    t._pending = undefined;
+  });
+  return reply.id;
+}
+
+/** Whether a rule returns (an alias of) a tensor whose node the runtime has yet to name. */
+function aliasesUnnamed(specs: OutSpec | OutSpec[]): boolean {
+  const list = Array.isArray(specs) ? specs : [specs];
+  for (const spec of list) if (spec.alias?._m?.grad_fn === GRAD_FN_FROM_RUNTIME) return true;
+  return false;
+}
 
 /**
  * The mirror can be switched off (TORCHBRIDGE_MIRROR=0 or torch.set_mirror(false)) to measure

@@ -21,6 +21,13 @@ export interface TensorMeta {
 }
 
 /**
+ * A recorded result whose autograd node only the runtime can name (it depends on the backend
+ * torch picks, e.g. oneDNN, cuDNN or the native loop for an LSTM): everything else about it is
+ * known at once, and the name arrives with the op's reply (see dispatch.ts reportGradFns).
+ */
+export const GRAD_FN_FROM_RUNTIME = '<named by the runtime>';
+
+/**
  * The runtime's report of a result: [shape, dtype, device, requires_grad, is_leaf, grad_fn], and
  * is_contiguous where the runtime reports it (else the layout is unknown: maybe non-contiguous).
  */

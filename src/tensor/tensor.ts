@@ -9,7 +9,7 @@ import { DisposedError, PendingMetadataError, TorchError } from '../errors.js';
 import type { Session } from '../session/session.js';
 import { adopt } from '../memory/lifetime.js';
 import type { DType } from './dtype.js';
-import { metaFromWire, type TensorMeta, type WireMeta } from './meta.js';
+import { GRAD_FN_FROM_RUNTIME, metaFromWire, type TensorMeta, type WireMeta } from './meta.js';
 import { dataFromReply, type DataReply, type TensorData } from './data.js';
 import { wrapDim } from '../mirror/dims.js';
 
@@ -83,6 +83,12 @@ export class Tensor extends Handle {
   /** The autograd node that made this tensor (Python's t.grad_fn): null for leaves and results without grad. */
   get grad_fn(): GradFn | null {
     const name = this._meta.grad_fn;
+    if (name === GRAD_FN_FROM_RUNTIME) {
+      throw new PendingMetadataError(
+        `the autograd node of this tensor (from ${opName(this._op)}) depends on the backend torch picks and is named by the runtime's answer: ` +
+          '`await t.ready()` before reading grad_fn (shape, dtype and device are known already)',
+      );
+    }
     return name ? new GradFn(name) : null;
   }
   get ndim(): number {
@@ -187,7 +193,7 @@ export class Tensor extends Handle {
       `dtype=${m.dtype}`,
       m.device !== 'cpu' ? `device='${m.device}'` : '',
       // like Python's repr: the grad_fn when there is one, else requires_grad
-      m.grad_fn ? `grad_fn=<${m.grad_fn}>` : m.requires_grad ? 'requires_grad=True' : '',
+      m.grad_fn ? `grad_fn=<${m.grad_fn === GRAD_FN_FROM_RUNTIME ? 'pending' : m.grad_fn}>` : m.requires_grad ? 'requires_grad=True' : '',
     ].filter(Boolean);
     return `Tensor(shape=[${m.shape.join(', ')}], ${extra.join(', ')})`;
   }

@@ -9,8 +9,8 @@
 import { Tensor } from '../../tensor/tensor.js';
 import type { DType } from '../../tensor/dtype.js';
 import { zeros } from '../../generated/torch.js';
-import { defineOp, invoke, PENDING, type OpDef, type OutSpec } from '../../ops/dispatch.js';
-import { is_grad_enabled } from '../../autograd/grad_mode.js';
+import { defineOp, invoke, type OpDef, type OutSpec } from '../../ops/dispatch.js';
+import { GRAD_FN_FROM_RUNTIME } from '../../tensor/meta.js';
 import { torchError } from '../../errors.js';
 import { Module } from '../module.js';
 import { emptyParameter, type Parameter } from '../parameter.js';
@@ -52,18 +52,17 @@ const KERNEL_ARGS = 'Tensor[] params, bool has_biases, int num_layers, float dro
  * Outputs of torch.lstm / gru / rnn_*: output (seq-major or batch-major), then the final states,
  * shaped like the initial ones (the module has checked them against the input). When autograd
  * records the call, the node's name depends on the backend torch picks (oneDNN, cuDNN, the
- * native loop: MkldnnRnnLayerBackward0, CatBackward0, StackBackward0...), so the runtime
- * reports the metadata instead (the pending path).
+ * native loop: MkldnnRnnLayerBackward0, CatBackward0, StackBackward0...): the runtime's reply
+ * names it, and everything else is known at once.
  */
-function kernelRule(a: Record<string, unknown>): OutSpec[] | typeof PENDING {
+function kernelRule(a: Record<string, unknown>): OutSpec[] {
   const input = a.input as Tensor;
   const states = (Array.isArray(a.hx) ? a.hx : [a.hx]) as Tensor[];
-  if (is_grad_enabled() && [input, ...states, ...(a.params as Tensor[])].some((t) => t.requires_grad)) return PENDING;
   const directions = a.bidirectional ? 2 : 1;
   const [d0, d1] = input.shape;
   const hiddenOut = states[0]!.shape[2]!;
   // batch_first outputs are transposed views of the kernel's: layout not known
-  const like = (shape: readonly number[]): OutSpec => ({ shape, dtype: input.dtype, device: input.device, contiguous: false });
+  const like = (shape: readonly number[]): OutSpec => ({ shape, dtype: input.dtype, device: input.device, contiguous: false, grad_fn: GRAD_FN_FROM_RUNTIME });
   return [like([d0!, d1!, directions * hiddenOut]), ...states.map((h) => like(h.shape))];
 }
 
