@@ -318,8 +318,12 @@ export class Module {
         replaceData(t, converted);
       }
     });
+    for (const m of this.modules()) m._afterApply();
     return this;
   }
+
+  /** @internal what a module does once _apply has converted its tensors (RNNs repack their weights) */
+  _afterApply(): void {}
 
   // -- state -----------------------------------------------------------------------------------
 

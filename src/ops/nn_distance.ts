@@ -3,6 +3,7 @@
  * pairwise_distance, pdist, scaled_dot_product_attention.
  */
 import { PENDING } from './dispatch.js';
+import { GRAD_FN_FROM_RUNTIME } from '../tensor/meta.js';
 import { rule } from './rules.js';
 import { torchError } from '../errors.js';
 import { broadcastShapes, sameShape } from '../mirror/broadcast.js';
@@ -205,10 +206,10 @@ rule(F + 'scaled_dot_product_attention', (a, op) => {
   const records = is_grad_enabled() && [q, k, v, mask].some((t) => t?.requires_grad);
   if (!records) return out;
   // on CUDA the backend (flash, memory-efficient, cuDNN, math) depends on the GPU and on
-  // global switches: only the runtime can name the node
-  if (!q.device.startsWith('cpu')) return PENDING;
+  // global switches, and so do the node and the output's layout: the runtime's reply names the node
+  if (!q.device.startsWith('cpu')) return { ...out, grad_fn: GRAD_FN_FROM_RUNTIME, contiguous: false };
   const dropout = (a.dropout_p as number | undefined) ?? 0;
   // the flash kernel also wants a last-dim stride of 1, which a maybe non-contiguous input may lack
-  if (anyStrided([q, k, v]) && cpuFlash(q, k, v, mask, dropout, a.enable_gqa === true)) return PENDING;
+  if (anyStrided([q, k, v]) && cpuFlash(q, k, v, mask, dropout, a.enable_gqa === true)) return { ...out, grad_fn: GRAD_FN_FROM_RUNTIME, contiguous: false };
   return { ...out, grad_fn: sdpaNode(q, k, v, mask, dropout, a.enable_gqa === true) };
 });

@@ -4,6 +4,7 @@
  * (Normalization.cpp, layer_norm.cpp, group_norm.cpp, mixed_type.h), in their order.
  */
 import { PENDING, type OutSpec } from './dispatch.js';
+import { GRAD_FN_FROM_RUNTIME } from '../tensor/meta.js';
 import { rule } from './rules.js';
 import { is_grad_enabled } from '../autograd/grad_mode.js';
 import { torchError } from '../errors.js';
@@ -119,9 +120,8 @@ rule(F + 'batch_norm', (a, op) => {
   // an empty input: input.clone() (* weight[0]) (+ bias[0])
   if (numel(x.shape) === 0) return named(out, p.bias ? ADD : p.weight ? MUL : CLONE);
   // on CUDA, cuDNN (or MIOpen) takes affine inputs of 3+ dims when it is built in and enabled,
-  // which only the runtime knows
-  // (the node only matters for a result that requires grad)
-  if (x.device.startsWith('cuda') && p.weight && p.bias && x.ndim >= 3 && recordsGrad(x, p.weight, p.bias)) return PENDING;
+  // which only the runtime knows: its reply names the node (CudnnBatchNormBackward0 or not)
+  if (x.device.startsWith('cuda') && p.weight && p.bias && x.ndim >= 3 && recordsGrad(x, p.weight, p.bias)) return named(out, GRAD_FN_FROM_RUNTIME);
   return named(out, NATIVE_BATCH_NORM);
 });
 

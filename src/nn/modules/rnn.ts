@@ -9,7 +9,7 @@
 import { Tensor } from '../../tensor/tensor.js';
 import type { DType } from '../../tensor/dtype.js';
 import { zeros } from '../../generated/torch.js';
-import { defineOp, invoke, type OpDef, type OutSpec } from '../../ops/dispatch.js';
+import { defineOp, invoke, sessionOf, type OpDef, type OutSpec } from '../../ops/dispatch.js';
 import { GRAD_FN_FROM_RUNTIME } from '../../tensor/meta.js';
 import { torchError } from '../../errors.js';
 import { Module } from '../module.js';
@@ -162,8 +162,24 @@ export class RNNBase extends Module {
     for (const weight of this.parameters()) init.uniform_(weight, -stdv, stdv);
   }
 
-  /** Python packs weights for cuDNN here; the runtime's kernels take them as they are. */
-  flatten_parameters(): void {}
+  /**
+   * On CUDA, pack the weights into one buffer as cuDNN wants them (in the runtime, in place:
+   * the handles stay valid), or cuDNN rebuilds it at every call. Elsewhere there is nothing to
+   * do. Module.to() / cuda() call it, as in Python.
+   */
+  flatten_parameters(): void {
+    const weights = this._flat_weights.filter((w): w is Parameter => w !== null);
+    if (weights.length !== this._flat_weights.length || weights.length === 0) return;
+    const first = weights[0]!._meta;
+    if (!weights.every((w) => w._meta.device.startsWith('cuda') && w._meta.dtype === first.dtype)) return;
+    const args = [weights, this.mode, this.input_size, this.hidden_size, this.proj_size, this.num_layers, this.bias, this.batch_first, this.bidirectional];
+    sessionOf(weights).call(null, 'tb.rnn_flatten_weights', args, null, 0, true);
+  }
+
+  /** @internal after to()/cuda()/half()... moved the weights, as Python's RNNBase._apply */
+  override _afterApply(): void {
+    this.flatten_parameters();
+  }
 
   check_input(input: Tensor): void {
     const w = this._flat_weights[0]!;
