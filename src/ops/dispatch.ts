@@ -216,20 +216,20 @@ export function strictCheck(session: Session, outs: (Tensor | null)[]): number {
   const op = first._op;
   const reply = session.expectReply();
   reply.promise.then(
-    (metas) => {
-      (metas as WireMeta[]).forEach((w, i) => {
-        const mine = predicted[i];
-        if (mine === undefined) return;
-        const real = metaFromWire(w);
-        let diff = 'notTensor' in real ? `a Python ${real.notTensor}` : describeMismatch(mine, real);
-        // a tensor the mirror calls contiguous must be (checked where the runtime reports is_contiguous)
-        if (!diff && w.length > 6 && w[6] === false && !mine.maybeNoncontiguous) diff = `${describeMeta(mine)}, not contiguous`;
-        if (diff) session.mirrorMismatch(`${opName(op)} output ${i}: the mirror predicted ${describeMeta(mine)} but torch gave ${diff}`);
-      });
-    },
+    (metas) => (metas as WireMeta[]).forEach((w, i) => compareWithRuntime(session, op, i, predicted[i], w)),
     () => {}, // a failing op is reported through the usual error path
   );
   return reply.id;
+}
+
+/** Strict mode's verdict on one output: the mirror's prediction against the runtime's report. */
+function compareWithRuntime(session: Session, op: string, i: number, mine: TensorMeta | undefined, w: WireMeta): void {
+  if (mine === undefined) return;
+  const real = metaFromWire(w);
+  let diff = 'notTensor' in real ? `a Python ${real.notTensor}` : describeMismatch(mine, real);
+  // a tensor the mirror calls contiguous must be (checked where the runtime reports is_contiguous)
+  if (!diff && w.length > 6 && w[6] === false && !mine.maybeNoncontiguous) diff = `${describeMeta(mine)}, not contiguous`;
+  if (diff) session.mirrorMismatch(`${opName(op)} output ${i}: the mirror predicted ${describeMeta(mine)} but torch gave ${diff}`);
 }
 
 export const strict = { enabled: process.env.TORCHBRIDGE_STRICT === '1' };
@@ -258,9 +258,7 @@ function reportGradFns(session: Session, outs: Tensor[]): number {
         const m = t._m;
         if (m !== undefined && m.grad_fn === GRAD_FN_FROM_RUNTIME) t._m = { ...m, grad_fn: real.grad_fn };
         const mine = check?.[i];
-        if (mine === undefined) return;
-        const diff = describeMismatch({ ...mine, grad_fn: real.grad_fn }, real) ?? (w.length > 6 && w[6] === false && !mine.maybeNoncontiguous ? 'not contiguous' : undefined);
-        if (diff) session.mirrorMismatch(`${opName(outs[0]!._op)} output ${i}: the mirror predicted ${describeMeta(mine)} but torch gave ${diff}`);
+        if (mine !== undefined) compareWithRuntime(session, t._op, i, { ...mine, grad_fn: real.grad_fn }, w);
       });
     },
     (err: Error) => {
@@ -273,10 +271,10 @@ function reportGradFns(session: Session, outs: Tensor[]): number {
   return reply.id;
 }
 
-/** Whether a rule returns (an alias of) a tensor whose node the runtime has yet to name. */
+/** Whether a rule returns an alias of a tensor whose node the runtime has yet to name (hot path: no allocation). */
 function aliasesUnnamed(specs: OutSpec | OutSpec[]): boolean {
-  const list = Array.isArray(specs) ? specs : [specs];
-  for (const spec of list) if (spec.alias?._m?.grad_fn === GRAD_FN_FROM_RUNTIME) return true;
+  if (!Array.isArray(specs)) return specs.alias?._m?.grad_fn === GRAD_FN_FROM_RUNTIME;
+  for (const spec of specs) if (spec.alias?._m?.grad_fn === GRAD_FN_FROM_RUNTIME) return true;
   return false;
 }
 
