@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import torch from '../src/index.js';
 import { runPy, runTs, close, type LayerRun, type TwinCase } from './fixtures/nn_twin.js';
+import { python as runPython } from './fixtures/python_twin.js';
 
 const nn = torch.nn;
 
@@ -106,5 +107,41 @@ describe('layers equal their Python twins', () => {
       expect(close(mine.grads, theirs.grads)).toBeNull();
       expect(close(mine.xgrad, theirs.xgrad)).toBeNull();
     });
+  });
+});
+
+describe('BatchNorm with momentum=None (cumulative moving average)', () => {
+  it('running statistics after several training passes, then eval, equal Python', async () => {
+    torch.manual_seed(7);
+    const bn = new nn.BatchNorm1d(3, { momentum: null });
+    const xs = [torch.randn(5, 3), torch.randn(4, 3).mul(3), torch.randn(6, 3).add(1)];
+    for (const x of xs) bn.forward(x);
+    // the output's metadata is mirrored as F.batch_norm's
+    const y = bn.forward(xs[0]!);
+    expect([y.shape, y.requires_grad]).toEqual([[5, 3], true]);
+    bn.eval();
+    const z = bn.forward(xs[1]!);
+    const mine = {
+      mean: await bn.running_mean!.tolist(),
+      var: await bn.running_var!.tolist(),
+      n: await bn.num_batches_tracked!.item(),
+      eval: await z.tolist(),
+      repr: String(bn),
+    };
+    const py = runPython<typeof mine>(`
+      from torch import nn
+      torch.manual_seed(7)
+      bn = nn.BatchNorm1d(3, momentum=None)
+      xs = [torch.randn(5, 3), torch.randn(4, 3) * 3, torch.randn(6, 3) + 1]
+      for x in xs: bn(x)
+      bn(xs[0])
+      bn.eval()
+      z = bn(xs[1])
+      print(json.dumps({"mean": bn.running_mean.tolist(), "var": bn.running_var.tolist(), "n": bn.num_batches_tracked.item(),
+                        "eval": z.tolist(), "repr": repr(bn)}))
+    `);
+    expect(mine.n).toBe(py.n);
+    expect(mine.repr).toBe(py.repr);
+    expect(close([mine.mean, mine.var, mine.eval], [py.mean, py.var, py.eval])).toBeNull();
   });
 });

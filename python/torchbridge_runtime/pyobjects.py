@@ -92,6 +92,13 @@ def rnn_flatten_weights(weights, mode, input_size, hidden_size, proj_size, num_l
             )
 
 
+def batch_norm_cma(input, running_mean, running_var, num_batches_tracked, weight, bias, training, eps, /):
+    """nn.BatchNorm's forward with momentum=None: the running statistics become the cumulative
+    average, weighting this batch by 1 / num_batches_tracked, read here rather than in the client."""
+    factor = 1.0 / float(num_batches_tracked)
+    return torch.nn.functional.batch_norm(input, running_mean, running_var, weight, bias, training, factor, eps)
+
+
 HELPERS = {
     "import": import_module,
     "getattr": get_attr,
@@ -103,6 +110,7 @@ HELPERS = {
     "select": select,
     "tree": tree,
     "rnn_flatten_weights": rnn_flatten_weights,
+    "batch_norm_cma": batch_norm_cma,
     "save": serialization.save,
     "load": serialization.load,
 }

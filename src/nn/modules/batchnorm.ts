@@ -3,10 +3,12 @@ import type { Tensor } from '../../tensor/tensor.js';
 import { int64 } from '../../tensor/dtype.js';
 import { zeros, ones } from '../../generated/torch.js';
 import { batch_norm } from '../../generated/nn_functional.js';
+import { defineOp, invoke, PENDING } from '../../ops/dispatch.js';
+import { RULES } from '../../ops/rules.js';
 import { tensor } from '../../ops/from_data.js';
 import { keep } from '../../memory/lifetime.js';
 import { no_grad } from '../../autograd/grad_mode.js';
-import { ArgumentError, TorchError } from '../../errors.js';
+import { TorchError } from '../../errors.js';
 import { Module } from '../module.js';
 import { emptyParameter, type Parameter } from '../parameter.js';
 import * as init from '../init.js';
@@ -21,6 +23,17 @@ export interface BatchNormOptions extends FactoryOptions {
   track_running_stats: boolean;
 }
 type BatchNormRest = PyRest<BatchNormOptions, ['eps', 'momentum', 'affine', 'track_running_stats', 'device', 'dtype']>;
+
+/**
+ * batch_norm with momentum=None in training: the runtime weights the batch by
+ * 1 / num_batches_tracked (Python reads that buffer each step; here it never crosses the wire).
+ * Metadata and errors as F.batch_norm's.
+ */
+const CUMULATIVE = defineOp(
+  'tb.batch_norm_cma(Tensor input, Tensor? running_mean, Tensor? running_var, Tensor num_batches_tracked, Tensor? weight, Tensor? bias, bool training, float eps)',
+  (a) => RULES.get('nn.functional.batch_norm')?.(a, 'nn.functional.batch_norm') ?? PENDING,
+  { mayFail: true },
+);
 
 const SIGNATURE = '(int num_features, float eps=1e-05, float? momentum=0.1, bool affine=True, bool track_running_stats=True, device? device=None, dtype? dtype=None)';
 
@@ -43,10 +56,6 @@ abstract class _BatchNorm extends Module {
   protected constructor(name: string, args: readonly unknown[]) {
     super();
     const a = binder<{ num_features: number } & BatchNormOptions>(name + SIGNATURE)(args);
-    if (a.momentum === null) {
-      // Python then divides by float(num_batches_tracked) each step: a read per forward pass
-      throw new ArgumentError(`${name}(): momentum=None (cumulative moving average) is not supported; pass a momentum`);
-    }
     const factory = { device: a.device, dtype: a.dtype };
     this.num_features = a.num_features;
     this.eps = a.eps;
@@ -93,6 +102,11 @@ abstract class _BatchNorm extends Module {
     // batch statistics in training, or in eval when there are no running statistics
     const bnTraining = this.training || (this.running_mean === null && this.running_var === null);
     const useBuffers = !this.training || this.track_running_stats;
+    if (this.momentum === null && this.training && this.track_running_stats && this.num_batches_tracked !== null) {
+      // the cumulative moving average
+      const args = [input, this.running_mean, this.running_var, this.num_batches_tracked, this.weight, this.bias, bnTraining, this.eps];
+      return invoke(CUMULATIVE, args) as Tensor;
+    }
     return batch_norm(
       input,
       useBuffers ? this.running_mean : null,
