@@ -90,6 +90,9 @@ describe('runtime lifecycle', () => {
     process.env.TORCHBRIDGE_TEST_REAL_PYTHON = venvPython;
     try {
       await torch.init();
+      // work that is still running when the signal lands, however fast the transport answers
+      const big = torch.ones(1500, 1500);
+      for (let i = 0; i < 4; i++) big.matmul(big);
       const pending = torch.sync();
       torch.runtime.kill('SIGSEGV'); // as a segfault in native code would
       const err = (await pending.catch((e: unknown) => e)) as RuntimeDiedError;
