@@ -248,25 +248,15 @@ function replyFor(session: Session, outs: Tensor[]): number {
 function reportGradFns(session: Session, outs: Tensor[]): number {
   const reply = session.expectReply();
   const check = strict.enabled ? outs.map((t) => t._m) : undefined;
-  const named = reply.promise.then(
-    (metas) => {
-      (metas as WireMeta[]).forEach((w, i) => {
-        const t = outs[i]!;
-        const real = metaFromWire(w);
-        if ('notTensor' in real) return;
-        // an in-place op since may have given t a node of its own: only the placeholder is replaced
-        const m = t._m;
-        if (m !== undefined && m.grad_fn === GRAD_FN_FROM_RUNTIME) t._m = { ...m, grad_fn: real.grad_fn };
-        const mine = check?.[i];
-        if (mine !== undefined) compareWithRuntime(session, t._op, i, { ...mine, grad_fn: real.grad_fn }, w);
-      });
-    },
-    (err: Error) => {
-      for (const t of outs) t._metaError = err;
-    },
-  );
-  for (const t of outs) t._pending = named.then(() => {
-    t._pending = undefined;
+  awaitMeta(outs, reply.promise, (w, i) => {
+    const t = outs[i]!;
+    const m = t._m!;
+    const real = metaFromWire(w as WireMeta);
+    if ('notTensor' in real) return m;
+    const mine = check?.[i];
+    if (mine !== undefined) compareWithRuntime(session, t._op, i, { ...mine, grad_fn: real.grad_fn }, w as WireMeta);
+    // an in-place op since may have given t a node of its own: only the placeholder is replaced
+    return m.grad_fn === GRAD_FN_FROM_RUNTIME ? { ...m, grad_fn: real.grad_fn } : m;
   });
   return reply.id;
 }

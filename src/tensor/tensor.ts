@@ -240,7 +240,7 @@ export function awaitMeta(outs: Tensor[], reply: Promise<unknown>, toMeta: (w: u
     },
     (err: Error) => {
       for (const t of outs) {
-        t._metaError = err instanceof TorchError ? err : err;
+        t._metaError = err;
         t._pending = undefined;
       }
     },
