@@ -1,12 +1,19 @@
 /** Runtime lifecycle: start, info, shutdown, exit by itself, stdio, crashes, clean-up. */
-import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import torch, { RuntimeDiedError, RuntimeStartError, TorchBridgeError } from '../src/index.js';
 import { alive, root, runFixture, startFixture, waitForLine, waitUntil } from './fixtures/run_child.js';
 
 const venvPython = join(root, '.venv', 'bin', 'python');
 const segmentsOf = (pid: number) => readdirSync('/dev/shm').filter((n) => n.startsWith(`tb-${pid}-`));
+/** Paths of the Unix sockets bound on this machine (the last column of /proc/net/unix). */
+const unixSocketPaths = () =>
+  readFileSync('/proc/net/unix', 'utf8')
+    .split('\n')
+    .slice(1)
+    .map((l) => l.trim().split(/\s+/)[7])
+    .filter((p): p is string => !!p && p.startsWith('/'));
 
 afterAll(async () => {
   await torch.shutdown();
@@ -172,23 +179,38 @@ describe('processes', () => {
     expect(segmentsOf(process.pid)).toEqual([]);
   });
 
-  it('the ipc sockets live in a private 0700 directory', async () => {
-    const { statSync } = await import('node:fs');
-    const { tmpdir } = await import('node:os');
+  it('the default transport is a socket pair: no socket file anywhere', async () => {
+    await torch.shutdown();
+    const before = unixSocketPaths();
     await torch.init();
-    const dirs = readdirSync(tmpdir()).filter((n) => n.startsWith('torchbridge-'));
-    expect(dirs.length).toBeGreaterThan(0);
-    let checked = 0;
-    for (const d of dirs) {
-      let mode: number;
-      try {
-        mode = statSync(join(tmpdir(), d)).mode & 0o777;
-      } catch {
-        continue; // another test's runtime went away meanwhile
-      }
-      expect(mode).toBe(0o700);
-      checked++;
+    const pid = torch.runtime.pid!;
+    // the runtime's fds 3 and 4 are sockets with no name (an inherited socket pair)
+    const { readlinkSync } = await import('node:fs');
+    expect(readlinkSync(`/proc/${pid}/fd/3`)).toMatch(/^socket:/);
+    expect(readlinkSync(`/proc/${pid}/fd/4`)).toMatch(/^socket:/);
+    expect(unixSocketPaths().filter((p) => !before.includes(p) && p.includes('torchbridge'))).toEqual([]);
+  });
+
+  it('TORCHBRIDGE_TRANSPORT=zmq: ipc sockets in a private 0700 directory, removed at exit', async () => {
+    const { statSync, existsSync } = await import('node:fs');
+    await torch.shutdown();
+    const prev = process.env.TORCHBRIDGE_TRANSPORT;
+    process.env.TORCHBRIDGE_TRANSPORT = 'zmq';
+    try {
+      const before = unixSocketPaths();
+      await torch.init();
+      expect(await torch.ones(3).sum().item()).toBe(3);
+      const mine = unixSocketPaths().filter((p) => !before.includes(p) && p.includes('/torchbridge-'));
+      const dirs = [...new Set(mine.map((p) => dirname(p)))];
+      expect(mine.map((p) => p.slice(p.lastIndexOf('/') + 1)).sort()).toEqual(expect.arrayContaining(['control.sock', 'ops.sock']));
+      expect(dirs.length).toBe(1);
+      expect(statSync(dirs[0]!).mode & 0o777).toBe(0o700);
+      await torch.shutdown();
+      expect(existsSync(dirs[0]!)).toBe(false);
+    } finally {
+      if (prev === undefined) delete process.env.TORCHBRIDGE_TRANSPORT;
+      else process.env.TORCHBRIDGE_TRANSPORT = prev;
     }
-    expect(checked).toBeGreaterThan(0);
+    await torch.init();
   });
 });

@@ -1,11 +1,13 @@
 """Executes op batches strictly in order against a table of handles."""
 
 import types
+from time import perf_counter
 
 import torch
 
 from . import pyobjects, shm
 from .codec import Ref
+from .early_reads import EarlyReads
 from .errors import Poison, Poisoned, describe
 from .protocol import OP, READ, STATUS
 from .segments import SharedSegments
@@ -23,6 +25,18 @@ _SHUTDOWN = OP["SHUTDOWN"]
 _CONVERT = READ["CONVERT"]
 _OK = STATUS["OK"]
 _ERROR = STATUS["ERROR"]
+
+
+# How often (seconds of running ops) the executor looks for batches that arrived meanwhile.
+POLL_INTERVAL = 100e-6
+
+
+def _nothing():
+    pass
+
+
+def _none():
+    return ()
 
 
 class Shutdown(Exception):
@@ -68,17 +82,39 @@ class Handles(dict):
 
 
 class Executor:
-    def __init__(self, session, shm_prefix, info, reply):
+    """Runs op batches strictly in program order, except reads: a read is answered as soon as
+    its value exists, i.e. once every op queued before it that could write what it reads has
+    run (see early_reads.py). Batches that arrive while one runs join the same queue.
+    """
+
+    def __init__(self, session, shm_prefix, info, reply, flush=None, poll=None):
         self.handles = Handles()
-        self.seq = 0
+        self.seq = 0  # ops received
         self.unreported = []  # errors not yet surfaced at a sync point
         self.shared = SharedSegments()
         self.data = DataReader(shm_prefix, self.shared)
         self.session = session
         self.info = info
         self.reply = reply  # reply(reply_id, status, value)
+        self.flush = flush or _nothing  # send the replies gathered so far
+        self.poll = poll or _none  # () -> the op batches that arrived meanwhile (never blocks)
         self._fns = {}
         self._next_runtime_id = pyobjects.RUNTIME_ID_BASE
+        self.queue = []  # received ops; queue[i] has seq base + i; None once run early
+        self.pos = 0  # queue[:pos] has run
+        self.base = 0
+        self.early = EarlyReads(self)
+
+    @property
+    def ran(self):
+        """How many ops have run, in order (what the client compares with what it sent)."""
+        return self.base + self.pos
+
+    def feed(self, ops):
+        start = len(self.queue)
+        self.queue.extend(ops)
+        self.seq += len(ops)
+        self.early.noticed(ops, start)
 
     # -- handles ---------------------------------------------------------------
     def _get(self, id_):
@@ -122,11 +158,36 @@ class Executor:
 
     # -- batches ---------------------------------------------------------------
     def run(self, ops):
+        """Run a batch (and whatever arrives while it runs) to the end."""
+        self.feed(ops)
+        try:
+            self._drain()
+        finally:
+            self.base += len(self.queue)
+            self.queue.clear()
+            self.pos = 0
+            self.early.clear()
+
+    def _drain(self):
         handles = self.handles
         fns = self._fns
-        base = self.seq
-        self.seq = base + len(ops)
-        for index, op in enumerate(ops):
+        queue = self.queue
+        early = self.early
+        clock = perf_counter
+        next_poll = clock() + POLL_INTERVAL
+        while True:
+            index = self.pos
+            if index > early.next_look:
+                early.answer()
+            if index >= len(queue):
+                return
+            op = queue[index]
+            self.pos = index + 1
+            if clock() >= next_poll:
+                self._poll()
+                next_poll = clock() + POLL_INTERVAL
+            if op is None:  # a read already answered early
+                continue
             code = op[0]
             if code == _CALL:
                 # Hot path, inlined: [CALL, outs, name, args, kwargs, reply_id, ref_mask, nested]
@@ -162,7 +223,7 @@ class Executor:
                         self.reply(reply_id, _ERROR, p.poison.error)
                     continue
                 except Exception as e:  # noqa: BLE001 -- every failure becomes a poisoned result
-                    err = self._fail(outs, e, base + index, name)
+                    err = self._fail(outs, e, self.base + index, name)
                     if reply_id:
                         self.reply(reply_id, _ERROR, err)
                     continue
@@ -170,16 +231,18 @@ class Executor:
                     try:
                         metas = [meta(result)] if outs.__class__ is int else [meta(r) for r in result]
                     except Exception as e:  # noqa: BLE001 -- torch can refuse to report (a no_grad view modified in place)
-                        self.reply(reply_id, _ERROR, describe(e, base + index, name))
+                        self.reply(reply_id, _ERROR, describe(e, self.base + index, name))
                         continue
                     self.reply(reply_id, _OK, metas)
             elif code == _FREE:
                 for id_ in op[1]:
                     handles.pop(id_, None)
             elif code == _READ:
-                self._read(op)
+                self._read(op, self.base + index)
+                if index + 1 < len(queue):  # someone awaits it: do not hold it behind the rest
+                    self.flush()
             elif code == _FROM_DATA:
-                self._from_data(op, base + index)
+                self._from_data(op, self.base + index)
             elif code == _SYNC:
                 self._sync(op[1])
             elif code == _STATS:
@@ -192,7 +255,14 @@ class Executor:
                 self.reply(op[1], _OK, None)
                 raise Shutdown()
             else:
-                self._fail(None, RuntimeError(f"unknown op code {code}"), base + index, "?")
+                self._fail(None, RuntimeError(f"unknown op code {code}"), self.base + index, "?")
+
+    def _poll(self):
+        """Take in the batches that arrived while this one runs (their reads may be ready), and
+        send the replies gathered so far (pending metadata, strict verdicts)."""
+        for ops in self.poll():
+            self.feed(ops)
+        self.flush()
 
     def _resolve_mask(self, args, mask):
         """Replace args[i] by its handle's value for every bit i set in mask."""
@@ -222,7 +292,7 @@ class Executor:
             err = dict(err, more=len(pending) - 1)
         return err
 
-    def _read(self, op):
+    def _read(self, op, seq):
         _, reply_id, id_, what = op
         v = self.handles.get(id_)
         if v.__class__ is Poison:
@@ -237,7 +307,7 @@ class Executor:
                 raise KeyError(f"handle {id_} is unknown to the runtime (disposed, or from another session)")
             value = self._convert(v) if what == _CONVERT else read_value(v, what, self.data)
         except Exception as e:  # noqa: BLE001
-            self.reply(reply_id, _ERROR, describe(e, self.seq - 1, "read"))
+            self.reply(reply_id, _ERROR, describe(e, seq, "read"))
             return
         self.reply(reply_id, _OK, value)
 

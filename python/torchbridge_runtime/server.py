@@ -7,8 +7,6 @@ import threading
 import time
 import traceback
 
-import zmq
-
 from . import shm
 from .codec import pack, pack_array_header, unpack
 from .executor import Executor, Shutdown
@@ -32,18 +30,15 @@ def runtime_info():
 
 
 class Server:
-    def __init__(self, endpoint, control_endpoint, session, shm_prefix):
-        self.ctx = zmq.Context()
-        self.sock = self.ctx.socket(zmq.ROUTER)
-        self.sock.setsockopt(zmq.LINGER, 0)
-        self.sock.setsockopt(zmq.RCVHWM, 0)
-        self.sock.setsockopt(zmq.SNDHWM, 0)
-        self.sock.bind(endpoint)
-        self.control_endpoint = control_endpoint
+    """One client's session: its ops link (run on the main thread) and its control link (its
+    own thread, so ping, stats, interrupt and shutdown never wait behind a long op)."""
+
+    def __init__(self, link, control, session, shm_prefix):
+        self.link = link
+        self.control = control
         self.shm_prefix = shm_prefix
-        self.peer = None
-        self._replies = []  # packed replies of the batch being run
-        self.executor = Executor(session, shm_prefix, runtime_info(), self._reply)
+        self._replies = []  # packed replies not yet sent
+        self.executor = Executor(session, shm_prefix, runtime_info(), self._reply, self._send_replies, self._poll)
         self._exiting = threading.Lock()
 
     def _reply(self, reply_id, status, value):
@@ -51,12 +46,15 @@ class Server:
         self._replies.append(pack([reply_id, status, value]))
 
     def _send_replies(self):
-        """The batch's replies as one message, with how many ops have run: [ran, [[id, status, value], ...]]."""
+        """The replies so far as one message, with how many ops have run: [ran, [[id, status, value], ...]]."""
         replies = self._replies
         if replies:
             self._replies = []
-            head = pack_array_header(2) + pack(self.executor.seq) + pack_array_header(len(replies))
-            self.sock.send_multipart([self.peer, head + b"".join(replies)])
+            head = pack_array_header(2) + pack(self.executor.ran) + pack_array_header(len(replies))
+            self.link.send(head + b"".join(replies))
+
+    def _poll(self):
+        return [unpack(p) for p in self.link.recv_nowait()]
 
     def serve(self):
         # Each op allocates a few small containers: with the default gen-0 threshold (700) the
@@ -66,14 +64,15 @@ class Server:
         gc.freeze()
         gc.set_threshold(100_000, 50, 1000)
         threading.Thread(target=self._control_loop, name="torchbridge-control", daemon=True).start()
-        recv = self.sock.recv_multipart
+        recv = self.link.recv
         run = self.executor.run
         try:
             while True:
-                peer, payload = recv(copy=False)
-                self.peer = peer.bytes
+                payload = recv()
+                if payload is None:  # the client is gone
+                    return
                 try:
-                    run(unpack(payload.buffer))
+                    run(unpack(payload))
                 except Shutdown:
                     return
                 finally:
@@ -85,22 +84,22 @@ class Server:
             self.exit(0)
 
     def _control_loop(self):
-        sock = self.ctx.socket(zmq.ROUTER)
-        sock.setsockopt(zmq.LINGER, 0)
-        sock.bind(self.control_endpoint)
+        control = self.control
         while True:
-            peer, payload = sock.recv_multipart()
+            payload = control.recv()
+            if payload is None:
+                return
             req_id, cmd = unpack(payload)
             if cmd == CONTROL["PING"]:
                 value = {"pid": os.getpid(), "time": time.time()}
             elif cmd == CONTROL["STATS"]:
                 value = self.executor.stats()
             elif cmd == CONTROL["SHUTDOWN"]:
-                sock.send_multipart([peer, pack([req_id, 0, None])])
+                control.send(pack([req_id, 0, None]))
                 self.exit(0)
             else:
                 value = None
-            sock.send_multipart([peer, pack([req_id, 0, value])])
+            control.send(pack([req_id, 0, value]))
 
     def watch_parent(self):
         """Exit when the client goes away: our stdin is a pipe only the client holds."""

@@ -1,54 +1,63 @@
 /**
- * The runtime as a child process: spawned with a private 0700 directory for its ipc
- * sockets, its stdout/stderr forwarded to ours, and its exit reported at once.
- * Nothing here keeps Node alive: the child, its pipes and the directory are all unref'd.
+ * The runtime as a child process, its stdout/stderr forwarded to ours and its exit reported at
+ * once. It talks to us over two inherited Unix socket pairs (fds 3 and 4: ops and control; no
+ * socket file, so no other process can connect), or with TORCHBRIDGE_TRANSPORT=zmq over
+ * ZeroMQ ipc:// sockets in a private 0700 directory removed when it exits.
+ * Nothing here keeps Node alive: the child and its pipes are unref'd.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import { FIX_HINT, resolvePython } from './python.js';
 import { runtimeSourceDir } from './paths.js';
+import { childTransport, type ChildTransport, type OnFailure, type OnMessage, type Transport } from '../transport/transport.js';
+import { SocketChannel } from '../transport/socket_channel.js';
+import { ZmqChannel } from '../transport/zmq_channel.js';
+import type { ExitInfo, RuntimeLink } from './link.js';
 
-export interface ExitInfo {
-  code: number | null;
-  signal: string | null;
-  /** Last lines the runtime wrote to stderr. */
-  stderrTail: string;
-  /** Set when the exit means "this Python cannot run the runtime", with the fix. */
-  startProblem?: string;
-}
+export type { ExitInfo } from './link.js';
 
 const TAIL_LINES = 20;
 
-export class RuntimeProcess {
-  readonly endpoint: string;
-  readonly controlEndpoint: string;
+export class RuntimeProcess implements RuntimeLink {
+  readonly transport: ChildTransport;
   readonly python: string;
   private readonly child: ChildProcess;
-  private readonly dir: string;
+  /** the zmq transport's socket directory */
+  private readonly dir: string | undefined;
+  private readonly endpoint: string | undefined;
+  private readonly controlEndpoint: string | undefined;
   private readonly tail: string[] = [];
   private partial = '';
   private missing: string | undefined;
 
   constructor(
-    opts: { python?: string; session: string; shmPrefix: string },
+    opts: { python?: string; session: string; shmPrefix: string; transport?: ChildTransport },
     private readonly onExit: (info: ExitInfo) => void,
   ) {
     const { python, source } = resolvePython(opts.python);
     this.python = python;
-    this.dir = mkdtempSync(join(tmpdir(), 'torchbridge-')); // mkdtemp makes it 0700
-    this.endpoint = `ipc://${join(this.dir, 'ops.sock')}`;
-    this.controlEndpoint = `ipc://${join(this.dir, 'control.sock')}`;
+    this.transport = childTransport(opts.transport);
+    const args = ['-m', 'torchbridge_runtime'];
+    if (this.transport === 'zmq') {
+      this.dir = mkdtempSync(join(tmpdir(), 'torchbridge-')); // mkdtemp makes it 0700
+      this.endpoint = `ipc://${join(this.dir, 'ops.sock')}`;
+      this.controlEndpoint = `ipc://${join(this.dir, 'control.sock')}`;
+      args.push('--endpoint', this.endpoint, '--control', this.controlEndpoint);
+    } else {
+      args.push('--fds', '3,4'); // stdio 'pipe's are Unix socket pairs (libuv), both ways
+    }
     const env = {
       ...process.env,
       PYTHONPATH: [runtimeSourceDir, process.env.PYTHONPATH].filter(Boolean).join(':'),
       PYTHONUNBUFFERED: '1',
     };
-    const args = ['-m', 'torchbridge_runtime', '--endpoint', this.endpoint, '--control', this.controlEndpoint];
     args.push('--session', opts.session, '--shm-prefix', opts.shmPrefix);
-    this.child = spawn(python, args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const stdio = this.transport === 'zmq' ? ['pipe', 'pipe', 'pipe'] : ['pipe', 'pipe', 'pipe', 'pipe', 'pipe'];
+    this.child = spawn(python, args, { env, stdio: stdio as ('pipe')[] });
     this.child.on('error', (err) => {
       this.finish({
         code: null,
@@ -68,12 +77,26 @@ export class RuntimeProcess {
     this.child.stdout!.on('data', (chunk: Buffer) => process.stdout.write(chunk));
     this.child.stderr!.on('data', (chunk: Buffer) => this.onStderr(chunk));
     this.child.stdin!.on('error', () => {}); // EPIPE once the runtime is gone: exit handles it
-    for (const s of [this.child.stdin, this.child.stdout, this.child.stderr]) unrefStream(s);
+    // every stream, the socket pairs included, until a channel awaits replies on one
+    for (const s of this.child.stdio) unrefStream(s as Readable | null);
     this.child.unref();
   }
 
   get pid(): number | undefined {
     return this.child.pid;
+  }
+
+  openOps(onMessage: OnMessage, onFailure: OnFailure): Transport {
+    return this.open(3, this.endpoint, onMessage, onFailure);
+  }
+
+  openControl(onMessage: OnMessage, onFailure: OnFailure): Transport {
+    return this.open(4, this.controlEndpoint, onMessage, onFailure);
+  }
+
+  private open(fd: number, endpoint: string | undefined, onMessage: OnMessage, onFailure: OnFailure): Transport {
+    if (endpoint !== undefined) return new ZmqChannel(endpoint, onMessage, onFailure);
+    return new SocketChannel(this.child.stdio[fd] as Socket, onMessage, onFailure);
   }
 
   private onStderr(chunk: Buffer): void {
@@ -110,7 +133,7 @@ export class RuntimeProcess {
   private finish(info: ExitInfo): void {
     if (this.finished) return;
     this.finished = true;
-    rmSync(this.dir, { recursive: true, force: true });
+    if (this.dir) rmSync(this.dir, { recursive: true, force: true });
     this.onExit(info);
   }
 

@@ -5,10 +5,11 @@
  * failure when the runtime dies.
  */
 import { randomBytes } from 'node:crypto';
-import { Channel } from '../transport/channel.js';
+import type { ChildTransport, Transport } from '../transport/transport.js';
 import { Handle, Tuple, decode, encode } from '../transport/codec.js';
 import { CONTROL, OP, PROTOCOL_VERSION, STATUS } from '../transport/protocol.js';
-import { RuntimeProcess, type ExitInfo } from '../runtime/process.js';
+import { RuntimeProcess } from '../runtime/process.js';
+import type { ExitInfo, RuntimeLink } from '../runtime/link.js';
 import { MirrorMismatchError, RuntimeDiedError, RuntimeStartError, TorchBridgeError, TorchError, type PythonErrorInfo } from '../errors.js';
 import { callsiteOf, recordCallsite } from './callsites.js';
 import { sessionPrefix, sweep, sweepStale } from '../memory/shm.js';
@@ -27,6 +28,8 @@ export interface RuntimeInfo {
 export interface SessionOptions {
   /** Python executable to run the runtime with (default: TORCHBRIDGE_PYTHON, then the setup venv). */
   python?: string;
+  /** How a child runtime is reached: 'socket' (a Unix socket pair, the default) or 'zmq' (TORCHBRIDGE_TRANSPORT). */
+  transport?: ChildTransport;
 }
 
 interface Waiter {
@@ -53,9 +56,9 @@ export class Session {
   readonly ready: Promise<RuntimeInfo>;
   info: RuntimeInfo | undefined;
 
-  private readonly proc: RuntimeProcess;
-  private readonly channel: Channel;
-  private control: Channel | undefined;
+  private readonly proc: RuntimeLink;
+  private readonly channel: Transport;
+  private control: Transport | undefined;
   private outbox: unknown[] = [];
   private flushScheduled = false;
   /** when the outbox's first op was queued, and how long it may wait */
@@ -85,11 +88,11 @@ export class Session {
     sweepStale();
     let exitedResolve!: (i: ExitInfo) => void;
     this.exited = new Promise((r) => (exitedResolve = r));
-    this.proc = new RuntimeProcess({ python: opts.python, session: this.id, shmPrefix: this.shmPrefix }, (info) => {
+    this.proc = new RuntimeProcess({ python: opts.python, transport: opts.transport, session: this.id, shmPrefix: this.shmPrefix }, (info) => {
       exitedResolve(info);
       this.die(info);
     });
-    this.channel = new Channel(this.proc.endpoint, (m) => this.onReplies(m), (e) => this.dieOfTransport(e));
+    this.channel = this.proc.openOps((m) => this.onReplies(m), (e) => this.dieOfTransport(e));
     this.ready = this.request((id) => [OP.HELLO, id, this.id]).then((v) => {
       const info = v as RuntimeInfo;
       if (info.protocol !== PROTOCOL_VERSION) {
@@ -294,8 +297,7 @@ export class Session {
   controlRequest(cmd: string): Promise<unknown> {
     if (this.failure) return Promise.reject(this.failure);
     if (!this.control) {
-      this.control = new Channel(
-        this.proc.controlEndpoint,
+      this.control = this.proc.openControl(
         (m) => {
           const [id, , value] = decode(m) as [number, number, unknown];
           const w = this.controlWaiters.get(id);

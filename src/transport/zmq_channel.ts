@@ -5,8 +5,9 @@
  * awaited, so an idle channel never keeps Node's event loop alive.
  */
 import * as zmq from 'zeromq';
+import type { OnFailure, OnMessage, Transport } from './transport.js';
 
-export class Channel {
+export class ZmqChannel implements Transport {
   private readonly socket: zmq.Dealer;
   private readonly backlog: Buffer[] = [];
   private reading = false;
@@ -20,8 +21,8 @@ export class Channel {
    */
   constructor(
     endpoint: string,
-    private readonly onMessage: (msg: Buffer) => number | void | Promise<number>,
-    private readonly onFailure: (err: Error) => void,
+    private readonly onMessage: OnMessage,
+    private readonly onFailure: OnFailure,
   ) {
     this.socket = new zmq.Dealer({ linger: 0, sendHighWaterMark: 0, receiveHighWaterMark: 0 });
     this.socket.connect(endpoint);

@@ -1,0 +1,123 @@
+"""How the runtime talks to its client: one interface, a transport chosen per connection.
+
+A link carries whole messages (msgpack payloads) both ways:
+  recv()         blocks for the next message; None once the client is gone
+  recv_nowait()  the messages that have already arrived (possibly none), without blocking
+  send(data)     one message, in order
+
+SocketLink is the child runtime's default: an inherited Unix socket pair with length-prefixed
+frames (no socket file, so no other process can connect, and no I/O thread to wake per
+message). ZmqLink is a ZeroMQ DEALER peer, for `TORCHBRIDGE_TRANSPORT=zmq` children.
+"""
+
+import socket
+import struct
+from collections import deque
+
+_HEADER = struct.Struct("<I")  # frame length, little-endian uint32
+_CHUNK = 1 << 20
+
+
+class SocketLink:
+    """Length-prefixed frames over a connected stream socket (an inherited fd)."""
+
+    def __init__(self, fd):
+        self.sock = socket.socket(fileno=fd)
+        self.sock.setblocking(True)
+        self._buf = bytearray()
+        self._ready = deque()  # complete frames not yet handed out
+        self._eof = False
+
+    def _split(self):
+        """Move the complete frames at the front of the buffer to the ready queue."""
+        buf = self._buf
+        start = 0
+        n = len(buf)
+        while n - start >= 4:
+            (size,) = _HEADER.unpack_from(buf, start)
+            if n - start - 4 < size:
+                break
+            self._ready.append(bytes(buf[start + 4 : start + 4 + size]))
+            start += 4 + size
+        if start:
+            del buf[:start]
+
+    def recv(self):
+        while not self._ready:
+            if self._eof:
+                return None
+            data = self.sock.recv(_CHUNK)
+            if not data:
+                self._eof = True
+            else:
+                self._buf += data
+                self._split()
+        return self._ready.popleft()
+
+    def recv_nowait(self):
+        while not self._eof:
+            try:
+                data = self.sock.recv(_CHUNK, socket.MSG_DONTWAIT)
+            except (BlockingIOError, InterruptedError):
+                break
+            if not data:
+                self._eof = True
+                break
+            self._buf += data
+            if len(data) < _CHUNK:
+                break
+        self._split()
+        out = list(self._ready)
+        self._ready.clear()
+        return out
+
+    def send(self, data):
+        header = _HEADER.pack(len(data))
+        if len(data) < 65536:
+            self.sock.sendall(header + data)
+        else:  # no copy of a large payload just to prepend four bytes
+            self.sock.sendall(header)
+            self.sock.sendall(data)
+
+    def close(self):
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+
+class ZmqLink:
+    """A ZeroMQ ROUTER bound to an endpoint, talking to the one client that connects."""
+
+    def __init__(self, ctx, endpoint):
+        import zmq
+
+        self._zmq = zmq
+        self.sock = ctx.socket(zmq.ROUTER)
+        self.sock.setsockopt(zmq.LINGER, 0)
+        self.sock.setsockopt(zmq.RCVHWM, 0)
+        self.sock.setsockopt(zmq.SNDHWM, 0)
+        self.sock.bind(endpoint)
+        self.peer = None
+
+    def recv(self):
+        peer, payload = self.sock.recv_multipart(copy=False)
+        self.peer = peer.bytes
+        return payload.buffer
+
+    def recv_nowait(self):
+        out = []
+        zmq = self._zmq
+        while True:
+            try:
+                peer, payload = self.sock.recv_multipart(zmq.NOBLOCK, copy=False)
+            except zmq.Again:
+                return out
+            self.peer = peer.bytes
+            out.append(payload.buffer)
+
+    def send(self, data):
+        self.sock.send_multipart([self.peer, data])
+
+    def close(self):
+        self.sock.close(0)
