@@ -73,6 +73,14 @@ class EarlyReads:
             elif code == _CALL and op[2] in _AUTOGRAD and _uses_create_graph(op):
                 self.create_graph_seen = True
 
+    def shifted(self, n):
+        """The queue's first n ops (all run) were dropped: indices move down by n."""
+        for e in self.waiting:
+            e[0] = max(e[0] - n, -1)
+            e[1] -= n
+        if self.next_look != _NEVER:
+            self.next_look = max(self.next_look - n, -1)
+
     def clear(self):
         self.waiting.clear()
         self.next_look = _NEVER

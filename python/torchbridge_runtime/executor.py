@@ -29,6 +29,8 @@ _ERROR = STATUS["ERROR"]
 
 # How often (seconds of running ops) the executor looks for batches that arrived meanwhile.
 POLL_INTERVAL = 100e-6
+# ...and drops the ops that have run once this many have
+COMPACT_AT = 4096
 
 
 def _nothing():
@@ -181,11 +183,15 @@ class Executor:
                 early.answer()
             if index >= len(queue):
                 return
-            op = queue[index]
-            self.pos = index + 1
             if clock() >= next_poll:
                 self._poll()
                 next_poll = clock() + POLL_INTERVAL
+                if index >= COMPACT_AT:
+                    self._compact()
+                    index = 0
+            op = queue[index]
+            queue[index] = None  # what it holds (tensors among its args) is not kept past its run
+            self.pos = index + 1
             if op is None:  # a read already answered early
                 continue
             code = op[0]
@@ -256,6 +262,15 @@ class Executor:
                 raise Shutdown()
             else:
                 self._fail(None, RuntimeError(f"unknown op code {code}"), self.base + index, "?")
+
+    def _compact(self):
+        """Drop the ops that have run from the front of the queue (a runtime that is never
+        idle drains one queue forever)."""
+        n = self.pos
+        del self.queue[:n]
+        self.base += n
+        self.pos = 0
+        self.early.shifted(n)
 
     def _poll(self):
         """Take in the batches that arrived while this one runs (their reads may be ready), and
