@@ -25,9 +25,18 @@ import { save, load } from './serialization/index.js';
 import { Generator } from './random/generator.js';
 import * as utils from './utils/index.js';
 
-/** Wait until every queued op has run; throws the first error not yet reported. */
-async function sync(): Promise<void> {
-  await currentSession().sync();
+/** Wait until every queued op has run; throws the first error not yet reported. Takes `{ signal }` like every read. */
+async function sync(opts?: { signal?: AbortSignal }): Promise<void> {
+  await currentSession().sync(opts?.signal);
+}
+
+/**
+ * Stop the op the runtime is running and every op queued before this call, as Jupyter's
+ * interrupt does: they fail with Python's KeyboardInterrupt at the next read; the runtime, the
+ * session and its tensors stay. Resolves with whether an op was running.
+ */
+async function interrupt(): Promise<boolean> {
+  return currentSession().interrupt();
 }
 
 /** Handles held by this client, and what the runtime holds (live tensors, bytes, shared memory). */
@@ -87,6 +96,7 @@ export const torch = {
   init,
   shutdown,
   sync,
+  interrupt,
   memory,
   runtime,
   set_callsites: setCallsiteMode,

@@ -22,6 +22,7 @@ it overtook surface at the next sync point instead of at this read.
 
 import torch
 
+from .codec import Ref
 from .errors import Poison
 from .protocol import OP
 
@@ -114,7 +115,12 @@ class EarlyReads:
             ex.flush()
 
     def _last_blocker(self, pos, index):
-        """The last op in queue[pos:index] that could change what queue[index] reads; -1 if none."""
+        """The last op in queue[pos:index] that could change what queue[index] reads; -1 if none.
+
+        A forward scan: the outputs of a queued torch function are fresh tensors unless one of its
+        tensor arguments may alias the target (then they may be views of it: tainted), or it is
+        an opaque Python call (anything).
+        """
         queue = self.ex.queue
         tid = queue[index][2]
         target = self.ex.handles.get(tid, _MISSING)
@@ -128,28 +134,40 @@ class EarlyReads:
             return -1  # its error is already decided
         own = _own_result(target)
         key = _storage_key(target) if isinstance(target, torch.Tensor) else None
-        for k in range(index - 1, pos - 1, -1):
+        fresh = set()  # handles queued ops make that cannot alias the target
+        tainted = set()  # handles queued ops make that may
+        last = -1
+        for k in range(pos, index):
             op = queue[k]
-            if op is not None and self._blocks(op, tid, target, own, key):
-                return k
-        return -1
-
-    def _blocks(self, op, tid, target, own, key):
-        code = op[0]
-        if code == _FREE:
-            return tid in op[1]
-        if code != _CALL:
-            return code not in _HARMLESS
-        if _binds(op[1], tid):
-            return True
-        name = op[2]
-        if name in _AUTOGRAD:
-            return not own or self.create_graph_seen
-        if name.startswith("tb."):
-            return not (own and self._builtin_optim_step(op))
-        if key is None:  # not a plain tensor (a Python object, a sparse tensor): anything may change it
-            return True
-        return self._given(op, key)
+            if op is None:
+                continue
+            code = op[0]
+            if code == _FREE:
+                if tid in op[1]:
+                    last = k
+                continue
+            if code != _CALL:
+                if code not in _HARMLESS:
+                    last = k
+                continue
+            outs = op[1]
+            if _binds(outs, tid):
+                last = k
+            name = op[2]
+            if name in _AUTOGRAD:  # gradients are new tensors
+                if not own or self.create_graph_seen:
+                    last = k
+                _add(fresh, outs)
+            elif name.startswith("tb."):
+                if not (own and self._builtin_optim_step(op)):
+                    last = k
+                _add(tainted, outs)
+            elif key is None or self._given(op, key, fresh, tainted):
+                last = k
+                _add(tainted, outs)
+            else:
+                _add(fresh, outs)
+        return last
 
     def _builtin_optim_step(self, op):
         """tb.method(optimizer or scheduler of torch.optim, 'step' | 'zero_grad') without a closure."""
@@ -159,39 +177,50 @@ class EarlyReads:
         obj = self.ex.handles.get(args[0])
         return obj is not None and type(obj).__module__.startswith("torch.optim.")
 
-    def _given(self, op, key):
-        """Is a tensor sharing `key`'s storage (or a handle not made yet) among the op's arguments?"""
+    def _given(self, op, key, fresh, tainted):
+        """Is a tensor that may share `key`'s storage among the op's arguments?"""
         _, _, _, args, kwargs, _, mask, nested = op
         i = 0
         while mask:
-            if mask & 1 and self._may_alias(args[i], key):
+            if mask & 1 and self._may_alias(args[i], key, fresh, tainted):
                 return True
             mask >>= 1
             i += 1
-        if nested and any(self._nested(a, key) for a in args):
+        if nested and any(self._nested(a, key, fresh, tainted) for a in args):
             return True
-        return bool(kwargs) and any(self._nested(v, key) for v in kwargs.values())
+        return bool(kwargs) and any(self._nested(v, key, fresh, tainted) for v in kwargs.values())
 
-    def _nested(self, v, key):
+    def _nested(self, v, key, fresh, tainted):
         cls = v.__class__
-        if cls.__name__ == "Ref":
-            return self._may_alias(v.id, key)
+        if cls is Ref:
+            return self._may_alias(v.id, key, fresh, tainted)
         if cls in (list, tuple):
-            return any(self._nested(x, key) for x in v)
+            return any(self._nested(x, key, fresh, tainted) for x in v)
         if cls is dict:
-            return any(self._nested(x, key) for x in v.values())
+            return any(self._nested(x, key, fresh, tainted) for x in v.values())
         return False
 
-    def _may_alias(self, id_, key):
+    def _may_alias(self, id_, key, fresh, tainted):
+        if id_ in fresh:
+            return False
+        if id_ in tainted:
+            return True
         v = self.ex.handles.get(id_, _MISSING)
         if v is _MISSING:
-            return True  # made by a queued op: decided once it has run
+            return True  # of unknown origin
         if isinstance(v, torch.Tensor):
             k = _storage_key(v)
             return k is None or k == key
         if v.__class__ is Poison or isinstance(v, torch.Generator):
             return False
         return True  # a Python object can reach any tensor
+
+
+def _add(ids, outs):
+    if outs.__class__ is int:
+        ids.add(outs)
+    elif outs:
+        ids.update(outs)
 
 
 def _binds(outs, tid):

@@ -8,6 +8,7 @@ import torch
 from . import pyobjects, shm
 from .codec import Ref
 from .early_reads import EarlyReads
+from .interrupt import Interrupter
 from .errors import Poison, Poisoned, describe
 from .protocol import OP, READ, STATUS
 from .segments import SharedSegments
@@ -106,6 +107,10 @@ class Executor:
         self.pos = 0  # queue[:pos] has run
         self.base = 0
         self.early = EarlyReads(self)
+        self.interrupter = Interrupter()
+        # ops with a seq below this are not run (torch.interrupt() came after them)
+        self.abort_before = 0
+        self._abort_error = None
 
     @property
     def ran(self):
@@ -198,6 +203,10 @@ class Executor:
             if code == _CALL:
                 # Hot path, inlined: [CALL, outs, name, args, kwargs, reply_id, ref_mask, nested]
                 _, outs, name, args, kwargs, reply_id, mask, nested = op
+                if self.base + index < self.abort_before:
+                    self._abort(outs, reply_id)
+                    continue
+                self.interrupter.running = self.base + index
                 try:
                     fn = fns.get(name)
                     if fn is None:
@@ -229,10 +238,19 @@ class Executor:
                         self.reply(reply_id, _ERROR, p.poison.error)
                     continue
                 except Exception as e:  # noqa: BLE001 -- every failure becomes a poisoned result
+                    self.interrupter.running = None
                     err = self._fail(outs, e, self.base + index, name)
                     if reply_id:
                         self.reply(reply_id, _ERROR, err)
                     continue
+                except KeyboardInterrupt as e:  # torch.interrupt() (see interrupt.py)
+                    self.interrupter.running = None
+                    err = self._fail(outs, e, self.base + index, name)
+                    self._abort_error = err
+                    if reply_id:
+                        self.reply(reply_id, _ERROR, err)
+                    continue
+                self.interrupter.running = None
                 if reply_id:
                     try:
                         metas = [meta(result)] if outs.__class__ is int else [meta(r) for r in result]
@@ -262,6 +280,22 @@ class Executor:
                 raise Shutdown()
             else:
                 self._fail(None, RuntimeError(f"unknown op code {code}"), self.base + index, "?")
+
+    def interrupt(self, seq):
+        """From the control thread: stop the running op and every op before `seq` not yet run."""
+        self._abort_error = None  # this interrupt's error: the one the running op gets, or a new one
+        self.abort_before = max(self.abort_before, seq)
+        return self.interrupter.request(seq)
+
+    def _abort(self, outs, reply_id):
+        """An op queued before torch.interrupt(): not run, its outputs poisoned."""
+        err = self._abort_error
+        if err is None:
+            err = self._abort_error = describe(KeyboardInterrupt("interrupted by torch.interrupt() before it ran"), self.abort_before - 1, "interrupt")
+            self.unreported.append(err)
+        self._poison(outs, Poison(err))
+        if reply_id:
+            self.reply(reply_id, _ERROR, err)
 
     def _compact(self):
         """Drop the ops that have run from the front of the queue (a runtime that is never

@@ -63,6 +63,7 @@ class Server:
         gc.collect()
         gc.freeze()
         gc.set_threshold(100_000, 50, 1000)
+        self.executor.interrupter.install()
         threading.Thread(target=self._control_loop, name="torchbridge-control", daemon=True).start()
         recv = self.link.recv
         run = self.executor.run
@@ -89,11 +90,14 @@ class Server:
             payload = control.recv()
             if payload is None:
                 return
-            req_id, cmd = unpack(payload)
+            req_id, cmd, *rest = unpack(payload)
+            arg = rest[0] if rest else None
             if cmd == CONTROL["PING"]:
                 value = {"pid": os.getpid(), "time": time.time()}
             elif cmd == CONTROL["STATS"]:
                 value = self.executor.stats()
+            elif cmd == CONTROL["INTERRUPT"]:
+                value = {"interrupted": self.executor.interrupt(arg)}
             elif cmd == CONTROL["SHUTDOWN"]:
                 control.send(pack([req_id, 0, None]))
                 self.exit(0)

@@ -196,8 +196,8 @@ export class Session {
     this.channel.send(encode(batch));
   }
 
-  /** Queue an op that expects a reply, flush, and await the reply. */
-  request(make: (replyId: number) => unknown[], mayFail = false): Promise<unknown> {
+  /** Queue an op that expects a reply, flush, and await the reply (or the signal's abort). */
+  request(make: (replyId: number) => unknown[], mayFail = false, signal?: AbortSignal): Promise<unknown> {
     if (this.failure) return Promise.reject(this.failure);
     const id = this.nextReply++;
     const p = new Promise<unknown>((resolve, reject) => this.waiters.set(id, { resolve, reject }));
@@ -205,9 +205,35 @@ export class Session {
     this.channel.expect();
     this.flush();
     // Replies come in op order: any strict-mode verdict on earlier ops has arrived by now.
-    return p.then((v) => {
+    const read = p.then((v) => {
       this.throwMirrorMismatches();
       return v;
+    });
+    return signal ? this.abortable(read, signal) : read;
+  }
+
+  /**
+   * `p`, or its signal's reason once aborted; aborting interrupts the runtime (the op running
+   * and what was queued before). `p` still settles later, observed, as the runtime answers.
+   */
+  abortable<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const onAbort = () => {
+        this.interrupt().catch(() => {}); // a dead runtime has nothing left to stop
+        reject(signal.reason);
+      };
+      if (signal.aborted) onAbort();
+      else signal.addEventListener('abort', onAbort, { once: true });
+      p.then(
+        (v) => {
+          signal.removeEventListener('abort', onAbort);
+          resolve(v);
+        },
+        (e: unknown) => {
+          signal.removeEventListener('abort', onAbort);
+          reject(e);
+        },
+      );
     });
   }
 
@@ -285,8 +311,8 @@ export class Session {
   }
 
   /** Wait until every queued op has run; throws the first error not yet reported. */
-  async sync(): Promise<void> {
-    await this.request((id) => [OP.SYNC, id]);
+  async sync(signal?: AbortSignal): Promise<void> {
+    await this.request((id) => [OP.SYNC, id], false, signal);
   }
 
   async stats(): Promise<{ handles: number; tensors: number; bytes: number; shared_bytes: number; seq: number }> {
@@ -294,7 +320,7 @@ export class Session {
   }
 
   /** Control channel: answered by its own runtime thread, never queued behind ops. */
-  controlRequest(cmd: string): Promise<unknown> {
+  controlRequest(cmd: string, arg?: unknown): Promise<unknown> {
     if (this.failure) return Promise.reject(this.failure);
     if (!this.control) {
       this.control = this.proc.openControl(
@@ -310,12 +336,23 @@ export class Session {
     const id = this.nextReply++;
     const p = new Promise<unknown>((resolve, reject) => this.controlWaiters.set(id, { resolve, reject }));
     this.control.expect();
-    this.control.send(encode([id, cmd]));
+    this.control.send(encode(arg === undefined ? [id, cmd] : [id, cmd, arg]));
     return p;
   }
 
   ping(): Promise<unknown> {
     return this.controlRequest(CONTROL.PING);
+  }
+
+  /**
+   * Stop the op running now and every op queued before this call (they fail with Python's
+   * KeyboardInterrupt at the next read); ops queued after it run as usual. Resolves with
+   * whether an op was running.
+   */
+  async interrupt(): Promise<boolean> {
+    this.flush(); // what was queued before the call is what it stops
+    const r = (await this.controlRequest(CONTROL.INTERRUPT, this.seq)) as { interrupted: boolean };
+    return r.interrupted;
   }
 
   /** Run every queued op, then stop the runtime and wait for it to exit. */

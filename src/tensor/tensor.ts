@@ -13,6 +13,13 @@ import { GRAD_FN_FROM_RUNTIME, metaFromWire, type TensorMeta, type WireMeta } fr
 import { dataFromReply, type DataReply, type TensorData } from './data.js';
 import { wrapDim } from '../mirror/dims.js';
 
+
+/** Options every read (sync point) takes. */
+export interface ReadOptions {
+  /** Aborting it interrupts the runtime (torch.interrupt()) and rejects the read with the signal's reason. */
+  signal?: AbortSignal;
+}
+
 export type Scalar = number | boolean | bigint;
 /** What tolist() gives: nested arrays of Python-like values. */
 export type NestedList = Scalar | { re: number; im: number } | NestedList[];
@@ -117,13 +124,13 @@ export class Tensor extends Handle {
   }
 
   /** Resolves once the metadata is known (immediately for mirrored ops); rejects if the op failed. */
-  async ready(): Promise<this> {
+  async ready(opts?: ReadOptions): Promise<this> {
     this._check();
-    if (this._pending) await this._pending;
+    if (this._pending) await (opts?.signal ? this._s.abortable(this._pending, opts.signal) : this._pending);
     if (this._metaError) throw this._metaError;
     if (this._m === undefined) {
       // made with the mirror off: ask the runtime now
-      const w = (await this._s.request((id) => [OP.READ, id, this.id, READ.META])) as WireMeta;
+      const w = (await this._s.request((id) => [OP.READ, id, this.id, READ.META], false, opts?.signal)) as WireMeta;
       const m = metaFromWire(w);
       if ('notTensor' in m) throw new TorchError({ type: 'TypeError', message: `${opName(this._op)} returned a Python ${m.notTensor}, not a Tensor`, op: this._op });
       this._m = m;
@@ -137,19 +144,22 @@ export class Tensor extends Handle {
     this._s.assertAlive();
   }
 
-  private async read(what: number): Promise<unknown> {
+  private async read(what: number, opts?: ReadOptions): Promise<unknown> {
     this._check();
-    return this._s.request((id) => [OP.READ, id, this.id, what]);
+    return this._s.request((id) => [OP.READ, id, this.id, what], false, opts?.signal);
   }
 
-  /** The value of a one-element tensor as a JS number (bigint beyond 2^53, boolean for bool). */
-  async item(): Promise<Scalar | { re: number; im: number }> {
-    return (await this.read(READ.ITEM)) as Scalar;
+  /**
+   * The value of a one-element tensor as a JS number (bigint beyond 2^53, boolean for bool).
+   * Every read takes `{ signal }`: aborting it interrupts the runtime (torch.interrupt()).
+   */
+  async item(opts?: ReadOptions): Promise<Scalar | { re: number; im: number }> {
+    return (await this.read(READ.ITEM, opts)) as Scalar;
   }
 
   /** Nested arrays, exactly like Python's tolist(). */
-  async tolist(): Promise<NestedList> {
-    return (await this.read(READ.TOLIST)) as NestedList;
+  async tolist(opts?: ReadOptions): Promise<NestedList> {
+    return (await this.read(READ.TOLIST, opts)) as NestedList;
   }
 
   /**
@@ -159,15 +169,15 @@ export class Tensor extends Handle {
    * shared array it is a live view of that memory. Name the array type you expect for a
    * typed result: `await t.data<Float32Array>()`.
    */
-  async data<A extends TensorData = TensorData>(): Promise<A> {
-    const view = dataFromReply((await this.read(READ.DATA)) as DataReply);
+  async data<A extends TensorData = TensorData>(opts?: ReadOptions): Promise<A> {
+    const view = dataFromReply((await this.read(READ.DATA, opts)) as DataReply);
     // A view of a shared array whose JS side was collected: take a copy instead.
-    return (view ?? dataFromReply((await this.read(READ.DATA_COPY)) as DataReply)!) as A;
+    return (view ?? dataFromReply((await this.read(READ.DATA_COPY, opts)) as DataReply)!) as A;
   }
 
   /** Exactly Python's str(t). */
-  async str(): Promise<string> {
-    return (await this.read(READ.STR)) as string;
+  async str(opts?: ReadOptions): Promise<string> {
+    return (await this.read(READ.STR, opts)) as string;
   }
 
   /** Free the runtime's tensor now. Using this handle afterwards throws DisposedError. */

@@ -9,7 +9,7 @@ interface ProtocolSpec {
   read: Record<'ITEM' | 'TOLIST' | 'DATA' | 'STR' | 'META' | 'VALUE' | 'DATA_COPY' | 'CONVERT', number>;
   status: Record<'OK' | 'ERROR', number>;
   ext: Record<'REF' | 'DTYPE' | 'SLICE' | 'TUPLE' | 'ELLIPSIS' | 'COMPLEX' | 'REMOTE', number>;
-  control: Record<'PING' | 'STATS' | 'SHUTDOWN', string>;
+  control: Record<'PING' | 'STATS' | 'INTERRUPT' | 'SHUTDOWN', string>;
   inline_max_bytes: number;
   shm_prefix: string;
 }
