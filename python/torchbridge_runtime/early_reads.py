@@ -66,11 +66,13 @@ class EarlyReads:
 
     def noticed(self, ops, start):
         """A batch joined the queue at `start`: its reads may be answerable early."""
+        pos = self.ex.pos
         for i, op in enumerate(ops):
             code = op[0]
             if code == _READ:
-                self.waiting.append([-1, start + i])
-                self.next_look = -1
+                if start + i > pos:  # something runs before it: it may overtake
+                    self.waiting.append([-1, start + i])
+                    self.next_look = -1
             elif code == _CALL and op[2] in _AUTOGRAD and _uses_create_graph(op):
                 self.create_graph_seen = True
 

@@ -16,7 +16,7 @@ import struct
 from collections import deque
 
 _HEADER = struct.Struct("<I")  # frame length, little-endian uint32
-_CHUNK = 1 << 20
+_CHUNK = 1 << 18
 
 
 class SocketLink:
@@ -26,6 +26,9 @@ class SocketLink:
         self.sock = socket.socket(fileno=fd)
         self.sock.setblocking(True)
         self._buf = bytearray()
+        # reads land here: sock.recv(n) would allocate n bytes per call (an mmap for large n)
+        self._chunk = bytearray(_CHUNK)
+        self._view = memoryview(self._chunk)
         self._ready = deque()  # complete frames not yet handed out
         self._eof = False
         # readiness without an exception: an empty non-blocking recv raises, which costs ~10 µs
@@ -46,26 +49,26 @@ class SocketLink:
         if start:
             del buf[:start]
 
+    def _read_some(self):
+        """One recv into the buffer: the byte count, 0 at end of stream."""
+        n = self.sock.recv_into(self._chunk)
+        if n == 0:
+            self._eof = True
+            return 0
+        self._buf += self._view[:n]
+        return n
+
     def recv(self):
         while not self._ready:
             if self._eof:
                 return None
-            data = self.sock.recv(_CHUNK)
-            if not data:
-                self._eof = True
-            else:
-                self._buf += data
+            if self._read_some():
                 self._split()
         return self._ready.popleft()
 
     def recv_nowait(self):
         while not self._eof and self._poller.poll(0):
-            data = self.sock.recv(_CHUNK)  # readable: returns at once
-            if not data:
-                self._eof = True
-                break
-            self._buf += data
-            if len(data) < _CHUNK:
+            if self._read_some() < _CHUNK:  # readable: returns at once
                 break
         self._split()
         out = list(self._ready)

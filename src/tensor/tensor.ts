@@ -144,8 +144,12 @@ export class Tensor extends Handle {
     this._s.assertAlive();
   }
 
-  private async read(what: number, opts?: ReadOptions): Promise<unknown> {
-    this._check();
+  private read(what: number, opts?: ReadOptions): Promise<unknown> {
+    try {
+      this._check();
+    } catch (err) {
+      return Promise.reject(err);
+    }
     return this._s.request((id) => [OP.READ, id, this.id, what], false, opts?.signal);
   }
 
@@ -153,13 +157,13 @@ export class Tensor extends Handle {
    * The value of a one-element tensor as a JS number (bigint beyond 2^53, boolean for bool).
    * Every read takes `{ signal }`: aborting it interrupts the runtime (torch.interrupt()).
    */
-  async item(opts?: ReadOptions): Promise<Scalar | { re: number; im: number }> {
-    return (await this.read(READ.ITEM, opts)) as Scalar;
+  item(opts?: ReadOptions): Promise<Scalar | { re: number; im: number }> {
+    return this.read(READ.ITEM, opts) as Promise<Scalar>;
   }
 
   /** Nested arrays, exactly like Python's tolist(). */
-  async tolist(opts?: ReadOptions): Promise<NestedList> {
-    return (await this.read(READ.TOLIST, opts)) as NestedList;
+  tolist(opts?: ReadOptions): Promise<NestedList> {
+    return this.read(READ.TOLIST, opts) as Promise<NestedList>;
   }
 
   /**

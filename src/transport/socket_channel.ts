@@ -34,11 +34,15 @@ export class SocketChannel implements Transport {
 
   send(msg: Buffer): void {
     if (this.closed) return;
-    const head = Buffer.allocUnsafe(HEADER);
-    head.writeUInt32LE(msg.length, 0);
     if (msg.length < 65536) {
-      this.socket.write(Buffer.concat([head, msg], HEADER + msg.length));
+      const frame = Buffer.allocUnsafe(HEADER + msg.length);
+      frame.writeUInt32LE(msg.length, 0);
+      msg.copy(frame, HEADER);
+      this.socket.write(frame);
     } else {
+      // no copy of a large payload just to put four bytes in front of it
+      const head = Buffer.allocUnsafe(HEADER);
+      head.writeUInt32LE(msg.length, 0);
       this.socket.cork();
       this.socket.write(head);
       this.socket.write(msg);
