@@ -14,7 +14,7 @@ import { autograd } from './autograd/index.js';
 import * as errors from './errors.js';
 import { setCallsiteMode } from './session/callsites.js';
 import { mirror, strict } from './ops/dispatch.js';
-import { OP, READ } from './transport/protocol.js';
+import { READ } from './transport/protocol.js';
 import { metaFromWire, type WireMeta } from './tensor/meta.js';
 // Indexing: torch.slice; importing it installs x.index / x.i / x.setitem and the index_put_ rules.
 import { slice } from './ops/indexing.js';
@@ -55,7 +55,7 @@ const runtime = {
   /** The runtime's own report of a tensor's metadata (what the mirror predicts), for checking. */
   meta: async (t: Tensor) => {
     t._check();
-    const w = (await t._s.request((id) => [OP.READ, id, t.id, READ.META])) as WireMeta;
+    const w = (await t._s.read(t.id, READ.META)) as WireMeta;
     return metaFromWire(w);
   },
   /** Kill the runtime process (as a crash would); pending reads reject with RuntimeDiedError. */

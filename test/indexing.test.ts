@@ -766,7 +766,7 @@ describe('the string form', () => {
 describe('strict mode and mirror off', () => {
   it('strict mode checks x after an in-place write, against torch', async () => {
     const x = torch.zeros(3);
-    x._m = { ...x._m!, is_leaf: false }; // a deliberately wrong mirror
+    x._setMeta({ ...x._m!, is_leaf: false }); // a deliberately wrong mirror
     x.setitem([0], 1);
     const err = (await torch.sync().catch((e: unknown) => e)) as Error;
     expect(err).toBeInstanceOf(MirrorMismatchError);

@@ -319,14 +319,14 @@ describe('zero_grad and step', () => {
     const m = model();
     const opt = new torch.optim.Adam([m.W, m.b]);
     const s = currentSession();
-    const enqueue = vi.spyOn(s, 'enqueue');
-    const request = vi.spyOn(s, 'request');
+    const call = vi.spyOn(s, 'call');
+    const read = vi.spyOn(s, 'read');
     opt.step();
     opt.zero_grad();
-    expect(enqueue).toHaveBeenCalledTimes(2);
-    expect(request).not.toHaveBeenCalled();
-    enqueue.mockRestore();
-    request.mockRestore();
+    expect(call).toHaveBeenCalledTimes(2);
+    expect(read).not.toHaveBeenCalled();
+    call.mockRestore();
+    read.mockRestore();
   });
 
   const closureKey = twin('opt = torch.optim.SGD([W, b], lr=0.1, momentum=0.9)');

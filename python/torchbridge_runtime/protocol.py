@@ -17,10 +17,11 @@ Client -> runtime: one msgpack array of ops per message, each op an array:
   RELEASE_SHM [RELEASE_SHM, [names]]
   HELLO       [HELLO, reply_id, session_id]
   SHUTDOWN    [SHUTDOWN, reply_id]   (ordered after every earlier op)
-Runtime -> client: [ran, [[reply_id, status, value], ...]]: the replies an op batch produced
-travel together once the batch has run (one send per batch, not one per pending op; each
-send costs tens of microseconds of thread wake-ups), with the number of ops run so far (the
-client sends its next op at once when that is all it has sent).
+Runtime -> client: [ran, [[reply_id, status, value], ...]]: replies travel together (one send
+per batch, not one per pending op; each send wakes the client), except that a read is sent as
+soon as it is answered, which can be before earlier ops have run (early_reads.py); `ran` is the
+number of ops run in order so far (the client sends its next op at once when that is all it
+has sent).
 Every op gets the next sequence number (from 0), on both sides, so errors name the op.
 """
 
@@ -38,3 +39,4 @@ CONTROL = SPEC["control"]
 INLINE_MAX_BYTES = SPEC["inline_max_bytes"]
 SHM_PREFIX = SPEC["shm_prefix"]
 VERSION = SPEC["version"]
+HELPERS = tuple(SPEC["helpers"])  # reached as 'tb.<name>'; pyobjects.HELPERS must match

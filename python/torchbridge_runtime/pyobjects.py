@@ -12,6 +12,7 @@ import numpy as np
 import torch
 
 from . import nn_helpers, serialization
+from .protocol import HELPERS as WIRE_HELPERS
 from .values import meta
 
 # Ids the runtime assigns itself (objects found inside a converted result) live far above the
@@ -87,6 +88,10 @@ HELPERS = {
     "save": serialization.save,
     "load": serialization.load,
 }
+# protocol.json lists the helpers the client may name; a runtime whose table differs refuses to
+# start instead of failing at the first call of a missing one
+if set(HELPERS) != set(WIRE_HELPERS):
+    raise RuntimeError(f"runtime helpers {sorted(HELPERS)} differ from protocol.json's {sorted(WIRE_HELPERS)}")
 
 
 class RemoteOut:

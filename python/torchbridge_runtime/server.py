@@ -10,7 +10,7 @@ import traceback
 from . import shm
 from .codec import pack, pack_array_header, unpack
 from .executor import Executor, Shutdown
-from .protocol import CONTROL, VERSION
+from .protocol import CONTROL, HELPERS, VERSION
 
 
 def runtime_info():
@@ -26,6 +26,7 @@ def runtime_info():
         "cuda_available": torch.cuda.is_available(),
         "device_count": torch.cuda.device_count() if torch.cuda.is_available() else 0,
         "protocol": VERSION,
+        "helpers": list(HELPERS),
     }
 
 

@@ -9,6 +9,7 @@ import { pendingCall, strictCheck } from '../ops/dispatch.js';
 import { ArgumentError, torchError } from '../errors.js';
 import { sameShape } from '../mirror/broadcast.js';
 import { link } from './graph.js';
+import { HELPER } from '../transport/protocol.js';
 
 /** The metadata of t's gradient (without create_graph): t's shape, dtype and device, a leaf without grad. */
 export function gradMeta(t: Tensor): TensorMeta {
@@ -25,11 +26,11 @@ export function getGrad(t: Tensor): Tensor | null {
   const s = t._s;
   let g: Tensor;
   if (t._gradState === 2) {
-    g = pendingCall(s, 'tb.getattr', [t, 'grad'], undefined, 1)[0]!;
+    g = pendingCall(s, HELPER.getattr, [t, 'grad'], undefined, 1)[0]!;
     if (t._gradGraph !== undefined) link(g, t._gradGraph);
   } else {
     g = newTensor(s, gradMeta(t), '.grad');
-    s.call(g.id, 'tb.getattr', [t, 'grad'], null, strictCheck(s, [g]), false);
+    s.call(g.id, HELPER.getattr, [t, 'grad'], null, strictCheck(s, [g]), false);
   }
   t._gradCache = g;
   return g;
@@ -49,7 +50,7 @@ export function setGrad(t: Tensor, g: Tensor | null): void {
       throw torchError('RuntimeError', `attempting to assign a gradient with dtype '${gm.dtype.cppTypeName}' to a tensor with dtype '${m.dtype.cppTypeName}'. Please ensure that the gradient and the tensor have the same dtype`, '.grad');
     }
   }
-  t._s.call(null, 'tb.setattr', [t, 'grad', g], null, 0, true);
+  t._s.call(null, HELPER.setattr, [t, 'grad', g], null, 0, true);
   forgetGrad(t);
   if (g !== null) {
     t._gradState = g._m === undefined ? 2 : 1;
@@ -90,7 +91,7 @@ export function requires_grad_(t: Tensor, requires_grad = true): Tensor {
     throw torchError('RuntimeError', 'only Tensors of floating point dtype can require gradients', '.requires_grad_');
   }
   t._s.call(null, '.requires_grad_', [t, requires_grad], null, 0, false);
-  if (m.requires_grad !== requires_grad) t._m = { ...m, requires_grad };
+  if (m.requires_grad !== requires_grad) t._setMeta({ ...m, requires_grad });
   return t;
 }
 

@@ -5,7 +5,6 @@
  */
 import { createSegment, unlinkSegment } from './shm.js';
 import type { Session } from '../session/session.js';
-import { OP } from '../transport/protocol.js';
 
 interface SharedInfo {
   name: string;
@@ -22,7 +21,7 @@ let counter = 0;
 const collected = new FinalizationRegistry<SharedInfo>((info) => {
   byName.delete(info.name);
   if (info.mapped) {
-    if (info.session.alive) info.session.enqueue([OP.RELEASE_SHM, [info.name]]);
+    if (info.session.alive) info.session.releaseShared([info.name]);
   } else {
     try {
       unlinkSegment(info.name);

@@ -18,6 +18,7 @@ import { ArgumentError, TorchError } from '../errors.js';
 import { sessionOf } from '../ops/dispatch.js';
 import { isKwargs } from '../ops/signature.js';
 import '../ops/index.js';
+import { HELPER } from '../transport/protocol.js';
 
 /** An ordered state dict: iteration order is PyTorch's (see Module.state_dict). */
 export type StateDict = Record<string, Tensor>;
@@ -466,9 +467,9 @@ function gradOf(p: Tensor): Tensor | null | undefined {
 /** In the runtime `t.data = src`; here t takes src's metadata (same handle). src is disposed. */
 function replaceData(t: Tensor, src: Tensor): void {
   const s = sessionOf([t, src]);
-  s.call(null, 'tb.setattr', [t, 'data', src], null, 0, true);
+  s.call(null, HELPER.setattr, [t, 'data', src], null, 0, true);
   const m = src._m;
-  if (m !== undefined && t._m !== undefined) t._m = { ...t._m, shape: m.shape, dtype: m.dtype, device: m.device };
-  else t._m = undefined;
+  if (m !== undefined && t._m !== undefined) t._setMeta({ ...t._m, shape: m.shape, dtype: m.dtype, device: m.device });
+  else t._setMeta(undefined);
   src.dispose();
 }

@@ -339,7 +339,7 @@ function toMeta(spec: OutSpec, inputsRequireGrad: boolean, inputsStrided: boolea
     // derivative (logical_and_) leave it as it was
     const grad_fn = recorded && spec.differentiable !== false ? (spec.grad_fn ?? defaultGradFn(def, a)) : m.grad_fn;
     const meta = { ...m, requires_grad, is_leaf: requires_grad ? m.is_leaf && m.requires_grad : true, grad_fn };
-    self._m = meta;
+    self._setMeta(meta);
     return meta;
   }
   if (spec.alias) {

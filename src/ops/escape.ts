@@ -4,7 +4,7 @@
  */
 import { pendingCall, sessionOf } from './dispatch.js';
 import { Tensor } from '../tensor/tensor.js';
-import { OP, READ } from '../transport/protocol.js';
+import { READ } from '../transport/protocol.js';
 import { ArgumentError } from '../errors.js';
 
 export interface CallOptions {
@@ -60,7 +60,7 @@ export async function callValue(name: string, args: unknown[] = [], kwargs: Reco
   const id = s.newHandle();
   s.call(id, name, [...args], kwargs, 0, true);
   try {
-    return await s.request((r) => [OP.READ, r, id, READ.VALUE]);
+    return await s.read(id, READ.VALUE);
   } finally {
     s.free(id);
   }

@@ -9,7 +9,8 @@ import { DType, TensorData, bool, dtypeOfArray, float64, get_default_dtype, int6
 import { normalizeDevice } from '../tensor/device.js';
 import { ArgumentError, torchError } from '../errors.js';
 import { currentSession } from '../session/current.js';
-import { INLINE_MAX_BYTES, OP } from '../transport/protocol.js';
+import type { DataPayload } from '../session/session.js';
+import { INLINE_MAX_BYTES } from '../transport/protocol.js';
 import { allocShared, markMapped, sharedInfoOf } from '../memory/shared_array.js';
 import { arrayLength } from '../tensor/data.js';
 import { isPyInt, resultType } from '../mirror/promotion.js';
@@ -134,7 +135,7 @@ function fromData(
     throw torchError('RuntimeError', 'Only Tensors of floating point and complex dtype can require gradients', op);
   }
   const t = newTensor(s, { shape, dtype, device, requires_grad, is_leaf: true, grad_fn: null }, op);
-  let payload: unknown;
+  let payload: DataPayload;
   if (share) {
     const shared = sharedInfoOf(array);
     if (!shared || shared.session !== s) {
@@ -157,7 +158,7 @@ function fromData(
   if (dtype !== wire) kwargs.dtype = dtype;
   if (kw.device) kwargs.device = kw.device;
   if (requires_grad) kwargs.requires_grad = true;
-  s.enqueue([OP.FROM_DATA, t.id, wire, shape, payload, Object.keys(kwargs).length ? kwargs : null], device !== 'cpu');
+  s.fromData(t.id, wire, shape, payload, Object.keys(kwargs).length ? kwargs : null, device !== 'cpu');
   return t;
 }
 

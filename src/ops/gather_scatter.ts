@@ -39,7 +39,7 @@ function valueGrad(x: Tensor, value: unknown, op: string, inplace: boolean): voi
   if (!isTensor(value) || !value.requires_grad || !is_grad_enabled()) return;
   if (x.dtype.category === 'float' || x.dtype.category === 'complex') return;
   if (!inplace) throw fail(`Autograd not support dtype: ${x.dtype.scalarTypeName}`, op);
-  x._m = { ...x._m!, requires_grad: true, is_leaf: false };
+  x._setMeta({ ...x._m!, requires_grad: true, is_leaf: false });
 }
 
 /** Register an op and its in-place form (leaf check first, as torch's autograd layer does). */

@@ -8,7 +8,7 @@ import { MAY_FAIL, RULES } from './rules.js';
 import { bindOverloads, isKwargs, makeSignature, type ParamTuple, type Signature } from './signature.js';
 import { listLength } from './list_length.js';
 import { Tensor } from '../tensor/tensor.js';
-import { OP, READ } from '../transport/protocol.js';
+import { READ } from '../transport/protocol.js';
 import { ArgumentError } from '../errors.js';
 
 export type Returns =
@@ -166,7 +166,7 @@ async function valueCall(def: OpDef, wireName: string, args: readonly unknown[],
   const id = s.newHandle();
   s.call(id, wireName, pos, kw ?? null, 0, true);
   try {
-    return await s.request((r) => [OP.READ, r, id, READ.VALUE]);
+    return await s.read(id, READ.VALUE);
   } finally {
     s.free(id);
   }

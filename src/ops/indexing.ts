@@ -23,8 +23,7 @@
  */
 import { Tensor, awaitMeta, newTensor, opName } from '../tensor/tensor.js';
 import { link } from '../autograd/graph.js';
-import { Ellipsis, Handle, Slice, Tuple } from '../transport/codec.js';
-import { OP } from '../transport/protocol.js';
+import { Ellipsis, Slice, Tuple } from '../transport/codec.js';
 import { describeMeta, describeMismatch, mirror, sessionOf, strict, type MetaRule, type OutSpec } from './dispatch.js';
 import { backward } from '../mirror/grad_fn.js';
 import { rule } from './rules.js';
@@ -604,7 +603,7 @@ function markRequiresGrad(target: Tensor): Tensor[] {
   for (const t of family(target)) {
     const m = t._m;
     if (m === undefined || !differentiable(m.dtype) || (m.requires_grad && !m.is_leaf)) continue;
-    t._m = { ...m, requires_grad: true, is_leaf: false };
+    t._setMeta({ ...m, requires_grad: true, is_leaf: false });
     changed.push(t);
   }
   return changed;
@@ -612,32 +611,6 @@ function markRequiresGrad(target: Tensor): Tensor[] {
 
 // ---------------------------------------------------------------------------------------------
 // The wire
-
-function hasHandle(v: unknown): boolean {
-  if (v instanceof Handle) return true;
-  if (v instanceof Tuple) return v.items.some(hasHandle);
-  if (Array.isArray(v)) return v.some(hasHandle);
-  return false;
-}
-
-/**
- * Queue [CALL, outs, name, args, kwargs, replyId, refMask, nested], as Session.call() does, but
- * flagging tensors nested inside the index Tuple (Session.call() looks inside arrays only).
- */
-function send(s: Session, outs: number | null, name: string, args: unknown[], replyId: number, mayFail: boolean): void {
-  let mask = 0;
-  let nested = 0;
-  const wire = args.map((a, i) => {
-    if (a instanceof Handle) {
-      mask |= 1 << i;
-      return a.id;
-    }
-    if (typeof a === 'number') return wireItem(a);
-    if (nested === 0 && hasHandle(a)) nested = 1;
-    return a;
-  });
-  s.enqueue([OP.CALL, outs, name, wire, null, replyId, mask, nested], mayFail);
-}
 
 function check(s: Session, what: string, predicted: TensorMeta, w: WireMeta): void {
   const real = metaFromWire(w);
@@ -656,7 +629,7 @@ function check(s: Session, what: string, predicted: TensorMeta, w: WireMeta): vo
 function probe(s: Session, t: Tensor): Promise<unknown> {
   const tmp = s.newHandle();
   const reply = s.expectReply();
-  send(s, tmp, '.type_as', [t, t], reply.id, true);
+  s.call(tmp, '.type_as', [t, t], null, reply.id, true);
   s.free(tmp);
   return reply.promise.then((metas) => (metas as WireMeta[])[0]);
 }
@@ -664,33 +637,13 @@ function probe(s: Session, t: Tensor): Promise<unknown> {
 /** t's metadata is unknown until the runtime answers (an in-place write the mirror cannot follow). */
 function markPending(s: Session, t: Tensor): void {
   if (t._disposed) return;
-  const old = t._pending;
-  let done = false;
-  const p = probe(s, t).then(
-    (w) => {
-      done = true;
+  t._setMeta(undefined);
+  void t._expectMeta(
+    probe(s, t).then((w) => {
       const m = resultMetaFromWire(w as WireMeta);
-      if ('notTensor' in m) t._metaError = torchError('TypeError', `not a tensor: a Python ${m.notTensor}`);
-      else t._m = m;
-      t._pending = undefined;
-    },
-    (err: Error) => {
-      done = true;
-      t._metaError = err;
-      t._pending = undefined;
-    },
+      return 'notTensor' in m ? torchError('TypeError', `not a tensor: a Python ${m.notTensor}`) : m;
+    }),
   );
-  t._m = undefined;
-  t._pending = p;
-  // an earlier answer still on its way must not overwrite this one
-  if (old) {
-    void old.then(() => {
-      if (!done) {
-        t._m = undefined;
-        t._pending = p;
-      }
-    });
-  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -719,7 +672,7 @@ function getitem(x: Tensor, raw: readonly unknown[], tuple: boolean, what: strin
   if (!mirror.enabled) {
     // the mirror is off (torch.set_mirror(false)): metadata is read when awaited (ready())
     const out = newTensor(s, undefined, op);
-    send(s, out.id, op, [x, index], 0, true);
+    s.call(out.id, op, [x, index], null, 0, true);
     if (grad) link(out, [x]);
     return out;
   }
@@ -748,7 +701,7 @@ function getitem(x: Tensor, raw: readonly unknown[], tuple: boolean, what: strin
   if (shape === undefined) {
     const out = newTensor(s, undefined, op);
     const reply = s.expectReply();
-    send(s, out.id, op, [x, index], reply.id, true);
+    s.call(out.id, op, [x, index], null, reply.id, true);
     awaitMeta([out], reply.promise, (w) => {
       const r = resultMetaFromWire(w as WireMeta);
       return 'notTensor' in r ? torchError('TypeError', `${opName(op)} returned a Python ${r.notTensor}`, op) : r;
@@ -781,7 +734,7 @@ function getitem(x: Tensor, raw: readonly unknown[], tuple: boolean, what: strin
       () => {},
     );
   }
-  send(s, out.id, op, [x, index], replyId, mayFail);
+  s.call(out.id, op, [x, index], null, replyId, mayFail);
   if (isView) registerView(out, x, grad);
   if (requires_grad && grad) link(out, [x]);
   return out;
@@ -1010,7 +963,7 @@ function recordWrite(x: Tensor, newView: string | undefined, direct: string): vo
     const m = t._m;
     if (m === undefined || !m.requires_grad) continue;
     const grad_fn = t !== root ? AS_STRIDED_BACKWARD : t === x && newView === undefined ? direct : COPY_SLICES;
-    t._m = { ...m, grad_fn };
+    t._setMeta({ ...m, grad_fn });
   }
 }
 
@@ -1037,8 +990,8 @@ function setitem(x: Tensor, raw: readonly unknown[], tuple: boolean, value: unkn
 
   if (!mirror.enabled) {
     // the mirror is off (torch.set_mirror(false)): no checks; x's flags are read when awaited
-    if (value instanceof Tensor) for (const t of family(x)) t._m = undefined;
-    send(s, null, op, [x, index, value], 0, true);
+    if (value instanceof Tensor) for (const t of family(x)) t._setMeta(undefined);
+    s.call(null, op, [x, index, value], null, 0, true);
     return x;
   }
   const m = x._m;
@@ -1090,10 +1043,10 @@ function setitem(x: Tensor, raw: readonly unknown[], tuple: boolean, value: unkn
   if (strict.enabled && toCheck.length > 0) {
     const tmp = s.newHandle();
     const reply = s.expectReply();
-    send(s, tmp, op, args, reply.id, true);
+    s.call(tmp, op, args, null, reply.id, true);
     s.free(tmp);
     strictProbe(s, reply.promise, toCheck, op);
-  } else send(s, null, op, args, 0, true);
+  } else s.call(null, op, args, null, 0, true);
   for (const t of unknown) markPending(s, t);
   return x;
 }

@@ -60,7 +60,7 @@ function checkInplace(self: Tensor, shape: readonly number[], dtype: DType, op: 
  */
 export function inplaceGrad(self: Tensor, inputs: readonly Tensor[]): void {
   if (!is_grad_enabled() || self.requires_grad || !inputs.some((t) => t !== self && t.requires_grad)) return;
-  self._m = { ...self._m!, requires_grad: true, is_leaf: false };
+  self._setMeta({ ...self._m!, requires_grad: true, is_leaf: false });
 }
 
 /** Every tensor argument of a call. */

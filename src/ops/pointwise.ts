@@ -346,7 +346,7 @@ export function inPlace(fn: StagedRule, opts: { leafCheck?: boolean } = {}): Met
 export function forceGrad(self: Tensor, inputs: readonly unknown[]): void {
   if (!is_grad_enabled() || self.dtype.category === 'float' || self.dtype.category === 'complex') return;
   if (!inputs.some((v) => isTensor(v) && v.requires_grad)) return;
-  self._m = { ...self._m!, requires_grad: true, is_leaf: false };
+  self._setMeta({ ...self._m!, requires_grad: true, is_leaf: false });
 }
 
 function castCheck(t: DType, self: Tensor, op: string): void {

@@ -345,7 +345,7 @@ function inplaceShape(name: string, shapeOf: (x: Tensor, a: Record<string, unkno
       throw fail('a leaf Variable that requires grad is being used in an in-place operation.', op);
     }
     const shape = shapeOf(x, a, op);
-    x._m = changesLayout ? { ...x._m!, shape, maybeNoncontiguous: true } : { ...x._m!, shape };
+    x._setMeta(changesLayout ? { ...x._m!, shape, maybeNoncontiguous: true } : { ...x._m!, shape });
     return { shape, dtype: x.dtype, device: x.device, inplace: x };
   });
 }

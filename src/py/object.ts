@@ -5,7 +5,7 @@
  */
 import { inspect } from 'node:util';
 import { Handle, RemoteOut } from '../transport/codec.js';
-import { OP, READ } from '../transport/protocol.js';
+import { READ, HELPER } from '../transport/protocol.js';
 import { DisposedError, TorchError } from '../errors.js';
 import type { Session } from '../session/session.js';
 import { adopt } from '../memory/lifetime.js';
@@ -37,22 +37,22 @@ export class PyObject extends Handle {
 
   /** obj.name, as another handle. */
   attr(name: string): PyObject {
-    return pyCall('tb.getattr', [this, name], undefined, `${this.origin}.${name}`);
+    return pyCall(HELPER.getattr, [this, name], undefined, `${this.origin}.${name}`);
   }
 
   /** obj.name = value (queued). */
   setattr(name: string, value: unknown): void {
-    pyRun('tb.setattr', [this, name, value]);
+    pyRun(HELPER.setattr, [this, name, value]);
   }
 
   /** obj(*args, **kwargs), as another handle. */
   call(args: unknown[] = [], kwargs?: Record<string, unknown>): PyObject {
-    return pyCall('tb.call', [this, ...args], kwargs, `${this.origin}(...)`);
+    return pyCall(HELPER.call, [this, ...args], kwargs, `${this.origin}(...)`);
   }
 
   /** obj.name(*args, **kwargs), as another handle. */
   method(name: string, args: unknown[] = [], kwargs?: Record<string, unknown>): PyObject {
-    return pyCall('tb.method', [this, name, ...args], kwargs, `${this.origin}.${name}(...)`);
+    return pyCall(HELPER.method, [this, name, ...args], kwargs, `${this.origin}.${name}(...)`);
   }
 
   /**
@@ -61,12 +61,12 @@ export class PyObject extends Handle {
    * that cannot fail on valid objects.
    */
   run(name: string, args: unknown[] = [], kwargs?: Record<string, unknown>, mayFail = true): void {
-    pyRun('tb.method', [this, name, ...args], kwargs, mayFail);
+    pyRun(HELPER.method, [this, name, ...args], kwargs, mayFail);
   }
 
   /** obj[key], as another handle. */
   item(key: unknown): PyObject {
-    return pyCall('tb.getitem', [this, key], undefined, `${this.origin}[...]`);
+    return pyCall(HELPER.getitem, [this, key], undefined, `${this.origin}[...]`);
   }
 
   /**
@@ -76,13 +76,13 @@ export class PyObject extends Handle {
    */
   async value(): Promise<unknown> {
     this._check();
-    return fromRemote(this._s, await this._s.request((r) => [OP.READ, r, this.id, READ.CONVERT]), this.origin);
+    return fromRemote(this._s, await this._s.read(this.id, READ.CONVERT), this.origin);
   }
 
   /** Python's str(obj). */
   async str(): Promise<string> {
     this._check();
-    return (await this._s.request((r) => [OP.READ, r, this.id, READ.STR])) as string;
+    return (await this._s.read(this.id, READ.STR)) as string;
   }
 
   dispose(): void {
@@ -116,7 +116,7 @@ function sessionFor(args: readonly unknown[]): Session {
 
 /**
  * Queue `name(*args, **kwargs)` in the runtime and hold its result by handle. `name` is a torch
- * path ('optim.SGD', 'Generator') or a runtime helper ('tb.method', ...).
+ * path ('optim.SGD', 'Generator') or a runtime helper (HELPER.method, ...).
  */
 export function pyCall(name: string, args: unknown[], kwargs?: Record<string, unknown>, origin = name): PyObject {
   const s = sessionFor(args);

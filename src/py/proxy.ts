@@ -33,6 +33,7 @@ import { isKwargs } from '../ops/signature.js';
 import { PyObject, pyCall, pyRun } from './object.js';
 import { treeValue } from './tree.js';
 import { proxyTarget, toPython } from './to_python.js';
+import { HELPER } from '../transport/protocol.js';
 
 /** A Python object (or a queued expression) seen from TS; see the file comment. */
 export type PyProxy = PyProxyMembers & {
@@ -83,7 +84,7 @@ interface State {
 /** torch.py.import(name): the module, as a proxy. */
 export function pyImport(name: string): PyProxy {
   if (typeof name !== 'string' || name === '') throw new ArgumentError(`torch.py.import() takes a module name such as 'numpy', got ${String(name)}`);
-  return proxyOf({ obj: pyCall('tb.import', [name], undefined, name), parent: null, name, origin: name, settled: false });
+  return proxyOf({ obj: pyCall(HELPER.import, [name], undefined, name), parent: null, name, origin: name, settled: false });
 }
 
 /** A proxy for a handle the caller already holds (e.g. a PyObject from pyCall). */
@@ -93,7 +94,7 @@ export function proxyFor(obj: PyObject, settled = false): PyProxy {
 
 function materialize(st: State): PyObject {
   if (st.obj === null) {
-    st.obj = pyCall('tb.getattr', [materialize(st.parent!), st.name], undefined, st.origin);
+    st.obj = pyCall(HELPER.getattr, [materialize(st.parent!), st.name], undefined, st.origin);
     st.parent = null;
   }
   st.obj._check();
@@ -124,8 +125,8 @@ function call(st: State, args: unknown[]): PyProxy {
   // obj.name(...) is one op: the attribute itself need not be held
   const out =
     st.obj === null
-      ? pyCall('tb.method', [materialize(st.parent!), st.name, ...pos], kw, origin)
-      : pyCall('tb.call', [materialize(st), ...pos], kw, origin);
+      ? pyCall(HELPER.method, [materialize(st.parent!), st.name, ...pos], kw, origin)
+      : pyCall(HELPER.call, [materialize(st), ...pos], kw, origin);
   for (const t of temporaries) t.dispose(); // freed after the call, in queue order
   return proxyOf({ obj: out, parent: null, name: '', origin, settled: false });
 }
@@ -142,7 +143,7 @@ function value(st: State): Promise<unknown> {
   }
 }
 
-function setValue(st: State, helper: 'tb.setattr' | 'tb.setitem', key: unknown, v: unknown, what: string): void {
+function setValue(st: State, helper: typeof HELPER.setattr | typeof HELPER.setitem, key: unknown, v: unknown, what: string): void {
   const k = toPython(key, `${st.origin} ${what}`);
   const c = toPython(v, `${st.origin} ${what} value`);
   pyRun(helper, [materialize(st), k.value, c.value]);
@@ -162,13 +163,13 @@ function proxyOf(st: State): PyProxy {
     $str: () => materialize(st).str(),
     $item: (key: unknown) => {
       const k = toPython(key, `${st.origin}[key]`);
-      const out = pyCall('tb.getitem', [materialize(st), k.value], undefined, `${st.origin}[...]`);
+      const out = pyCall(HELPER.getitem, [materialize(st), k.value], undefined, `${st.origin}[...]`);
       for (const t of k.temporaries) t.dispose();
       return proxyOf({ obj: out, parent: null, name: '', origin: `${st.origin}[...]`, settled: false });
     },
-    $setitem: (key: unknown, v: unknown) => setValue(st, 'tb.setitem', key, v, '[key] ='),
+    $setitem: (key: unknown, v: unknown) => setValue(st, HELPER.setitem, key, v, '[key] ='),
     $attr: (name: string) => attribute(st, name),
-    $setattr: (name: string, v: unknown) => setValue(st, 'tb.setattr', name, v, `.${name} =`),
+    $setattr: (name: string, v: unknown) => setValue(st, HELPER.setattr, name, v, `.${name} =`),
     $dispose: dispose,
     toString: describe,
   };
@@ -190,7 +191,7 @@ function proxyOf(st: State): PyProxy {
     },
     set(_t, prop, v) {
       if (typeof prop === 'symbol' || prop.startsWith('$')) return false;
-      setValue(st, 'tb.setattr', prop, v, `.${prop} =`);
+      setValue(st, HELPER.setattr, prop, v, `.${prop} =`);
       return true;
     },
     apply(_t, _this, args) {

@@ -1,11 +1,12 @@
 /**
- * Python values with their structure intact: the runtime's helper 'tb.tree' marks a value
+ * Python values with their structure intact: the runtime's helper HELPER.tree marks a value
  * whose conversion tags every container (['list', items], ['tuple', items],
  * ['dict', [[key, value], ...]]), so dict key order and key types survive the trip that a
  * msgpack map into a JS object would lose. torch.py proxies and torch.load read values so.
  */
 import { TorchError } from '../errors.js';
 import { PyObject, pyCall } from './object.js';
+import { HELPER } from '../transport/protocol.js';
 
 /**
  * Python's value of `obj` as JS: lists and tuples as arrays; a dict as a plain object when its
@@ -14,7 +15,7 @@ import { PyObject, pyCall } from './object.js';
  * other objects through `wrap`. A sync point.
  */
 export async function treeValue(obj: PyObject, wrap: (o: PyObject) => unknown = (o) => o): Promise<unknown> {
-  const marked = pyCall('tb.tree', [obj], undefined, obj.origin);
+  const marked = pyCall(HELPER.tree, [obj], undefined, obj.origin);
   try {
     return untag(await marked.value(), wrap);
   } finally {

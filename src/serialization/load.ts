@@ -12,6 +12,7 @@ import { toPython } from '../py/to_python.js';
 import { fileArgument } from './save.js';
 import type { PyObject } from '../py/object.js';
 import type { PyProxy } from '../py/proxy.js';
+import { HELPER } from '../transport/protocol.js';
 
 export interface LoadOptions {
   /** Where tensors go: a device ('cpu', 'cuda:0'), or a Map/object remapping saved devices. */
@@ -51,7 +52,7 @@ export async function load(f: string | PyProxy | PyObject, ...args: [LoadOptions
   const file = fileArgument(f, 'load');
   const wireKw: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(kw)) if (v !== undefined) wireKw[k] = toPython(v, `torch.load() keyword argument ${k}`).value;
-  const loaded = pyCall('tb.load', [file], wireKw, `torch.load(${typeof f === 'string' ? JSON.stringify(f) : 'f'})`);
+  const loaded = pyCall(HELPER.load, [file], wireKw, `torch.load(${typeof f === 'string' ? JSON.stringify(f) : 'f'})`);
   try {
     return await treeValue(loaded);
   } finally {

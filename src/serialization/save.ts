@@ -10,6 +10,7 @@ import { isKwargs } from '../ops/signature.js';
 import { PyObject, pyCall } from '../py/object.js';
 import { toPython, proxyTarget } from '../py/to_python.js';
 import type { PyProxy } from '../py/proxy.js';
+import { HELPER } from '../transport/protocol.js';
 
 export interface SaveOptions {
   /** Python's pickle_protocol (torch's default is 2). */
@@ -30,7 +31,7 @@ export async function save(obj: unknown, f: string | PyProxy | PyObject, kwargs?
   }
   const file = fileArgument(f, 'save');
   const { value, temporaries } = toPython(obj, 'torch.save(obj)', 'tensor');
-  const done = pyCall('tb.save', [value, file], kwargs ? { ...kwargs } : undefined, `torch.save(obj, ${typeof f === 'string' ? JSON.stringify(f) : 'f'})`);
+  const done = pyCall(HELPER.save, [value, file], kwargs ? { ...kwargs } : undefined, `torch.save(obj, ${typeof f === 'string' ? JSON.stringify(f) : 'f'})`);
   for (const t of temporaries) t.dispose();
   try {
     await done.value();

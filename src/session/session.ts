@@ -7,7 +7,14 @@
 import { randomBytes } from 'node:crypto';
 import type { ChildTransport, Transport } from '../transport/transport.js';
 import { Handle, Tuple, decode, encode } from '../transport/codec.js';
-import { CONTROL, OP, PROTOCOL_VERSION, STATUS } from '../transport/protocol.js';
+import { CONTROL, HELPER, OP, PROTOCOL_VERSION, READ, STATUS } from '../transport/protocol.js';
+import type { DType } from '../tensor/dtype.js';
+
+/** A tensor's bytes on the wire: inline, or a shared segment [name, byte length, keep (0 | 1), byte offset]. */
+export type DataPayload = Uint8Array | [string, number, number, number];
+
+/** What a READ asks for: item, tolist, data, str, metadata... */
+export type ReadKind = (typeof READ)[keyof typeof READ];
 import { RuntimeProcess } from '../runtime/process.js';
 import type { ExitInfo, RuntimeLink } from '../runtime/link.js';
 import { MirrorMismatchError, RuntimeDiedError, RuntimeStartError, TorchBridgeError, TorchError, type PythonErrorInfo } from '../errors.js';
@@ -22,6 +29,8 @@ export interface RuntimeInfo {
   cuda_available: boolean;
   device_count: number;
   protocol: number;
+  /** the runtime's own helpers (protocol.json's list), checked against this client's at start */
+  helpers: string[];
   session: string;
 }
 
@@ -98,6 +107,9 @@ export class Session {
       if (info.protocol !== PROTOCOL_VERSION) {
         throw new RuntimeStartError(`runtime speaks protocol ${info.protocol}, this client ${PROTOCOL_VERSION}`);
       }
+      // the runtime's helpers are the ones this client names (both read protocol.json's list)
+      const missing = Object.keys(HELPER).filter((h) => !info.helpers?.includes(h));
+      if (missing.length) throw new RuntimeStartError(`the runtime (${info.python}) lacks the helpers ${missing.join(', ')}: it is another version of torchbridge's runtime`);
       this.info = info;
       return info;
     });
@@ -121,8 +133,8 @@ export class Session {
     return this.nextHandle++;
   }
 
-  /** Queue an op; returns its sequence number. */
-  enqueue(op: unknown[], mayFail = false): number {
+  /** Queue an op (the wire format is written in this file alone); returns its sequence number. */
+  private enqueue(op: unknown[], mayFail = false): number {
     if (this.failure) throw this.failure;
     const seq = this.seq++;
     recordCallsite(seq, mayFail);
@@ -196,8 +208,30 @@ export class Session {
     this.channel.send(encode(batch));
   }
 
+  /**
+   * Read a handle: its value as `what` says (item, tolist, data, str, metadata, a converted
+   * Python value). A sync point: flushes the outbox and awaits the runtime's answer.
+   */
+  read(id: number, what: ReadKind, signal?: AbortSignal): Promise<unknown> {
+    return this.request((r) => [OP.READ, r, id, what], false, signal);
+  }
+
+  /**
+   * A tensor made from bytes, queued like an op: `payload` is the bytes themselves (inline) or
+   * [segment name, byte length, keep, byte offset] for shared memory (keep: a client shared
+   * array that tensors alias); `kwargs` may convert it (dtype, device, requires_grad).
+   */
+  fromData(out: number, dtype: DType, shape: readonly number[], payload: DataPayload, kwargs: Record<string, unknown> | null, mayFail = false): void {
+    this.enqueue([OP.FROM_DATA, out, dtype, shape, payload, kwargs], mayFail);
+  }
+
+  /** The runtime may unmap these shared segments (their JS arrays were collected). */
+  releaseShared(names: string[]): void {
+    this.enqueue([OP.RELEASE_SHM, names]);
+  }
+
   /** Queue an op that expects a reply, flush, and await the reply (or the signal's abort). */
-  request(make: (replyId: number) => unknown[], mayFail = false, signal?: AbortSignal): Promise<unknown> {
+  private request(make: (replyId: number) => unknown[], mayFail = false, signal?: AbortSignal): Promise<unknown> {
     if (this.failure) return Promise.reject(this.failure);
     const id = this.nextReply++;
     const p = new Promise<unknown>((resolve, reject) => this.waiters.set(id, { resolve, reject }));

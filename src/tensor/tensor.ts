@@ -4,9 +4,9 @@
  */
 import { inspect } from 'node:util';
 import { Handle } from '../transport/codec.js';
-import { OP, READ } from '../transport/protocol.js';
+import { READ } from '../transport/protocol.js';
 import { DisposedError, PendingMetadataError, TorchError } from '../errors.js';
-import type { Session } from '../session/session.js';
+import type { ReadKind, Session } from '../session/session.js';
 import { adopt } from '../memory/lifetime.js';
 import type { DType } from './dtype.js';
 import { GRAD_FN_FROM_RUNTIME, metaFromWire, type TensorMeta, type WireMeta } from './meta.js';
@@ -25,10 +25,51 @@ export type Scalar = number | boolean | bigint;
 export type NestedList = Scalar | { re: number; im: number } | NestedList[];
 
 export class Tensor extends Handle {
-  /** @internal */ _m: TensorMeta | undefined;
-  /** @internal set while the runtime has not yet reported this tensor's metadata */
-  _pending: Promise<void> | undefined;
-  /** @internal */ _metaError: Error | undefined;
+  // The metadata's state, changed only through the transitions below: known (#m), pending
+  // (#pending: a runtime reply will tell), or failed (#metaError: the op that made it failed).
+  #m: TensorMeta | undefined;
+  #pending: Promise<void> | undefined;
+  #metaError: Error | undefined;
+  /** @internal the mirror's metadata; undefined while pending or failed */
+  get _m(): TensorMeta | undefined {
+    return this.#m;
+  }
+  /** @internal settles once the runtime has reported metadata the mirror could not tell */
+  get _pending(): Promise<void> | undefined {
+    return this.#pending;
+  }
+  /** @internal why the metadata will never be known */
+  get _metaError(): Error | undefined {
+    return this.#metaError;
+  }
+
+  /** @internal replace the metadata (a mirror rule for an in-place op, a conversion...); undefined: unknown. */
+  _setMeta(meta: TensorMeta | undefined): void {
+    this.#m = meta;
+  }
+
+  /**
+   * @internal a runtime reply will settle the metadata (with it, or with the error that makes it
+   * unknowable); what the mirror knows meanwhile stays readable (_setMeta(undefined) first for
+   * "unknown"). A later expectation replaces an earlier one still on its way.
+   */
+  _expectMeta(reply: Promise<TensorMeta | Error>): Promise<void> {
+    const p: Promise<void> = reply.then(
+      (m) => {
+        if (this.#pending !== p) return;
+        if (m instanceof Error) this.#metaError = m;
+        else this.#m = m;
+        this.#pending = undefined;
+      },
+      (err: Error) => {
+        if (this.#pending !== p) return;
+        this.#metaError = err;
+        this.#pending = undefined;
+      },
+    );
+    this.#pending = p;
+    return p;
+  }
   /** @internal */ _disposed = false;
   /** @internal */ _kept = false;
   /** @internal */ _registered = false;
@@ -51,7 +92,7 @@ export class Tensor extends Handle {
   constructor(session: Session, id: number, meta: TensorMeta | undefined, op: string) {
     super(id);
     this._s = session;
-    this._m = meta;
+    this.#m = meta;
     this._op = op;
     adopt(this);
   }
@@ -130,10 +171,10 @@ export class Tensor extends Handle {
     if (this._metaError) throw this._metaError;
     if (this._m === undefined) {
       // made with the mirror off: ask the runtime now
-      const w = (await this._s.request((id) => [OP.READ, id, this.id, READ.META], false, opts?.signal)) as WireMeta;
+      const w = (await this._s.read(this.id, READ.META, opts?.signal)) as WireMeta;
       const m = metaFromWire(w);
       if ('notTensor' in m) throw new TorchError({ type: 'TypeError', message: `${opName(this._op)} returned a Python ${m.notTensor}, not a Tensor`, op: this._op });
-      this._m = m;
+      this.#m = m;
     }
     return this;
   }
@@ -144,13 +185,13 @@ export class Tensor extends Handle {
     this._s.assertAlive();
   }
 
-  private read(what: number, opts?: ReadOptions): Promise<unknown> {
+  private read(what: ReadKind, opts?: ReadOptions): Promise<unknown> {
     try {
       this._check();
     } catch (err) {
       return Promise.reject(err);
     }
-    return this._s.request((id) => [OP.READ, id, this.id, what], false, opts?.signal);
+    return this._s.read(this.id, what, opts?.signal);
   }
 
   /**
@@ -243,21 +284,5 @@ export function newTensor(s: Session, meta: TensorMeta | undefined, op: string):
 
 /** @internal attach pending-metadata resolution to tensors whose op could not be mirrored. */
 export function awaitMeta(outs: Tensor[], reply: Promise<unknown>, toMeta: (w: unknown, i: number) => TensorMeta | Error): void {
-  const p = reply.then(
-    (metas) => {
-      outs.forEach((t, i) => {
-        const m = toMeta((metas as unknown[])[i], i);
-        if (m instanceof Error) t._metaError = m;
-        else t._m = m;
-        t._pending = undefined;
-      });
-    },
-    (err: Error) => {
-      for (const t of outs) {
-        t._metaError = err;
-        t._pending = undefined;
-      }
-    },
-  );
-  for (const t of outs) t._pending = p;
+  outs.forEach((t, i) => void t._expectMeta(reply.then((metas) => toMeta((metas as unknown[])[i], i))));
 }

@@ -15,6 +15,7 @@ import * as init from '../init.js';
 import { binder, type PyRest } from '../args.js';
 import type { FactoryOptions } from './linear.js';
 import { boolRepr, floatRepr } from './repr.js';
+import { HELPER } from '../../transport/protocol.js';
 
 export interface BatchNormOptions extends FactoryOptions {
   eps: number;
@@ -30,7 +31,7 @@ type BatchNormRest = PyRest<BatchNormOptions, ['eps', 'momentum', 'affine', 'tra
  * Metadata and errors as F.batch_norm's.
  */
 const CUMULATIVE = defineOp(
-  'tb.batch_norm_cma(Tensor input, Tensor? running_mean, Tensor? running_var, Tensor num_batches_tracked, Tensor? weight, Tensor? bias, bool training, float eps)',
+  `${HELPER.batch_norm_cma}(Tensor input, Tensor? running_mean, Tensor? running_var, Tensor num_batches_tracked, Tensor? weight, Tensor? bias, bool training, float eps)`,
   (a) => RULES.get('nn.functional.batch_norm')?.(a, 'nn.functional.batch_norm') ?? PENDING,
   { mayFail: true },
 );

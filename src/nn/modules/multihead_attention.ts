@@ -20,6 +20,7 @@ import { emptyParameter, type Parameter } from '../parameter.js';
 import { Linear } from './linear.js';
 import * as init from '../init.js';
 import { binder, type PyRest } from '../args.js';
+import { HELPER } from '../../transport/protocol.js';
 
 export interface MultiheadAttentionOptions {
   dropout: number;
@@ -219,10 +220,10 @@ function resultMeta(like: Tensor, shape: readonly number[], inputs: readonly Ten
 function select(tuple: PyObject, index: number, inputs: readonly Tensor[], meta: TensorMeta | undefined): Tensor {
   const s = tuple._s;
   let out: Tensor;
-  if (meta === undefined) out = pendingCall(s, 'tb.select', [tuple, index], undefined, 1)[0]!;
+  if (meta === undefined) out = pendingCall(s, HELPER.select, [tuple, index], undefined, 1)[0]!;
   else {
     out = newTensor(s, meta, OP);
-    s.call(out.id, 'tb.select', [tuple, index], null, strictCheck(s, [out]), true);
+    s.call(out.id, HELPER.select, [tuple, index], null, strictCheck(s, [out]), true);
   }
   // the autograd graph: which leaves a backward() from this output reaches
   if (is_grad_enabled()) {

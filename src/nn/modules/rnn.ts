@@ -16,6 +16,7 @@ import { Module } from '../module.js';
 import { emptyParameter, type Parameter } from '../parameter.js';
 import * as init from '../init.js';
 import { binder, type PyRest } from '../args.js';
+import { HELPER } from '../../transport/protocol.js';
 
 type Mode = 'RNN_TANH' | 'RNN_RELU' | 'LSTM' | 'GRU';
 
@@ -173,7 +174,7 @@ export class RNNBase extends Module {
     const first = weights[0]!._meta;
     if (!weights.every((w) => w._meta.device.startsWith('cuda') && w._meta.dtype === first.dtype)) return;
     const args = [weights, this.mode, this.input_size, this.hidden_size, this.proj_size, this.num_layers, this.bias, this.batch_first, this.bidirectional];
-    sessionOf(weights).call(null, 'tb.rnn_flatten_weights', args, null, 0, true);
+    sessionOf(weights).call(null, HELPER.rnn_flatten_weights, args, null, 0, true);
   }
 
   /** @internal after to()/cuda()/half()... moved the weights, as Python's RNNBase._apply */

@@ -35,5 +35,5 @@ export function vector_to_parameters(vec: Tensor, parameters: Parameters): void 
   const s = sessionOf([vec, ...params]);
   s.call(null, 'nn.utils.vector_to_parameters', [vec, params], null, 0, true);
   // param.data takes vec's dtype and device
-  for (const p of params) if (p._m) p._m = { ...p._m, dtype: vec.dtype, device: vec.device };
+  for (const p of params) if (p._m) p._setMeta({ ...p._m, dtype: vec.dtype, device: vec.device });
 }

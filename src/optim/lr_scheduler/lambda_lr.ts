@@ -17,6 +17,7 @@ import { Optimizer } from '../optimizer.js';
 import { keywords, parseSignature, type PyArgs } from '../args.js';
 import { LRScheduler, type SchedulerStateDict } from './lr_scheduler.js';
 import { pythonAttr } from './runtime_objects.js';
+import { HELPER } from '../../transport/protocol.js';
 
 /** The multiplicative factor for an epoch (0 for the constructor's step, then 1, 2...). */
 export type LrLambda = (epoch: number) => number;
@@ -97,8 +98,8 @@ function runtimeLambdas(n: number): { tables: PyObject[]; lambdas: PyObject[] } 
   const dict = pythonAttr('builtins', 'dict');
   const pop = dict.attr('pop');
   const partial = pythonAttr('functools', 'partial');
-  const tables = Array.from({ length: n }, () => pyCall('tb.call', [dict], undefined, 'LambdaLR factors'));
-  const lambdas = tables.map((t) => pyCall('tb.call', [partial, pop, t], undefined, 'LambdaLR lr_lambda'));
+  const tables = Array.from({ length: n }, () => pyCall(HELPER.call, [dict], undefined, 'LambdaLR factors'));
+  const lambdas = tables.map((t) => pyCall(HELPER.call, [partial, pop, t], undefined, 'LambdaLR lr_lambda'));
   for (const o of [dict, pop, partial]) o.dispose();
   return { tables, lambdas };
 }
@@ -110,5 +111,5 @@ function fill(tables: PyObject[], lambdas: LrLambda[], epoch: number): void {
     if (typeof v !== 'number') throw new ArgumentError(`LambdaLR: lr_lambda(${epoch}) returned ${describe(v)}, expected a number`);
     return v;
   });
-  tables.forEach((t, i) => pyRun('tb.setitem', [t, epoch, factors[i]]));
+  tables.forEach((t, i) => pyRun(HELPER.setitem, [t, epoch, factors[i]]));
 }

@@ -4,6 +4,7 @@ import { pyCall } from '../../py/object.js';
 import { keywords, parseSignature, type PyArgs } from '../args.js';
 import { LRScheduler } from './lr_scheduler.js';
 import { pythonAttr } from './runtime_objects.js';
+import { HELPER } from '../../transport/protocol.js';
 
 export interface MultiStepLROptions {
   milestones?: number[];
@@ -23,7 +24,7 @@ export class MultiStepLR extends LRScheduler {
   protected override _load(state_dict: Record<string, unknown>): void {
     if (!(state_dict.milestones instanceof Map)) return super._load(state_dict);
     const Counter = pythonAttr('collections', 'Counter');
-    const milestones = pyCall('tb.call', [Counter, state_dict.milestones]);
+    const milestones = pyCall(HELPER.call, [Counter, state_dict.milestones]);
     super._load({ ...state_dict, milestones });
     Counter.dispose();
     milestones.dispose();

@@ -6,9 +6,9 @@
 import { newTensor, type Tensor } from '../../tensor/tensor.js';
 import type { DType, TensorData } from '../../tensor/dtype.js';
 import { currentSession } from '../../session/current.js';
-import { INLINE_MAX_BYTES, OP } from '../../transport/protocol.js';
+import { INLINE_MAX_BYTES } from '../../transport/protocol.js';
 import { allocShared, sharedInfoOf } from '../../memory/shared_array.js';
-import type { Session } from '../../session/session.js';
+import type { DataPayload, Session } from '../../session/session.js';
 
 export type Fill = (out: TensorData) => void;
 
@@ -16,9 +16,9 @@ function numelOf(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * b, 1);
 }
 
-function queue(s: Session, dtype: DType, shape: number[], payload: unknown, op: string): Tensor {
+function queue(s: Session, dtype: DType, shape: number[], payload: DataPayload, op: string): Tensor {
   const t = newTensor(s, { shape, dtype, device: 'cpu', requires_grad: false, is_leaf: true, grad_fn: null }, op);
-  s.enqueue([OP.FROM_DATA, t.id, dtype, shape, payload, null]);
+  s.fromData(t.id, dtype, shape, payload, null);
   return t;
 }
 

@@ -13,6 +13,7 @@ import { int64 } from '../../tensor/dtype.js';
 import { pyCall } from '../../py/object.js';
 import { generatedTorch } from '../../ops/index.js';
 import { Generator } from '../../random/generator.js';
+import { HELPER } from '../../transport/protocol.js';
 
 /** Anything with a length: a dataset, a list. */
 export type Sized = { __len__(): number } | { readonly length: number };
@@ -69,7 +70,7 @@ async function readIndices(t: Tensor): Promise<number[]> {
  */
 function seededFromGlobal(): Generator {
   const draw = empty([], { dtype: int64 }).random_();
-  const seed = pyCall('tb.method', [draw, 'item']);
+  const seed = pyCall(HELPER.method, [draw, 'item']);
   const g = new Generator();
   g.run('manual_seed', [seed]);
   seed.dispose();
