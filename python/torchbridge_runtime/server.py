@@ -65,23 +65,29 @@ class Server:
         gc.set_threshold(100_000, 50, 1000)
         threading.Thread(target=self._control_loop, name="torchbridge-control", daemon=True).start()
         recv = self.link.recv
-        run = self.executor.run
+        handle = self.handle
         try:
             while True:
                 payload = recv()
                 if payload is None:  # the client is gone
                     return
-                try:
-                    run(unpack(payload))
-                except Shutdown:
+                if not handle(payload):
                     return
-                finally:
-                    self._send_replies()
         except BaseException:  # a runtime bug: say so (the client shows stderr's tail) and exit non-zero
             traceback.print_exc()
             self.exit(70)
         finally:
             self.exit(0)
+
+    def handle(self, payload):
+        """Run one message's ops and send their replies; False once SHUTDOWN has run."""
+        try:
+            self.executor.run(unpack(payload))
+        except Shutdown:
+            return False
+        finally:
+            self._send_replies()
+        return True
 
     def _control_loop(self):
         control = self.control
@@ -90,16 +96,19 @@ class Server:
             if payload is None:
                 return
             req_id, cmd = unpack(payload)
-            if cmd == CONTROL["PING"]:
-                value = {"pid": os.getpid(), "time": time.time()}
-            elif cmd == CONTROL["STATS"]:
-                value = self.executor.stats()
-            elif cmd == CONTROL["SHUTDOWN"]:
+            if cmd == CONTROL["SHUTDOWN"]:
                 control.send(pack([req_id, 0, None]))
                 self.exit(0)
-            else:
-                value = None
-            control.send(pack([req_id, 0, value]))
+            control.send(pack([req_id, 0, self.control_command(cmd)]))
+
+    def control_command(self, cmd):
+        """The answer to a control command other than shutdown (a served runtime asks each
+        session's Server too). Runs on a control thread, never behind ops."""
+        if cmd == CONTROL["PING"]:
+            return {"pid": os.getpid(), "time": time.time()}
+        if cmd == CONTROL["STATS"]:
+            return self.executor.stats()
+        return None
 
     def watch_parent(self):
         """Exit when the client goes away: our stdin is a pipe only the client holds."""
