@@ -23,9 +23,16 @@ export class ZmqChannel implements Transport {
     endpoint: string,
     private readonly onMessage: OnMessage,
     private readonly onFailure: OnFailure,
+    /** more socket options: a served runtime's CURVE keys, routing id, heartbeats */
+    options: zmq.SocketOptions<zmq.Dealer> = {},
   ) {
-    this.socket = new zmq.Dealer({ linger: 0, sendHighWaterMark: 0, receiveHighWaterMark: 0 });
+    this.socket = new zmq.Dealer({ linger: 0, sendHighWaterMark: 0, receiveHighWaterMark: 0, ...options });
     this.socket.connect(endpoint);
+  }
+
+  /** The socket's connection events (handshakes, disconnects), for a link that watches them. */
+  get events(): zmq.Observer {
+    return this.socket.events;
   }
 
   send(msg: Buffer): void {
