@@ -4,16 +4,18 @@
  *
  * - Both sockets' routing id is the session id, so the runtime knows whose control ping or
  *   shutdown it answers, and a socket that reconnects finds its session again.
- * - Failures to connect are errors within seconds, never hangs: the socket's handshake events
- *   say when the runtime refused our key or dropped us mid-handshake (a wrong server key), and
- *   without a completed handshake after CONNECT_TIMEOUT_MS the link gives up.
- * - Once connected, a disconnect (the runtime stopped; heartbeats notice a silent network)
- *   rejects everything pending with RuntimeLostError.
+ * - Failing to connect is an error within seconds, never a hang: until its handshake completes
+ *   each socket's events say when the runtime refused our key or dropped us mid-handshake (a
+ *   wrong server key), and without a completed handshake after CONNECT_TIMEOUT_MS the link
+ *   gives up. (The events are read only until then: a pending read of them keeps Node alive.)
+ * - Once connected, while replies are awaited a watchdog pings the control channel: no answer
+ *   for LOST_AFTER_MS (the runtime stopped, the network failed) rejects everything pending with
+ *   RuntimeLostError. So does a [GONE, reason] notice: the runtime freed or ended our session.
  * - A keepalive goes to the control socket every few seconds (a quarter of the runtime's grace
  *   period, at most 5 s): the runtime frees the session of a client it has not heard from for
- *   that long. The timer never keeps Node alive.
+ *   that long. No timer here keeps Node alive.
  */
-import * as zmq from 'zeromq';
+import type * as zmq from 'zeromq';
 import { encode, decode } from '../transport/codec.js';
 import { CONTROL } from '../transport/protocol.js';
 import { ZmqChannel } from '../transport/zmq_channel.js';
@@ -23,11 +25,13 @@ import type { ExitInfo, RuntimeLink } from './link.js';
 
 /** How long a connection may take to complete its (CURVE) handshake. */
 const CONNECT_TIMEOUT_MS = Number(process.env.TORCHBRIDGE_CONNECT_TIMEOUT_MS) || 5000;
-/** ZeroMQ heartbeats: a peer silent this long (no traffic, no PONG) counts as gone. */
-const HEARTBEAT_MS = 2000;
-const HEARTBEAT_TIMEOUT_MS = 10_000;
+/** While replies are awaited: a watchdog ping this often, and the runtime counts as lost when one goes unanswered this long. */
+const WATCH_EVERY_MS = 500;
+const LOST_AFTER_MS = 3000;
 /** A control request with id 0 is a keepalive: the runtime notes it and does not answer. */
 const KEEPALIVE = encode([0, CONTROL.PING]);
+/** The watchdog's ping has id -1 (the session's control requests count up from 1). */
+const WATCH_PING = encode([-1, CONTROL.PING]);
 
 export class RemoteLink implements RuntimeLink {
   /** a served runtime is not our child */
@@ -41,7 +45,10 @@ export class RemoteLink implements RuntimeLink {
   private done = false;
   private readonly connectTimer: NodeJS.Timeout;
   private readonly keepalive: NodeJS.Timeout;
-  /** both sockets': routing id, heartbeats, CURVE keys */
+  private watchdog: NodeJS.Timeout | undefined;
+  /** when the unanswered watchdog ping went out (0: none is out) */
+  private pingSent = 0;
+  /** both sockets': routing id and CURVE keys */
   private readonly options: zmq.SocketOptions<zmq.Dealer>;
 
   /** Throws RuntimeConnectError at once when the connection file is missing or malformed. */
@@ -52,19 +59,18 @@ export class RemoteLink implements RuntimeLink {
     this.conn = readConnectionFile(opts.connect);
     this.options = {
       routingId: opts.session,
-      heartbeatInterval: HEARTBEAT_MS,
-      heartbeatTimeout: HEARTBEAT_TIMEOUT_MS,
       ...(this.conn.serverPublicKey
         ? { curveServerKey: this.conn.serverPublicKey, curvePublicKey: this.conn.clientPublicKey, curveSecretKey: this.conn.clientSecretKey }
         : {}),
     };
     this.control = new ZmqChannel(
       this.conn.control,
-      (m) => (this.controlHandlers ? this.controlHandlers.onMessage(m) : 1),
+      (m) => this.onControl(m),
       (e) => (this.controlHandlers ? this.controlHandlers.onFailure(e) : this.lose(`its control connection failed: ${e.message}`)),
       this.options,
+      true,
     );
-    this.watch(this.control, 'control');
+    void this.watchHandshake(this.control, 'control');
     this.connectTimer = setTimeout(() => this.connectTimedOut(), CONNECT_TIMEOUT_MS);
     const every = Math.min(5000, (this.conn.graceS * 1000) / 4);
     this.keepalive = setInterval(() => this.control.send(KEEPALIVE), every);
@@ -77,9 +83,19 @@ export class RemoteLink implements RuntimeLink {
   }
 
   openOps(onMessage: OnMessage, onFailure: OnFailure): Transport {
-    this.ops = new ZmqChannel(this.conn.ops, (m) => (isGoneNotice(m) ? this.gone(m) : onMessage(m)), onFailure, this.options);
-    this.watch(this.ops, 'ops');
-    return this.ops;
+    const ops = new ZmqChannel(this.conn.ops, (m) => this.onOps(m, onMessage), onFailure, this.options, true);
+    this.ops = ops;
+    void this.watchHandshake(ops, 'ops');
+    // the channel itself, with a watchdog started whenever a reply is awaited
+    return {
+      send: (m) => ops.send(m),
+      expect: (n) => {
+        ops.expect(n);
+        this.startWatchdog();
+      },
+      unexpect: (n) => ops.unexpect(n),
+      close: () => ops.close(),
+    };
   }
 
   openControl(onMessage: OnMessage, onFailure: OnFailure): Transport {
@@ -97,43 +113,59 @@ export class RemoteLink implements RuntimeLink {
     this.finish({ code: 0, signal: null, stderrTail: '' });
   }
 
-  private watch(channel: ZmqChannel, which: 'ops' | 'control'): void {
-    const ev = channel.events;
-    ev.on('connect', () => (this.connected = true));
-    ev.on('handshake', () => {
-      if (which !== 'ops') return;
-      this.handshaken = true;
-      clearTimeout(this.connectTimer);
-    });
-    ev.on('handshake:error:auth', () => {
-      this.refuse(
-        `the runtime refused this client's key (CURVE authentication failed): the client_public_key in ${this.conn.path} ` +
-          'is not among its authorized keys (--keys DIR/authorized/). Use the connection file this runtime wrote.',
-      );
-    });
-    ev.on('handshake:error:protocol', (e) => {
-      if (this.handshaken) return this.lose(`a protocol error on its ${which} connection (${e.error.code ?? e.error.message})`);
-      const mismatch = String(e.error.code ?? '').includes('MECHANISM_MISMATCH');
-      this.refuse(
-        mismatch
-          ? this.conn.serverPublicKey
-            ? `the runtime does not use CURVE but ${this.conn.path} has keys: use the connection file this runtime wrote.`
-            : `the runtime requires CURVE keys and ${this.conn.path} has none: use the connection file this runtime wrote (with its keys).`
-          : `the handshake failed (${e.error.code ?? e.error.message}).`,
-      );
-    });
-    ev.on('handshake:error:other', (e) => {
-      if (this.handshaken) return;
-      this.refuse(
-        this.conn.serverPublicKey
-          ? `the runtime dropped the connection during the CURVE handshake (${e.error.code ?? e.error.message}): the ` +
-              `server_public_key in ${this.conn.path} is not this runtime's (a stale connection file?).`
-          : `the handshake failed (${e.error.code ?? e.error.message}).`,
-      );
-    });
-    ev.on('disconnect', () => {
-      if (this.handshaken) this.lose(`its ${which} connection dropped (the runtime stopped, or the network failed)`);
-    });
+  private onOps(m: Buffer, onMessage: OnMessage): number | void | Promise<number> {
+    if (isGoneNotice(m)) return this.gone(m);
+    if (!this.handshaken) this.connectedOps(); // (in case its event was missed)
+    return onMessage(m);
+  }
+
+  /** The ops socket's handshake succeeded: no more connect timeout. */
+  private connectedOps(): void {
+    this.handshaken = true;
+    clearTimeout(this.connectTimer);
+  }
+
+  /** Read a socket's events until its handshake succeeds (then stop: see the header). */
+  private async watchHandshake(channel: ZmqChannel, which: 'ops' | 'control'): Promise<void> {
+    const events = channel.events;
+    if (!events) return; // no observer: the connect timeout still bounds the wait
+    try {
+      while (!this.done) {
+        const e = await events.receive();
+        if (!e) return; // closed
+        if (e.type === 'connect') this.connected = true;
+        else if (e.type === 'handshake') {
+          if (which === 'ops') this.connectedOps();
+          events.close();
+          return;
+        } else if (e.type === 'handshake:error:auth') {
+          return this.refuse(
+            `the runtime refused this client's key (CURVE authentication failed): the client_public_key in ${this.conn.path} ` +
+              'is not among its authorized keys (--keys DIR/authorized/). Use the connection file this runtime wrote.',
+          );
+        } else if (e.type === 'handshake:error:protocol') {
+          const code = String(e.error.code ?? e.error.message);
+          return this.refuse(
+            !code.includes('MECHANISM_MISMATCH')
+              ? `the handshake failed (${code}).`
+              : this.conn.serverPublicKey
+                ? `the runtime does not use CURVE but ${this.conn.path} has keys: use the connection file this runtime wrote.`
+                : `the runtime requires CURVE keys and ${this.conn.path} has none: use the connection file this runtime wrote (with its keys).`,
+          );
+        } else if (e.type === 'handshake:error:other') {
+          const code = String(e.error.code ?? e.error.message);
+          return this.refuse(
+            this.conn.serverPublicKey
+              ? `the runtime dropped the connection during the CURVE handshake (${code}): the server_public_key in ` +
+                  `${this.conn.path} is not this runtime's, or its client key is not authorized (a stale connection file?).`
+              : `the runtime dropped the connection during the handshake (${code}): it probably requires CURVE keys, and ` +
+                  `${this.conn.path} has none. Use the connection file this runtime wrote (with its keys).`,
+          );
+        }
+      }
+    } catch {
+      /* the socket closed: whoever closed it reported why */
+    }
   }
 
   private connectTimedOut(): void {
@@ -143,6 +175,39 @@ export class RemoteLink implements RuntimeLink {
         ? `it accepted a connection but no handshake completed within ${CONNECT_TIMEOUT_MS} ms: check that the keys in ${this.conn.path} are this runtime's.`
         : `nothing answered within ${CONNECT_TIMEOUT_MS} ms: is \`torchbridge-runtime serve\` running there? ${this.conn.path} may be stale.`,
     );
+  }
+
+  private startWatchdog(): void {
+    if (this.watchdog || this.done) return;
+    this.watchdog = setInterval(() => this.watch(), WATCH_EVERY_MS);
+    this.watchdog.unref(); // the awaited replies keep Node alive meanwhile
+  }
+
+  private watch(): void {
+    if (!this.handshaken) return; // the connect timer covers that phase
+    if (this.pingSent !== 0) {
+      if (performance.now() - this.pingSent > LOST_AFTER_MS) {
+        this.lose(`its control channel has not answered for ${LOST_AFTER_MS / 1000} s (the runtime stopped, or the network failed)`);
+      }
+      return;
+    }
+    if ((this.ops?.awaiting ?? 0) === 0) {
+      clearInterval(this.watchdog);
+      this.watchdog = undefined;
+      return;
+    }
+    this.pingSent = performance.now();
+    this.control.expect();
+    this.control.send(WATCH_PING);
+  }
+
+  private onControl(m: Buffer): number | void | Promise<number> {
+    // [-1, status, value]: fixarray(3), then negative fixint -1
+    if (m[0] === 0x93 && m[1] === 0xff) {
+      this.pingSent = 0;
+      return 1;
+    }
+    return this.controlHandlers ? this.controlHandlers.onMessage(m) : 1;
   }
 
   private refuse(why: string): void {
@@ -165,6 +230,7 @@ export class RemoteLink implements RuntimeLink {
     this.done = true;
     clearTimeout(this.connectTimer);
     clearInterval(this.keepalive);
+    clearInterval(this.watchdog);
     this.ops?.close();
     this.control.close();
     this.onExit(info);
