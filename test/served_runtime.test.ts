@@ -178,25 +178,27 @@ describe('a served runtime over tcp:// with CURVE', () => {
   });
 });
 
+/** A copy of a connection file with something changed. */
+function variant(name: string, change: (c: Record<string, unknown>) => void, from = main.file): string {
+  const c = JSON.parse(readFileSync(from, 'utf8')) as Record<string, unknown>;
+  change(c);
+  const p = join(dir, name);
+  writeFileSync(p, JSON.stringify(c), { mode: 0o600 });
+  return p;
+}
+
+/** torch.init with this connection file fails within seconds with a RuntimeConnectError. */
+async function refused(file: string, pattern: RegExp): Promise<void> {
+  await torch.shutdown();
+  const t0 = performance.now();
+  const err = (await torch.init({ connect: file }).catch((e: unknown) => e)) as Error;
+  expect(performance.now() - t0).toBeLessThan(6000);
+  expect(err).toBeInstanceOf(RuntimeConnectError);
+  expect(err.message).toMatch(pattern);
+  expect(err.message).toContain(file);
+}
+
 describe('keys: a client without the right keys gets a clear error within seconds', () => {
-  const variant = (name: string, change: (c: Record<string, unknown>) => void): string => {
-    const c = JSON.parse(readFileSync(main.file, 'utf8')) as Record<string, unknown>;
-    change(c);
-    const p = join(dir, name);
-    writeFileSync(p, JSON.stringify(c), { mode: 0o600 });
-    return p;
-  };
-
-  async function refused(file: string, pattern: RegExp): Promise<void> {
-    await torch.shutdown();
-    const t0 = performance.now();
-    const err = (await torch.init({ connect: file }).catch((e: unknown) => e)) as Error;
-    expect(performance.now() - t0).toBeLessThan(6000);
-    expect(err).toBeInstanceOf(RuntimeConnectError);
-    expect(err.message).toMatch(pattern);
-    expect(err.message).toContain(file);
-  }
-
   it('no keys', async () => {
     const file = variant('nokeys.json', (c) => {
       delete c.server_public_key;
@@ -295,7 +297,11 @@ describe('losing the runtime', () => {
   });
 
   it('a served runtime that dies rejects pending reads within seconds (RuntimeLostError)', async () => {
+    // no --keys: keys made in memory for this run, nothing on disk to leave behind
     const other = await started(['--bind', 'tcp://127.0.0.1:0', '--connection-file', join(dir, 'doomed.json'), '--grace', String(GRACE_S)]);
+    const pair = zmq.curveKeyPair();
+    const stranger = variant('doomed-stranger.json', (c) => Object.assign(c, { client_public_key: pair.publicKey, client_secret_key: pair.secretKey }), other.file);
+    await refused(stranger, /refused this client's key/); // only the client key it made is let in
     await torch.init({ connect: other.file });
     const a = torch.randn(1000, 1000);
     let y = a;

@@ -1,4 +1,6 @@
-"""CURVE key pairs as files, for a served runtime (`torchbridge-runtime serve --keys DIR`).
+"""CURVE key pairs for a served runtime: as files (`torchbridge-runtime serve --keys DIR`), or
+made fresh in memory for one run (no --keys: nothing is left behind, even after SIGKILL; the
+connection file is then the only copy of the client's key).
 
 DIR/server.key, DIR/server.key_secret     the runtime's key pair
 DIR/client.key, DIR/client.key_secret     the pair written into the connection file for clients
@@ -75,3 +77,26 @@ def ensure_keys(directory):
         "client_secret": client_secret,
         "authorized": authorized,
     }
+
+
+def ephemeral_keys():
+    """Fresh server and client key pairs, in memory only; the client's is the one authorized."""
+    server_public, server_secret = zmq.curve_keypair()
+    client_public, client_secret = zmq.curve_keypair()
+    return {
+        "server_public": server_public,
+        "server_secret": server_secret,
+        "client_public": client_public,
+        "client_secret": client_secret,
+        "authorized": None,
+    }
+
+
+class OnlyKey:
+    """A zmq.auth credentials provider letting in one client public key (Z85)."""
+
+    def __init__(self, public):
+        self.public = public
+
+    def callback(self, domain, key):
+        return key == self.public

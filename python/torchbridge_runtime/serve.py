@@ -4,23 +4,21 @@ with torch.init({ connect: CONNECTION_FILE }) or TORCHBRIDGE_CONNECT=CONNECTION_
   torchbridge-runtime serve [--bind tcp://127.0.0.1:0] [--connection-file PATH] [--keys DIR]
                             [--grace 30] [--no-curve] [--one-client]
 
-tcp:// uses CURVE: the runtime has a server key pair and a client key pair (made in --keys DIR,
-or in a private temporary directory removed at exit) and lets in only the client public keys
-in DIR/authorized/. The connection file (0600) holds what a client needs, the client's secret
+tcp:// uses CURVE: the runtime has a server key pair and a client key pair (files in --keys DIR,
+made there if missing; without --keys, fresh ones in memory for this run) and lets in only the
+client public keys in DIR/authorized/ (without --keys: the one client key it made). The connection file (0600) holds what a client needs, the client's secret
 key included: whoever can read it can use the runtime, as with a Jupyter connection file.
 
 Once listening it prints one line on stdout:
   torchbridge-runtime: serving tcp://127.0.0.1:PORT, connection file PATH
 and runs until SIGTERM/SIGINT, or, with --one-client, until its one client's session ends.
-On exit it removes the connection file, its ipc socket files and temporary keys.
+On exit it removes the connection file and its ipc socket files.
 """
 
 import argparse
 import os
-import shutil
 import signal
 import sys
-import tempfile
 import threading
 
 DEFAULT_GRACE_S = 30.0
@@ -34,7 +32,7 @@ def _parser():
     )
     p.add_argument("--bind", default="tcp://127.0.0.1:0", help="tcp://HOST:PORT (PORT 0: a free port; CURVE) or ipc:///PATH (default: %(default)s)")
     p.add_argument("--connection-file", help="where to write the connection file (default: $XDG_RUNTIME_DIR or /tmp, torchbridge-UID/runtime-PID.json)")
-    p.add_argument("--keys", help="directory of CURVE key files, created if missing (default: a temporary one removed at exit)")
+    p.add_argument("--keys", help="directory of CURVE key files, created if missing (default: fresh keys in memory for this run)")
     p.add_argument(
         "--grace",
         type=float,
@@ -80,7 +78,7 @@ def main(argv):
     from .host import Host
 
     ctx = zmq.Context()
-    state = {"keys_tmp": None, "conn": None, "bind": bind, "host": None}
+    state = {"conn": None, "host": None}
     exiting = threading.Lock()
 
     def exit_process(code):
@@ -94,8 +92,6 @@ def main(argv):
         endpoints.cleanup(bind)
         if state["conn"]:
             connection_file.remove(state["conn"])
-        if state["keys_tmp"]:
-            shutil.rmtree(state["keys_tmp"], ignore_errors=True)
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(code)
@@ -113,16 +109,15 @@ def main(argv):
         if curve:
             from zmq.auth.thread import ThreadAuthenticator
 
-            from .keys import ensure_keys
+            from .keys import OnlyKey, ensure_keys, ephemeral_keys
 
-            if args.keys:
-                keys_dir = os.path.abspath(args.keys)
-            else:
-                keys_dir = state["keys_tmp"] = tempfile.mkdtemp(prefix="torchbridge-keys-")
-            keys = ensure_keys(keys_dir)
+            keys = ensure_keys(os.path.abspath(args.keys)) if args.keys else ephemeral_keys()
             auth = ThreadAuthenticator(ctx)
             auth.start()
-            auth.configure_curve(domain="*", location=keys["authorized"])
+            if keys["authorized"]:
+                auth.configure_curve(domain="*", location=keys["authorized"])
+            else:
+                auth.configure_curve_callback(domain="*", credentials_provider=OnlyKey(keys["client_public"]))
 
         def router():
             s = ctx.socket(zmq.ROUTER)
