@@ -122,10 +122,12 @@ export class Session {
       exitedResolve(info);
       this.die(info);
     };
-    const connect = opts.connect ?? process.env.TORCHBRIDGE_CONNECT;
+    // TORCHBRIDGE_CONNECT is a default: an explicit child option (python, transport) wins over it
+    const child = opts.python !== undefined || opts.transport !== undefined;
+    const connect = opts.connect ?? (child ? undefined : process.env.TORCHBRIDGE_CONNECT);
     let probe: ShmProbe | null = null;
     if (connect) {
-      if (opts.python !== undefined || opts.transport !== undefined) {
+      if (child) {
         throw new ArgumentError('torch.init(): `connect` reaches a served runtime; `python` and `transport` start a child runtime. Give one or the other.');
       }
       this.proc = new RemoteLink({ connect, session: this.id }, onExit);
