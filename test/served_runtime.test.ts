@@ -61,6 +61,11 @@ async function runtimeStats(): Promise<{ sessions: number; tensors: number; byte
   return st.runtime;
 }
 
+/** Wait until this client's session is the runtime's only one (earlier clients' sessions may still be in their grace period). */
+async function onlySession(): Promise<void> {
+  expect(await waitUntilAsync(async () => (await runtimeStats()).sessions === 1, (GRACE_S + 3) * 1000)).toBe(true);
+}
+
 const MiB16 = 4 * 1024 * 1024; // float32 elements
 
 /** 16 MiB to the runtime from a TypedArray, doubled there, and back through data(). */
@@ -243,6 +248,7 @@ describe('keys: a client without the right keys gets a clear error within second
 describe('several clients on one runtime', () => {
   it('each has its own handles, grad mode and default dtype', async () => {
     await torch.init({ connect: main.file });
+    await onlySession();
     const env = { TORCHBRIDGE_CONNECT: main.file, TORCHBRIDGE_STRICT: '0' };
     const a = client(env, ['state', '7', 'off', 'float64']);
     const b = client(env, ['state', '5', 'on', 'float32']);
@@ -267,6 +273,7 @@ describe('several clients on one runtime', () => {
 
   it('a client SIGKILLed mid-stream: its session is freed after the grace period; the others go on', async () => {
     await torch.init({ connect: main.file });
+    await onlySession();
     const base = await runtimeStats();
     const streaming = client({ TORCHBRIDGE_CONNECT: main.file }, ['stream']);
     await waitForLine(streaming, /\{"ready":true\}/);

@@ -46,8 +46,9 @@ export class RemoteLink implements RuntimeLink {
   private readonly connectTimer: NodeJS.Timeout;
   private readonly keepalive: NodeJS.Timeout;
   private watchdog: NodeJS.Timeout | undefined;
-  /** when the unanswered watchdog ping went out (0: none is out) */
+  /** when the unanswered watchdog ping went out (0: none is out), and how many ticks have seen it unanswered */
   private pingSent = 0;
+  private pingTicks = 0;
   /** both sockets': routing id and CURVE keys */
   private readonly options: zmq.SocketOptions<zmq.Dealer>;
 
@@ -186,7 +187,9 @@ export class RemoteLink implements RuntimeLink {
   private watch(): void {
     if (!this.handshaken) return; // the connect timer covers that phase
     if (this.pingSent !== 0) {
-      if (performance.now() - this.pingSent > LOST_AFTER_MS) {
+      // Counted in ticks as well as time: after Node's own loop was blocked for a while, a reply
+      // that came meanwhile is read after this tick, not before it.
+      if (++this.pingTicks * WATCH_EVERY_MS >= LOST_AFTER_MS && performance.now() - this.pingSent > LOST_AFTER_MS) {
         this.lose(`its control channel has not answered for ${LOST_AFTER_MS / 1000} s (the runtime stopped, or the network failed)`);
       }
       return;
@@ -197,6 +200,7 @@ export class RemoteLink implements RuntimeLink {
       return;
     }
     this.pingSent = performance.now();
+    this.pingTicks = 0;
     this.control.expect();
     this.control.send(WATCH_PING);
   }
