@@ -19,6 +19,9 @@ def default_path():
     base = os.environ.get("XDG_RUNTIME_DIR") or tempfile.gettempdir()
     directory = os.path.join(base, f"torchbridge-{os.getuid()}")
     os.makedirs(directory, mode=0o700, exist_ok=True)
+    st = os.stat(directory)
+    if st.st_uid != os.getuid() or st.st_mode & 0o077:  # someone else's, or open to others: not for our keys
+        raise ValueError(f"{directory} is not a private directory of this user: give --connection-file a path in one")
     return os.path.join(directory, f"runtime-{os.getpid()}.json")
 
 

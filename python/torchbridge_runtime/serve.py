@@ -125,6 +125,8 @@ def main(argv):
             s.setsockopt(zmq.RCVHWM, 0)
             s.setsockopt(zmq.SNDHWM, 0)
             s.setsockopt(zmq.ROUTER_HANDOVER, 1)  # a reconnecting client takes its identity back
+            if ":" in bind.host:
+                s.setsockopt(zmq.IPV6, 1)
             if keys:
                 s.curve_server = True
                 s.curve_publickey = keys["server_public"]

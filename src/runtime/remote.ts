@@ -60,6 +60,7 @@ export class RemoteLink implements RuntimeLink {
     this.conn = readConnectionFile(opts.connect);
     this.options = {
       routingId: opts.session,
+      ipv6: this.conn.ops.startsWith('tcp://['), // ZeroMQ connects to IPv6 addresses only when told
       ...(this.conn.serverPublicKey
         ? { curveServerKey: this.conn.serverPublicKey, curvePublicKey: this.conn.clientPublicKey, curveSecretKey: this.conn.clientSecretKey }
         : {}),
