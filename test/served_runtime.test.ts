@@ -12,7 +12,8 @@ import * as zmq from 'zeromq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import torch, { RuntimeConnectError, RuntimeLostError, TorchBridgeError, TorchError } from '../src/index.js';
 import { currentSession } from '../src/session/current.js';
-import { CONTROL } from '../src/transport/protocol.js';
+import { CONTROL, OP, READ } from '../src/transport/protocol.js';
+import { decode, encode } from '../src/transport/codec.js';
 import { alive, root, runFixture, waitForLine } from './fixtures/run_child.js';
 
 const GRACE_S = 2;
@@ -288,6 +289,45 @@ describe('several clients on one runtime', () => {
     expect(freed).toBe(true);
     expect(await runtimeStats()).toEqual(base); // its tensors are gone
     expect(await torch.ones(3).sum().item()).toBe(3); // this client was served all along
+  });
+});
+
+describe('sessions are keyed by the session id HELLO carries', () => {
+  /** A bare CURVE DEALER with the connection file's keys (a new ZeroMQ peer each time). */
+  function dealer(): zmq.Dealer {
+    const c = JSON.parse(readFileSync(main.file, 'utf8')) as Record<string, string>;
+    const d = new zmq.Dealer({ linger: 0, curveServerKey: c.server_public_key, curvePublicKey: c.client_public_key, curveSecretKey: c.client_secret_key });
+    d.connect(c.ops!);
+    return d;
+  }
+  const reply = async (d: zmq.Dealer): Promise<[number, number, unknown]> => {
+    const [msg] = await d.receive();
+    return (decode(msg!) as [number, [number, number, unknown][]])[1][0]!;
+  };
+
+  it('a client that reconnects as a new peer finds its session and its tensors', async () => {
+    const sid = 'feedc0de';
+    const hello = encode([[OP.HELLO, 1, sid, `tb-${process.pid}-${sid}-`, null]]);
+    const first = dealer();
+    await first.send(hello);
+    expect((await reply(first))[2]).toMatchObject({ session: sid, served: true });
+    await first.send(encode([[OP.CALL, 1, 'full', [[3], 9], null, 0, 0, 0], [OP.SYNC, 2]]));
+    expect((await reply(first))[1]).toBe(0); // it ran
+    first.close();
+    const second = dealer();
+    await second.send(hello);
+    await reply(second);
+    await second.send(encode([[OP.READ, 3, 1, READ.TOLIST]]));
+    expect(await reply(second)).toEqual([3, 0, [9, 9, 9]]);
+    // without a HELLO first, an unknown peer is told the runtime holds no session for it
+    const stranger = dealer();
+    await stranger.send(encode([[OP.SYNC, 1]]));
+    const [msg] = await stranger.receive();
+    expect(decode(msg!)).toEqual([-1, expect.stringMatching(/holds no session for this client/)]);
+    await second.send(encode([[OP.SHUTDOWN, 4]]));
+    await reply(second);
+    second.close();
+    stranger.close();
   });
 });
 
