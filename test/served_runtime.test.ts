@@ -141,7 +141,9 @@ describe('a served runtime over tcp:// with CURVE', () => {
   });
 
   it('frees: torch.memory() is back to its baseline after dispose', async () => {
-    await torch.sync();
+    // a fresh session: no earlier tensor can be freed by the GC backstop meanwhile
+    await torch.shutdown();
+    await torch.init({ connect: main.file });
     const before = await torch.memory();
     const ts = [torch.randn(256, 256), torch.ones(1000), torch.zeros(3, 3)];
     const during = await torch.memory();
@@ -280,14 +282,17 @@ describe('several clients on one runtime', () => {
     await waitForLine(streaming, /\{"ready":true\}/);
     const during = await runtimeStats();
     expect(during.sessions).toBe(base.sessions + 1);
-    expect(during.bytes).toBeGreaterThanOrEqual(base.bytes + 16 * 1024 * 1024);
+    expect(during.bytes).toBeGreaterThanOrEqual(16 * 1024 * 1024);
     streaming.kill('SIGKILL');
     await exited(streaming);
-    await new Promise((r) => setTimeout(r, 500));
-    expect((await runtimeStats()).sessions).toBe(base.sessions + 1); // not before its grace period
+    expect((await runtimeStats()).sessions).toBe(base.sessions + 1); // not at once: after its grace period
     const freed = await waitUntilAsync(async () => (await runtimeStats()).sessions === base.sessions, (GRACE_S + 4) * 1000);
     expect(freed).toBe(true);
-    expect(await runtimeStats()).toEqual(base); // its tensors are gone
+    // its tensors are gone (this client's own count can only have dropped meanwhile: GC backstop frees)
+    const after = await runtimeStats();
+    expect(during.bytes - after.bytes).toBeGreaterThanOrEqual(16 * 1024 * 1024);
+    expect(after.bytes).toBeLessThanOrEqual(base.bytes);
+    expect(after.tensors).toBeLessThanOrEqual(base.tensors);
     expect(await torch.ones(3).sum().item()).toBe(3); // this client was served all along
   });
 });

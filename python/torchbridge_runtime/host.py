@@ -262,15 +262,13 @@ class Host:
 
     def runtime_stats(self):
         """Every session's tensors together (what the runtime holds for all its clients)."""
-        total = {"sessions": 0, "tensors": 0, "bytes": 0}
-        for s in list(self.sessions.values()):
+        sessions = list(self.sessions.values())
+        total = {"sessions": len(sessions), "tensors": 0, "bytes": 0}
+        for s in sessions:
             server = s.server
-            if server is None:
-                continue
-            st = _retrying(server.executor.stats)
+            st = _retrying(server.executor.stats) if server is not None else None
             if st is None:
                 continue
-            total["sessions"] += 1
             total["tensors"] += st["tensors"]
             total["bytes"] += st["bytes"]
         return total
