@@ -56,7 +56,9 @@ const reqFile = join(root, 'python', 'requirements.txt');
 const stampFile = join(venv, '.torchbridge-requirements');
 const want = createHash('sha256').update(readFileSync(reqFile)).update(readFileSync(join(root, 'python', 'pyproject.toml'))).digest('hex');
 const have = existsSync(stampFile) ? readFileSync(stampFile, 'utf8').trim() : '';
-if (have !== want || !existsSync(venvPython)) {
+// the editable install of python/ also puts the `torchbridge-runtime` console script in .venv/bin
+const consoleScript = join(venv, 'bin', 'torchbridge-runtime');
+if (have !== want || !existsSync(venvPython) || !existsSync(consoleScript)) {
   const base = process.env.TORCHBRIDGE_SETUP_PYTHON || 'python3';
   if (!existsSync(venvPython)) {
     log(`creating the runtime venv (.venv) with ${base}`);
@@ -65,6 +67,10 @@ if (have !== want || !existsSync(venvPython)) {
   log('installing the runtime\'s pinned Python packages (torch is large: the first time takes a few minutes)');
   run(venvPython, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '-r', reqFile]);
   run(venvPython, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--no-deps', '-e', join(root, 'python')], { quiet: true });
+  if (!existsSync(consoleScript)) {
+    console.error(`torchbridge setup: ${consoleScript} is missing after installing python/ (needs pip >= 21.3 for editable pyproject installs)`);
+    process.exit(1);
+  }
   writeFileSync(stampFile, want + '\n');
 } else log('Python venv up to date');
 

@@ -7,7 +7,10 @@
  * - DisposedError: a tensor was used after dispose().
  * - PendingMetadataError: metadata read synchronously before the runtime reported it.
  * - RuntimeStartError: no usable Python/torch, with the exact fix.
+ *   - RuntimeConnectError: a served runtime could not be reached or refused this client (keys).
  * - RuntimeDiedError: the runtime process exited; pending work is lost, old handles invalid.
+ *   - RuntimeLostError: the connection to a served runtime is gone (it stopped, or the link
+ *     was dropped); the runtime frees the session after its grace period.
  * - MirrorMismatchError: strict mode found the local mirror disagreeing with torch (a bug).
  */
 
@@ -92,5 +95,17 @@ export class RuntimeDiedError extends TorchBridgeError {
     this.exitCode = exitCode;
     this.signal = signal;
     this.stderrTail = stderrTail;
+  }
+}
+
+export class RuntimeConnectError extends RuntimeStartError {
+  override name = 'RuntimeConnectError';
+}
+
+export class RuntimeLostError extends RuntimeDiedError {
+  override name = 'RuntimeLostError';
+
+  constructor(message: string) {
+    super(message, null, null, '');
   }
 }

@@ -31,6 +31,8 @@ export {
   DisposedError,
   PendingMetadataError,
   RuntimeStartError,
+  RuntimeConnectError,
   RuntimeDiedError,
+  RuntimeLostError,
   MirrorMismatchError,
 } from './errors.js';

@@ -405,7 +405,7 @@ class Executor:
     def stats(self):
         tensors = 0
         storages = {}
-        for v in self.handles.values():
+        for v in list(self.handles.values()):  # a snapshot: the control thread asks while ops run
             if isinstance(v, torch.Tensor):
                 tensors += 1
                 s = v.untyped_storage()

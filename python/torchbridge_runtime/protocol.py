@@ -15,7 +15,10 @@ Client -> runtime: one msgpack array of ops per message, each op an array:
   SYNC        [SYNC, reply_id]
   STATS       [STATS, reply_id]
   RELEASE_SHM [RELEASE_SHM, [names]]
-  HELLO       [HELLO, reply_id, session_id]
+  HELLO       [HELLO, reply_id, session_id]            (a child runtime)
+              [HELLO, reply_id, session_id, shm_prefix, probe]   (a served runtime: probe is
+                {name, nonce} of a client segment, or None; the reply says shm: whether the
+                runtime could read it, i.e. whether bulk data may go through shared memory)
   SHUTDOWN    [SHUTDOWN, reply_id]   (ordered after every earlier op)
 Runtime -> client: [ran, [[reply_id, status, value], ...]]: replies travel together (one send
 per batch, not one per pending op; each send wakes the client), except that a read is sent as
@@ -23,6 +26,10 @@ soon as it is answered, which can be before earlier ops have run (early_reads.py
 number of ops run in order so far (the client sends its next op at once when that is all it
 has sent).
 Every op gets the next sequence number (from 0), on both sides, so errors name the op.
+A served runtime may instead answer [-1, reason]: it holds no session for this client (freed
+after its grace period, or shut down).
+Control: [req_id, cmd] -> [req_id, status, value]. From a served runtime's clients, req_id 0 is
+a keepalive (noted, never answered).
 """
 
 import json

@@ -2,12 +2,13 @@
 
 import gc
 import os
+import signal
 import sys
 import threading
 import time
 import traceback
 
-from . import shm
+from . import interrupt, shm
 from .codec import pack, pack_array_header, unpack
 from .executor import Executor, Shutdown
 from .protocol import CONTROL, HELPERS, VERSION
@@ -64,26 +65,33 @@ class Server:
         gc.collect()
         gc.freeze()
         gc.set_threshold(100_000, 50, 1000)
-        self.executor.interrupter.install()
+        interrupt.install()
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a terminal's Ctrl-C is the client's to act on
         threading.Thread(target=self._control_loop, name="torchbridge-control", daemon=True).start()
         recv = self.link.recv
-        run = self.executor.run
+        handle = self.handle
         try:
             while True:
                 payload = recv()
                 if payload is None:  # the client is gone
                     return
-                try:
-                    run(unpack(payload))
-                except Shutdown:
+                if not handle(payload):
                     return
-                finally:
-                    self._send_replies()
         except BaseException:  # a runtime bug: say so (the client shows stderr's tail) and exit non-zero
             traceback.print_exc()
             self.exit(70)
         finally:
             self.exit(0)
+
+    def handle(self, payload):
+        """Run one message's ops and send their replies; False once SHUTDOWN has run."""
+        try:
+            self.executor.run(unpack(payload))
+        except Shutdown:
+            return False
+        finally:
+            self._send_replies()
+        return True
 
     def _control_loop(self):
         control = self.control
@@ -92,19 +100,21 @@ class Server:
             if payload is None:
                 return
             req_id, cmd, *rest = unpack(payload)
-            arg = rest[0] if rest else None
-            if cmd == CONTROL["PING"]:
-                value = {"pid": os.getpid(), "time": time.time()}
-            elif cmd == CONTROL["STATS"]:
-                value = self.executor.stats()
-            elif cmd == CONTROL["INTERRUPT"]:
-                value = {"interrupted": self.executor.interrupt(arg)}
-            elif cmd == CONTROL["SHUTDOWN"]:
+            if cmd == CONTROL["SHUTDOWN"]:
                 control.send(pack([req_id, 0, None]))
                 self.exit(0)
-            else:
-                value = None
-            control.send(pack([req_id, 0, value]))
+            control.send(pack([req_id, 0, self.control_command(cmd, rest[0] if rest else None)]))
+
+    def control_command(self, cmd, arg=None):
+        """The answer to a control command other than shutdown (a served runtime asks each
+        session's Server too). Runs on a control thread, never behind ops."""
+        if cmd == CONTROL["PING"]:
+            return {"pid": os.getpid(), "time": time.time()}
+        if cmd == CONTROL["STATS"]:
+            return self.executor.stats()
+        if cmd == CONTROL["INTERRUPT"]:
+            return {"interrupted": self.executor.interrupt(arg)}
+        return None
 
     def watch_parent(self):
         """Exit when the client goes away: our stdin is a pipe only the client holds."""

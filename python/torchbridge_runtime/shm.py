@@ -58,3 +58,26 @@ def tensor_over(buf, dtype, shape):
     if numel == 0:
         return torch.empty(shape, dtype=dtype)
     return torch.frombuffer(buf, dtype=dtype, count=numel).reshape(shape)
+
+
+def probe(name, nonce):
+    """Whether this process sees the client's /dev/shm: the client made segment `name` holding
+    `nonce` (a served runtime may be on another host, or in a container without a shared
+    /dev/shm; then bulk data travels inline). The name is unlinked either way."""
+    if not isinstance(name, str) or "/" in name or not isinstance(nonce, (bytes, bytearray)) or not nonce:
+        return False
+    path = os.path.join(SHM_DIR, name)
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except OSError:
+        return False
+    try:
+        return os.read(fd, len(nonce)) == bytes(nonce)
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
+        try:
+            os.unlink(path)
+        except OSError:
+            pass

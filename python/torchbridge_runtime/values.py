@@ -30,6 +30,9 @@ class DataReader:
         self._prefix = prefix
         self._counter = 0
         self._shared = shared  # SharedSegments: tensors that already live in client memory
+        # False where the client cannot map our segments (another host, a container without a
+        # shared /dev/shm): everything travels inline. A served runtime sets it from HELLO's probe.
+        self.use_shm = True
 
     def read(self, t, allow_alias=True):
         if not isinstance(t, torch.Tensor):
@@ -42,7 +45,7 @@ class DataReader:
             return {"dtype": dtype, "shape": shape, "alias": name, "offset": offset}
         nbytes = t.numel() * t.element_size()
         flat = t.detach().reshape(-1)
-        if nbytes <= INLINE_MAX_BYTES:
+        if nbytes <= INLINE_MAX_BYTES or not self.use_shm:
             raw = flat.cpu().contiguous().view(torch.uint8)  # numpy has no bfloat16: ship bytes
             return {"dtype": dtype, "shape": shape, "bytes": raw.numpy().tobytes()}
         self._counter += 1

@@ -137,6 +137,7 @@ function fromData(
   const t = newTensor(s, { shape, dtype, device, requires_grad, is_leaf: true, grad_fn: null }, op);
   let payload: DataPayload;
   if (share) {
+    if (!s.shm) throw noSharedMemory('torch.frombuffer()', 'use torch.tensor(array) to copy it');
     const shared = sharedInfoOf(array);
     if (!shared || shared.session !== s) {
       throw new ArgumentError(
@@ -146,7 +147,8 @@ function fromData(
     markMapped(shared);
     t._keepAlive = array.buffer; // the client's mapping lives as long as the tensor
     payload = [shared.name, shared.nbytes, 1, array.byteOffset];
-  } else if (array.byteLength <= INLINE_MAX_BYTES) {
+  } else if (array.byteLength <= INLINE_MAX_BYTES || !s.shm) {
+    // inline: small, or a served runtime that cannot map our shared memory
     payload = Buffer.from(array.buffer, array.byteOffset, array.byteLength);
   } else {
     const buf = allocShared(s, array.byteLength);
@@ -211,6 +213,16 @@ export function frombuffer(array: ArrayBufferView, kwargs: { dtype?: DType; coun
 /** A TypedArray of `numel` elements of `dtype` in shared memory, for torch.frombuffer. */
 export function shared_array<A extends TensorData = Float32Array>(numel: number, dtype: DType<A> = get_default_dtype() as never): A {
   if (!Number.isInteger(numel) || numel < 0) throw new ArgumentError(`shared_array(): numel must be a non-negative integer, not ${numel}`);
-  const buf = allocShared(currentSession(), numel * dtype.itemsize);
+  const s = currentSession();
+  if (!s.shm) throw noSharedMemory('torch.shared_array()', 'use an ordinary TypedArray and torch.tensor(array)');
+  const buf = allocShared(s, numel * dtype.itemsize);
   return new dtype.arrayType(buf, 0, arrayLength(dtype, numel)) as A;
+}
+
+/** Sharing memory needs a runtime on this host that maps our segments (a served one may not). */
+function noSharedMemory(what: string, instead: string): ArgumentError {
+  return new ArgumentError(
+    `${what} shares memory with the runtime, and this session's runtime cannot map this process's shared memory ` +
+      `(it is served from another host or container, or was connected with {shm: false}, or its handshake has not finished: await torch.init() first); ${instead}`,
+  );
 }

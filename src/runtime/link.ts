@@ -13,6 +13,8 @@ export interface ExitInfo {
   startProblem?: string;
   /** Set when the runtime is not gone but out of reach (a served runtime's lost connection). */
   lost?: string;
+  /** Set when a served runtime could not be reached or refused this client, with the fix. */
+  connectProblem?: string;
 }
 
 export interface RuntimeLink {
@@ -24,4 +26,9 @@ export interface RuntimeLink {
   openControl(onMessage: OnMessage, onFailure: OnFailure): Transport;
   /** A child: send it a signal. A served runtime: drop the connection. */
   kill(signal?: NodeJS.Signals): void;
+  /**
+   * The runtime has run this session's SHUTDOWN. A child exits by itself (no method); a served
+   * runtime goes on serving others, so its link closes and reports the end.
+   */
+  ended?(): void;
 }

@@ -16,10 +16,22 @@ export type DataPayload = Uint8Array | [string, number, number, number];
 /** What a READ asks for: item, tolist, data, str, metadata... */
 export type ReadKind = (typeof READ)[keyof typeof READ];
 import { RuntimeProcess } from '../runtime/process.js';
+import { RemoteLink } from '../runtime/remote.js';
 import type { ExitInfo, RuntimeLink } from '../runtime/link.js';
-import { MirrorMismatchError, RuntimeDiedError, RuntimeStartError, TorchBridgeError, TorchError, type PythonErrorInfo } from '../errors.js';
+import {
+  ArgumentError,
+  MirrorMismatchError,
+  RuntimeConnectError,
+  RuntimeDiedError,
+  RuntimeLostError,
+  RuntimeStartError,
+  TorchBridgeError,
+  TorchError,
+  type PythonErrorInfo,
+} from '../errors.js';
 import { callsiteOf, recordCallsite } from './callsites.js';
 import { sessionPrefix, sweep, sweepStale } from '../memory/shm.js';
+import { dropProbe, makeProbe, type ShmProbe } from '../memory/shm_probe.js';
 
 export interface RuntimeInfo {
   pid: number;
@@ -32,6 +44,9 @@ export interface RuntimeInfo {
   /** the runtime's own helpers (protocol.json's list), checked against this client's at start */
   helpers: string[];
   session: string;
+  /** a served runtime: whether it maps this client's shared memory (else data travels inline) */
+  shm?: boolean;
+  served?: boolean;
 }
 
 export interface SessionOptions {
@@ -39,6 +54,16 @@ export interface SessionOptions {
   python?: string;
   /** How a child runtime is reached: 'socket' (a Unix socket pair, the default) or 'zmq' (TORCHBRIDGE_TRANSPORT). */
   transport?: ChildTransport;
+  /**
+   * Connect to a runtime served on its own (`torchbridge-runtime serve`) through the connection
+   * file it wrote, instead of starting a child (default: TORCHBRIDGE_CONNECT).
+   */
+  connect?: string;
+  /**
+   * A served runtime: false sends all bulk data inline in messages, never through shared
+   * memory (by default shared memory is used where a probe at connect time shows it works).
+   */
+  shm?: boolean;
 }
 
 interface Waiter {
@@ -64,6 +89,11 @@ export class Session {
   /** Resolves with the runtime's info once it has answered the handshake. */
   readonly ready: Promise<RuntimeInfo>;
   info: RuntimeInfo | undefined;
+  /**
+   * Bulk data may go through shared memory: always with a child runtime; with a served one
+   * once the handshake's probe showed that it maps our segments (until then, inline).
+   */
+  shm: boolean;
 
   private readonly proc: RuntimeLink;
   private readonly channel: Transport;
@@ -97,12 +127,29 @@ export class Session {
     sweepStale();
     let exitedResolve!: (i: ExitInfo) => void;
     this.exited = new Promise((r) => (exitedResolve = r));
-    this.proc = new RuntimeProcess({ python: opts.python, transport: opts.transport, session: this.id, shmPrefix: this.shmPrefix }, (info) => {
+    const onExit = (info: ExitInfo): void => {
       exitedResolve(info);
       this.die(info);
-    });
+    };
+    // TORCHBRIDGE_CONNECT is a default: an explicit child option (python, transport) wins over it
+    const child = opts.python !== undefined || opts.transport !== undefined;
+    const connect = opts.connect ?? (child ? undefined : process.env.TORCHBRIDGE_CONNECT);
+    let probe: ShmProbe | null = null;
+    if (connect) {
+      if (child) {
+        throw new ArgumentError('torch.init(): `connect` reaches a served runtime; `python` and `transport` start a child runtime. Give one or the other.');
+      }
+      this.proc = new RemoteLink({ connect, session: this.id }, onExit);
+      this.shm = false;
+      probe = opts.shm === false ? null : makeProbe(this.shmPrefix);
+    } else {
+      this.proc = new RuntimeProcess({ python: opts.python, transport: opts.transport, session: this.id, shmPrefix: this.shmPrefix }, onExit);
+      this.shm = true;
+    }
     this.channel = this.proc.openOps((m) => this.onReplies(m), (e) => this.dieOfTransport(e));
-    this.ready = this.request((id) => [OP.HELLO, id, this.id]).then((v) => {
+    // A served runtime is told our shm prefix (its segments for us are named with it) and the probe.
+    const hello = connect ? (id: number) => [OP.HELLO, id, this.id, this.shmPrefix, probe] : (id: number) => [OP.HELLO, id, this.id];
+    this.ready = this.request(hello).then((v) => {
       const info = v as RuntimeInfo;
       if (info.protocol !== PROTOCOL_VERSION) {
         throw new RuntimeStartError(`runtime speaks protocol ${info.protocol}, this client ${PROTOCOL_VERSION}`);
@@ -110,6 +157,10 @@ export class Session {
       // the runtime's helpers are the ones this client names (both read protocol.json's list)
       const missing = Object.keys(HELPER).filter((h) => !info.helpers?.includes(h));
       if (missing.length) throw new RuntimeStartError(`the runtime (${info.python}) lacks the helpers ${missing.join(', ')}: it is another version of torchbridge's runtime`);
+      if (connect) {
+        this.shm = info.shm === true;
+        dropProbe(probe);
+      }
       this.info = info;
       return info;
     });
@@ -397,8 +448,9 @@ export class Session {
     } catch {
       /* an error from an earlier op is not a reason to keep the runtime */
     }
-    const timer = setTimeout(() => this.proc.kill('SIGKILL'), timeoutMs);
     this.ending = true;
+    const timer = setTimeout(() => this.proc.kill('SIGKILL'), timeoutMs);
+    this.proc.ended?.();
     await this.exited;
     clearTimeout(timer);
   }
@@ -412,10 +464,19 @@ export class Session {
 
   private die(info: ExitInfo): void {
     if (this.failure === undefined) {
-      if (info.startProblem) {
+      if (info.connectProblem) {
+        this.failure = new RuntimeConnectError(info.connectProblem);
+      } else if (info.startProblem) {
         this.failure = new RuntimeStartError(info.startProblem + (info.stderrTail ? `\n${info.stderrTail}` : ''));
       } else if (this.ending) {
-        this.failure = new TorchBridgeError('the torchbridge runtime was shut down; call torch.init() to start a new one');
+        this.failure = new TorchBridgeError(
+          this.proc instanceof RemoteLink
+            ? "this session of the served torchbridge runtime was shut down; call torch.init() to connect again"
+            : 'the torchbridge runtime was shut down; call torch.init() to start a new one',
+        );
+      } else if (info.lost !== undefined) {
+        const again = info.lost.includes('torch.init()') ? '' : ' Call torch.init() to connect again (a new session).';
+        this.failure = new RuntimeLostError(`${info.lost}; this session's tensors are out of reach.${again}`);
       } else {
         const how = info.signal ? `killed by ${info.signal}` : `exited with code ${info.code}`;
         const tail = info.stderrTail ? `\nLast runtime stderr:\n${info.stderrTail}` : '';

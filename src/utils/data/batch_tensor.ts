@@ -8,6 +8,7 @@ import type { DType, TensorData } from '../../tensor/dtype.js';
 import { currentSession } from '../../session/current.js';
 import { INLINE_MAX_BYTES } from '../../transport/protocol.js';
 import { allocShared, sharedInfoOf } from '../../memory/shared_array.js';
+import { openAndUnlink } from '../../memory/shm.js';
 import type { DataPayload, Session } from '../../session/session.js';
 
 export type Fill = (out: TensorData) => void;
@@ -27,7 +28,8 @@ export function tensorFromFill(dtype: DType, shape: number[], fill: Fill, op = '
   const s = currentSession();
   const numel = numelOf(shape);
   const nbytes = numel * dtype.itemsize;
-  if (nbytes <= INLINE_MAX_BYTES) {
+  if (nbytes <= INLINE_MAX_BYTES || !s.shm) {
+    // inline: small, or a served runtime that cannot map our shared memory
     const arr = new dtype.arrayType(numel) as TensorData;
     fill(arr);
     return queue(s, dtype, shape, Buffer.from(arr.buffer, arr.byteOffset, arr.byteLength), op);
@@ -38,8 +40,12 @@ export function tensorFromFill(dtype: DType, shape: number[], fill: Fill, op = '
   return queue(s, dtype, shape, [info.name, info.nbytes, 0, 0], op); // the runtime maps, unlinks, owns it
 }
 
-/** A CPU tensor over a segment another thread of this process created and filled (zero copies). */
+/**
+ * A CPU tensor over a segment another thread of this process created and filled (zero copies);
+ * for a runtime that cannot map it, its bytes go inline.
+ */
 export function tensorFromSegment(s: Session, name: string, nbytes: number, dtype: DType, shape: number[], op = 'DataLoader'): Tensor {
+  if (!s.shm) return queue(s, dtype, shape, Buffer.from(openAndUnlink(name, nbytes)), op);
   return queue(s, dtype, shape, [name, nbytes, 0, 0], op);
 }
 

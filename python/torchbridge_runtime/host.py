@@ -1,0 +1,292 @@
+"""A served runtime's sessions: several clients on one runtime, each in a session of its own.
+
+Every session has its own Server (handles, executor, replies) and its own grad mode and default
+dtype, restored whenever the main thread switches to another session's message. Sessions are
+keyed by the session id a client sends in HELLO, not by the ZeroMQ peer: a client that
+reconnects (a new peer) finds its session again. Clients set their sockets' routing id to their
+session id, so the control thread knows whose ping or shutdown it answers.
+
+Threads: the main thread receives on the ops ROUTER and runs ops (torch's grad mode is
+per-thread, and one thread runs every op, as in a child runtime); the control thread answers
+ping/stats/shutdown at once, never behind ops, and records that each client is still there.
+
+A session whose client sent no message and no control ping (clients ping every few seconds)
+for `grace` seconds is freed: its handles are dropped, so its tensors go.
+"""
+
+import gc
+import os
+import re
+import sys
+import threading
+import time
+import traceback
+from collections import deque
+
+import torch
+import zmq
+
+from . import interrupt, shm
+from .codec import pack, unpack
+from .protocol import CONTROL, OP, SHM_PREFIX
+from .server import Server
+
+_HELLO = OP["HELLO"]
+# runtime -> client [GONE, reason]: this runtime holds no session for the client (it was freed
+# or shut down). A reply message's first element (ops run) is never negative.
+GONE = -1
+_SESSION_ID = re.compile(r"[0-9A-Za-z_-]{1,64}")
+
+
+class _SessionLink:
+    """One session's view of the shared ops ROUTER: what its Server sends and polls."""
+
+    __slots__ = ("host", "session")
+
+    def __init__(self, host, session):
+        self.host = host
+        self.session = session
+
+    def send(self, data):
+        self.host.ops.send_multipart([self.session.peer, data])
+
+    def recv_nowait(self):
+        return self.host.take(self.session)
+
+
+class ServedSession:
+    def __init__(self, host, sid, prefix, peer, use_shm):
+        self.id = sid
+        self.prefix = prefix
+        self.peer = peer
+        self.inbox = deque()  # messages not yet run
+        self.server = Server(_SessionLink(host, self), None, sid, prefix)
+        ex = self.server.executor
+        ex.data.use_shm = use_shm
+        ex.info = dict(ex.info, shm=use_shm, served=True)
+        self.grad = host.baseline_grad
+        self.dtype = host.baseline_dtype
+        self.last_seen = time.monotonic()
+        self.ending = None  # set (to why) by the control thread; the main thread ends it
+
+
+class Host:
+    def __init__(self, ctx, ops, control, grace, one_client, exit_process):
+        self.ctx = ctx
+        self.ops = ops
+        self.control = control
+        self.grace = grace
+        self.one_client = one_client
+        self.exit_process = exit_process  # exit_process(code): cleans up, never returns
+        self.sessions = {}  # session id -> ServedSession
+        self.by_peer = {}  # ops peer identity -> ServedSession
+        self.active = None  # the session whose torch state is in effect
+        self.baseline_grad = torch.is_grad_enabled()
+        self.baseline_dtype = torch.get_default_dtype()
+        self._wake_endpoint = f"inproc://torchbridge-wake-{id(self)}"
+        self._wake = ctx.socket(zmq.PULL)
+        self._wake.bind(self._wake_endpoint)
+
+    # -- main thread -------------------------------------------------------------
+    def serve(self):
+        # as a child runtime does (server.py): fewer, cheaper cyclic GC runs while ops run
+        gc.collect()
+        gc.freeze()
+        gc.set_threshold(100_000, 50, 1000)
+        interrupt.install()
+        threading.Thread(target=self._control_loop, name="torchbridge-control", daemon=True).start()
+        poller = zmq.Poller()
+        poller.register(self.ops, zmq.POLLIN)
+        poller.register(self._wake, zmq.POLLIN)
+        tick_ms = int(min(1.0, self.grace / 4) * 1000)
+        while True:
+            busy = any(s.inbox for s in list(self.sessions.values()))
+            ready = dict(poller.poll(0 if busy else tick_ms))
+            if self._wake in ready:
+                while self._wake.poll(0):
+                    self._wake.recv()
+            if self.ops in ready:
+                self._receive_all()
+            self._end_due()
+            # one message per session in turn: a client that never idles cannot starve the rest
+            for s in [s for s in self.sessions.values() if s.inbox]:
+                if self.sessions.get(s.id) is s and s.inbox:
+                    self._run(s, s.inbox.popleft())
+
+    def _receive_all(self):
+        ops = self.ops
+        while True:
+            try:
+                peer, payload = ops.recv_multipart(zmq.NOBLOCK, copy=False)
+            except zmq.Again:
+                return
+            self._route(peer.bytes, payload.buffer)
+
+    def _route(self, peer, payload):
+        s = self.by_peer.get(peer)
+        if s is None:
+            s, refusal = self._hello(peer, payload)
+            if s is None:
+                self.ops.send_multipart([peer, pack([GONE, refusal])])
+                return
+        s.last_seen = time.monotonic()
+        s.inbox.append(payload)
+
+    def _hello(self, peer, payload):
+        """A message from a peer not seen before: it must start with HELLO (a new session, or a
+        reconnecting client's). Returns (session, None) or (None, why not)."""
+        try:
+            first = unpack(payload)[0]
+            ok = first[0] == _HELLO and isinstance(first[2], str) and _SESSION_ID.fullmatch(first[2])
+        except Exception:  # noqa: BLE001 -- whatever it is, it is not a HELLO
+            ok = False
+        if not ok:
+            return None, (
+                "this runtime holds no session for this client: it was shut down, or freed after "
+                f"{self.grace:g} s without a message or ping. Call torch.init() to start a new session."
+            )
+        sid = first[2]
+        s = self.sessions.get(sid)
+        if s is not None:  # a reconnecting client: its new peer takes over
+            if self.by_peer.get(s.peer) is s:
+                del self.by_peer[s.peer]
+        else:
+            if self.one_client and self.sessions:
+                return None, "this runtime serves one client (--one-client) and has one; start another runtime"
+            prefix = first[3] if len(first) > 3 else None
+            probe = first[4] if len(first) > 4 else None
+            # The prefix names the client's segments and what we sweep: only this session's.
+            if not (isinstance(prefix, str) and re.fullmatch(re.escape(SHM_PREFIX) + r"\d+-" + re.escape(sid) + "-", prefix)):
+                prefix, probe = f"{SHM_PREFIX}{os.getpid()}-{sid}-", None
+            use_shm = isinstance(probe, dict) and str(probe.get("name", "")).startswith(prefix) and shm.probe(probe["name"], probe.get("nonce"))
+            s = ServedSession(self, sid, prefix, peer, use_shm)
+            self.sessions[sid] = s
+            _log(f"session {sid} started ({'shared memory' if use_shm else 'data inline, no shared memory'})")
+        s.peer = peer
+        self.by_peer[peer] = s
+        return s, None
+
+    def take(self, session):
+        """What arrived for `session` while its ops run (Server's poll). Nothing while another
+        session has messages waiting: the running batch ends and the others get their turn."""
+        self._receive_all()
+        for s in self.sessions.values():
+            if s is not session and s.inbox:
+                return []
+        out = list(session.inbox)
+        session.inbox.clear()
+        return out
+
+    def _run(self, s, payload):
+        self._activate(s)
+        try:
+            more = s.server.handle(payload)
+        except BaseException:  # noqa: BLE001 -- a runtime bug: end this session, keep serving the rest
+            traceback.print_exc()
+            more = False
+        if not more:
+            self._end(s, "shut down by its client")
+
+    def _activate(self, s):
+        """Make `s`'s grad mode and default dtype torch's (saving the previous session's)."""
+        a = self.active
+        if a is s:
+            return
+        if a is not None:
+            a.grad = torch.is_grad_enabled()
+            a.dtype = torch.get_default_dtype()
+        torch.set_grad_enabled(s.grad)
+        torch.set_default_dtype(s.dtype)
+        self.active = s
+
+    def _end_due(self):
+        now = time.monotonic()
+        for s in list(self.sessions.values()):
+            if s.ending:
+                self._end(s, s.ending)
+            elif not s.inbox and now - s.last_seen > self.grace:
+                self._end(s, f"freed: no message or ping from its client for {self.grace:g} s")
+
+    def _end(self, s, why):
+        if self.sessions.get(s.id) is s:
+            del self.sessions[s.id]
+        if self.by_peer.get(s.peer) is s:
+            del self.by_peer[s.peer]
+        if self.active is s:
+            self.active = None
+        ex = s.server.executor
+        ex.handles.clear()  # its tensors go now (by refcount), not at the next GC
+        ex.queue.clear()
+        s.inbox.clear()
+        s.server = None
+        gc.collect()  # autograd graphs can hold cycles
+        shm.sweep(s.prefix)
+        _log(f"session {s.id} ended ({why})")
+        if self.one_client:
+            self.exit_process(0)
+
+    # -- control thread ----------------------------------------------------------
+    def _control_loop(self):
+        control = self.control
+        wake = self.ctx.socket(zmq.PUSH)
+        wake.connect(self._wake_endpoint)
+        while True:
+            peer, payload = control.recv_multipart()
+            try:
+                req_id, cmd, *rest = unpack(payload)
+            except Exception:  # noqa: BLE001 -- not a control request
+                continue
+            s = self.sessions.get(peer.decode("utf-8", "replace"))
+            if s is not None:
+                s.last_seen = time.monotonic()
+            if req_id == 0:  # a keepalive: the client is still there, no answer wanted
+                continue
+            if cmd == CONTROL["SHUTDOWN"]:
+                control.send_multipart([peer, pack([req_id, 0, None])])
+                if self.one_client:
+                    self.exit_process(0)
+                if s is not None:  # only this client's session ends
+                    s.ending = "shut down by its client (control)"
+                    wake.send(b"")
+                continue
+            value = self._control_command(s, cmd, rest[0] if rest else None)
+            control.send_multipart([peer, pack([req_id, 0, value])])
+
+    def _control_command(self, s, cmd, arg=None):
+        server = s.server if s is not None else None  # (the main thread may end it meanwhile)
+        if server is None:
+            return {"pid": os.getpid(), "time": time.time()} if cmd == CONTROL["PING"] else None
+        value = _retrying(lambda: server.control_command(cmd, arg))
+        if cmd == CONTROL["STATS"] and isinstance(value, dict):
+            value = dict(value, runtime=self.runtime_stats())
+        return value
+
+    def runtime_stats(self):
+        """Every session's tensors together (what the runtime holds for all its clients)."""
+        sessions = list(self.sessions.values())
+        total = {"sessions": len(sessions), "tensors": 0, "bytes": 0}
+        for s in sessions:
+            server = s.server
+            st = _retrying(server.executor.stats) if server is not None else None
+            if st is None:
+                continue
+            total["tensors"] += st["tensors"]
+            total["bytes"] += st["bytes"]
+        return total
+
+
+def _retrying(fn, tries=20):
+    """fn() from the control thread while the main thread may be changing the handle table
+    (iteration then raises RuntimeError: dictionary changed size); a retry sees a settled one.
+    None if it never does."""
+    for _ in range(tries):
+        try:
+            return fn()
+        except RuntimeError:
+            time.sleep(0.001)
+    return None
+
+
+def _log(msg):
+    sys.stderr.write(f"torchbridge-runtime: {msg}\n")
+    sys.stderr.flush()
