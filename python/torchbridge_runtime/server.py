@@ -8,9 +8,9 @@ import time
 import traceback
 
 from . import shm
-from .codec import pack, pack_array_header, unpack
+from .codec import pack, pack_array_header, refusal, unpack
 from .executor import Executor, Shutdown
-from .protocol import CONTROL, VERSION
+from .protocol import CONTROL, STATUS, VERSION
 
 
 def runtime_info():
@@ -42,8 +42,12 @@ class Server:
         self._exiting = threading.Lock()
 
     def _reply(self, reply_id, status, value):
-        # packed now, so a value that cannot travel fails here, as the op that made it
-        self._replies.append(pack([reply_id, status, value]))
+        # packed now, so a value that cannot travel fails here: as that read's error, never the runtime's end
+        try:
+            packed = pack([reply_id, status, value])
+        except Exception as e:  # noqa: BLE001
+            packed = pack([reply_id, STATUS["ERROR"], refusal(value, e)])
+        self._replies.append(packed)
 
     def _send_replies(self):
         """The replies so far as one message, with how many ops have run: [ran, [[id, status, value], ...]]."""

@@ -6,6 +6,7 @@ import { pendingCall, sessionOf } from './dispatch.js';
 import { Tensor } from '../tensor/tensor.js';
 import { OP, READ } from '../transport/protocol.js';
 import { ArgumentError } from '../errors.js';
+import { fromRemote } from '../py/object.js';
 
 export interface CallOptions {
   /** Number of tensors the call returns (a tuple of that many), default 1. */
@@ -52,7 +53,8 @@ export function callMethod(self: Tensor, name: string, args: unknown[] = [], kwa
 
 /**
  * Call a torch function and get its (non-tensor) result as a JS value: numbers, booleans,
- * strings, lists, dicts; tensors inside come back as nested lists. A sync point.
+ * strings, lists, dicts; tensors (and NumPy arrays) inside come back as nested lists, objects
+ * with no plain form (torch.finfo) as PyObject handles. A sync point.
  */
 export async function callValue(name: string, args: unknown[] = [], kwargs: Record<string, unknown> = {}): Promise<unknown> {
   check(name);
@@ -60,7 +62,8 @@ export async function callValue(name: string, args: unknown[] = [], kwargs: Reco
   const id = s.newHandle();
   s.call(id, name, [...args], kwargs, 0, true);
   try {
-    return await s.request((r) => [OP.READ, r, id, READ.VALUE]);
+    // an object with no plain form (torch.finfo) comes back as a PyObject
+    return fromRemote(s, await s.request((r) => [OP.READ, r, id, READ.VALUE]), name);
   } finally {
     s.free(id);
   }

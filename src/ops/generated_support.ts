@@ -10,6 +10,7 @@ import { listLength } from './list_length.js';
 import { Tensor } from '../tensor/tensor.js';
 import { OP, READ } from '../transport/protocol.js';
 import { ArgumentError } from '../errors.js';
+import { fromRemote } from '../py/object.js';
 
 export type Returns =
   | { kind: 'tensor' }
@@ -166,7 +167,8 @@ async function valueCall(def: OpDef, wireName: string, args: readonly unknown[],
   const id = s.newHandle();
   s.call(id, wireName, pos, kw ?? null, 0, true);
   try {
-    return await s.request((r) => [OP.READ, r, id, READ.VALUE]);
+    // an object with no plain form (torch.finfo) comes back as a PyObject
+    return fromRemote(s, await s.request((r) => [OP.READ, r, id, READ.VALUE]), wireName);
   } finally {
     s.free(id);
   }
