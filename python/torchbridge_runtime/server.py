@@ -13,6 +13,10 @@ from .executor import Executor, Shutdown
 from .protocol import CONTROL, STATUS, VERSION
 
 
+def _nothing():
+    pass
+
+
 def runtime_info():
     import platform
 
@@ -122,6 +126,8 @@ class Server:
         if not self._exiting.acquire(blocking=False):
             return
         shm.sweep(self.shm_prefix)
+        for link in (self.link, self.control):  # a zmq link's ipc socket file (a client killed by a signal leaves it)
+            getattr(link, "remove_socket_file", _nothing)()
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(code)

@@ -232,7 +232,12 @@ export function awaitMeta(outs: Tensor[], reply: Promise<unknown>, toMeta: (w: u
   const p = reply.then(
     (metas) => {
       outs.forEach((t, i) => {
-        const m = toMeta((metas as unknown[])[i], i);
+        let m: TensorMeta | Error;
+        try {
+          m = toMeta((metas as unknown[])[i], i);
+        } catch (e) {
+          m = e as Error; // _pending must never reject: nobody may be awaiting it
+        }
         if (m instanceof Error) t._metaError = m;
         else t._m = m;
         t._pending = undefined;
