@@ -2,7 +2,7 @@
  * The escape hatch: call any torch function or Tensor method by its Python name before it has
  * a typed wrapper. Results are tensors whose metadata is pending until the runtime answers.
  */
-import { pendingCall, sessionOf } from './dispatch.js';
+import { pendingCall, sessionOf, tensorsIn } from './dispatch.js';
 import { Tensor } from '../tensor/tensor.js';
 import { OP, READ } from '../transport/protocol.js';
 import { ArgumentError } from '../errors.js';
@@ -19,15 +19,8 @@ function check(name: string): void {
   }
 }
 
-function tensorsOf(args: unknown[], kwargs: Record<string, unknown>): Tensor[] {
-  const found: Tensor[] = [];
-  const walk = (v: unknown): void => {
-    if (v instanceof Tensor) found.push(v);
-    else if (Array.isArray(v)) v.forEach(walk);
-  };
-  args.forEach(walk);
-  Object.values(kwargs).forEach(walk);
-  return found;
+function tensorsOf(name: string, args: unknown[], kwargs: Record<string, unknown>): Tensor[] {
+  return tensorsIn(Object.values(kwargs), name, tensorsIn(args, name));
 }
 
 /**
@@ -38,7 +31,7 @@ export function call(name: string, args?: unknown[], kwargs?: Record<string, unk
 export function call(name: string, args: unknown[], kwargs: Record<string, unknown>, opts: { outputs: number }): Tensor[];
 export function call(name: string, args: unknown[] = [], kwargs: Record<string, unknown> = {}, opts: CallOptions = {}): Tensor | Tensor[] {
   check(name);
-  const s = sessionOf(tensorsOf(args, kwargs));
+  const s = sessionOf(tensorsOf(name, args, kwargs));
   const outs = pendingCall(s, name, [...args], kwargs, opts.outputs ?? 1);
   return opts.outputs === undefined ? outs[0]! : outs;
 }
@@ -46,7 +39,7 @@ export function call(name: string, args: unknown[] = [], kwargs: Record<string, 
 /** Tensor method by name: t.call('softmax', [0]) runs t.softmax(0) in the runtime. */
 export function callMethod(self: Tensor, name: string, args: unknown[] = [], kwargs: Record<string, unknown> = {}, opts: CallOptions = {}): Tensor | Tensor[] {
   check(name);
-  const s = sessionOf([self, ...tensorsOf(args, kwargs)]);
+  const s = sessionOf([self, ...tensorsOf(name, args, kwargs)]);
   const outs = pendingCall(s, '.' + name, [self, ...args], kwargs, opts.outputs ?? 1);
   return opts.outputs === undefined ? outs[0]! : outs;
 }
@@ -58,7 +51,7 @@ export function callMethod(self: Tensor, name: string, args: unknown[] = [], kwa
  */
 export async function callValue(name: string, args: unknown[] = [], kwargs: Record<string, unknown> = {}): Promise<unknown> {
   check(name);
-  const s = sessionOf(tensorsOf(args, kwargs));
+  const s = sessionOf(tensorsOf(name, args, kwargs));
   const id = s.newHandle();
   s.call(id, name, [...args], kwargs, 0, true);
   try {
