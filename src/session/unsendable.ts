@@ -123,6 +123,7 @@ function refusal(name: string, where: number | string, e: Unsendable): ArgumentE
  * sent; returns whether it holds a handle.
  */
 export function checkArg(v: object, owner: unknown, name: string, where: number | string): boolean {
+  if (Array.isArray(v) && plainList(v)) return false; // shapes, dims: the usual case, no allocation
   try {
     return walk(v, owner, []);
   } catch (e) {
@@ -136,12 +137,22 @@ export function checkScalar(v: unknown, name: string, where: number | string): v
   if (why !== undefined) throw refusal(name, where, new Unsendable(why));
 }
 
+/** A list of numbers, strings, booleans, null or undefined: nothing in it to check. */
+function plainList(v: unknown[]): boolean {
+  for (let i = 0; i < v.length; i++) {
+    const x = v[i];
+    if (typeof x !== 'number' && typeof x !== 'string' && typeof x !== 'boolean' && x != null) return false;
+  }
+  return true;
+}
+
 /** Check every keyword argument. */
 export function checkKwargs(kwargs: Record<string, unknown>, owner: unknown, name: string): void {
-  for (const k of Object.keys(kwargs)) {
+  for (const k in kwargs) {
     const v = kwargs[k];
-    if (typeof v === 'object' && v !== null) checkArg(v, owner, name, k);
-    else checkScalar(v, name, k);
+    if (typeof v === 'object') {
+      if (v !== null) checkArg(v, owner, name, k);
+    } else if (typeof v === 'bigint' || typeof v === 'symbol' || typeof v === 'function') checkScalar(v, name, k);
   }
 }
 
