@@ -13,7 +13,7 @@ import { is_grad_enabled } from '../autograd/grad_mode.js';
 import { link } from '../autograd/graph.js';
 import { GRAD_FN_FROM_RUNTIME, metaFromWire, resultMetaFromWire, type TensorMeta, type WireMeta } from '../tensor/meta.js';
 import { gradFnOf, type GradFnSource } from '../mirror/grad_fn.js';
-import { ArgumentError, TorchError, torchError } from '../errors.js';
+import { ArgumentError, TorchBridgeError, TorchError, torchError } from '../errors.js';
 import { canCast } from '../mirror/promotion.js';
 import { sameShape } from '../mirror/broadcast.js';
 import { stridedUnlessTiny } from '../mirror/layout.js';
@@ -130,7 +130,7 @@ export function invoke(def: OpDef, args: readonly unknown[], self?: Tensor): Ten
   if (!mirror.enabled) return pendingResult(def, linkAll(unmirroredCall(session, wireName, full, kw, def.outputs ?? 1, def.mayFail, def.outputs !== undefined), gradInputs));
   if (pending) return reportedByRuntime(def, session, wireName, full, kw, gradInputs);
 
-  const specs = def.meta!(bound, wireName);
+  const specs = predict(def, bound, wireName, session);
   if (specs === PENDING) return reportedByRuntime(def, session, wireName, full, kw, gradInputs);
   grad = grad && is_grad_enabled();
   // a result autograd records under a node the mirror cannot name: the runtime reports it
@@ -151,6 +151,21 @@ export function invoke(def: OpDef, args: readonly unknown[], self?: Tensor): Ten
   session.call(outs.map((t) => t.id), wireName, full, kw ?? null, replyFor(session, outs), def.mayFail);
   if (gradInputs !== undefined) linkAll(outs, gradInputs);
   return outs;
+}
+
+/**
+ * The rule's prediction. A rule that throws anything but torch's own error (TorchError) or an
+ * ArgumentError has a bug: the runtime, which runs torch itself, decides instead (PENDING), and
+ * strict mode reports the failed rule as a mirror mismatch.
+ */
+export function predict(def: OpDef, bound: Bound, wireName: string, session: Session): OutSpec | OutSpec[] | typeof PENDING {
+  try {
+    return def.meta!(bound, wireName);
+  } catch (e) {
+    if (e instanceof TorchBridgeError) throw e;
+    if (strict.enabled) session.mirrorMismatch(`${opName(wireName)}: the mirror's rule failed (${(e as Error)?.message ?? String(e)}); the runtime's answer was used`);
+    return PENDING;
+  }
 }
 
 /**

@@ -3,7 +3,7 @@
  * function or Tensor method becomes an OpDef with torch's overloads; its mirror rule, if any,
  * is looked up by name on first use (see rules.ts).
  */
-import { PENDING, invoke, sessionOf, tensorsIn, type OpDef } from './dispatch.js';
+import { PENDING, invoke, predict, sessionOf, tensorsIn, type OpDef } from './dispatch.js';
 import { MAY_FAIL, RULES } from './rules.js';
 import { bindOverloads, isKwargs, makeSignature, type ParamTuple, type Signature } from './signature.js';
 import { listLength } from './list_length.js';
@@ -127,8 +127,9 @@ function listCall(def: OpDef, args: readonly unknown[], self?: Tensor): Tensor[]
   const { pos, kw } = split(args, self);
   const bound = bindOverloads(def.sigs, pos, kw);
   const wire = self ? def.methodWire : def.name;
-  const known = tensorsOf(def.name, pos, kw).every((t) => t._m !== undefined);
-  const specs = known && def.meta !== undefined ? def.meta(bound, wire) : PENDING;
+  const tensors = tensorsOf(def.name, pos, kw);
+  const known = tensors.every((t) => t._m !== undefined);
+  const specs = known && def.meta !== undefined ? predict(def, bound, wire, sessionOf(tensors)) : PENDING;
   if (specs !== PENDING) {
     const list = Array.isArray(specs) ? specs : [specs]; // atleast_1d([t]): a tuple of one
     return invoke({ ...def, meta: () => list, outputs: list.length }, args, self) as Tensor[];
