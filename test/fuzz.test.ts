@@ -39,6 +39,9 @@ function prng(seed: number): () => number {
   };
 }
 
+/** One parameter of one overload, as src/generated/ lists it: name, Python type, p(ositional)/k(eyword)/v(arargs), has a default. */
+type Param = [string, string, 'p' | 'k' | 'v', boolean];
+
 interface Target {
   /** how reports name it: torch.add, Tensor.add, torch.linalg.inv, torch.call('add') */
   label: string;
@@ -46,8 +49,8 @@ interface Target {
   /** the namespace object (function) or the name (method, call, callValue) */
   fn?: (...args: unknown[]) => unknown;
   name: string;
-  /** Python parameter names from its signatures, for keyword arguments */
-  params: string[];
+  /** torch's overloads (for methods, self included), to build calls that get past argument binding */
+  overloads: Param[][];
 }
 
 /** Every generated function and method, with its parameter names, read from src/generated/. */
@@ -64,14 +67,17 @@ function generatedTargets(): Target[] {
   for (const [file, label, ns] of namespaces) {
     const src = readFileSync(join(root, 'src', 'generated', `${file}.ts`), 'utf8');
     const names = JSON.parse(/export const GENERATED_NAMES: readonly string\[\] = (\[.*?\]);/.exec(src)![1]!) as string[];
-    const params = new Map<string, string[]>();
+    const overloads = new Map<string, Param[][]>();
     for (const m of src.matchAll(/defineGenerated(?:Groups)?\("[\w.]+", "(\w+)", (.*)\);$/gm)) {
-      params.set(m[1]!, [...new Set([...m[2]!.matchAll(/\["(\w+)","/g)].map((p) => p[1]!))]);
+      // every innermost list of parameter tuples is one overload
+      const lists = [...m[2]!.matchAll(/\[((?:\["\w+","[^"]*","[pkv]",(?:true|false)(?:,\[[^\]]*\])?\],?)+)\]/g)];
+      // (none: one overload without parameters, torch.get_rng_state())
+      overloads.set(m[1]!, lists.length === 0 ? [[]] : lists.map((l) => [...l[1]!.matchAll(/\["(\w+)","([^"]*)","([pkv])",(true|false)/g)].map((p) => [p[1]!, p[2]!, p[3] as 'p', p[4] === 'true'] as Param)));
     }
     for (const name of names) {
-      const p = params.get(name) ?? [];
-      if (ns === undefined) out.push({ label: `Tensor.${name}`, kind: 'method', name, params: p });
-      else if (typeof ns[name] === 'function') out.push({ label: `${label}.${name}`, kind: 'function', fn: ns[name] as never, name, params: p });
+      const o = overloads.get(name) ?? [];
+      if (ns === undefined) out.push({ label: `Tensor.${name}`, kind: 'method', name, overloads: o });
+      else if (typeof ns[name] === 'function') out.push({ label: `${label}.${name}`, kind: 'function', fn: ns[name] as never, name, overloads: o });
     }
   }
   return out;
@@ -105,7 +111,40 @@ function makePool(rand: () => number): Tensor[] {
   return pool;
 }
 
-/** A random argument (depth limits nesting). */
+/** A value of the parameter's Python type, small enough for every op to run fast. */
+function typedArg(rand: () => number, pool: Tensor[], type: string): unknown {
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
+  const t = pick(type.split('|')).replace('?', '');
+  const small = () => Math.floor(rand() * 4) - 1;
+  if (t.startsWith('Tensor')) return t.endsWith('[]') ? [pick(pool), pick(pool)] : pick(pool.slice(0, -1));
+  if (t === 'int' || t === 'int?') return small();
+  if (t.startsWith('int') && t.endsWith('[]')) return Array.from({ length: 1 + Math.floor(rand() * 2) }, small);
+  if (t === 'bool') return rand() < 0.5;
+  if (t === 'float' || t === 'Scalar') return pick([small(), 0.5, -1.5, 2]);
+  if (t.endsWith('[]')) return [small(), 0.5];
+  if (t === 'dtype') return pick([torch.float32, torch.int64, torch.float64, torch.bool]);
+  if (t === 'str') return pick(STRINGS.slice(0, 8));
+  if (t === 'device') return 'cpu';
+  return small();
+}
+
+/** Arguments for one of the target's overloads: of the right types mostly, random now and then. */
+function argsFor(rand: () => number, pool: Tensor[], target: Target, names: string[]): { args: unknown[]; kwargs?: Record<string, unknown> } {
+  const overload = target.overloads[Math.floor(rand() * target.overloads.length)] ?? [];
+  const params = target.kind === 'method' ? overload.slice(1) : overload; // a method's self is the tensor it is called on
+  const value = (type: string) => (rand() < 0.85 ? typedArg(rand, pool, type) : randomArg(rand, pool, names));
+  const args: unknown[] = [];
+  let kwargs: Record<string, unknown> | undefined;
+  for (const [name, type, kind, optional] of params) {
+    if (kind === 'v') for (let n = Math.floor(rand() * 3); n > 0; n--) args.push(value(type.replace('[]', '')));
+    else if (optional && rand() < 0.75) continue;
+    else if (kind === 'p' && (kwargs === undefined || rand() < 0.1)) args.push(value(type));
+    else (kwargs ??= {})[name] = value(type);
+  }
+  return { args, kwargs };
+}
+
+/** A random argument (depth limits nesting): hostile values, now and then. */
 function randomArg(rand: () => number, pool: Tensor[], params: string[], depth = 0): unknown {
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
   const r = rand();
@@ -139,7 +178,7 @@ function randomArg(rand: () => number, pool: Tensor[], params: string[], depth =
     c.self = c;
     return c;
   }
-  return 2 ** 31 - 1;
+  return new Map<unknown, unknown>([['k', 1], [2, pick(pool)]]);
 }
 
 /** Settles within SETTLE_MS, or says it hung. */
@@ -204,9 +243,12 @@ describe(`fuzz (seed ${SEED}, ${CALLS} calls)`, () => {
     const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
     const targets = generatedTargets();
     expect(targets.length).toBeGreaterThan(1000); // every generated function and method
+    expect(targets.filter((t) => t.overloads.length === 0)).toEqual([]); // and their signatures
+    const functions = targets.filter((t) => t.kind === 'function');
+    const methods = targets.filter((t) => t.kind === 'method');
     const info = await torch.init();
     const problems: string[] = [];
-    const tally = { calls: 0, threw: 0, typed: 0, mismatches: 0 };
+    const tally = { calls: 0, threw: 0, typed: 0, mismatches: 0, ranInRuntime: 0 };
     let pool = makePool(rand);
     const base = torch.arange(4);
     let runtimePid = info.pid;
@@ -219,9 +261,15 @@ describe(`fuzz (seed ${SEED}, ${CALLS} calls)`, () => {
       }
       const r = rand();
       const target: Target =
-        r < 0.45 ? pick(targets.filter((t) => t.kind === 'function')) : r < 0.9 ? pick(targets.filter((t) => t.kind === 'method')) : r < 0.95 ? { label: 'torch.call', kind: 'call', name: pick(CALL_NAMES), params: ['input', 'dim', 'other'] } : { label: 'torch.callValue', kind: 'callValue', name: pick(VALUE_NAMES), params: ['type', 'input', 'dim'] };
-      const args = Array.from({ length: Math.floor(rand() * 4) }, () => randomArg(rand, pool, target.params));
-      const kwargs: Record<string, unknown> | undefined = rand() < 0.35 && target.params.length ? { [pick(target.params)]: randomArg(rand, pool, target.params) } : undefined;
+        r < 0.45 ? pick(functions) : r < 0.9 ? pick(methods) : r < 0.95 ? { label: 'torch.call', kind: 'call', name: pick(CALL_NAMES), overloads: [] } : { label: 'torch.callValue', kind: 'callValue', name: pick(VALUE_NAMES), overloads: [] };
+      const names = [...new Set(target.overloads.flat().map((p) => p[0]))];
+      let args: unknown[];
+      let kwargs: Record<string, unknown> | undefined;
+      if (target.overloads.length > 0 && rand() < 0.7) ({ args, kwargs } = argsFor(rand, pool, target, names));
+      else {
+        args = Array.from({ length: Math.floor(rand() * 4) }, () => randomArg(rand, pool, names));
+        if (rand() < 0.35) kwargs = { [names.length ? pick(names) : pick(['input', 'dim', 'other', 'type'])]: randomArg(rand, pool, names) };
+      }
       const self = target.kind === 'method' ? pick(pool) : undefined;
       const what = `${target.kind === 'call' || target.kind === 'callValue' ? `${target.label}('${target.name}', …)` : target.label}(${[self, ...args].filter((_, j) => j > 0 || self).map((a) => show(a)).join(', ')}${kwargs ? `, ${show(kwargs)}` : ''})`;
 
@@ -241,6 +289,7 @@ describe(`fuzz (seed ${SEED}, ${CALLS} calls)`, () => {
         judge(e, what, problems);
       }
       const after = base.mul(k);
+      if (result !== undefined) tally.ranInRuntime++;
       await settleResult(result, what, problems);
       // errors of the fuzzed op surface at the next sync point: take them here, typed (a second
       // sync takes a strict-mode verdict that the first one's error held back)
@@ -264,7 +313,7 @@ describe(`fuzz (seed ${SEED}, ${CALLS} calls)`, () => {
       if (problems.length >= 30) break;
     }
     // what the run did, for whoever reads the log
-    console.log(`fuzz seed ${SEED}: ${tally.calls} calls, ${tally.threw} threw at the call (${tally.typed} typed), ${tally.mismatches} strict-mode mirror mismatches reported`);
+    console.log(`fuzz seed ${SEED}: ${tally.calls} calls, ${tally.threw} threw at the call (${tally.typed} typed), ${tally.ranInRuntime} went to the runtime, ${tally.mismatches} strict-mode mirror mismatches reported`);
     expect(problems).toEqual([]);
   }, 600_000);
 });
