@@ -250,7 +250,7 @@ describe(`fuzz (seed ${SEED}, ${CALLS} calls)`, () => {
     const problems: string[] = [];
     const tally = { calls: 0, threw: 0, typed: 0, mismatches: 0, ranInRuntime: 0 };
     let pool = makePool(rand);
-    const base = torch.arange(4);
+    let base = torch.arange(4);
     let runtimePid = info.pid;
 
     for (let i = 0; i < CALLS; i++) {
@@ -309,6 +309,7 @@ describe(`fuzz (seed ${SEED}, ${CALLS} calls)`, () => {
         problems.push(`DIED: the runtime did not survive ${what}: ${pong.ok ? 'a new pid' : String((pong.error as Error)?.message).slice(0, 300)}`);
         runtimePid = (await torch.init()).pid; // go on with a fresh one, to find more
         pool = makePool(rand);
+        base = torch.arange(4);
       }
       if (problems.length >= 30) break;
     }

@@ -5,7 +5,7 @@ from time import perf_counter
 
 import torch
 
-from . import pyobjects, shm
+from . import crash_guards, pyobjects, shm
 from .codec import Ref
 from .early_reads import EarlyReads
 from .errors import Poison, Poisoned, describe
@@ -71,7 +71,7 @@ def _lookup_callable(name):
             raise AttributeError(f"{where} has no attribute {path!r}")
     if not callable(obj):
         raise TypeError(f"{where}.{path} is not callable")
-    return obj
+    return crash_guards.guarded(name, obj)  # the few calls that would kill the process refuse instead
 
 
 _INDEXING = (".__getitem__", ".__setitem__")

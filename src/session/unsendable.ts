@@ -127,7 +127,8 @@ export function checkArg(v: object, owner: unknown, name: string, where: number 
   try {
     return walk(v, owner, []);
   } catch (e) {
-    throw e instanceof Unsendable ? refusal(name, where, e) : e;
+    // anything else thrown while reading it (a Map-like object that is no Map) would be thrown by msgpackr too
+    throw refusal(name, where, e instanceof Unsendable ? e : new Unsendable(`reading it failed (${(e as Error)?.message ?? String(e)})`));
   }
 }
 

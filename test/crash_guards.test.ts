@@ -1,0 +1,22 @@
+/** torch calls that would kill the runtime process (a signal) are refused with torch's error instead. */
+import { afterAll, describe, expect, it } from 'vitest';
+import torch, { TorchError } from '../src/index.js';
+
+afterAll(() => torch.shutdown());
+
+describe('calls that crash torch itself', () => {
+  it('int64 Tensor.mvlgamma_ (SIGFPE in torch 2.9) raises what int32 raises; the runtime and its tensors live on', async () => {
+    const { pid } = await torch.init();
+    const keep = torch.arange(4).add(1);
+    const x = torch.ones([2, 2], { dtype: torch.int64 });
+    x.call('mvlgamma_', [2]);
+    const err = await torch.sync().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TorchError);
+    expect((err as TorchError).pyType).toBe('RuntimeError');
+    expect((err as TorchError).pyMessage).toBe("result type Float can't be cast to the desired output type Long");
+    expect(((await torch.runtime.ping()) as { pid: number }).pid).toBe(pid);
+    expect(await keep.tolist()).toEqual([1, 2, 3, 4]);
+    // the guard lets every other dtype through to torch
+    expect(await torch.ones([2], { dtype: torch.float64 }).call('mvlgamma_', [1]).tolist()).toEqual([0, 0]);
+  });
+});
