@@ -19,4 +19,22 @@ describe('calls that crash torch itself', () => {
     // the guard lets every other dtype through to torch
     expect(await torch.ones([2], { dtype: torch.float64 }).call('mvlgamma_', [1]).tolist()).toEqual([0, 0]);
   });
+
+  it('torch.lu_unpack with pivots whose last dim is empty (SIGSEGV in torch 2.9) raises what other bad pivots raise', async () => {
+    const { pid } = await torch.init();
+    const keep = torch.arange(4).add(1);
+    const [p, l, u] = torch.call('lu_unpack', [torch.ones(3, 2), torch.zeros([2, 0], { dtype: torch.int32 })], {}, { outputs: 3 });
+    const err = await p!.ready().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TorchError);
+    expect((err as TorchError).pyMessage).toMatch(/^pivots passed to lu_unpack must be between 1 and LU.size\(-2\) inclusive/);
+    await torch.sync().catch(() => {});
+    expect(((await torch.runtime.ping()) as { pid: number }).pid).toBe(pid);
+    expect(await keep.tolist()).toEqual([1, 2, 3, 4]);
+    for (const t of [p, l, u]) t!.dispose();
+    // real pivots still unpack: P @ L @ U gives the matrix back
+    const a = torch.tensor([[4, 3], [6, 3]], { dtype: torch.float64 });
+    const [lu, piv] = torch.call('linalg.lu_factor', [a], {}, { outputs: 2 });
+    const [P, L, U] = torch.call('lu_unpack', [lu!, piv!], {}, { outputs: 3 });
+    expect(await torch.call('matmul', [torch.call('matmul', [P!, L!]), U!]).tolist()).toEqual([[4, 3], [6, 3]]);
+  });
 });

@@ -69,6 +69,13 @@ describe('an argument msgpack cannot carry', () => {
     expect(await torch.ones(2).sum().item()).toBe(2);
   });
 
+  it('a string with a lone surrogate (a valid JS string, invalid UTF-8) reaches Python as it is', async () => {
+    const builtins = torch.py.import('builtins') as unknown as { len(s: string): Promise<number> };
+    const keep = torch.arange(3).add(1);
+    expect(await builtins.len('a\ud800b')).toBe(3); // one code point, as in Python
+    expect(await keep.tolist()).toEqual([1, 2, 3]);
+  });
+
   it('values msgpack carries as they are still pass: int64/uint64 BigInts, NaN, Infinity, strings', async () => {
     expect(await torch.full([1], 2n ** 63n - 1n).item()).toBe(2n ** 63n - 1n);
     expect(await torch.full([1], -(2n ** 63n)).item()).toBe(-(2n ** 63n));

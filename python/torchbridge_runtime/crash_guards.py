@@ -15,7 +15,27 @@ def _mvlgamma_(self, *args, **kwargs):
     return torch.Tensor.mvlgamma_(self, *args, **kwargs)
 
 
-GUARDS = {".mvlgamma_": _mvlgamma_}
+def _lu_unpack(*args, **kwargs):
+    # torch 2.9: pivots whose last dim is empty, for a non-empty LU, die of SIGSEGV when unpacked
+    lu = args[0] if args else kwargs.get("LU_data")
+    pivots = args[1] if len(args) > 1 else kwargs.get("LU_pivots")
+    unpack_pivots = args[3] if len(args) > 3 else kwargs.get("unpack_pivots", True)
+    if (
+        unpack_pivots is not False
+        and isinstance(lu, torch.Tensor)
+        and isinstance(pivots, torch.Tensor)
+        and lu.dim() >= 2
+        and pivots.dim() >= 1
+        and pivots.shape[-1] == 0
+        and min(lu.shape[-2], lu.shape[-1]) > 0
+    ):
+        raise RuntimeError(
+            "pivots passed to lu_unpack must be between 1 and LU.size(-2) inclusive.Did you properly pass the result of lu_factor?"
+        )
+    return torch.lu_unpack(*args, **kwargs)
+
+
+GUARDS = {".mvlgamma_": _mvlgamma_, "lu_unpack": _lu_unpack}
 
 
 def guarded(name, fn):

@@ -23,7 +23,12 @@ const MAX_OUTPUTS = 1 << 20;
 
 export function listLength(op: string, a: Bound): Length {
   const counter = COUNTERS.get(op);
-  const n = counter ? counter(a) : { why: 'the mirror has no rule for its length' };
+  let n: Length;
+  try {
+    n = counter ? counter(a) : { why: 'the mirror has no rule for its length' };
+  } catch {
+    n = { why: 'the arguments are invalid for the input' }; // a counter that cannot read them (a BigInt count)
+  }
   if (typeof n !== 'number' || (Number.isSafeInteger(n) && n >= 0 && n <= MAX_OUTPUTS)) return n;
   // torch refuses these arguments itself (negative, fractional), or would make more tensors than anyone wants
   return { why: Number.isSafeInteger(n) && n > MAX_OUTPUTS ? `it would be ${n} tensors, more than ${MAX_OUTPUTS}` : 'the arguments are invalid for the input' };
