@@ -160,7 +160,13 @@ function randomArg(rand: () => number, pool: Tensor[], params: string[], depth =
   if (r < 0.82) return depth >= 3 ? [] : Array.from({ length: Math.floor(rand() * 5) }, () => randomArg(rand, pool, params, depth + 1));
   if (r < 0.86) {
     const o: Record<string, unknown> = {};
-    for (let i = Math.floor(rand() * 3); i > 0; i--) o[rand() < 0.7 && params.length ? pick(params) : pick(['x', 'dim', '__proto__', 'then'])] = depth >= 3 ? 1 : randomArg(rand, pool, params, depth + 1);
+    for (let i = Math.floor(rand() * 3); i > 0; i--) {
+      const key = rand() < 0.7 && params.length ? pick(params) : pick(['x', 'dim', '__proto__', 'then']);
+      const value = depth >= 3 ? 1 : randomArg(rand, pool, params, depth + 1);
+      // '__proto__' assigned replaces the prototype (on purpose: an exotic object); other keys are own data
+      if (key === '__proto__') o[key] = value;
+      else Object.defineProperty(o, key, { value, enumerable: true, writable: true, configurable: true });
+    }
     return o;
   }
   if (r < 0.89) return pick([torch.float32, torch.int64, torch.bool, torch.complex64]);
