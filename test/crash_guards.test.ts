@@ -37,4 +37,22 @@ describe('calls that crash torch itself', () => {
     const [P, L, U] = torch.call('lu_unpack', [lu!, piv!], {}, { outputs: 3 });
     expect(await torch.call('matmul', [torch.call('matmul', [P!, L!]), U!]).tolist()).toEqual([[4, 3], [6, 3]]);
   });
+
+  it('torch.arange / torch.range of an integer dtype with a step below 1 (SIGFPE in torch 2.9) raise that the step is 0', async () => {
+    const { pid } = await torch.init();
+    const keep = torch.arange(4).add(1);
+    for (const name of ['arange', 'range']) {
+      const t = torch.call(name, [0, 2, 0.5], { dtype: torch.int64 });
+      const err = await t.ready().catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(TorchError);
+      expect((err as TorchError).pyMessage).toBe('step must be nonzero (step 0.5 is 0 as torch.int64)');
+      await torch.sync().catch(() => {});
+    }
+    expect(((await torch.runtime.ping()) as { pid: number }).pid).toBe(pid);
+    expect(await keep.tolist()).toEqual([1, 2, 3, 4]);
+    // steps that stay nonzero as ints, and float dtypes, are torch's as before
+    expect(await torch.call('arange', [0, 4, 1.5], { dtype: torch.int64 }).tolist()).toEqual([0, 1, 2, 3]);
+    expect(await torch.call('arange', [0, 2, 0.5], { dtype: torch.float32 }).tolist()).toEqual([0, 0.5, 1, 1.5]);
+  });
 });
+

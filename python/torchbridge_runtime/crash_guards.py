@@ -35,7 +35,27 @@ def _lu_unpack(*args, **kwargs):
     return torch.lu_unpack(*args, **kwargs)
 
 
-GUARDS = {".mvlgamma_": _mvlgamma_, "lu_unpack": _lu_unpack}
+def _integral_step(name):
+    # torch 2.9: arange/range of an integer dtype with 0 < |step| < 1 cast the step to 0 and die of SIGFPE
+    fn = getattr(torch, name)
+
+    def guard(*args, **kwargs):
+        step = kwargs["step"] if "step" in kwargs else args[2] if len(args) > 2 else 1
+        out = kwargs.get("out")
+        dtype = kwargs.get("dtype") or (out.dtype if isinstance(out, torch.Tensor) else None)
+        if isinstance(dtype, torch.dtype) and not (dtype.is_floating_point or dtype.is_complex or dtype == torch.bool):
+            try:
+                zero = float(step) != 0 and int(float(step)) == 0
+            except (TypeError, ValueError, OverflowError, RuntimeError):
+                zero = False  # torch says what is wrong with it
+            if zero:
+                raise RuntimeError(f"step must be nonzero (step {step} is 0 as {dtype})")
+        return fn(*args, **kwargs)
+
+    return guard
+
+
+GUARDS = {".mvlgamma_": _mvlgamma_, "lu_unpack": _lu_unpack, "arange": _integral_step("arange"), "range": _integral_step("range")}
 
 
 def guarded(name, fn):
