@@ -3,6 +3,7 @@
 import struct
 
 import msgpack
+import numpy as np
 import torch
 
 from .protocol import EXT
@@ -43,10 +44,8 @@ def _ext_hook(code, data):
         return Ref(_from_bytes(data, "big"))
     if code == _EXT_DTYPE:
         name = data.decode()
-        try:
-            return DTYPES[name]
-        except KeyError:
-            raise TypeError(f"unknown dtype torch.{name}") from None
+        # never raise here: a batch that fails to decode takes every op in it down with it
+        return DTYPES.get(name) or UnknownDType(name)
     if code == _EXT_SLICE:
         return slice(*_unpackb(data, ext_hook=_ext_hook))
     if code == _EXT_TUPLE:
@@ -64,22 +63,53 @@ def _default(obj):
         return msgpack.ExtType(_EXT_REMOTE, msgpack.packb([obj.id, obj.meta]))
     if isinstance(obj, complex):
         return msgpack.ExtType(_EXT_COMPLEX, struct.pack(">dd", obj.real, obj.imag))
-    if isinstance(obj, torch.dtype):
+    if isinstance(obj, torch.dtype) and obj in DTYPE_NAMES:
         return msgpack.ExtType(_EXT_DTYPE, DTYPE_NAMES[obj].encode())
     if isinstance(obj, torch.device):
         return str(obj)
     if isinstance(obj, torch.Size):
         return list(obj)
-    if hasattr(obj, "item") and hasattr(obj, "dtype"):  # numpy scalar
+    if isinstance(obj, np.generic):  # a numpy scalar (never an array: .item() of one raises)
         return obj.item()
-    raise TypeError(f"cannot send a Python {type(obj).__name__} to TypeScript")
+    if isinstance(obj, int):  # msgpack hands over the ints it cannot write
+        raise TypeError(f"cannot send the Python int {obj} to TypeScript: it does not fit in 64 bits")
+    raise TypeError(f"cannot send {describe_value(obj)} to TypeScript")
+
+
+class UnknownDType:
+    """A dtype name this runtime's torch does not have: torch refuses it where it is used."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name):
+        self.name = name
+
+    def __repr__(self):
+        return f"torch.{self.name} (unknown to this runtime's torch {torch.__version__})"
+
+
+def describe_value(obj):
+    """'a Python numpy.ndarray of shape (3, 5) and dtype float32', for messages."""
+    cls = type(obj)
+    name = cls.__qualname__ if cls.__module__ == "builtins" else f"{cls.__module__}.{cls.__qualname__}"
+    if isinstance(obj, np.ndarray):
+        return f"a Python {name} of shape {obj.shape} and dtype {obj.dtype}"
+    return f"a Python {name}"
+
+
+def refusal(value, exc):
+    """The error record for a reply whose value cannot be encoded (see Server._reply)."""
+    # _default's TypeError names the very item that failed; anything else (a recursion limit) gets the whole value's type
+    why = str(exc) if isinstance(exc, TypeError) else f"{describe_value(value)}: {type(exc).__name__}: {exc}"
+    return {"type": "TypeError", "message": f"the runtime cannot send this result to TypeScript: {why}", "traceback": ""}
 
 
 def unpack(payload):
-    return _unpackb(payload, ext_hook=_ext_hook, raw=False, strict_map_key=False)
+    # surrogatepass: a JS string may hold a lone surrogate; decoding it must not fail the batch
+    return _unpackb(payload, ext_hook=_ext_hook, raw=False, strict_map_key=False, unicode_errors="surrogatepass")
 
 
-_packer = msgpack.Packer(default=_default, use_bin_type=True)
+_packer = msgpack.Packer(default=_default, use_bin_type=True, unicode_errors="surrogatepass")
 
 
 def pack(obj):

@@ -5,7 +5,7 @@ from time import perf_counter
 
 import torch
 
-from . import pyobjects, shm
+from . import crash_guards, pyobjects, shm
 from .codec import Ref
 from .early_reads import EarlyReads
 from .interrupt import Interrupter
@@ -24,6 +24,7 @@ _RELEASE_SHM = OP["RELEASE_SHM"]
 _HELLO = OP["HELLO"]
 _SHUTDOWN = OP["SHUTDOWN"]
 _CONVERT = READ["CONVERT"]
+_VALUE = READ["VALUE"]
 _OK = STATUS["OK"]
 _ERROR = STATUS["ERROR"]
 
@@ -71,7 +72,7 @@ def _lookup_callable(name):
             raise AttributeError(f"{where} has no attribute {path!r}")
     if not callable(obj):
         raise TypeError(f"{where}.{path} is not callable")
-    return obj
+    return crash_guards.guarded(name, obj)  # the few calls that would kill the process refuse instead
 
 
 _INDEXING = (".__getitem__", ".__setitem__")
@@ -354,7 +355,12 @@ class Executor:
         try:
             if v is None and id_ not in self.handles:
                 raise KeyError(f"handle {id_} is unknown to the runtime (disposed, or from another session)")
-            value = self._convert(v) if what == _CONVERT else read_value(v, what, self.data)
+            if what == _CONVERT:
+                value = self._convert(v)
+            elif what == _VALUE:  # by value, objects that have no plain form by handle
+                value = pyobjects.to_value(v, self._register)
+            else:
+                value = read_value(v, what, self.data)
         except Exception as e:  # noqa: BLE001
             self.reply(reply_id, _ERROR, describe(e, seq, "read"))
             return

@@ -10,6 +10,7 @@ frames (no socket file, so no other process can connect, and no I/O thread to wa
 message). ZmqLink is a ZeroMQ DEALER peer, for `TORCHBRIDGE_TRANSPORT=zmq` children.
 """
 
+import os
 import select
 import socket
 import struct
@@ -103,6 +104,7 @@ class ZmqLink:
         self.sock.setsockopt(zmq.SNDHWM, 0)
         self.sock.bind(endpoint)
         self.peer = None
+        self._path = endpoint[len("ipc://") :] if endpoint.startswith("ipc://") else None
 
     def recv(self):
         peer, payload = self.sock.recv_multipart(copy=False)
@@ -125,3 +127,20 @@ class ZmqLink:
 
     def close(self):
         self.sock.close(0)
+
+    def remove_socket_file(self):
+        """At exit (os._exit skips ZeroMQ's own clean-up): the ipc socket file goes, and its
+        directory with it when it is a client's private torchbridge-<pid>-* one and now empty,
+        so a client killed by a signal leaves nothing behind (see src/runtime/ipc_dir.ts)."""
+        if self._path is None:
+            return
+        try:
+            os.unlink(self._path)
+        except OSError:
+            pass
+        parent = os.path.dirname(self._path)
+        if os.path.basename(parent).startswith("torchbridge-"):
+            try:
+                os.rmdir(parent)
+            except OSError:  # the other socket's file is still there, or the client removed it
+                pass

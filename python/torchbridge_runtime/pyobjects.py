@@ -73,6 +73,12 @@ def tree(obj, /):
     return Tree(obj)
 
 
+def refuse(message, /):
+    """What the client queues in place of an op it could not encode: its outputs are poisoned
+    with this error, and the ops around it run as usual."""
+    raise TypeError(message)
+
+
 HELPERS = {
     "import": import_module,
     "getattr": get_attr,
@@ -83,6 +89,7 @@ HELPERS = {
     "setitem": set_item,
     "select": select,
     "tree": tree,
+    "refuse": refuse,
     "rnn_flatten_weights": nn_helpers.rnn_flatten_weights,
     "batch_norm_cma": nn_helpers.batch_norm_cma,
     "save": serialization.save,
@@ -105,6 +112,27 @@ class RemoteOut:
 
 
 _SCALARS = (bool, int, float, str, bytes, complex)
+# what the codec writes as it is (besides _SCALARS, lists and dicts)
+_SENDABLE = (torch.dtype, torch.device, np.generic)
+
+
+def to_value(obj, register):
+    """READ VALUE: a result as plain JS values, tensors and NumPy arrays as nested lists of their
+    values; an object that has no such form (torch.finfo, a module) by handle, as to_js does,
+    rather than a reply that cannot be encoded."""
+    if obj is None or isinstance(obj, _SCALARS):
+        return obj
+    if isinstance(obj, torch.Tensor):
+        return obj.tolist()
+    if isinstance(obj, np.ndarray):
+        return to_value(obj.tolist(), register)
+    if isinstance(obj, (list, tuple)):
+        return [to_value(x, register) for x in obj]
+    if isinstance(obj, dict):
+        return {k if k is None or isinstance(k, _SCALARS) else str(k): to_value(v, register) for k, v in obj.items()}
+    if isinstance(obj, _SENDABLE):
+        return obj
+    return RemoteOut(register(obj), ["py", type(obj).__name__])
 
 
 def to_js(obj, register):

@@ -9,9 +9,13 @@ import time
 import traceback
 
 from . import interrupt, shm
-from .codec import pack, pack_array_header, unpack
+from .codec import pack, pack_array_header, refusal, unpack
 from .executor import Executor, Shutdown
-from .protocol import CONTROL, HELPERS, VERSION
+from .protocol import CONTROL, HELPERS, STATUS, VERSION
+
+
+def _nothing():
+    pass
 
 
 def runtime_info():
@@ -44,8 +48,12 @@ class Server:
         self._exiting = threading.Lock()
 
     def _reply(self, reply_id, status, value):
-        # packed now, so a value that cannot travel fails here, as the op that made it
-        self._replies.append(pack([reply_id, status, value]))
+        # packed now, so a value that cannot travel fails here: as that read's error, never the runtime's end
+        try:
+            packed = pack([reply_id, status, value])
+        except Exception as e:  # noqa: BLE001
+            packed = pack([reply_id, STATUS["ERROR"], refusal(value, e)])
+        self._replies.append(packed)
 
     def _send_replies(self):
         """The replies so far as one message, with how many ops have run: [ran, [[id, status, value], ...]]."""
@@ -133,6 +141,8 @@ class Server:
         if not self._exiting.acquire(blocking=False):
             return
         shm.sweep(self.shm_prefix)
+        for link in (self.link, self.control):  # a zmq link's ipc socket file (a client killed by a signal leaves it)
+            getattr(link, "remove_socket_file", _nothing)()
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(code)

@@ -71,17 +71,5 @@ def read_value(obj, what, data_reader):
         return data_reader.read(obj)
     if what == READ["DATA_COPY"]:
         return data_reader.read(obj, allow_alias=False)
-    if what == READ["VALUE"]:
-        return to_plain(obj)
     raise ValueError(f"unknown read kind {what}")
 
-
-def to_plain(obj):
-    """A Python value as msgpack-able plain data (tensors become nested lists)."""
-    if isinstance(obj, torch.Tensor):
-        return obj.tolist()
-    if isinstance(obj, (list, tuple)):
-        return [to_plain(x) for x in obj]
-    if isinstance(obj, dict):
-        return {k: to_plain(v) for k, v in obj.items()}
-    return obj

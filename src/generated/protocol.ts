@@ -62,7 +62,8 @@ export const HELPER = {
   "rnn_flatten_weights": "tb.rnn_flatten_weights",
   "batch_norm_cma": "tb.batch_norm_cma",
   "save": "tb.save",
-  "load": "tb.load"
+  "load": "tb.load",
+  "refuse": "tb.refuse"
 } as const;
 
 export type HelperName = keyof typeof HELPER;

@@ -1,5 +1,5 @@
 /** Factories' mirror rules: zeros/ones/full/empty, arange/linspace/eye, random, *_like; manual_seed. */
-import type { OutSpec } from './dispatch.js';
+import { PENDING, type OutSpec } from './dispatch.js';
 import { rule } from './rules.js';
 import type { Bound } from './signature.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -40,7 +40,8 @@ function sizes(v: unknown): number[] {
 }
 
 function sized(name: string): void {
-  rule(name, (a, op) => factory(a, op, sizes(a.size), (a.dtype as DType | undefined) ?? get_default_dtype()));
+  // no size at all (torch.zeros()): torch's own TypeError, from the runtime
+  rule(name, (a, op) => (a.size === undefined ? PENDING : factory(a, op, sizes(a.size), (a.dtype as DType | undefined) ?? get_default_dtype())));
 }
 
 sized('zeros');

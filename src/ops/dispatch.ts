@@ -13,7 +13,7 @@ import { is_grad_enabled } from '../autograd/grad_mode.js';
 import { link } from '../autograd/graph.js';
 import { GRAD_FN_FROM_RUNTIME, metaFromWire, resultMetaFromWire, type TensorMeta, type WireMeta } from '../tensor/meta.js';
 import { gradFnOf, type GradFnSource } from '../mirror/grad_fn.js';
-import { TorchError, torchError } from '../errors.js';
+import { ArgumentError, TorchBridgeError, TorchError, torchError } from '../errors.js';
 import { canCast } from '../mirror/promotion.js';
 import { sameShape } from '../mirror/broadcast.js';
 import { stridedUnlessTiny } from '../mirror/layout.js';
@@ -65,11 +65,15 @@ export function defineOp(sig: string | string[], meta?: MetaRule, opts: { mayFai
   return { name, sigs, meta, mayFail: opts.mayFail ?? meta === undefined, methodWire: '.' + name, outputs: opts.outputs };
 }
 
-/** Every Tensor among the arguments (top level, in lists, in kwargs). */
-function tensorsIn(values: readonly unknown[], out: Tensor[] = []): Tensor[] {
+/** Deeper than any torch argument nests: a circular list, refused before it overflows the stack. */
+const MAX_NESTING = 256;
+
+/** Every Tensor among the arguments (top level, in lists, in kwargs); `op` names the call in errors. */
+export function tensorsIn(values: readonly unknown[], op: string, out: Tensor[] = [], depth = 0): Tensor[] {
+  if (depth > MAX_NESTING) throw new ArgumentError(`${opName(op)}: an argument nests lists more than ${MAX_NESTING} deep (does it contain itself?)`);
   for (const v of values) {
     if (v instanceof Tensor) out.push(v);
-    else if (Array.isArray(v)) tensorsIn(v, out);
+    else if (Array.isArray(v)) tensorsIn(v, op, out, depth + 1);
   }
   return out;
 }
@@ -112,9 +116,9 @@ export function invoke(def: OpDef, args: readonly unknown[], self?: Tensor): Ten
   for (let i = 0; i < full.length; i++) {
     const a = full[i];
     if (a instanceof Tensor) scanInput(a);
-    else if (Array.isArray(a)) nested = tensorsIn(a, nested);
+    else if (Array.isArray(a)) nested = tensorsIn(a, def.name, nested);
   }
-  if (kw !== undefined) nested = tensorsIn(Object.values(kw), nested);
+  if (kw !== undefined) nested = tensorsIn(Object.values(kw), def.name, nested);
   if (nested !== undefined) for (const t of nested) scanInput(t);
   const pending = scan.pending;
   const strided = scan.strided;
@@ -126,7 +130,7 @@ export function invoke(def: OpDef, args: readonly unknown[], self?: Tensor): Ten
   if (!mirror.enabled) return pendingResult(def, linkAll(unmirroredCall(session, wireName, full, kw, def.outputs ?? 1, def.mayFail, def.outputs !== undefined), gradInputs));
   if (pending) return reportedByRuntime(def, session, wireName, full, kw, gradInputs);
 
-  const specs = def.meta!(bound, wireName);
+  const specs = predict(def, bound, wireName, session);
   if (specs === PENDING) return reportedByRuntime(def, session, wireName, full, kw, gradInputs);
   grad = grad && is_grad_enabled();
   // a result autograd records under a node the mirror cannot name: the runtime reports it
@@ -147,6 +151,21 @@ export function invoke(def: OpDef, args: readonly unknown[], self?: Tensor): Ten
   session.call(outs.map((t) => t.id), wireName, full, kw ?? null, replyFor(session, outs), def.mayFail);
   if (gradInputs !== undefined) linkAll(outs, gradInputs);
   return outs;
+}
+
+/**
+ * The rule's prediction. A rule that throws anything but torch's own error (TorchError) or an
+ * ArgumentError has a bug: the runtime, which runs torch itself, decides instead (PENDING), and
+ * strict mode reports the failed rule as a mirror mismatch.
+ */
+export function predict(def: OpDef, bound: Bound, wireName: string, session: Session): OutSpec | OutSpec[] | typeof PENDING {
+  try {
+    return def.meta!(bound, wireName);
+  } catch (e) {
+    if (e instanceof TorchBridgeError) throw e;
+    if (strict.enabled) session.mirrorMismatch(`${opName(wireName)}: the mirror's rule failed (${(e as Error)?.message ?? String(e)}); the runtime's answer was used`);
+    return PENDING;
+  }
 }
 
 /**

@@ -2,10 +2,11 @@
  * The escape hatch: call any torch function or Tensor method by its Python name before it has
  * a typed wrapper. Results are tensors whose metadata is pending until the runtime answers.
  */
-import { pendingCall, sessionOf } from './dispatch.js';
+import { pendingCall, sessionOf, tensorsIn } from './dispatch.js';
 import { Tensor } from '../tensor/tensor.js';
 import { READ } from '../transport/protocol.js';
 import { ArgumentError } from '../errors.js';
+import { fromRemote } from '../py/object.js';
 
 export interface CallOptions {
   /** Number of tensors the call returns (a tuple of that many), default 1. */
@@ -18,15 +19,8 @@ function check(name: string): void {
   }
 }
 
-function tensorsOf(args: unknown[], kwargs: Record<string, unknown>): Tensor[] {
-  const found: Tensor[] = [];
-  const walk = (v: unknown): void => {
-    if (v instanceof Tensor) found.push(v);
-    else if (Array.isArray(v)) v.forEach(walk);
-  };
-  args.forEach(walk);
-  Object.values(kwargs).forEach(walk);
-  return found;
+function tensorsOf(name: string, args: unknown[], kwargs: Record<string, unknown>): Tensor[] {
+  return tensorsIn(Object.values(kwargs), name, tensorsIn(args, name));
 }
 
 /**
@@ -37,7 +31,7 @@ export function call(name: string, args?: unknown[], kwargs?: Record<string, unk
 export function call(name: string, args: unknown[], kwargs: Record<string, unknown>, opts: { outputs: number }): Tensor[];
 export function call(name: string, args: unknown[] = [], kwargs: Record<string, unknown> = {}, opts: CallOptions = {}): Tensor | Tensor[] {
   check(name);
-  const s = sessionOf(tensorsOf(args, kwargs));
+  const s = sessionOf(tensorsOf(name, args, kwargs));
   const outs = pendingCall(s, name, [...args], kwargs, opts.outputs ?? 1);
   return opts.outputs === undefined ? outs[0]! : outs;
 }
@@ -45,22 +39,24 @@ export function call(name: string, args: unknown[] = [], kwargs: Record<string, 
 /** Tensor method by name: t.call('softmax', [0]) runs t.softmax(0) in the runtime. */
 export function callMethod(self: Tensor, name: string, args: unknown[] = [], kwargs: Record<string, unknown> = {}, opts: CallOptions = {}): Tensor | Tensor[] {
   check(name);
-  const s = sessionOf([self, ...tensorsOf(args, kwargs)]);
+  const s = sessionOf([self, ...tensorsOf(name, args, kwargs)]);
   const outs = pendingCall(s, '.' + name, [self, ...args], kwargs, opts.outputs ?? 1);
   return opts.outputs === undefined ? outs[0]! : outs;
 }
 
 /**
  * Call a torch function and get its (non-tensor) result as a JS value: numbers, booleans,
- * strings, lists, dicts; tensors inside come back as nested lists. A sync point.
+ * strings, lists, dicts; tensors (and NumPy arrays) inside come back as nested lists, objects
+ * with no plain form (torch.finfo) as PyObject handles. A sync point.
  */
 export async function callValue(name: string, args: unknown[] = [], kwargs: Record<string, unknown> = {}): Promise<unknown> {
   check(name);
-  const s = sessionOf(tensorsOf(args, kwargs));
+  const s = sessionOf(tensorsOf(name, args, kwargs));
   const id = s.newHandle();
   s.call(id, name, [...args], kwargs, 0, true);
   try {
-    return await s.read(id, READ.VALUE);
+    // an object with no plain form (torch.finfo) comes back as a PyObject
+    return fromRemote(s, await s.read(id, READ.VALUE), name);
   } finally {
     s.free(id);
   }

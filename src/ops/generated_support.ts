@@ -3,13 +3,14 @@
  * function or Tensor method becomes an OpDef with torch's overloads; its mirror rule, if any,
  * is looked up by name on first use (see rules.ts).
  */
-import { PENDING, invoke, sessionOf, type OpDef } from './dispatch.js';
+import { PENDING, invoke, predict, sessionOf, tensorsIn, type OpDef } from './dispatch.js';
 import { MAY_FAIL, RULES } from './rules.js';
 import { bindOverloads, isKwargs, makeSignature, type ParamTuple, type Signature } from './signature.js';
 import { listLength } from './list_length.js';
 import { Tensor } from '../tensor/tensor.js';
 import { READ } from '../transport/protocol.js';
 import { ArgumentError } from '../errors.js';
+import { fromRemote } from '../py/object.js';
 
 export type Returns =
   | { kind: 'tensor' }
@@ -89,7 +90,7 @@ export function defineGenerated(ns: string, name: string, overloads: readonly (r
       return (args, self) => {
         const { pos, kw } = split(args, self);
         bindOverloads(def.sigs, pos, kw);
-        sessionOf(tensorsOf(pos, kw)).call(null, self ? def.methodWire : path, pos, kw ?? null, 0, true);
+        sessionOf(tensorsOf(path, pos, kw)).call(null, self ? def.methodWire : path, pos, kw ?? null, 0, true);
       };
   }
 }
@@ -126,8 +127,9 @@ function listCall(def: OpDef, args: readonly unknown[], self?: Tensor): Tensor[]
   const { pos, kw } = split(args, self);
   const bound = bindOverloads(def.sigs, pos, kw);
   const wire = self ? def.methodWire : def.name;
-  const known = tensorsOf(pos, kw).every((t) => t._m !== undefined);
-  const specs = known && def.meta !== undefined ? def.meta(bound, wire) : PENDING;
+  const tensors = tensorsOf(def.name, pos, kw);
+  const known = tensors.every((t) => t._m !== undefined);
+  const specs = known && def.meta !== undefined ? predict(def, bound, wire, sessionOf(tensors)) : PENDING;
   if (specs !== PENDING) {
     const list = Array.isArray(specs) ? specs : [specs]; // atleast_1d([t]): a tuple of one
     return invoke({ ...def, meta: () => list, outputs: list.length }, args, self) as Tensor[];
@@ -147,26 +149,21 @@ function split(args: readonly unknown[], self?: Tensor): { pos: unknown[]; kw: R
   return { pos: self ? [self, ...pos] : pos, kw };
 }
 
-function tensorsOf(pos: readonly unknown[], kw: Record<string, unknown> | undefined): Tensor[] {
-  const out: Tensor[] = [];
-  const walk = (v: unknown): void => {
-    if (v instanceof Tensor) out.push(v);
-    else if (Array.isArray(v)) v.forEach(walk);
-  };
-  pos.forEach(walk);
-  if (kw) Object.values(kw).forEach(walk);
-  return out;
+function tensorsOf(name: string, pos: readonly unknown[], kw: Record<string, unknown> | undefined): Tensor[] {
+  const out = tensorsIn(pos, name);
+  return kw ? tensorsIn(Object.values(kw), name, out) : out;
 }
 
 /** A call whose result is not a tensor: run it, read the value back (a sync point). */
 async function valueCall(def: OpDef, wireName: string, args: readonly unknown[], self?: Tensor): Promise<unknown> {
   const { pos, kw } = split(args, self);
   bindOverloads(def.sigs, pos, kw);
-  const s = sessionOf(tensorsOf(pos, kw));
+  const s = sessionOf(tensorsOf(wireName, pos, kw));
   const id = s.newHandle();
   s.call(id, wireName, pos, kw ?? null, 0, true);
   try {
-    return await s.read(id, READ.VALUE);
+    // an object with no plain form (torch.finfo) comes back as a PyObject
+    return fromRemote(s, await s.read(id, READ.VALUE), wireName);
   } finally {
     s.free(id);
   }

@@ -18,9 +18,20 @@ const COUNTERS = new Map<string, Counter>();
 /** Whether the number of outputs of this list-returning op can be worked out (for coverage). */
 export const hasListLength = (op: string): boolean => COUNTERS.has(op);
 
+/** More outputs than any real call makes: a count from a huge argument, refused rather than allocated. */
+const MAX_OUTPUTS = 1 << 20;
+
 export function listLength(op: string, a: Bound): Length {
   const counter = COUNTERS.get(op);
-  return counter ? counter(a) : { why: 'the mirror has no rule for its length' };
+  let n: Length;
+  try {
+    n = counter ? counter(a) : { why: 'the mirror has no rule for its length' };
+  } catch {
+    n = { why: 'the arguments are invalid for the input' }; // a counter that cannot read them (a BigInt count)
+  }
+  if (typeof n !== 'number' || (Number.isSafeInteger(n) && n >= 0 && n <= MAX_OUTPUTS)) return n;
+  // torch refuses these arguments itself (negative, fractional), or would make more tensors than anyone wants
+  return { why: Number.isSafeInteger(n) && n > MAX_OUTPUTS ? `it would be ${n} tensors, more than ${MAX_OUTPUTS}` : 'the arguments are invalid for the input' };
 }
 
 const count = (names: string[], fn: Counter) => names.forEach((n) => COUNTERS.set(n, fn));
@@ -89,7 +100,7 @@ count(['unbind'], (a) => {
 });
 
 /** One output per input tensor. */
-count(['meshgrid', 'broadcast_tensors', 'align_tensors', 'atleast_1d', 'atleast_2d', 'atleast_3d'], (a) => (a.tensors as unknown[]).length);
+count(['meshgrid', 'broadcast_tensors', 'align_tensors', 'atleast_1d', 'atleast_2d', 'atleast_3d'], (a) => lengthOf(a.tensors) ?? { why: 'no tensors were given' });
 
 /** nonzero(as_tuple=True) and where(condition): one index tensor per dim (a 0-dim input gives one). */
 count(['nonzero', 'where'], (a) => {

@@ -29,6 +29,7 @@ export interface Converted {
  */
 export function toPython(v: unknown, where: string, typedArrays: 'numpy' | 'tensor' = 'numpy'): Converted {
   const temporaries: { dispose(): void }[] = [];
+  const within: object[] = []; // the containers being walked: one met again is a cycle
   const walk = (x: unknown, path: string): unknown => {
     if (x === null || x === undefined) return null;
     switch (typeof x) {
@@ -58,6 +59,13 @@ export function toPython(v: unknown, where: string, typedArrays: 'numpy' | 'tens
       return x;
     }
     if (x instanceof DType || x instanceof Slice || x instanceof ComplexValue || x === Ellipsis) return x;
+    if (within.includes(x)) throw new ArgumentError(`${path} contains itself; a circular structure has no Python counterpart`);
+    within.push(x);
+    const out = container(x, path);
+    within.pop();
+    return out;
+  };
+  const container = (x: object, path: string): unknown => {
     if (Array.isArray(x)) return x.map((item, i) => walk(item, `${path}[${i}]`));
     if (x instanceof Tuple) return new Tuple(x.items.map((item, i) => walk(item, `${path}[${i}]`)));
     if (x instanceof Map) {

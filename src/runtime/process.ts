@@ -2,12 +2,10 @@
  * The runtime as a child process, its stdout/stderr forwarded to ours and its exit reported at
  * once. It talks to us over two inherited Unix socket pairs (fds 3 and 4: ops and control; no
  * socket file, so no other process can connect), or with TORCHBRIDGE_TRANSPORT=zmq over
- * ZeroMQ ipc:// sockets in a private 0700 directory removed when it exits.
+ * ZeroMQ ipc:// sockets in a private 0700 directory that never outlives the client (ipc_dir.ts).
  * Nothing here keeps Node alive: the child and its pipes are unref'd.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
@@ -17,6 +15,7 @@ import { childTransport, type ChildTransport, type OnFailure, type OnMessage, ty
 import { SocketChannel } from '../transport/socket_channel.js';
 import { ZmqChannel } from '../transport/zmq_channel.js';
 import type { ExitInfo, RuntimeLink } from './link.js';
+import { makeIpcDir, removeIpcDir } from './ipc_dir.js';
 
 export type { ExitInfo } from './link.js';
 
@@ -43,7 +42,7 @@ export class RuntimeProcess implements RuntimeLink {
     this.transport = childTransport(opts.transport);
     const args = ['-m', 'torchbridge_runtime'];
     if (this.transport === 'zmq') {
-      this.dir = mkdtempSync(join(tmpdir(), 'torchbridge-')); // mkdtemp makes it 0700
+      this.dir = makeIpcDir();
       this.endpoint = `ipc://${join(this.dir, 'ops.sock')}`;
       this.controlEndpoint = `ipc://${join(this.dir, 'control.sock')}`;
       args.push('--endpoint', this.endpoint, '--control', this.controlEndpoint);
@@ -133,7 +132,7 @@ export class RuntimeProcess implements RuntimeLink {
   private finish(info: ExitInfo): void {
     if (this.finished) return;
     this.finished = true;
-    if (this.dir) rmSync(this.dir, { recursive: true, force: true });
+    if (this.dir) removeIpcDir(this.dir);
     this.onExit(info);
   }
 

@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { ChildTransport, Transport } from '../transport/transport.js';
-import { Handle, Tuple, decode, encode } from '../transport/codec.js';
+import { Handle, decode, encode } from '../transport/codec.js';
 import { CONTROL, HELPER, OP, PROTOCOL_VERSION, READ, STATUS } from '../transport/protocol.js';
 import type { DType } from '../tensor/dtype.js';
 
@@ -32,6 +32,7 @@ import {
 import { callsiteOf, recordCallsite } from './callsites.js';
 import { sessionPrefix, sweep, sweepStale } from '../memory/shm.js';
 import { dropProbe, makeProbe, type ShmProbe } from '../memory/shm_probe.js';
+import { checkArg, checkKwargs, checkScalar, salvageBatch } from './unsendable.js';
 
 export interface RuntimeInfo {
   pid: number;
@@ -222,19 +223,31 @@ export class Session {
     const wire = args as unknown[]; // callers pass an array they own: converted in place
     let mask = 0;
     let nested = 0;
-    for (let i = 0; i < n; i++) {
-      const a = args[i];
-      if (a instanceof Handle && i < 31) {
-        wire[i] = a.id;
-        mask |= 1 << i;
-      } else if (typeof a === 'number') {
-        if (a > 0xffffffff || a < -0x80000000) wire[i] = pyNumber(a);
-      } else if (typeof a === 'object' && a !== null) {
-        if (nested === 0 && hasHandle(a)) nested = 1;
-        if (Array.isArray(a)) wire[i] = pyNumbers(a);
+    // What msgpack cannot carry is refused here, at the call (see unsendable.ts), while the
+    // arguments are walked anyway: queued, it would fail the whole batch at a later flush.
+    try {
+      for (let i = 0; i < n; i++) {
+        const a = args[i];
+        if (a instanceof Handle && i < 31) {
+          wire[i] = a.id;
+          mask |= 1 << i;
+        } else if (typeof a === 'number') {
+          if (a > 0xffffffff || a < -0x80000000) wire[i] = pyNumber(a);
+        } else if (typeof a === 'object' && a !== null) {
+          if (checkArg(a, this, name, i)) nested = 1; // one walk: sendable? holds handles?
+          if (Array.isArray(a)) wire[i] = pyNumbers(a);
+        } else if (typeof a === 'bigint' || typeof a === 'symbol' || typeof a === 'function') {
+          checkScalar(a, name, i);
+        }
       }
+      if (kwargs !== null) {
+        checkKwargs(kwargs, this, name);
+        kwargs = pyNumbers(kwargs);
+      }
+    } catch (e) {
+      if (replyId !== 0) this.abandon(replyId, e as Error); // nothing was queued: its waiter settles now
+      throw e;
     }
-    if (kwargs !== null) kwargs = pyNumbers(kwargs);
     return this.enqueue([OP.CALL, outs, name, wire, kwargs, replyId, mask, nested], mayFail);
   }
 
@@ -256,7 +269,13 @@ export class Session {
     this.outbox = [];
     this.sentSeq = this.seq;
     this.runtimeIdle = false;
-    this.channel.send(encode(batch));
+    let msg: Buffer;
+    try {
+      msg = encode(batch);
+    } catch {
+      msg = encode(salvageBatch(batch as unknown[][])); // only the op msgpack refuses is lost, as its error
+    }
+    this.channel.send(msg);
   }
 
   /**
@@ -285,8 +304,8 @@ export class Session {
   private request(make: (replyId: number) => unknown[], mayFail = false, signal?: AbortSignal): Promise<unknown> {
     if (this.failure) return Promise.reject(this.failure);
     const id = this.nextReply++;
+    this.enqueue(make(id), mayFail); // before the waiter: should it throw, no waiter is left behind
     const p = new Promise<unknown>((resolve, reject) => this.waiters.set(id, { resolve, reject }));
-    this.enqueue(make(id), mayFail);
     this.channel.expect();
     this.flush();
     // Replies come in op order: any strict-mode verdict on earlier ops has arrived by now.
@@ -343,8 +362,18 @@ export class Session {
   expectReply(): { id: number; promise: Promise<unknown> } {
     const id = this.nextReply++;
     const promise = new Promise<unknown>((resolve, reject) => this.waiters.set(id, { resolve, reject }));
+    promise.catch(() => {}); // its users handle the error; a rejection none of them takes must not crash Node
     this.channel.expect();
     return { id, promise };
+  }
+
+  /** A reply that will not come (its op was refused before it was queued): settle its waiter now. */
+  private abandon(id: number, err: Error): void {
+    const w = this.waiters.get(id);
+    if (w === undefined) return;
+    this.waiters.delete(id);
+    this.channel.unexpect();
+    w.reject(err);
   }
 
   /**
@@ -535,14 +564,4 @@ function pyNumbers<T>(v: T): T {
     return (copy ?? o) as T;
   }
   return v;
-}
-
-function hasHandle(v: unknown): boolean {
-  if (v instanceof Handle) return true;
-  if (Array.isArray(v)) return v.some(hasHandle);
-  if (v instanceof Tuple) return v.items.some(hasHandle);
-  // dicts hold handles too: an optimizer's param groups, a state_dict being loaded
-  if (v instanceof Map) return [...v.values()].some(hasHandle);
-  if (v !== null && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) return Object.values(v).some(hasHandle);
-  return false;
 }

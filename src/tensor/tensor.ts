@@ -25,27 +25,29 @@ export type Scalar = number | boolean | bigint;
 export type NestedList = Scalar | { re: number; im: number } | NestedList[];
 
 export class Tensor extends Handle {
-  // The metadata's state, changed only through the transitions below: known (#m), pending
-  // (#pending: a runtime reply will tell), or failed (#metaError: the op that made it failed).
-  #m: TensorMeta | undefined;
-  #pending: Promise<void> | undefined;
-  #metaError: Error | undefined;
+  // The metadata's state, changed only through the transitions below: known (metaKnown),
+  // pending (metaPending: a runtime reply will tell), or failed (metaFailure: the op that made
+  // it failed). TS-private, not #private: reading them from an object that only pretends to be
+  // a Tensor (its prototype set to Tensor's) gives undefined rather than a TypeError.
+  private metaKnown: TensorMeta | undefined;
+  private metaPending: Promise<void> | undefined;
+  private metaFailure: Error | undefined;
   /** @internal the mirror's metadata; undefined while pending or failed */
   get _m(): TensorMeta | undefined {
-    return this.#m;
+    return this.metaKnown;
   }
   /** @internal settles once the runtime has reported metadata the mirror could not tell */
   get _pending(): Promise<void> | undefined {
-    return this.#pending;
+    return this.metaPending;
   }
   /** @internal why the metadata will never be known */
   get _metaError(): Error | undefined {
-    return this.#metaError;
+    return this.metaFailure;
   }
 
   /** @internal replace the metadata (a mirror rule for an in-place op, a conversion...); undefined: unknown. */
   _setMeta(meta: TensorMeta | undefined): void {
-    this.#m = meta;
+    this.metaKnown = meta;
   }
 
   /**
@@ -56,18 +58,18 @@ export class Tensor extends Handle {
   _expectMeta(reply: Promise<TensorMeta | Error>): Promise<void> {
     const p: Promise<void> = reply.then(
       (m) => {
-        if (this.#pending !== p) return;
-        if (m instanceof Error) this.#metaError = m;
-        else this.#m = m;
-        this.#pending = undefined;
+        if (this.metaPending !== p) return;
+        if (m instanceof Error) this.metaFailure = m;
+        else this.metaKnown = m;
+        this.metaPending = undefined;
       },
       (err: Error) => {
-        if (this.#pending !== p) return;
-        this.#metaError = err;
-        this.#pending = undefined;
+        if (this.metaPending !== p) return;
+        this.metaFailure = err;
+        this.metaPending = undefined;
       },
     );
-    this.#pending = p;
+    this.metaPending = p;
     return p;
   }
   /** @internal */ _disposed = false;
@@ -92,7 +94,7 @@ export class Tensor extends Handle {
   constructor(session: Session, id: number, meta: TensorMeta | undefined, op: string) {
     super(id);
     this._s = session;
-    this.#m = meta;
+    this.metaKnown = meta;
     this._op = op;
     adopt(this);
   }
@@ -174,7 +176,7 @@ export class Tensor extends Handle {
       const w = (await this._s.read(this.id, READ.META, opts?.signal)) as WireMeta;
       const m = metaFromWire(w);
       if ('notTensor' in m) throw new TorchError({ type: 'TypeError', message: `${opName(this._op)} returned a Python ${m.notTensor}, not a Tensor`, op: this._op });
-      this.#m = m;
+      this.metaKnown = m;
     }
     return this;
   }
@@ -284,5 +286,6 @@ export function newTensor(s: Session, meta: TensorMeta | undefined, op: string):
 
 /** @internal attach pending-metadata resolution to tensors whose op could not be mirrored. */
 export function awaitMeta(outs: Tensor[], reply: Promise<unknown>, toMeta: (w: unknown, i: number) => TensorMeta | Error): void {
+  // a toMeta that throws makes that the metadata error (_expectMeta's promise never rejects)
   outs.forEach((t, i) => void t._expectMeta(reply.then((metas) => toMeta((metas as unknown[])[i], i))));
 }
