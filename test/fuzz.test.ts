@@ -19,6 +19,7 @@ import torch, { Tensor, TorchBridgeError } from '../src/index.js';
 import { PyObject } from '../src/py/object.js';
 import { Tuple } from '../src/transport/codec.js';
 import { root } from './fixtures/run_child.js';
+import { mulberry32 } from './fixtures/differential.js';
 
 const SEED = Number(process.env.TORCHBRIDGE_FUZZ_SEED ?? 20240611);
 const CALLS = Number(process.env.TORCHBRIDGE_FUZZ_CALLS ?? 3000);
@@ -27,17 +28,6 @@ const SETTLE_MS = 20_000;
 
 afterAll(() => torch.shutdown());
 
-/** mulberry32: small, fast, and the same sequence for the same seed everywhere. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** One parameter of one overload, as src/generated/ lists it: name, Python type, p(ositional)/k(eyword)/v(arargs), has a default. */
 type Param = [string, string, 'p' | 'k' | 'v', boolean];
@@ -245,7 +235,7 @@ function judge(e: unknown, what: string, problems: string[]): void {
 
 describe(`fuzz (seed ${SEED}, ${CALLS} calls)`, () => {
   it('typed errors only, no lost op, no hang, the runtime lives', async () => {
-    const rand = prng(SEED);
+    const rand = mulberry32(SEED);
     const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
     const targets = generatedTargets();
     expect(targets.length).toBeGreaterThan(1000); // every generated function and method
