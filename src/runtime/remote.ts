@@ -8,13 +8,27 @@
  *   each socket's events say when the runtime refused our key or dropped us mid-handshake (a
  *   wrong server key), and without a completed handshake after CONNECT_TIMEOUT_MS the link
  *   gives up. (The events are read only until then: a pending read of them keeps Node alive.)
- * - Once connected, while replies are awaited a watchdog pings the control channel: no answer
- *   for LOST_AFTER_MS (the runtime stopped, the network failed) rejects everything pending with
- *   RuntimeLostError. So does a [GONE, reason] notice: the runtime freed or ended our session.
+ * - A connection that drops and comes back resumes the session (ZeroMQ reconnects by itself,
+ *   losing what was in flight): batches are numbered and kept until acknowledged, reply
+ *   messages numbered and handed on once each, in order (resume.ts keeps the books). A sync
+ *   on the ops socket, behind every batch sent before it, makes the runtime say exactly which
+ *   batches did not arrive and send again the replies we have not seen; we sync when the
+ *   watchdog's pings go unanswered for a while and then are answered again, when its answers
+ *   show batches or replies missing twice in a row without progress, and when a reply arrives
+ *   after a gap. The runtime itself asks at once for batches missing before one that arrived.
+ *   Control requests lost in a drop are sent again once a later ping has been answered.
+ * - Once connected, while replies are awaited or batches unacknowledged, a watchdog pings the
+ *   control channel. While its pings go unanswered, it checks that something still listens at
+ *   the runtime's address: a refused connection means the runtime stopped, and everything
+ *   pending rejects with RuntimeLostError at once. Otherwise it waits as long as the runtime
+ *   keeps a silent client's session (its grace period, at least LOST_AFTER_MS), then gives up
+ *   the same way. So does a [GONE, reason] notice, or a ping answer saying the session is gone:
+ *   the runtime freed or ended it.
  * - A keepalive goes to the control socket every few seconds (a quarter of the runtime's grace
  *   period, at most 5 s): the runtime frees the session of a client it has not heard from for
  *   that long. No timer here keeps Node alive.
  */
+import { connect as netConnect } from 'node:net';
 import type * as zmq from 'zeromq';
 import { encode, decode } from '../transport/codec.js';
 import { CONTROL } from '../transport/protocol.js';
@@ -22,16 +36,29 @@ import { ZmqChannel } from '../transport/zmq_channel.js';
 import type { OnFailure, OnMessage, Transport } from '../transport/transport.js';
 import { readConnectionFile, type ConnectionInfo } from './connection_file.js';
 import type { ExitInfo, RuntimeLink } from './link.js';
+import { ResendLog } from './resume.js';
 
 /** How long a connection may take to complete its (CURVE) handshake. */
 const CONNECT_TIMEOUT_MS = Number(process.env.TORCHBRIDGE_CONNECT_TIMEOUT_MS) || 5000;
-/** While replies are awaited: a watchdog ping this often, and the runtime counts as lost when one goes unanswered this long. */
+/**
+ * While replies are awaited or batches unacknowledged: a watchdog ping this often; a runtime
+ * that answers none for this long (or for its grace period, when that is longer) is lost.
+ */
 const WATCH_EVERY_MS = 500;
 const LOST_AFTER_MS = 3000;
-/** A control request with id 0 is a keepalive: the runtime notes it and does not answer. */
-const KEEPALIVE = encode([0, CONTROL.PING]);
-/** The watchdog's ping has id -1 (the session's control requests count up from 1). */
-const WATCH_PING = encode([-1, CONTROL.PING]);
+/** Ask for an acknowledgement at once when this many batches, or bytes, wait for one. */
+const ACK_SOON_BATCHES = 256;
+const ACK_SOON_BYTES = 64 * 1024 * 1024;
+/** How long a check that something listens at the runtime's address may take. */
+const PROBE_TIMEOUT_MS = 1000;
+const EMPTY = Buffer.alloc(0);
+
+/** A watchdog ping's answer (see protocol.py): what the runtime has, or why it has no session for us. */
+interface WatchAnswer {
+  received?: number;
+  replied?: number;
+  gone?: string;
+}
 
 export class RemoteLink implements RuntimeLink {
   /** a served runtime is not our child */
@@ -46,9 +73,32 @@ export class RemoteLink implements RuntimeLink {
   private readonly connectTimer: NodeJS.Timeout;
   private readonly keepalive: NodeJS.Timeout;
   private watchdog: NodeJS.Timeout | undefined;
-  /** when the unanswered watchdog ping went out (0: none is out), and how many ticks have seen it unanswered */
-  private pingSent = 0;
+  /** batch numbers, acknowledgements, what to send again */
+  private readonly log = new ResendLog();
+  /**
+   * Watchdog pings have ids -1, -2, ... (the session's control requests count up from 1).
+   * pingOut: the serial whose answer is awaited (0: none), sent at pingAt; while it is
+   * unanswered a ping goes out each tick (the first may have been lost with its connection),
+   * and pingTicks counts those ticks. pings: what we had sent and seen when each went out.
+   */
+  private pingSerial = 0;
+  private pingOut = 0;
+  private pingAt = 0;
   private pingTicks = 0;
+  private readonly pings = new Map<number, { sent: number; seen: number }>();
+  /** when the runtime last answered a ping (or the watch began) */
+  private lastHeard = 0;
+  /** a ping went unanswered for a tick: sync once one is answered again */
+  private silent = false;
+  private probing = false;
+  /** the previous answer's news, to see batches or replies missing twice without progress */
+  private lacked = { batches: false, replies: false, received: -1, seen: -1 };
+  /** a sync is out and its notice expected (one at a time) */
+  private syncOut = false;
+  /** the session's control requests not yet answered: id -> message, and the last ping sent before it */
+  private readonly controlOut = new Map<number, { msg: Buffer; after: number }>();
+  /** silence longer than this: the runtime has freed the session (or is gone) */
+  private readonly silenceLimitMs: number;
   /** both sockets': routing id and CURVE keys */
   private readonly options: zmq.SocketOptions<zmq.Dealer>;
 
@@ -74,8 +124,10 @@ export class RemoteLink implements RuntimeLink {
     );
     void this.watchHandshake(this.control, 'control');
     this.connectTimer = setTimeout(() => this.connectTimedOut(), CONNECT_TIMEOUT_MS);
+    this.silenceLimitMs = Math.max(LOST_AFTER_MS, this.conn.graceS * 1000 + 1000);
     const every = Math.min(5000, (this.conn.graceS * 1000) / 4);
-    this.keepalive = setInterval(() => this.control.send(KEEPALIVE), every);
+    // a keepalive (id 0, not answered) also tells the runtime which replies it may let go of
+    this.keepalive = setInterval(() => this.control.send(encode([0, CONTROL.PING, [this.log.sent, this.log.seen]])), every);
     this.keepalive.unref();
   }
 
@@ -85,12 +137,18 @@ export class RemoteLink implements RuntimeLink {
   }
 
   openOps(onMessage: OnMessage, onFailure: OnFailure): Transport {
-    const ops = new ZmqChannel(this.conn.ops, (m) => this.onOps(m, onMessage), onFailure, this.options, true);
+    const ops = new ZmqChannel(this.conn.ops, (m, h) => this.onOps(m, h, onMessage), onFailure, this.options, true);
     this.ops = ops;
     void this.watchHandshake(ops, 'ops');
-    // the channel itself, with a watchdog started whenever a reply is awaited
+    // the channel itself, each batch numbered and kept until acknowledged, with a watchdog
+    // started whenever a reply is awaited or a batch unacknowledged
+    const log = this.log;
     return {
-      send: (m) => ops.send(m),
+      send: (m) => {
+        ops.send(m, log.record(m));
+        if (!this.watchdog) this.startWatchdog();
+        else if (this.pingOut === 0 && (log.unacked >= ACK_SOON_BATCHES || log.unackedBytes >= ACK_SOON_BYTES)) this.ping();
+      },
       expect: (n) => {
         ops.expect(n);
         this.startWatchdog();
@@ -102,7 +160,18 @@ export class RemoteLink implements RuntimeLink {
 
   openControl(onMessage: OnMessage, onFailure: OnFailure): Transport {
     this.controlHandlers = { onMessage, onFailure };
-    return this.control;
+    const control = this.control;
+    // requests are kept until answered: one lost in a dropped connection is sent again
+    return {
+      send: (m) => {
+        this.controlOut.set((decode(m) as [number])[0], { msg: m, after: this.pingSerial });
+        control.send(m);
+        this.startWatchdog();
+      },
+      expect: (n) => control.expect(n),
+      unexpect: (n) => control.unexpect(n),
+      close: () => control.close(),
+    };
   }
 
   /** Drop the connection (the runtime keeps the session for its grace period, then frees it). */
@@ -115,10 +184,58 @@ export class RemoteLink implements RuntimeLink {
     this.finish({ code: 0, signal: null, stderrTail: '' });
   }
 
-  private onOps(m: Buffer, onMessage: OnMessage): number | void | Promise<number> {
+  private onOps(m: Buffer, header: Buffer | undefined, onMessage: OnMessage): number | void | Promise<number> {
     if (isGoneNotice(m)) return this.gone(m);
     if (!this.handshaken) this.connectedOps(); // (in case its event was missed)
-    return onMessage(m);
+    if (header === undefined) return onMessage(m); // (a runtime that does not number its messages)
+    const h = decode(header) as number[];
+    const reply = h[0]!;
+    if (reply === 0) return this.onNotice(h[1]!, h[2]!);
+    this.log.ack(h[1]!);
+    const ready = this.log.accept(reply, m);
+    if (ready.length === 0) {
+      // a duplicate, or held: one before it was lost, ask for it again
+      if (this.log.gap) this.sync();
+      return 0;
+    }
+    if (ready.length === 1) return onMessage(ready[0]!);
+    return this.handOn(ready, 0, 0, onMessage);
+  }
+
+  /** Several reply messages in order (a gap filled), each handed on once the previous one is done. */
+  private handOn(ready: Buffer[], from: number, total: number, onMessage: OnMessage): number | Promise<number> {
+    for (let i = from; i < ready.length; i++) {
+      const n = onMessage(ready[i]!);
+      if (n instanceof Promise) return n.then((k) => this.handOn(ready, i + 1, total + k, onMessage));
+      total += n ?? 1;
+    }
+    return total;
+  }
+
+  /**
+   * [0, received, upTo]: batches received+1..upTo did not arrive (lost in a dropped connection):
+   * send them again. Answers our sync, if one is out (the reply it was expected as).
+   */
+  private onNotice(received: number, upTo: number): number {
+    const ops = this.ops!;
+    for (const [batch, payload] of this.log.missing(received, upTo)) ops.send(payload, this.log.header(batch));
+    const answered = this.syncOut ? 1 : 0;
+    this.syncOut = false;
+    return answered;
+  }
+
+  /**
+   * A sync on the ops socket, behind every batch sent so far: the runtime answers with a notice
+   * of the batches that did not arrive, and sends again the reply messages we have not seen.
+   */
+  private sync(): void {
+    const ops = this.ops;
+    if (!ops || this.done) return;
+    if (!this.syncOut) {
+      this.syncOut = true;
+      ops.expect(); // its notice
+    }
+    ops.send(EMPTY, this.log.syncHeader());
   }
 
   /** The ops socket's handshake succeeded: no more connect timeout. */
@@ -181,38 +298,123 @@ export class RemoteLink implements RuntimeLink {
 
   private startWatchdog(): void {
     if (this.watchdog || this.done) return;
+    this.lastHeard = performance.now();
     this.watchdog = setInterval(() => this.watch(), WATCH_EVERY_MS);
     this.watchdog.unref(); // the awaited replies keep Node alive meanwhile
   }
 
+  /** Whether anything depends on the runtime hearing or answering us. */
+  private outstanding(): boolean {
+    return (this.ops?.awaiting ?? 0) > 0 || this.log.unacked > 0 || this.syncOut || this.controlOut.size > 0;
+  }
+
   private watch(): void {
     if (!this.handshaken) return; // the connect timer covers that phase
-    if (this.pingSent !== 0) {
-      // Counted in ticks as well as time: after Node's own loop was blocked for a while, a reply
-      // that came meanwhile is read after this tick, not before it.
-      if (++this.pingTicks * WATCH_EVERY_MS >= LOST_AFTER_MS && performance.now() - this.pingSent > LOST_AFTER_MS) {
-        this.lose(`its control channel has not answered for ${LOST_AFTER_MS / 1000} s (the runtime stopped, or the network failed)`);
+    const now = performance.now();
+    if (this.pingOut !== 0) {
+      if (now - this.pingAt >= WATCH_EVERY_MS) {
+        this.silent = true;
+        void this.probe();
       }
+      // Counted in ticks as well as time: after Node's own loop was blocked for a while, an
+      // answer that came meanwhile is read after this tick, not before it.
+      if (++this.pingTicks * WATCH_EVERY_MS >= this.silenceLimitMs && now - this.lastHeard > this.silenceLimitMs) {
+        const s = (this.silenceLimitMs / 1000).toFixed(1);
+        this.lose(
+          this.silenceLimitMs > LOST_AFTER_MS
+            ? `it has not answered for ${s} s, longer than it keeps the session of a client it does not hear from ` +
+                `(its grace period, ${this.conn.graceS} s): it has freed this session's tensors, or it stopped, or the network is still down`
+            : `its control channel has not answered for ${s} s (the runtime stopped, or the network failed)`,
+        );
+        return;
+      }
+      this.sendPing(); // the one out may have been lost with its connection
       return;
     }
-    if ((this.ops?.awaiting ?? 0) === 0) {
+    if (!this.outstanding()) {
       clearInterval(this.watchdog);
       this.watchdog = undefined;
       return;
     }
-    this.pingSent = performance.now();
+    this.ping();
+  }
+
+  /** A watchdog ping whose answer is awaited. */
+  private ping(): void {
+    this.pingOut = this.sendPing();
+    this.pingAt = performance.now();
     this.pingTicks = 0;
     this.control.expect();
-    this.control.send(WATCH_PING);
+  }
+
+  private sendPing(): number {
+    const serial = ++this.pingSerial;
+    this.pings.set(serial, { sent: this.log.sent, seen: this.log.seen });
+    this.control.send(encode([-serial, CONTROL.PING, [this.log.sent, this.log.seen]]));
+    return serial;
   }
 
   private onControl(m: Buffer): number | void | Promise<number> {
-    // [-1, status, value]: fixarray(3), then negative fixint -1
-    if (m[0] === 0x93 && m[1] === 0xff) {
-      this.pingSent = 0;
-      return 1;
-    }
+    const id = (decode(m) as [number])[0];
+    if (id < 0) return this.onWatchAnswer(-id, (decode(m) as [number, number, WatchAnswer])[2]);
+    if (!this.controlOut.delete(id)) return 0; // answered already (it was sent again)
     return this.controlHandlers ? this.controlHandlers.onMessage(m) : 1;
+  }
+
+  /** The runtime answered watchdog ping `serial`: what it has, or that our session is gone. */
+  private onWatchAnswer(serial: number, v: WatchAnswer): number {
+    let answered = 0;
+    if (this.pingOut !== 0 && serial >= this.pingOut) {
+      this.pingOut = 0;
+      answered = 1; // the reply expected for it
+    }
+    const at = this.pings.get(serial);
+    if (at === undefined) return answered; // older than one already answered
+    for (const k of this.pings.keys()) if (k <= serial) this.pings.delete(k);
+    this.lastHeard = performance.now();
+    if (v.gone !== undefined) {
+      // (before our HELLO was answered, the runtime may simply not have read it yet)
+      if (this.log.seen > 0) this.lose(v.gone);
+      return answered;
+    }
+    const received = v.received ?? 0;
+    const replied = v.replied ?? 0;
+    this.log.ack(received);
+    // Control answers come in order: a request sent before this ping and not answered was lost.
+    for (const [id, r] of this.controlOut) {
+      if (r.after < serial) {
+        r.after = this.pingSerial;
+        this.control.send(r.msg);
+      }
+    }
+    // Batches or replies missing: after a silence at once, else when missing twice in a row with
+    // no progress between (not merely in flight, or behind a long op).
+    const batches = received < at.sent;
+    const replies = replied > this.log.seen;
+    const prev = this.lacked;
+    const stalled = (batches && prev.batches && received === prev.received) || (replies && prev.replies && this.log.seen === prev.seen);
+    if ((this.silent && (batches || replies)) || stalled) this.sync();
+    this.silent = false;
+    this.lacked = { batches, replies, received, seen: this.log.seen };
+    return answered;
+  }
+
+  /**
+   * While the runtime does not answer: does anything still listen at its address? A refused
+   * connection means it stopped (its session with it); a connection made, or one that does not
+   * complete, may be a network that drops or is down, which the session outlives for a while.
+   */
+  private async probe(): Promise<void> {
+    if (this.probing || this.done) return;
+    this.probing = true;
+    try {
+      const refused = await refusedAt(this.conn.ops);
+      if (refused && this.pingOut !== 0) {
+        this.lose(`nothing listens at ${this.conn.ops} any more (${refused}): the runtime stopped`);
+      }
+    } finally {
+      this.probing = false;
+    }
   }
 
   private refuse(why: string): void {
@@ -233,6 +435,7 @@ export class RemoteLink implements RuntimeLink {
   private finish(info: ExitInfo): void {
     if (this.done) return;
     this.done = true;
+    this.controlOut.clear();
     clearTimeout(this.connectTimer);
     clearInterval(this.keepalive);
     clearInterval(this.watchdog);
@@ -245,4 +448,35 @@ export class RemoteLink implements RuntimeLink {
 /** msgpack [-1, ...]: fixarray(2), then negative fixint -1; a reply batch starts with a count >= 0. */
 function isGoneNotice(m: Buffer): boolean {
   return m.length > 2 && m[0] === 0x92 && m[1] === 0xff;
+}
+
+/**
+ * Connect to a tcp:// or ipc:// endpoint and hang up at once: the error code when the
+ * connection is refused (nothing listens there), else null (connected, timed out, or another
+ * failure that says nothing about the runtime).
+ */
+function refusedAt(endpoint: string): Promise<string | null> {
+  return new Promise((resolve) => {
+    let target: { host: string; port: number } | { path: string };
+    if (endpoint.startsWith('ipc://')) target = { path: endpoint.slice('ipc://'.length) };
+    else {
+      const m = /^tcp:\/\/\[?([^\]]*?)\]?:(\d+)$/.exec(endpoint);
+      if (!m) return resolve(null);
+      target = { host: m[1]!, port: Number(m[2]) };
+    }
+    const sock = netConnect(target);
+    sock.unref();
+    sock.setTimeout(PROBE_TIMEOUT_MS, () => {
+      sock.destroy();
+      resolve(null);
+    });
+    sock.once('connect', () => {
+      sock.destroy();
+      resolve(null);
+    });
+    sock.once('error', (e: NodeJS.ErrnoException) => {
+      sock.destroy();
+      resolve(e.code === 'ECONNREFUSED' || e.code === 'ENOENT' ? e.code : null);
+    });
+  });
 }

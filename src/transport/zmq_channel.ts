@@ -3,13 +3,20 @@
  * pending receive at a time. Sends go out synchronously while the socket allows it and
  * queue (in order) when it reports EBUSY; a single reader loop runs only while replies are
  * awaited, so an idle channel never keeps Node's event loop alive.
+ *
+ * A message may carry a second frame, a header (a served runtime's batch numbers and
+ * acknowledgements: src/runtime/resume.ts); a child runtime's messages have none.
  */
 import * as zmq from 'zeromq';
-import type { OnFailure, OnMessage, Transport } from './transport.js';
+import type { OnFailure, Transport } from './transport.js';
+
+/** Handles one message (and its header frame, when it has one): see OnMessage. */
+export type OnFramedMessage = (msg: Buffer, header: Buffer | undefined) => number | void | Promise<number>;
 
 export class ZmqChannel implements Transport {
   private readonly socket: zmq.Dealer;
-  private readonly backlog: Buffer[] = [];
+  /** messages waiting behind a delayed send, in order: a payload, or [payload, header] */
+  private readonly backlog: Array<Buffer | [Buffer, Buffer]> = [];
   private reading = false;
   private closed = false;
   /** How many replies are awaited; the reader loop runs while this is positive. */
@@ -21,7 +28,7 @@ export class ZmqChannel implements Transport {
    */
   constructor(
     endpoint: string,
-    private readonly onMessage: OnMessage,
+    private readonly onMessage: OnFramedMessage,
     private readonly onFailure: OnFailure,
     /** more socket options: a served runtime's CURVE keys, routing id */
     options: zmq.SocketOptions<zmq.Dealer> = {},
@@ -44,16 +51,18 @@ export class ZmqChannel implements Transport {
     return this.awaited;
   }
 
-  send(msg: Buffer): void {
+  /** One message, with an optional header frame after it. */
+  send(msg: Buffer, header?: Buffer): void {
     if (this.closed) return;
+    const m = header === undefined ? msg : ([msg, header] as [Buffer, Buffer]);
     if (this.backlog.length > 0) {
-      this.backlog.push(msg);
+      this.backlog.push(m);
       return;
     }
-    this.trySend(msg);
+    this.trySend(m);
   }
 
-  private trySend(msg: Buffer): boolean {
+  private trySend(msg: Buffer | [Buffer, Buffer]): boolean {
     try {
       this.socket.send(msg).then(
         () => this.drain(),
@@ -94,8 +103,8 @@ export class ZmqChannel implements Transport {
     this.reading = true;
     try {
       while (this.awaited > 0 && !this.closed) {
-        const [msg] = await this.socket.receive();
-        let n = msg ? this.onMessage(msg) : undefined;
+        const [msg, header] = await this.socket.receive();
+        let n = msg ? this.onMessage(msg, header) : undefined;
         if (n instanceof Promise) n = await n;
         this.awaited = Math.max(0, this.awaited - (n ?? 1));
       }

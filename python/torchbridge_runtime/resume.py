@@ -1,0 +1,99 @@
+"""A served session's side of surviving a dropped connection (DESIGN §1).
+
+ZeroMQ reconnects a dropped TCP connection by itself, but what was in flight on the dropped
+connection is lost, in either direction. A client that numbers its messages (its ops messages
+carry a header frame, protocol.py) gets, from its session's Resume:
+
+- every batch run exactly once: a duplicate (a batch sent again) is dropped; a batch that
+  arrives after a gap is held until the gap is filled, and the client is told at once which
+  batches did not arrive;
+- every reply message numbered and kept until the client says it has seen it, so the ones
+  lost in a drop can be sent again.
+
+Acknowledgements: every reply message and every notice carries `received` (the client may drop
+batches up to it); every client batch, sync and control ping carries `seen` (we may drop reply
+messages up to it). Main thread only, except `seen_control` (written by the control thread).
+"""
+
+from collections import deque
+
+from .codec import pack
+
+
+class Resume:
+    __slots__ = ("_send", "received", "_held", "_asked", "replied", "_kept", "seen", "seen_control", "log")
+
+    def __init__(self, send, log):
+        self._send = send  # send(payload, header): one message to this session's client
+        self.log = log  # log(line): rare events (a loss, a resend), for whoever runs the runtime
+        self.received = 0  # every batch numbered up to this one has arrived
+        self._held = {}  # batch -> payload, arrived after a gap
+        self._asked = -1  # the `received` after which we last asked for batches again
+        self.replied = 0  # reply messages sent, numbered 1..replied
+        self._kept = deque()  # (reply, payload) the client has not said it has seen
+        self.seen = 0  # from the client's ops messages: it has every reply message up to this one
+        self.seen_control = 0  # the same, from its control pings
+
+    def accept(self, header, payload):
+        """A message from the client: the batches now ready to run, in order (often just its
+        own payload; none for a duplicate, a held batch or a sync)."""
+        batch = header[0]
+        self._note_seen(header[1])
+        if batch == 0:  # a sync: [0, seen, sent]
+            self._answer_sync(header[2] if len(header) > 2 else self.received)
+            return ()
+        received = self.received
+        if batch == received + 1:
+            ready = [payload]
+            held = self._held
+            received = batch
+            while held:
+                p = held.pop(received + 1, None)
+                if p is None:
+                    break
+                ready.append(p)
+                received += 1
+            self.received = received
+            return ready
+        if batch > received and batch not in self._held:  # after a gap: what came between was lost
+            self._held[batch] = payload
+            if self._asked != received:
+                self._asked = received
+                self._notice(batch - 1)
+        return ()  # (else a duplicate: sent again, and already here)
+
+    def _answer_sync(self, sent):
+        """The client sent `sent` batches before this sync, on the same connection: the ones
+        missing now were lost. Tell it which, and send again the replies it has not seen."""
+        seen = max(self.seen, self.seen_control)
+        again = [(n, p) for n, p in self._kept if n > seen]
+        if again:
+            self.log(f"sending reply messages {again[0][0]}-{again[-1][0]} again (the client has not seen them)")
+        for n, p in again:
+            self._send(p, pack([n, self.received]))
+        self._notice(sent)
+
+    def _notice(self, up_to):
+        """[0, received, up_to]: batches received+1..up_to did not arrive, send them again
+        (nothing missing when up_to <= received: then it is only an acknowledgement)."""
+        if up_to > self.received:
+            self.log(f"batches {self.received + 1}-{up_to} did not arrive (a dropped connection); asked the client to send them again")
+        self._send(b"", pack([0, self.received, up_to]))
+
+    def _note_seen(self, seen):
+        if seen > self.seen:
+            self.seen = seen
+
+    def stamp(self, payload):
+        """The header of the next reply message, kept until the client has seen it."""
+        kept = self._kept
+        seen = max(self.seen, self.seen_control)
+        while kept and kept[0][0] <= seen:
+            kept.popleft()
+        self.replied += 1
+        kept.append((self.replied, payload))
+        return pack([self.replied, self.received])
+
+    def unseen(self):
+        """How many reply messages are kept for the client (its acknowledgement not yet here)."""
+        return len(self._kept)
