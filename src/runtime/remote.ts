@@ -4,10 +4,10 @@
  *
  * - Both sockets' routing id is the session id, so the runtime knows whose control ping or
  *   shutdown it answers, and a socket that reconnects finds its session again.
- * - Failing to connect is an error within seconds, never a hang: until its handshake completes
- *   each socket's events say when the runtime refused our key or dropped us mid-handshake (a
- *   wrong server key), and without a completed handshake after CONNECT_TIMEOUT_MS the link
- *   gives up. (The events are read only until then: a pending read of them keeps Node alive.)
+ * - Failing to connect is an error within seconds, never a hang: a throwaway socket's events
+ *   say when the runtime refused our key or dropped us mid-handshake (a wrong server key), and
+ *   without a completed handshake after CONNECT_TIMEOUT_MS the link gives up. (The session's
+ *   own sockets are never monitored: see endpoint_probe.ts.)
  * - A connection that drops and comes back resumes the session (ZeroMQ reconnects by itself,
  *   losing what was in flight): batches are numbered and kept until acknowledged, reply
  *   messages numbered and handed on once each, in order (resume.ts keeps the books). A sync
@@ -28,13 +28,13 @@
  *   period, at most 5 s): the runtime frees the session of a client it has not heard from for
  *   that long. No timer here keeps Node alive.
  */
-import { connect as netConnect } from 'node:net';
 import type * as zmq from 'zeromq';
 import { encode, decode } from '../transport/codec.js';
 import { CONTROL } from '../transport/protocol.js';
 import { ZmqChannel } from '../transport/zmq_channel.js';
 import type { OnFailure, OnMessage, Transport } from '../transport/transport.js';
 import { readConnectionFile, type ConnectionInfo } from './connection_file.js';
+import { refusedAt, watchHandshake, type HandshakeNews } from './endpoint_probe.js';
 import type { ExitInfo, RuntimeLink } from './link.js';
 import { ResendLog } from './resume.js';
 
@@ -71,6 +71,8 @@ export class RemoteLink implements RuntimeLink {
   private handshaken = false;
   private done = false;
   private readonly connectTimer: NodeJS.Timeout;
+  /** closes the handshake check's socket */
+  private readonly stopHandshakeCheck: () => void;
   private readonly keepalive: NodeJS.Timeout;
   private watchdog: NodeJS.Timeout | undefined;
   /** batch numbers, acknowledgements, what to send again */
@@ -120,9 +122,8 @@ export class RemoteLink implements RuntimeLink {
       (m) => this.onControl(m),
       (e) => (this.controlHandlers ? this.controlHandlers.onFailure(e) : this.lose(`its control connection failed: ${e.message}`)),
       this.options,
-      true,
     );
-    void this.watchHandshake(this.control, 'control');
+    this.stopHandshakeCheck = watchHandshake(this.conn.ops, this.options, (news) => this.onHandshakeNews(news));
     this.connectTimer = setTimeout(() => this.connectTimedOut(), CONNECT_TIMEOUT_MS);
     this.silenceLimitMs = Math.max(LOST_AFTER_MS, this.conn.graceS * 1000 + 1000);
     const every = Math.min(5000, (this.conn.graceS * 1000) / 4);
@@ -137,9 +138,8 @@ export class RemoteLink implements RuntimeLink {
   }
 
   openOps(onMessage: OnMessage, onFailure: OnFailure): Transport {
-    const ops = new ZmqChannel(this.conn.ops, (m, h) => this.onOps(m, h, onMessage), onFailure, this.options, true);
+    const ops = new ZmqChannel(this.conn.ops, (m, h) => this.onOps(m, h, onMessage), onFailure, this.options);
     this.ops = ops;
-    void this.watchHandshake(ops, 'ops');
     // the channel itself, each batch numbered and kept until acknowledged, with a watchdog
     // started whenever a reply is awaited or a batch unacknowledged
     const log = this.log;
@@ -238,52 +238,43 @@ export class RemoteLink implements RuntimeLink {
     ops.send(EMPTY, this.log.syncHeader());
   }
 
-  /** The ops socket's handshake succeeded: no more connect timeout. */
+  /** A handshake succeeded (the check's, or a message came): no more connect timeout. */
   private connectedOps(): void {
     this.handshaken = true;
     clearTimeout(this.connectTimer);
+    this.stopHandshakeCheck();
   }
 
-  /** Read a socket's events until its handshake succeeds (then stop: see the header). */
-  private async watchHandshake(channel: ZmqChannel, which: 'ops' | 'control'): Promise<void> {
-    const events = channel.events;
-    if (!events) return; // no observer: the connect timeout still bounds the wait
-    try {
-      while (!this.done) {
-        const e = await events.receive();
-        if (!e) return; // closed
-        if (e.type === 'connect') this.connected = true;
-        else if (e.type === 'handshake') {
-          if (which === 'ops') this.connectedOps();
-          events.close();
-          return;
-        } else if (e.type === 'handshake:error:auth') {
-          return this.refuse(
-            `the runtime refused this client's key (CURVE authentication failed): the client_public_key in ${this.conn.path} ` +
-              'is not among its authorized keys (--keys DIR/authorized/). Use the connection file this runtime wrote.',
-          );
-        } else if (e.type === 'handshake:error:protocol') {
-          const code = String(e.error.code ?? e.error.message);
-          return this.refuse(
-            !code.includes('MECHANISM_MISMATCH')
-              ? `the handshake failed (${code}).`
-              : this.conn.serverPublicKey
-                ? `the runtime does not use CURVE but ${this.conn.path} has keys: use the connection file this runtime wrote.`
-                : `the runtime requires CURVE keys and ${this.conn.path} has none: use the connection file this runtime wrote (with its keys).`,
-          );
-        } else if (e.type === 'handshake:error:other') {
-          const code = String(e.error.code ?? e.error.message);
-          return this.refuse(
-            this.conn.serverPublicKey
-              ? `the runtime dropped the connection during the CURVE handshake (${code}): the server_public_key in ` +
-                  `${this.conn.path} is not this runtime's, or its client key is not authorized (a stale connection file?).`
-              : `the runtime dropped the connection during the handshake (${code}): it probably requires CURVE keys, and ` +
-                  `${this.conn.path} has none. Use the connection file this runtime wrote (with its keys).`,
-          );
-        }
-      }
-    } catch {
-      /* the socket closed: whoever closed it reported why */
+  /** What the handshake check saw: a connection, a handshake that completed, or why not. */
+  private onHandshakeNews(news: HandshakeNews): void {
+    if (this.done) return;
+    switch (news.type) {
+      case 'connected':
+        this.connected = true;
+        return;
+      case 'handshake':
+        return this.connectedOps();
+      case 'auth':
+        return this.refuse(
+          `the runtime refused this client's key (CURVE authentication failed): the client_public_key in ${this.conn.path} ` +
+            'is not among its authorized keys (--keys DIR/authorized/). Use the connection file this runtime wrote.',
+        );
+      case 'protocol':
+        return this.refuse(
+          !news.code.includes('MECHANISM_MISMATCH')
+            ? `the handshake failed (${news.code}).`
+            : this.conn.serverPublicKey
+              ? `the runtime does not use CURVE but ${this.conn.path} has keys: use the connection file this runtime wrote.`
+              : `the runtime requires CURVE keys and ${this.conn.path} has none: use the connection file this runtime wrote (with its keys).`,
+        );
+      case 'other':
+        return this.refuse(
+          this.conn.serverPublicKey
+            ? `the runtime dropped the connection during the CURVE handshake (${news.code}): the server_public_key in ` +
+                `${this.conn.path} is not this runtime's, or its client key is not authorized (a stale connection file?).`
+            : `the runtime dropped the connection during the handshake (${news.code}): it probably requires CURVE keys, and ` +
+                `${this.conn.path} has none. Use the connection file this runtime wrote (with its keys).`,
+        );
     }
   }
 
@@ -319,12 +310,9 @@ export class RemoteLink implements RuntimeLink {
       // Counted in ticks as well as time: after Node's own loop was blocked for a while, an
       // answer that came meanwhile is read after this tick, not before it.
       if (++this.pingTicks * WATCH_EVERY_MS >= this.silenceLimitMs && now - this.lastHeard > this.silenceLimitMs) {
-        const s = (this.silenceLimitMs / 1000).toFixed(1);
         this.lose(
-          this.silenceLimitMs > LOST_AFTER_MS
-            ? `it has not answered for ${s} s, longer than it keeps the session of a client it does not hear from ` +
-                `(its grace period, ${this.conn.graceS} s): it has freed this session's tensors, or it stopped, or the network is still down`
-            : `its control channel has not answered for ${s} s (the runtime stopped, or the network failed)`,
+          `it has not answered for ${(this.silenceLimitMs / 1000).toFixed(1)} s, longer than it keeps the session of a client it ` +
+            `does not hear from (its grace period, ${this.conn.graceS} s): it has freed this session's tensors, or it stopped, or the network is still down`,
         );
         return;
       }
@@ -408,7 +396,7 @@ export class RemoteLink implements RuntimeLink {
     if (this.probing || this.done) return;
     this.probing = true;
     try {
-      const refused = await refusedAt(this.conn.ops);
+      const refused = await refusedAt(this.conn.ops, PROBE_TIMEOUT_MS);
       if (refused && this.pingOut !== 0) {
         this.lose(`nothing listens at ${this.conn.ops} any more (${refused}): the runtime stopped`);
       }
@@ -436,6 +424,7 @@ export class RemoteLink implements RuntimeLink {
     if (this.done) return;
     this.done = true;
     this.controlOut.clear();
+    this.stopHandshakeCheck();
     clearTimeout(this.connectTimer);
     clearInterval(this.keepalive);
     clearInterval(this.watchdog);
@@ -448,35 +437,4 @@ export class RemoteLink implements RuntimeLink {
 /** msgpack [-1, ...]: fixarray(2), then negative fixint -1; a reply batch starts with a count >= 0. */
 function isGoneNotice(m: Buffer): boolean {
   return m.length > 2 && m[0] === 0x92 && m[1] === 0xff;
-}
-
-/**
- * Connect to a tcp:// or ipc:// endpoint and hang up at once: the error code when the
- * connection is refused (nothing listens there), else null (connected, timed out, or another
- * failure that says nothing about the runtime).
- */
-function refusedAt(endpoint: string): Promise<string | null> {
-  return new Promise((resolve) => {
-    let target: { host: string; port: number } | { path: string };
-    if (endpoint.startsWith('ipc://')) target = { path: endpoint.slice('ipc://'.length) };
-    else {
-      const m = /^tcp:\/\/\[?([^\]]*?)\]?:(\d+)$/.exec(endpoint);
-      if (!m) return resolve(null);
-      target = { host: m[1]!, port: Number(m[2]) };
-    }
-    const sock = netConnect(target);
-    sock.unref();
-    sock.setTimeout(PROBE_TIMEOUT_MS, () => {
-      sock.destroy();
-      resolve(null);
-    });
-    sock.once('connect', () => {
-      sock.destroy();
-      resolve(null);
-    });
-    sock.once('error', (e: NodeJS.ErrnoException) => {
-      sock.destroy();
-      resolve(e.code === 'ECONNREFUSED' || e.code === 'ENOENT' ? e.code : null);
-    });
-  });
 }

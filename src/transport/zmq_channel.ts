@@ -32,19 +32,10 @@ export class ZmqChannel implements Transport {
     private readonly onFailure: OnFailure,
     /** more socket options: a served runtime's CURVE keys, routing id */
     options: zmq.SocketOptions<zmq.Dealer> = {},
-    /** watch the socket's connection events (handshakes), from before it connects */
-    observe = false,
   ) {
     this.socket = new zmq.Dealer({ linger: 0, sendHighWaterMark: 0, receiveHighWaterMark: 0, ...options });
-    if (observe) this.events = observerOf(this.socket);
     this.socket.connect(endpoint);
   }
-
-  /**
-   * The socket's connection events, when observed (undefined where the observer could not be
-   * made). A pending events.receive() keeps Node alive: read them only while that is wanted.
-   */
-  readonly events: zmq.Observer | undefined;
 
   /** How many replies are awaited. */
   get awaiting(): number {
@@ -126,21 +117,4 @@ export class ZmqChannel implements Transport {
     this.backlog.length = 0;
     this.socket.close();
   }
-}
-
-/**
- * socket.events, retried: zeromq.js names each monitor endpoint after its observer's address,
- * and a new observer at the address of one whose socket was just closed finds the name still
- * taken (EADDRINUSE) until libzmq's reaper thread releases it.
- */
-function observerOf(socket: zmq.Dealer): zmq.Observer | undefined {
-  const failed: unknown[] = []; // kept alive, so the next try gets another address
-  for (let i = 0; i < 4; i++) {
-    try {
-      return socket.events;
-    } catch (err) {
-      failed.push(err);
-    }
-  }
-  return undefined;
 }
