@@ -59,6 +59,13 @@ function restoreAll(r: Proxied): void {
 
 const sleep = (ms: number) => new Promise((res) => setTimeout(res, ms));
 
+/** `p`, or a clear failure if it has not settled within `ms` (a lost op would otherwise hang the test). */
+function bounded<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: not settled within ${ms} ms`)), ms)));
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
+}
+
 /** Wait (bounded) until `cond` holds; whether it did. */
 async function waitUntil(cond: () => boolean | Promise<boolean>, timeoutMs: number): Promise<boolean> {
   const end = Date.now() + timeoutMs;
@@ -144,14 +151,14 @@ describe('a dropped connection that comes back', () => {
     big(4);
     await stream(50, 100);
 
-    const data = await back;
+    const data = await bounded(back, 20_000, 'the 1 MiB read whose reply was cut');
     expect(data.length).toBe(MiB_FLOATS);
     expect(data.every((v) => v === 3)).toBe(true);
-    const results = await Promise.all(reads);
+    const results = await bounded(Promise.all(reads), 20_000, 'the reads');
     const wrong = results.filter(([, got, want]) => got !== want);
     expect(wrong).toEqual([]);
     expect(results.length).toBeGreaterThan(40);
-    expect(await acc.item()).toBe(count);
+    expect(await bounded(acc.item(), 5000, 'the final count')).toBe(count);
 
     // the same program in Python gives the same count and order hash: no op lost, repeated or reordered
     const twin = python<[number, number]>(`
@@ -271,5 +278,26 @@ describe('a connection that stays down past the grace period', () => {
     // a new session on the same runtime works
     await torch.init({ connect: rt.proxied });
     expect(await torch.ones(3).sum().item()).toBe(3);
+  });
+
+  it('a runtime that dies is not waited for: pending reads reject within 1 s (nothing listens at its address)', async () => {
+    await torch.shutdown();
+    await torch.init({ connect: rt.file }); // directly: through a proxy a dead runtime looks like a network that drops
+    const a = torch.randn(800, 800);
+    let y = a;
+    for (let k = 0; k < 100; k++) y = y.matmul(a).div(800);
+    const pending = [y.sum().item(), torch.ones(2).tolist(), torch.sync()];
+    await sleep(100);
+    const t0 = performance.now();
+    rt.child.kill('SIGKILL');
+    const settled = await Promise.allSettled(pending);
+    expect(performance.now() - t0).toBeLessThan(1000);
+    for (const r of settled) {
+      expect(r.status).toBe('rejected');
+      const err = (r as PromiseRejectedResult).reason as Error;
+      expect(err).toBeInstanceOf(RuntimeLostError);
+      expect(err.message).toMatch(/nothing listens at tcp:\/\/127\.0\.0\.1:\d+ any more \(ECONNREFUSED\): the runtime stopped/);
+    }
+    await exited(rt.child);
   });
 });

@@ -244,6 +244,7 @@ class Host:
     def _end_due(self):
         now = time.monotonic()
         for s in list(self.sessions.values()):
+            s.resume.trim()  # (replies acknowledged by control pings: their memory goes now)
             if s.ending:
                 self._end(s, s.ending)
             elif not s.inbox and now - s.last_seen > self.grace:

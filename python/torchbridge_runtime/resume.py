@@ -83,15 +83,21 @@ class Resume:
     def _note_seen(self, seen):
         if seen > self.seen:
             self.seen = seen
+            self.trim()
 
-    def stamp(self, payload):
-        """The header of the next reply message, kept until the client has seen it."""
+    def trim(self):
+        """Let go of the reply messages the client has seen (main thread: the host calls it
+        now and then too, for acknowledgements that came with control pings)."""
         kept = self._kept
         seen = max(self.seen, self.seen_control)
         while kept and kept[0][0] <= seen:
             kept.popleft()
+
+    def stamp(self, payload):
+        """The header of the next reply message, kept until the client has seen it."""
+        self.trim()
         self.replied += 1
-        kept.append((self.replied, payload))
+        self._kept.append((self.replied, payload))
         return pack([self.replied, self.received])
 
     def unseen(self):

@@ -44,8 +44,12 @@ const CONNECT_TIMEOUT_MS = Number(process.env.TORCHBRIDGE_CONNECT_TIMEOUT_MS) ||
  * While replies are awaited or batches unacknowledged: a watchdog ping this often; a runtime
  * that answers none for this long (or for its grace period, when that is longer) is lost.
  */
-const WATCH_EVERY_MS = 500;
+const WATCH_EVERY_MS = 250;
 const LOST_AFTER_MS = 3000;
+/** A ping unanswered this long: is the runtime still there (a quick check), and sync once it answers. */
+const SILENT_AFTER_MS = 200;
+/** A sync whose notice has not come (lost, or behind a long op) is sent again after this long. */
+const RESYNC_AFTER_MS = 2000;
 /** Ask for an acknowledgement at once when this many batches, or bytes, wait for one. */
 const ACK_SOON_BATCHES = 256;
 const ACK_SOON_BYTES = 64 * 1024 * 1024;
@@ -95,8 +99,9 @@ export class RemoteLink implements RuntimeLink {
   private probing = false;
   /** the previous answer's news, to see batches or replies missing twice without progress */
   private lacked = { batches: false, replies: false, received: -1, seen: -1 };
-  /** a sync is out and its notice expected (one at a time) */
+  /** a sync is out and its notice expected (one at a time), sent at syncAt */
   private syncOut = false;
+  private syncAt = 0;
   /** the session's control requests not yet answered: id -> message, and the last ping sent before it */
   private readonly controlOut = new Map<number, { msg: Buffer; after: number }>();
   /** silence longer than this: the runtime has freed the session (or is gone) */
@@ -227,14 +232,19 @@ export class RemoteLink implements RuntimeLink {
   /**
    * A sync on the ops socket, behind every batch sent so far: the runtime answers with a notice
    * of the batches that did not arrive, and sends again the reply messages we have not seen.
+   * While one is out, another goes only `again` (after a silence: the first may have been lost
+   * with its connection) or once the first is RESYNC_AFTER_MS old.
    */
-  private sync(): void {
+  private sync(again = false): void {
     const ops = this.ops;
     if (!ops || this.done) return;
+    const now = performance.now();
+    if (this.syncOut && !again && now - this.syncAt < RESYNC_AFTER_MS) return;
     if (!this.syncOut) {
       this.syncOut = true;
       ops.expect(); // its notice
     }
+    this.syncAt = now;
     ops.send(EMPTY, this.log.syncHeader());
   }
 
@@ -303,7 +313,7 @@ export class RemoteLink implements RuntimeLink {
     if (!this.handshaken) return; // the connect timer covers that phase
     const now = performance.now();
     if (this.pingOut !== 0) {
-      if (now - this.pingAt >= WATCH_EVERY_MS) {
+      if (now - this.pingAt >= SILENT_AFTER_MS) {
         this.silent = true;
         void this.probe();
       }
@@ -381,7 +391,8 @@ export class RemoteLink implements RuntimeLink {
     const replies = replied > this.log.seen;
     const prev = this.lacked;
     const stalled = (batches && prev.batches && received === prev.received) || (replies && prev.replies && this.log.seen === prev.seen);
-    if ((this.silent && (batches || replies)) || stalled) this.sync();
+    if (this.silent && (batches || replies)) this.sync(true);
+    else if (stalled) this.sync();
     this.silent = false;
     this.lacked = { batches, replies, received, seen: this.log.seen };
     return answered;
