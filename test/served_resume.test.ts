@@ -181,7 +181,8 @@ describe('a dropped connection that comes back', () => {
     for (const t of bigs) t.dispose();
   });
 
-  it('ping and interrupt work after a reconnect; a ping sent while the connection is down is answered once it is back', async () => {
+  it('ping and interrupt work after a reconnect; a ping sent while the connection is down is answered once it is back, one lost with its connection is sent again', async () => {
+    await torch.init({ connect: rt.proxied });
     const session = currentSession();
     expect(((await session.ping()) as { pid: number }).pid).toBe(rt.child.pid);
     cutAll(rt);
@@ -190,6 +191,16 @@ describe('a dropped connection that comes back', () => {
     restoreAll(rt);
     expect(((await during) as { pid: number }).pid).toBe(rt.child.pid);
     expect(((await session.ping()) as { pid: number }).pid).toBe(rt.child.pid);
+
+    // a control request lost with its connection (its bytes never reach the runtime) is sent again
+    await sleep(600); // nothing outstanding: the client's watchdog goes quiet, so the next bytes are the ping's
+    const lost = rt.control.cutAfter('toRuntime', 1);
+    const pinged = session.ping();
+    await lost;
+    rt.ops.cut();
+    await sleep(OUTAGE_MS);
+    restoreAll(rt);
+    expect(((await bounded(pinged, 10_000, 'a ping lost in a cut')) as { pid: number }).pid).toBe(rt.child.pid);
 
     // interrupt: a long Python call stops, the next op runs, in the same session
     torch.py.import('builtins').exec('import torch\na = torch.randn(700, 700)\nfor _ in range(4000):\n    a = (a @ a).div_(700)', {});

@@ -53,11 +53,12 @@ const RESYNC_AFTER_MS = 2000;
 /** Ask for an acknowledgement at once when this many batches, or bytes, wait for one. */
 const ACK_SOON_BATCHES = 256;
 const ACK_SOON_BYTES = 64 * 1024 * 1024;
-/** How long a check that something listens at the runtime's address may take. */
+/** How long a check that something listens at the runtime's address may take, and how often one is made while it is silent. */
 const PROBE_TIMEOUT_MS = 1000;
+const PROBE_EVERY_MS = 1000;
 const EMPTY = Buffer.alloc(0);
 
-/** A watchdog ping's answer (see protocol.py): what the runtime has, or why it has no session for us. */
+/** A watchdog ping's answer (see protocol.py): what the runtime has, or why it has no session for us (and pid, time). */
 interface WatchAnswer {
   received?: number;
   replied?: number;
@@ -85,18 +86,20 @@ export class RemoteLink implements RuntimeLink {
    * Watchdog pings have ids -1, -2, ... (the session's control requests count up from 1).
    * pingOut: the serial whose answer is awaited (0: none), sent at pingAt; while it is
    * unanswered a ping goes out each tick (the first may have been lost with its connection),
-   * and pingTicks counts those ticks. pings: what we had sent and seen when each went out.
+   * and pingTicks counts those ticks. pings: how many batches we had sent when each went out.
    */
   private pingSerial = 0;
   private pingOut = 0;
   private pingAt = 0;
   private pingTicks = 0;
-  private readonly pings = new Map<number, { sent: number; seen: number }>();
+  private readonly pings = new Map<number, number>();
   /** when the runtime last answered a ping (or the watch began) */
   private lastHeard = 0;
-  /** a ping went unanswered for a tick: sync once one is answered again */
+  /** a ping went unanswered for SILENT_AFTER_MS: sync once one is answered again */
   private silent = false;
+  /** a check of the runtime's address is under way; when the last one began */
   private probing = false;
+  private probedAt = -Infinity;
   /** the previous answer's news, to see batches or replies missing twice without progress */
   private lacked = { batches: false, replies: false, received: -1, seen: -1 };
   /** a sync is out and its notice expected (one at a time), sent at syncAt */
@@ -347,7 +350,7 @@ export class RemoteLink implements RuntimeLink {
 
   private sendPing(): number {
     const serial = ++this.pingSerial;
-    this.pings.set(serial, { sent: this.log.sent, seen: this.log.seen });
+    this.pings.set(serial, this.log.sent);
     this.control.send(encode([-serial, CONTROL.PING, [this.log.sent, this.log.seen]]));
     return serial;
   }
@@ -366,8 +369,8 @@ export class RemoteLink implements RuntimeLink {
       this.pingOut = 0;
       answered = 1; // the reply expected for it
     }
-    const at = this.pings.get(serial);
-    if (at === undefined) return answered; // older than one already answered
+    const sentThen = this.pings.get(serial);
+    if (sentThen === undefined) return answered; // older than one already answered
     for (const k of this.pings.keys()) if (k <= serial) this.pings.delete(k);
     this.lastHeard = performance.now();
     if (v.gone !== undefined) {
@@ -379,7 +382,7 @@ export class RemoteLink implements RuntimeLink {
     const replied = v.replied ?? 0;
     this.log.ack(received);
     // Control answers come in order: a request sent before this ping and not answered was lost.
-    for (const [id, r] of this.controlOut) {
+    for (const r of this.controlOut.values()) {
       if (r.after < serial) {
         r.after = this.pingSerial;
         this.control.send(r.msg);
@@ -387,7 +390,7 @@ export class RemoteLink implements RuntimeLink {
     }
     // Batches or replies missing: after a silence at once, else when missing twice in a row with
     // no progress between (not merely in flight, or behind a long op).
-    const batches = received < at.sent;
+    const batches = received < sentThen;
     const replies = replied > this.log.seen;
     const prev = this.lacked;
     const stalled = (batches && prev.batches && received === prev.received) || (replies && prev.replies && this.log.seen === prev.seen);
@@ -404,8 +407,9 @@ export class RemoteLink implements RuntimeLink {
    * complete, may be a network that drops or is down, which the session outlives for a while.
    */
   private async probe(): Promise<void> {
-    if (this.probing || this.done) return;
+    if (this.probing || this.done || performance.now() - this.probedAt < PROBE_EVERY_MS) return;
     this.probing = true;
+    this.probedAt = performance.now();
     try {
       const refused = await refusedAt(this.conn.ops, PROBE_TIMEOUT_MS);
       if (refused && this.pingOut !== 0) {
