@@ -169,7 +169,7 @@ class Host:
         """What a client whose session this runtime does not hold is told."""
         why = self.ended.get(sid)
         if why is not None:
-            return f"this client's session {sid} was {why}; its tensors are gone"
+            return f"this client's session {sid} was {why}"
         return (
             "this runtime holds no session for this client: it was shut down, or freed after "
             f"{self.grace:g} s without a message or ping, or the runtime restarted. Call torch.init() to start a new session."
