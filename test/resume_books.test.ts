@@ -21,6 +21,8 @@ describe("the client's books (ResendLog)", () => {
     expect(log.accept(1, buf('r1'))).toHaveLength(1);
     expect(decode(log.record(buf('b')))).toEqual([2, 1]);
     expect(decode(log.syncHeader())).toEqual([0, 1, 2]);
+    expect(decode(log.syncHeader(4))).toEqual([0, 1, 2, 4]); // and send replies 2-4 again
+    expect(decode(log.syncHeader(1))).toEqual([0, 1, 2]); // (nothing to ask for up to what is seen)
     expect(decode(log.header(1))).toEqual([1, 1]); // a batch sent again carries what is seen now
     expect([log.sent, log.unacked, log.unackedBytes]).toEqual([2, 2, 2]);
   });
@@ -68,17 +70,29 @@ describe("the client's books (ResendLog)", () => {
     expect(text(log.accept(1, buf('r1')))).toEqual(['r1']);
     expect(text(log.accept(1, buf('r1 again')))).toEqual([]);
     expect(text(log.accept(3, buf('r3')))).toEqual([]);
-    expect(log.gap).toBe(true);
     expect(text(log.accept(4, buf('r4')))).toEqual([]);
     expect(text(log.accept(3, buf('r3 again')))).toEqual([]); // held already
     expect(text(log.accept(2, buf('r2')))).toEqual(['r2', 'r3', 'r4']);
-    expect([log.seen, log.gap]).toEqual([4, false]);
+    expect(log.seen).toBe(4);
     expect(text(log.accept(4, buf('r4 again')))).toEqual([]);
+  });
+
+  it('says which reply messages were lost, given how many were sent before something that came since', () => {
+    const log = new ResendLog();
+    log.accept(1, buf('r1'));
+    log.accept(3, buf('r3'));
+    log.accept(4, buf('r4'));
+    expect(log.lostUpTo(4)).toBe(2); // 2 is missing; 3 and 4 are here
+    expect(log.lostUpTo(9)).toBe(2); // the first run of missing ones
+    expect(log.lostUpTo(1)).toBe(0);
+    log.accept(2, buf('r2'));
+    expect(log.lostUpTo(4)).toBe(0);
+    expect(log.lostUpTo(6)).toBe(6);
   });
 });
 
 describe("the runtime's books (Resume, resume.py)", () => {
-  it('runs each batch once and in order, asks once for what a gap lost, answers a sync, resends unseen replies', () => {
+  it('runs each batch once and in order, tells once what a gap lost, answers a sync, sends lost replies again when asked', () => {
     const out = python<Record<string, unknown>>(`
       import sys
       sys.path.insert(0, ${JSON.stringify(join(root, 'python'))})
@@ -95,8 +109,10 @@ describe("the runtime's books (Resume, resume.py)", () => {
       res['gap filled'] = [r.accept([3, 0], b'b3'), r.received, take()]
       # replies: numbered from 1, each header says what has arrived
       res['stamps'] = [unpack(r.stamp(b'r1')), unpack(r.stamp(b'r2')), unpack(r.stamp(b'r3')), r.unseen()]
-      # a sync from a client that sent 7 and has seen reply 1: the other replies again, then the notice
+      # a sync from a client that sent 7 and has seen reply 1: a notice (batches 6-7 missing, 3 replies sent before it)
       res['sync'] = [r.accept([0, 1, 7], b''), take(), r.unseen()]
+      # the client lost replies 2-3: asked for, they come again, then the notice
+      res['sync, replies again'] = [r.accept([0, 1, 7, 3], b''), take()]
       # acknowledged by a control ping: let go at the next trim
       r.seen_control = 3
       r.trim()
@@ -108,23 +124,24 @@ describe("the runtime's books (Resume, resume.py)", () => {
     expect(out['in order']).toEqual([['b1'], ['b2'], 2]);
     expect(out['duplicate']).toEqual([[], [], 2]);
     // 5 arrives after a gap: held, and the client told at once that 3-4 did not arrive (once)
-    expect(out['after a gap']).toEqual([[], [['', [0, 2, 4]]], [], [], [], 2]);
+    expect(out['after a gap']).toEqual([[], [['', [0, 2, 4, 0]]], [], [], [], 2]);
     expect(out['gap filled']).toEqual([['b3', 'b4', 'b5'], 5, []]);
     expect(out['stamps']).toEqual([[1, 5], [2, 5], [3, 5], 3]);
-    expect(out['sync']).toEqual([
+    expect(out['sync']).toEqual([[], [['', [0, 5, 7, 3]]], 2]);
+    expect(out['sync, replies again']).toEqual([
       [],
       [
         ['r2', [2, 5]],
         ['r3', [3, 5]],
-        ['', [0, 5, 7]],
+        ['', [0, 5, 7, 3]],
       ],
-      2,
     ]);
     expect(out['trimmed']).toBe(0);
-    expect(out['sync, nothing missing']).toEqual([[], [['', [0, 5, 5]]]]);
+    expect(out['sync, nothing missing']).toEqual([[], [['', [0, 5, 5, 3]]]]);
     expect(out['logged']).toEqual([
       'batches 3-4 did not arrive (a dropped connection); asked the client to send them again',
-      'sending reply messages 2-3 again (the client has not seen them)',
+      'batches 6-7 did not arrive (a dropped connection); asked the client to send them again',
+      'sending reply messages 2-3 again (lost in a dropped connection)',
       'batches 6-7 did not arrive (a dropped connection); asked the client to send them again',
     ]);
   });

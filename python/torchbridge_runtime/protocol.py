@@ -37,15 +37,19 @@ the client's); every number counts from 1 and only grows:
                                                    every reply message numbered up to it
                      header [0, seen, sent]       a sync (empty payload): "I have sent `sent`
                                                    batches": the runtime answers with a notice
-                                                   and sends again the reply messages after seen
+                     header [0, seen, sent, again]  the same, and first send again the reply
+                                                   messages seen+1..again (lost)
   runtime -> client  header [reply, received]     a reply message: its number; received = every
                                                    batch numbered up to it has arrived
-                     header [0, received, up_to]  a notice (empty payload): batches received+1
-                                                   ..up_to did not arrive, send them again (none
-                                                   when up_to <= received). Sent in answer to a
-                                                   sync, and at once when a batch arrives after
-                                                   a gap (the runtime holds it until the gap is
-                                                   filled; a batch that arrives twice runs once)
+                     header [0, received, up_to, replied]  a notice (empty payload): batches
+                                                   received+1..up_to did not arrive, send them
+                                                   again (none when up_to <= received); replied
+                                                   = reply messages sent before this notice (so
+                                                   those of them not seen by the client now were
+                                                   lost). Sent in answer to a sync, and at once
+                                                   when a batch arrives after a gap (the runtime
+                                                   holds it until the gap is filled; a batch
+                                                   that arrives twice runs once)
 A one-frame message has no header: a child runtime's, or a bare client's (not resumable).
 Control: [req_id, cmd] -> [req_id, status, value]. From a served runtime's clients, req_id 0 is
 a keepalive (noted, never answered). [req_id, ping, [sent, seen]] (a keepalive or a client's

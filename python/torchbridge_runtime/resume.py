@@ -8,7 +8,11 @@ carry a header frame, protocol.py) gets, from its session's Resume:
   arrives after a gap is held until the gap is filled, and the client is told at once which
   batches did not arrive;
 - every reply message numbered and kept until the client says it has seen it, so the ones
-  lost in a drop can be sent again.
+  lost in a drop can be sent again when the client asks for them.
+
+Every notice says how many reply messages were sent before it, on the same connection: the
+client, when it reads one, knows exactly which replies were lost (not merely still on their way)
+and asks for those alone.
 
 Acknowledgements: every reply message and every notice carries `received` (the client may drop
 batches up to it); every client batch, sync and control ping carries `seen` (we may drop reply
@@ -39,8 +43,10 @@ class Resume:
         own payload; none for a duplicate, a held batch or a sync)."""
         batch = header[0]
         self._note_seen(header[1])
-        if batch == 0:  # a sync: [0, seen, sent]
-            self._answer_sync(header[2] if len(header) > 2 else self.received)
+        if batch == 0:  # a sync: [0, seen, sent] or [0, seen, sent, again]
+            if len(header) > 3:
+                self._send_again(header[3])
+            self._notice(header[2] if len(header) > 2 else self.received)
             return ()
         received = self.received
         if batch == received + 1:
@@ -62,23 +68,26 @@ class Resume:
                 self._notice(batch - 1)
         return ()  # (else a duplicate: sent again, and already here)
 
-    def _answer_sync(self, sent):
-        """The client sent `sent` batches before this sync, on the same connection: the ones
-        missing now were lost. Tell it which, and send again the replies it has not seen."""
+    def _send_again(self, up_to):
+        """The client lost the reply messages after the ones it has seen, up to `up_to`."""
         seen = max(self.seen, self.seen_control)
-        again = [(n, p) for n, p in self._kept if n > seen]
+        again = [(n, p) for n, p in self._kept if seen < n <= up_to]
+        if len(again) != min(up_to, self.replied) - seen:  # (acknowledgements never go past what the client has)
+            self.log(f"cannot send reply messages {seen + 1}-{up_to} again: only {len(again)} of them are kept")
         if again:
-            self.log(f"sending reply messages {again[0][0]}-{again[-1][0]} again (the client has not seen them)")
+            self.log(f"sending reply messages {again[0][0]}-{again[-1][0]} again (lost in a dropped connection)")
         for n, p in again:
             self._send(p, pack([n, self.received]))
-        self._notice(sent)
 
     def _notice(self, up_to):
-        """[0, received, up_to]: batches received+1..up_to did not arrive, send them again
-        (nothing missing when up_to <= received: then it is only an acknowledgement)."""
+        """[0, received, up_to, replied]: batches received+1..up_to did not arrive, send them
+        again (none when up_to <= received: then it is an acknowledgement); `replied` reply
+        messages were sent before this notice. The answer to a sync (up_to: the batches the
+        client had sent before it, on the same connection), or sent when a batch arrives after
+        a gap (up_to: the batch before it)."""
         if up_to > self.received:
             self.log(f"batches {self.received + 1}-{up_to} did not arrive (a dropped connection); asked the client to send them again")
-        self._send(b"", pack([0, self.received, up_to]))
+        self._send(b"", pack([0, self.received, up_to, self.replied]))
 
     def _note_seen(self, seen):
         if seen > self.seen:

@@ -10,13 +10,15 @@
  *   own sockets are never monitored: see endpoint_probe.ts.)
  * - A connection that drops and comes back resumes the session (ZeroMQ reconnects by itself,
  *   losing what was in flight): batches are numbered and kept until acknowledged, reply
- *   messages numbered and handed on once each, in order (resume.ts keeps the books). A sync
- *   on the ops socket, behind every batch sent before it, makes the runtime say exactly which
- *   batches did not arrive and send again the replies we have not seen; we sync when the
- *   watchdog's pings go unanswered for a while and then are answered again, when its answers
- *   show batches or replies missing twice in a row without progress, and when a reply arrives
- *   after a gap. The runtime itself asks at once for batches missing before one that arrived.
- *   Control requests lost in a drop are sent again once a later ping has been answered.
+ *   messages numbered and handed on once each, in order (resume.ts keeps the books). Nothing
+ *   is sent again on a guess: a connection delivers in order, so a sync on the ops socket,
+ *   behind every batch sent before it, makes the runtime say exactly which batches did not
+ *   arrive, and its notice, behind every reply sent before it, says exactly which replies were
+ *   lost; a reply after a gap says so too. We sync when the watchdog's pings go unanswered
+ *   for a while and then are answered again, and when its answers show batches or replies
+ *   missing twice in a row without progress. The runtime itself tells at once of batches
+ *   missing before one that arrived. Control requests lost in a drop are sent again once a
+ *   later ping has been answered (control answers come in order too).
  * - Once connected, while replies are awaited or batches unacknowledged, a watchdog pings the
  *   control channel. While its pings go unanswered, it checks that something still listens at
  *   the runtime's address: a refused connection means the runtime stopped, and everything
@@ -105,6 +107,8 @@ export class RemoteLink implements RuntimeLink {
   /** a sync is out and its notice expected (one at a time), sent at syncAt */
   private syncOut = false;
   private syncAt = 0;
+  /** what had been seen when lost replies were last asked for, and when (not again at once without progress) */
+  private asked = { seen: -1, at: 0 };
   /** the session's control requests not yet answered: id -> message, and the last ping sent before it */
   private readonly controlOut = new Map<number, { msg: Buffer; after: number }>();
   /** silence longer than this: the runtime has freed the session (or is gone) */
@@ -198,12 +202,13 @@ export class RemoteLink implements RuntimeLink {
     if (header === undefined) return onMessage(m); // (a runtime that does not number its messages)
     const h = decode(header) as number[];
     const reply = h[0]!;
-    if (reply === 0) return this.onNotice(h[1]!, h[2]!);
+    if (reply === 0) return this.onNotice(h[1]!, h[2]!, h[3] ?? 0);
     this.log.ack(h[1]!);
     const ready = this.log.accept(reply, m);
     if (ready.length === 0) {
-      // a duplicate, or held: one before it was lost, ask for it again
-      if (this.log.gap) this.sync();
+      // a duplicate, or held: the ones before it on this connection came before it, so the
+      // missing ones were lost (with an earlier connection): ask for them again
+      this.askAgain(this.log.lostUpTo(reply - 1));
       return 0;
     }
     if (ready.length === 1) return onMessage(ready[0]!);
@@ -221,34 +226,47 @@ export class RemoteLink implements RuntimeLink {
   }
 
   /**
-   * [0, received, upTo]: batches received+1..upTo did not arrive (lost in a dropped connection):
-   * send them again. Answers our sync, if one is out (the reply it was expected as).
+   * [0, received, upTo, replied]: batches received+1..upTo did not arrive (lost in a dropped
+   * connection): send them again; of the `replied` reply messages sent before the notice, those
+   * not here now were lost: ask for them again. Answers our sync, if one is out (the reply it
+   * was expected as).
    */
-  private onNotice(received: number, upTo: number): number {
+  private onNotice(received: number, upTo: number, replied: number): number {
     const ops = this.ops!;
     for (const [batch, payload] of this.log.missing(received, upTo)) ops.send(payload, this.log.header(batch));
     const answered = this.syncOut ? 1 : 0;
     this.syncOut = false;
+    this.askAgain(this.log.lostUpTo(replied));
     return answered;
+  }
+
+  /** Ask for the reply messages after those seen up to `lost` (none: 0), once per progress or RESYNC_AFTER_MS. */
+  private askAgain(lost: number): void {
+    if (lost === 0) return;
+    const t = performance.now();
+    if (this.asked.seen === this.log.seen && t - this.asked.at < RESYNC_AFTER_MS) return;
+    if (this.sync(false, lost)) this.asked = { seen: this.log.seen, at: t };
   }
 
   /**
    * A sync on the ops socket, behind every batch sent so far: the runtime answers with a notice
    * of the batches that did not arrive, and sends again the reply messages we have not seen.
-   * While one is out, another goes only `again` (after a silence: the first may have been lost
+   * With `repliesUpTo`, it first asks for the reply messages after those seen up to that one.
+   * While one is out, another goes only `now` (after a silence: the first may have been lost
    * with its connection) or once the first is RESYNC_AFTER_MS old.
    */
-  private sync(again = false): void {
+  private sync(now = false, repliesUpTo = 0): boolean {
     const ops = this.ops;
-    if (!ops || this.done) return;
-    const now = performance.now();
-    if (this.syncOut && !again && now - this.syncAt < RESYNC_AFTER_MS) return;
+    if (!ops || this.done) return false;
+    const t = performance.now();
+    if (this.syncOut && !now && t - this.syncAt < RESYNC_AFTER_MS) return false;
     if (!this.syncOut) {
       this.syncOut = true;
       ops.expect(); // its notice
     }
-    this.syncAt = now;
-    ops.send(EMPTY, this.log.syncHeader());
+    this.syncAt = t;
+    ops.send(EMPTY, this.log.syncHeader(repliesUpTo));
+    return true;
   }
 
   /** A handshake succeeded (the check's, or a message came): no more connect timeout. */

@@ -40,9 +40,12 @@ export class ResendLog {
     return header2(batch, this.seen);
   }
 
-  /** The header frame of a sync: "I have sent `sent` batches and seen `seen` reply messages". */
-  syncHeader(): Buffer {
-    return encode([0, this.seen, this.sent]);
+  /**
+   * The header frame of a sync: "I have sent `sent` batches and seen `seen` reply messages"
+   * (and, with `again` beyond seen, "send the reply messages up to `again` again").
+   */
+  syncHeader(again = 0): Buffer {
+    return encode(again > this.seen ? [0, this.seen, this.sent, again] : [0, this.seen, this.sent]);
   }
 
   /** Batches not yet acknowledged, and their bytes. */
@@ -101,9 +104,16 @@ export class ResendLog {
     return ready;
   }
 
-  /** Whether reply messages wait for an earlier one that has not arrived. */
-  get gap(): boolean {
-    return this.held.size > 0;
+  /**
+   * The reply messages up to `replied` (all sent before something that has arrived since, on
+   * the same connection) that did not arrive: the last of the first run of them after `seen`,
+   * or 0 when none is missing.
+   */
+  lostUpTo(replied: number): number {
+    if (replied <= this.seen) return 0;
+    let first = Infinity;
+    for (const n of this.held.keys()) first = Math.min(first, n);
+    return Math.min(replied, first - 1);
   }
 }
 
