@@ -250,7 +250,7 @@ export class RemoteLink implements RuntimeLink {
 
   /**
    * A sync on the ops socket, behind every batch sent so far: the runtime answers with a notice
-   * of the batches that did not arrive, and sends again the reply messages we have not seen.
+   * of the batches that did not arrive and of how many reply messages it had sent (onNotice).
    * With `repliesUpTo`, it first asks for the reply messages after those seen up to that one.
    * While one is out, another goes only `now` (after a silence: the first may have been lost
    * with its connection) or once the first is RESYNC_AFTER_MS old.
