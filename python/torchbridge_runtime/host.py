@@ -11,7 +11,11 @@ per-thread, and one thread runs every op, as in a child runtime); the control th
 ping/stats/shutdown at once, never behind ops, and records that each client is still there.
 
 A session whose client sent no message and no control ping (clients ping every few seconds)
-for `grace` seconds is freed: its handles are dropped, so its tensors go.
+for `grace` seconds is freed: its handles are dropped, so its tensors go. Until then a client
+whose connection dropped and came back resumes its session: its messages carry a header frame
+(batch numbers and acknowledgements, see resume.py and protocol.py), so that no batch is lost
+or run twice and replies lost in the drop are sent again. A client that comes back later is
+told that its session was freed, and why (the last few hundred ended sessions are remembered).
 """
 
 import gc
@@ -21,7 +25,7 @@ import sys
 import threading
 import time
 import traceback
-from collections import deque
+from collections import OrderedDict, deque
 
 import torch
 import zmq
@@ -29,6 +33,7 @@ import zmq
 from . import interrupt, shm
 from .codec import pack, unpack
 from .protocol import CONTROL, OP, SHM_PREFIX
+from .resume import Resume
 from .server import Server
 
 _HELLO = OP["HELLO"]
@@ -36,6 +41,7 @@ _HELLO = OP["HELLO"]
 # or shut down). A reply message's first element (ops run) is never negative.
 GONE = -1
 _SESSION_ID = re.compile(r"[0-9A-Za-z_-]{1,64}")
+_ENDED_KEPT = 512  # ended sessions whose end a returning client is told about
 
 
 class _SessionLink:
@@ -48,7 +54,11 @@ class _SessionLink:
         self.session = session
 
     def send(self, data):
-        self.host.ops.send_multipart([self.session.peer, data])
+        s = self.session
+        if s.sequenced:
+            self.host.ops.send_multipart([s.peer, data, s.resume.stamp(data)])
+        else:
+            self.host.ops.send_multipart([s.peer, data])
 
     def recv_nowait(self):
         return self.host.take(self.session)
@@ -68,6 +78,13 @@ class ServedSession:
         self.dtype = host.baseline_dtype
         self.last_seen = time.monotonic()
         self.ending = None  # set (to why) by the control thread; the main thread ends it
+        # a client that numbers its messages (headers) gets resends after a dropped connection
+        self.sequenced = False
+        self.resume = Resume(self._send, lambda line: _log(f"session {sid}: {line}"))
+        self._host = host
+
+    def _send(self, payload, header):
+        self._host.ops.send_multipart([self.peer, payload, header])
 
 
 class Host:
@@ -80,6 +97,7 @@ class Host:
         self.exit_process = exit_process  # exit_process(code): cleans up, never returns
         self.sessions = {}  # session id -> ServedSession
         self.by_peer = {}  # ops peer identity -> ServedSession
+        self.ended = OrderedDict()  # session id -> how it ended (the most recent _ENDED_KEPT)
         self.active = None  # the session whose torch state is in effect
         self.baseline_grad = torch.is_grad_enabled()
         self.baseline_dtype = torch.get_default_dtype()
@@ -117,22 +135,47 @@ class Host:
         ops = self.ops
         while True:
             try:
-                peer, payload = ops.recv_multipart(zmq.NOBLOCK, copy=False)
+                frames = ops.recv_multipart(zmq.NOBLOCK, copy=False)
             except zmq.Again:
                 return
-            self._route(peer.bytes, payload.buffer)
+            if len(frames) == 2:  # [peer, payload]: a client that does not number its messages
+                self._route(frames[0].bytes, frames[1].buffer, None)
+                continue
+            try:
+                header = unpack(frames[2].bytes)
+                ok = len(frames) == 3 and isinstance(header, list) and len(header) >= 2 and all(type(x) is int for x in header)
+            except Exception:  # noqa: BLE001
+                ok = False
+            if ok:
+                self._route(frames[0].bytes, frames[1].buffer, header)
+            else:
+                _log(f"dropped a malformed message ({len(frames) - 1} frames) from peer {frames[0].bytes!r}")
 
-    def _route(self, peer, payload):
+    def _route(self, peer, payload, header):
         s = self.by_peer.get(peer)
         if s is None:
-            s, refusal = self._hello(peer, payload)
+            # (a connection that drops before the HELLO arrives fails that session: rare, and clear)
+            s, refusal = self._hello(peer, payload, header)
             if s is None:
                 self.ops.send_multipart([peer, pack([GONE, refusal])])
                 return
         s.last_seen = time.monotonic()
-        s.inbox.append(payload)
+        if header is None:
+            s.inbox.append(payload)
+        else:
+            s.inbox.extend(s.resume.accept(header, payload))
 
-    def _hello(self, peer, payload):
+    def gone_reason(self, sid):
+        """What a client whose session this runtime does not hold is told."""
+        why = self.ended.get(sid)
+        if why is not None:
+            return f"this client's session {sid} was {why}"
+        return (
+            "this runtime holds no session for this client: it was shut down, or freed after "
+            f"{self.grace:g} s without a message or ping, or the runtime restarted. Call torch.init() to start a new session."
+        )
+
+    def _hello(self, peer, payload, header):
         """A message from a peer not seen before: it must start with HELLO (a new session, or a
         reconnecting client's). Returns (session, None) or (None, why not)."""
         try:
@@ -141,10 +184,7 @@ class Host:
         except Exception:  # noqa: BLE001 -- whatever it is, it is not a HELLO
             ok = False
         if not ok:
-            return None, (
-                "this runtime holds no session for this client: it was shut down, or freed after "
-                f"{self.grace:g} s without a message or ping. Call torch.init() to start a new session."
-            )
+            return None, self.gone_reason(peer.decode("utf-8", "replace"))
         sid = first[2]
         s = self.sessions.get(sid)
         if s is not None:  # a reconnecting client: its new peer takes over
@@ -160,6 +200,7 @@ class Host:
                 prefix, probe = f"{SHM_PREFIX}{os.getpid()}-{sid}-", None
             use_shm = isinstance(probe, dict) and str(probe.get("name", "")).startswith(prefix) and shm.probe(probe["name"], probe.get("nonce"))
             s = ServedSession(self, sid, prefix, peer, use_shm)
+            s.sequenced = header is not None
             self.sessions[sid] = s
             _log(f"session {sid} started ({'shared memory' if use_shm else 'data inline, no shared memory'})")
         s.peer = peer
@@ -183,7 +224,8 @@ class Host:
             more = s.server.handle(payload)
         except BaseException:  # noqa: BLE001 -- a runtime bug: end this session, keep serving the rest
             traceback.print_exc()
-            more = False
+            self._end(s, "ended by an error in the runtime (see its log)")
+            return
         if not more:
             self._end(s, "shut down by its client")
 
@@ -202,10 +244,11 @@ class Host:
     def _end_due(self):
         now = time.monotonic()
         for s in list(self.sessions.values()):
+            s.resume.trim()  # (replies acknowledged by control pings: their memory goes now)
             if s.ending:
                 self._end(s, s.ending)
             elif not s.inbox and now - s.last_seen > self.grace:
-                self._end(s, f"freed: no message or ping from its client for {self.grace:g} s")
+                self._end(s, f"freed after {self.grace:g} s without a message or ping from its client (the runtime's grace period, --grace)")
 
     def _end(self, s, why):
         if self.sessions.get(s.id) is s:
@@ -214,6 +257,9 @@ class Host:
             del self.by_peer[s.peer]
         if self.active is s:
             self.active = None
+        self.ended[s.id] = why
+        while len(self.ended) > _ENDED_KEPT:
+            self.ended.popitem(last=False)
         ex = s.server.executor
         ex.handles.clear()  # its tensors go now (by refcount), not at the next GC
         ex.queue.clear()
@@ -236,10 +282,18 @@ class Host:
                 req_id, cmd, *rest = unpack(payload)
             except Exception:  # noqa: BLE001 -- not a control request
                 continue
-            s = self.sessions.get(peer.decode("utf-8", "replace"))
+            sid = peer.decode("utf-8", "replace")
+            s = self.sessions.get(sid)
             if s is not None:
                 s.last_seen = time.monotonic()
+            # [id, PING, [sent, seen]]: a client that numbers its messages, watching its session
+            state = rest[0] if cmd == CONTROL["PING"] and rest and isinstance(rest[0], list) and len(rest[0]) >= 2 else None
+            if state is not None and s is not None and isinstance(state[1], int):
+                s.resume.seen_control = max(s.resume.seen_control, state[1])
             if req_id == 0:  # a keepalive: the client is still there, no answer wanted
+                continue
+            if state is not None:
+                control.send_multipart([peer, pack([req_id, 0, self._resume_state(s, sid)])])
                 continue
             if cmd == CONTROL["SHUTDOWN"]:
                 control.send_multipart([peer, pack([req_id, 0, None])])
@@ -251,6 +305,17 @@ class Host:
                 continue
             value = self._control_command(s, cmd, rest[0] if rest else None)
             control.send_multipart([peer, pack([req_id, 0, value])])
+
+    def _resume_state(self, s, sid):
+        """A watching client's ping answered: what arrived and what was sent, or that its
+        session is gone (and why)."""
+        value = {"pid": os.getpid(), "time": time.time()}
+        if s is None or s.server is None:
+            value["gone"] = self.gone_reason(sid)
+        else:
+            value["received"] = s.resume.received
+            value["replied"] = s.resume.replied
+        return value
 
     def _control_command(self, s, cmd, arg=None):
         server = s.server if s is not None else None  # (the main thread may end it meanwhile)

@@ -28,8 +28,33 @@ has sent).
 Every op gets the next sequence number (from 0), on both sides, so errors name the op.
 A served runtime may instead answer [-1, reason]: it holds no session for this client (freed
 after its grace period, or shut down).
+
+A served runtime's connection can drop and come back (ZeroMQ reconnects by itself, losing what
+was in flight). Its clients therefore send each ops message as two ZeroMQ frames, [payload,
+header], and get replies the same way (resume.py keeps the runtime's side, src/runtime/resume.ts
+the client's); every number counts from 1 and only grows:
+  client -> runtime  header [batch, seen]         a batch: its number; seen = the client has
+                                                   every reply message numbered up to it
+                     header [0, seen, sent]       a sync (empty payload): "I have sent `sent`
+                                                   batches": the runtime answers with a notice
+                     header [0, seen, sent, again]  the same, and first send again the reply
+                                                   messages seen+1..again (lost)
+  runtime -> client  header [reply, received]     a reply message: its number; received = every
+                                                   batch numbered up to it has arrived
+                     header [0, received, up_to, replied]  a notice (empty payload): batches
+                                                   received+1..up_to did not arrive, send them
+                                                   again (none when up_to <= received); replied
+                                                   = reply messages sent before this notice (so
+                                                   those of them not seen by the client now were
+                                                   lost). Sent in answer to a sync, and at once
+                                                   when a batch arrives after a gap (the runtime
+                                                   holds it until the gap is filled; a batch
+                                                   that arrives twice runs once)
+A one-frame message has no header: a child runtime's, or a bare client's (not resumable).
 Control: [req_id, cmd] -> [req_id, status, value]. From a served runtime's clients, req_id 0 is
-a keepalive (noted, never answered).
+a keepalive (noted, never answered). [req_id, ping, [sent, seen]] (a keepalive or a client's
+watchdog) also acknowledges reply messages up to seen; when answered, the value adds received
+and replied (reply messages sent so far), or gone: why this runtime holds no session for it.
 """
 
 import json

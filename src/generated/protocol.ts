@@ -3,7 +3,7 @@
 
 /** The wire protocol's constants (see python/torchbridge_runtime/protocol.py for the message layouts). */
 export const PROTOCOL = {
-  "version": 2,
+  "version": 3,
   "op": {
     "CALL": 0,
     "FREE": 1,

@@ -3,13 +3,20 @@
  * pending receive at a time. Sends go out synchronously while the socket allows it and
  * queue (in order) when it reports EBUSY; a single reader loop runs only while replies are
  * awaited, so an idle channel never keeps Node's event loop alive.
+ *
+ * A message may carry a second frame, a header (a served runtime's batch numbers and
+ * acknowledgements: src/runtime/resume.ts); a child runtime's messages have none.
  */
 import * as zmq from 'zeromq';
-import type { OnFailure, OnMessage, Transport } from './transport.js';
+import type { OnFailure, Transport } from './transport.js';
+
+/** Handles one message (and its header frame, when it has one): see OnMessage. */
+export type OnFramedMessage = (msg: Buffer, header: Buffer | undefined) => number | void | Promise<number>;
 
 export class ZmqChannel implements Transport {
   private readonly socket: zmq.Dealer;
-  private readonly backlog: Buffer[] = [];
+  /** messages waiting behind a delayed send, in order: a payload, or [payload, header] */
+  private readonly backlog: Array<Buffer | [Buffer, Buffer]> = [];
   private reading = false;
   private closed = false;
   /** How many replies are awaited; the reader loop runs while this is positive. */
@@ -21,39 +28,32 @@ export class ZmqChannel implements Transport {
    */
   constructor(
     endpoint: string,
-    private readonly onMessage: OnMessage,
+    private readonly onMessage: OnFramedMessage,
     private readonly onFailure: OnFailure,
     /** more socket options: a served runtime's CURVE keys, routing id */
     options: zmq.SocketOptions<zmq.Dealer> = {},
-    /** watch the socket's connection events (handshakes), from before it connects */
-    observe = false,
   ) {
     this.socket = new zmq.Dealer({ linger: 0, sendHighWaterMark: 0, receiveHighWaterMark: 0, ...options });
-    if (observe) this.events = observerOf(this.socket);
     this.socket.connect(endpoint);
   }
-
-  /**
-   * The socket's connection events, when observed (undefined where the observer could not be
-   * made). A pending events.receive() keeps Node alive: read them only while that is wanted.
-   */
-  readonly events: zmq.Observer | undefined;
 
   /** How many replies are awaited. */
   get awaiting(): number {
     return this.awaited;
   }
 
-  send(msg: Buffer): void {
+  /** One message, with an optional header frame after it. */
+  send(msg: Buffer, header?: Buffer): void {
     if (this.closed) return;
+    const m = header === undefined ? msg : ([msg, header] as [Buffer, Buffer]);
     if (this.backlog.length > 0) {
-      this.backlog.push(msg);
+      this.backlog.push(m);
       return;
     }
-    this.trySend(msg);
+    this.trySend(m);
   }
 
-  private trySend(msg: Buffer): boolean {
+  private trySend(msg: Buffer | [Buffer, Buffer]): boolean {
     try {
       this.socket.send(msg).then(
         () => this.drain(),
@@ -94,8 +94,8 @@ export class ZmqChannel implements Transport {
     this.reading = true;
     try {
       while (this.awaited > 0 && !this.closed) {
-        const [msg] = await this.socket.receive();
-        let n = msg ? this.onMessage(msg) : undefined;
+        const [msg, header] = await this.socket.receive();
+        let n = msg ? this.onMessage(msg, header) : undefined;
         if (n instanceof Promise) n = await n;
         this.awaited = Math.max(0, this.awaited - (n ?? 1));
       }
@@ -117,21 +117,4 @@ export class ZmqChannel implements Transport {
     this.backlog.length = 0;
     this.socket.close();
   }
-}
-
-/**
- * socket.events, retried: zeromq.js names each monitor endpoint after its observer's address,
- * and a new observer at the address of one whose socket was just closed finds the name still
- * taken (EADDRINUSE) until libzmq's reaper thread releases it.
- */
-function observerOf(socket: zmq.Dealer): zmq.Observer | undefined {
-  const failed: unknown[] = []; // kept alive, so the next try gets another address
-  for (let i = 0; i < 4; i++) {
-    try {
-      return socket.events;
-    } catch (err) {
-      failed.push(err);
-    }
-  }
-  return undefined;
 }
