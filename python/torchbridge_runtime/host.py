@@ -12,6 +12,9 @@ ping/stats/shutdown at once, never behind ops, and records that each client is s
 
 A session whose client sent no message and no control ping (clients ping every few seconds)
 for `grace` seconds is freed: its handles are dropped, so its tensors go.
+
+Where shared memory does not work, bulk data moves in chunks (streams.py): two-frame messages,
+routed to the session's Streams as they arrive, whichever session's op is running.
 """
 
 import gc
@@ -30,6 +33,7 @@ from . import interrupt, shm
 from .codec import pack, unpack
 from .protocol import CONTROL, OP, SHM_PREFIX
 from .server import Server
+from .streams import Streams
 
 _HELLO = OP["HELLO"]
 # runtime -> client [GONE, reason]: this runtime holds no session for the client (it was freed
@@ -50,6 +54,10 @@ class _SessionLink:
     def send(self, data):
         self.host.ops.send_multipart([self.session.peer, data])
 
+    def send_frames(self, header, body):
+        """A two-frame stream message; body is sent without a copy (the sender keeps it alive)."""
+        self.host.ops.send_multipart([self.session.peer, header, body], copy=False)
+
     def recv_nowait(self):
         return self.host.take(self.session)
 
@@ -60,10 +68,14 @@ class ServedSession:
         self.prefix = prefix
         self.peer = peer
         self.inbox = deque()  # messages not yet run
-        self.server = Server(_SessionLink(host, self), None, sid, prefix)
+        link = _SessionLink(host, self)
+        self.server = Server(link, None, sid, prefix)
         ex = self.server.executor
         ex.data.use_shm = use_shm
         ex.info = dict(ex.info, shm=use_shm, served=True)
+        # uploads may come in chunks even where shared memory works: the client sends them so
+        # until the handshake has told it that it does
+        ex.streams = Streams(link.send_frames, host.pump, lambda: host.gone(self))
         self.grad = host.baseline_grad
         self.dtype = host.baseline_dtype
         self.last_seen = time.monotonic()
@@ -117,10 +129,40 @@ class Host:
         ops = self.ops
         while True:
             try:
-                peer, payload = ops.recv_multipart(zmq.NOBLOCK, copy=False)
+                frames = ops.recv_multipart(zmq.NOBLOCK, copy=False)
             except zmq.Again:
                 return
-            self._route(peer.bytes, payload.buffer)
+            if len(frames) == 2:
+                self._route(frames[0].bytes, frames[1].buffer)
+            elif len(frames) == 3:  # [peer, header, body]: a chunked transfer's
+                self._route_stream(frames[0].bytes, frames[1].bytes, frames[2].buffer)
+
+    def pump(self, timeout_s):
+        """Route what arrives within timeout_s (a chunked transfer waiting for chunks or credits)."""
+        if self.ops.poll(int(timeout_s * 1000), zmq.POLLIN):
+            self._receive_all()
+
+    def gone(self, s):
+        """Why session s's client is out of reach, else None (a transfer waiting on it stops)."""
+        if s.ending:
+            return f"the session is ending ({s.ending})"
+        if time.monotonic() - s.last_seen > self.grace:
+            return f"no message or ping from the client for {self.grace:g} s"
+        return None
+
+    def _route_stream(self, peer, header, body):
+        s = self.by_peer.get(peer)
+        if s is None:
+            self.ops.send_multipart([peer, pack([GONE, "this runtime holds no session for this client; call torch.init() to start a new session"])])
+            return
+        s.last_seen = time.monotonic()
+        streams = s.server.executor.streams if s.server is not None else None
+        if streams is None:  # ended meanwhile
+            return
+        try:
+            streams.on_message(header, body)
+        except Exception as e:  # noqa: BLE001 -- the client's bug: say so, keep serving
+            _log(f"session {s.id}: dropped a malformed stream message ({e})")
 
     def _route(self, peer, payload):
         s = self.by_peer.get(peer)
@@ -216,6 +258,8 @@ class Host:
             self.active = None
         ex = s.server.executor
         ex.handles.clear()  # its tensors go now (by refcount), not at the next GC
+        if ex.streams is not None:
+            ex.streams.clear()
         ex.queue.clear()
         s.inbox.clear()
         s.server = None

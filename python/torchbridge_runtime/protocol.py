@@ -11,7 +11,8 @@ Client -> runtime: one msgpack array of ops per message, each op an array:
   READ        [READ, reply_id, id, what]
   FROM_DATA   [FROM_DATA, out, dtype, shape, payload, kwargs]
                 payload: bytes (inline) or [segment, byte_length, keep, byte_offset] (shared
-                memory; keep=1 for a client shared array that tensors alias)
+                memory; keep=1 for a client shared array that tensors alias) or
+                [stream, byte_length] (chunked, see below; stream is `out`)
   SYNC        [SYNC, reply_id]
   STATS       [STATS, reply_id]
   RELEASE_SHM [RELEASE_SHM, [names]]
@@ -30,6 +31,39 @@ A served runtime may instead answer [-1, reason]: it holds no session for this c
 after its grace period, or shut down).
 Control: [req_id, cmd] -> [req_id, status, value]. From a served runtime's clients, req_id 0 is
 a keepalive (noted, never answered).
+
+Chunked bulk data (streams.py): a served runtime that cannot map the client's shared memory
+(another host, a container without a shared /dev/shm, or a client that connected with
+{shm: false}) moves a payload over INLINE_MAX_BYTES as a stream of chunks on the ops socket, so
+that neither side ever holds the payload as one message (a 1 GiB tensor costs the tensor plus a
+window, not 1-3 more copies of it) and no message is ever large. A stream message is two ZeroMQ
+frames, [header, body], where every other message is one frame; header is msgpack:
+  CHUNK   [CHUNK, stream, offset, total]   body: the stream's bytes [offset, offset + len(body));
+                                           chunks come in order, CHUNK_BYTES each but the last
+  CREDIT  [CREDIT, stream, received]       body empty: the receiver has copied `received` bytes
+                                           (cumulative) out of the stream's chunks
+  STOP    [STOP, stream, 0]                body empty (runtime -> client only): the op that
+                                           wanted this upload stopped (interrupted); send no more
+Flow control: a sender has at most WINDOW_CHUNKS * CHUNK_BYTES bytes sent and not yet credited
+(ZeroMQ's queues are unbounded: this window is what bounds memory on both sides). 1 MiB chunks
+and an 8-chunk window measured best on loopback tcp:// with CURVE (bench/cases/served.ts).
+- Client -> runtime (torch.tensor(array), DataLoader batches): FROM_DATA carries [stream,
+  byte_length] with stream = its out handle id, and the client sends the chunks right away
+  (they may arrive before the op's batch). The runtime copies each chunk into a buffer of the
+  stream's total size as it arrives, whatever op is running, and credits it; the FROM_DATA op,
+  run in program order, waits for the rest and makes the tensor over that buffer: one op, whose
+  failure (a bad dtype or device kwarg) poisons its output only. The client reads the array as
+  it sends it (zero-copy): it must not be written until the op has run (torch.sync()).
+- Runtime -> client (READ DATA / DATA_COPY): the read sends the tensor as stream = its reply
+  id, waits until the client has credited every byte, then replies {dtype, shape, chunked:
+  byte_length}; the client copies each chunk into the TypedArray it returns.
+- The control channel is another socket and thread: ping and interrupt are answered during a
+  transfer. torch.interrupt() stops a transfer that is under way (the runtime checks between
+  chunks): the upload's tensor is poisoned with KeyboardInterrupt and the client is sent STOP;
+  the read fails with KeyboardInterrupt. A client silent for the session's grace period also
+  ends a transfer the runtime waits on.
+The main thread runs a transfer as it runs an op: other sessions' ops wait meanwhile (their
+uploads' chunks are still taken in and credited).
 """
 
 import json
@@ -44,6 +78,9 @@ STATUS = SPEC["status"]
 EXT = SPEC["ext"]
 CONTROL = SPEC["control"]
 INLINE_MAX_BYTES = SPEC["inline_max_bytes"]
+STREAM = SPEC["stream"]
+CHUNK_BYTES = SPEC["chunk_bytes"]
+WINDOW_CHUNKS = SPEC["window_chunks"]
 SHM_PREFIX = SPEC["shm_prefix"]
 VERSION = SPEC["version"]
 HELPERS = tuple(SPEC["helpers"])  # reached as 'tb.<name>'; pyobjects.HELPERS must match

@@ -3,7 +3,7 @@
 
 /** The wire protocol's constants (see python/torchbridge_runtime/protocol.py for the message layouts). */
 export const PROTOCOL = {
-  "version": 2,
+  "version": 3,
   "op": {
     "CALL": 0,
     "FREE": 1,
@@ -45,6 +45,13 @@ export const PROTOCOL = {
     "SHUTDOWN": "shutdown"
   },
   "inline_max_bytes": 65536,
+  "stream": {
+    "CHUNK": 0,
+    "CREDIT": 1,
+    "STOP": 2
+  },
+  "chunk_bytes": 1048576,
+  "window_chunks": 8,
   "shm_prefix": "tb-"
 } as const;
 

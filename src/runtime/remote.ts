@@ -85,12 +85,13 @@ export class RemoteLink implements RuntimeLink {
   }
 
   openOps(onMessage: OnMessage, onFailure: OnFailure): Transport {
-    const ops = new ZmqChannel(this.conn.ops, (m) => this.onOps(m, onMessage), onFailure, this.options, true);
+    const ops = new ZmqChannel(this.conn.ops, (m, body) => this.onOps(m, body, onMessage), onFailure, this.options, true);
     this.ops = ops;
     void this.watchHandshake(ops, 'ops');
     // the channel itself, with a watchdog started whenever a reply is awaited
     return {
       send: (m) => ops.send(m),
+      sendFrames: (header, body) => ops.sendFrames(header, body),
       expect: (n) => {
         ops.expect(n);
         this.startWatchdog();
@@ -115,10 +116,10 @@ export class RemoteLink implements RuntimeLink {
     this.finish({ code: 0, signal: null, stderrTail: '' });
   }
 
-  private onOps(m: Buffer, onMessage: OnMessage): number | void | Promise<number> {
-    if (isGoneNotice(m)) return this.gone(m);
+  private onOps(m: Buffer, body: Buffer | undefined, onMessage: OnMessage): number | void | Promise<number> {
+    if (body === undefined && isGoneNotice(m)) return this.gone(m);
     if (!this.handshaken) this.connectedOps(); // (in case its event was missed)
-    return onMessage(m);
+    return onMessage(m, body);
   }
 
   /** The ops socket's handshake succeeded: no more connect timeout. */

@@ -9,7 +9,8 @@ import type { OnFailure, OnMessage, Transport } from './transport.js';
 
 export class ZmqChannel implements Transport {
   private readonly socket: zmq.Dealer;
-  private readonly backlog: Buffer[] = [];
+  /** messages waiting behind a pending send: one frame, or several (a multipart message) */
+  private readonly backlog: (Buffer | Buffer[])[] = [];
   private reading = false;
   private closed = false;
   /** How many replies are awaited; the reader loop runs while this is positive. */
@@ -45,6 +46,14 @@ export class ZmqChannel implements Transport {
   }
 
   send(msg: Buffer): void {
+    this.sendMessage(msg);
+  }
+
+  sendFrames(header: Buffer, body: Buffer): void {
+    this.sendMessage([header, body]);
+  }
+
+  private sendMessage(msg: Buffer | Buffer[]): void {
     if (this.closed) return;
     if (this.backlog.length > 0) {
       this.backlog.push(msg);
@@ -53,7 +62,7 @@ export class ZmqChannel implements Transport {
     this.trySend(msg);
   }
 
-  private trySend(msg: Buffer): boolean {
+  private trySend(msg: Buffer | Buffer[]): boolean {
     try {
       this.socket.send(msg).then(
         () => this.drain(),
@@ -94,8 +103,8 @@ export class ZmqChannel implements Transport {
     this.reading = true;
     try {
       while (this.awaited > 0 && !this.closed) {
-        const [msg] = await this.socket.receive();
-        let n = msg ? this.onMessage(msg) : undefined;
+        const [msg, body] = await this.socket.receive();
+        let n = msg ? this.onMessage(msg, body) : undefined;
         if (n instanceof Promise) n = await n;
         this.awaited = Math.max(0, this.awaited - (n ?? 1));
       }
