@@ -305,7 +305,7 @@ describe('errors', () => {
     const chunk = Buffer.alloc(CHUNK_BYTES, 5);
     await d.send([encode([STREAM.CHUNK, 1, 0, n]), chunk]);
     await d.send([encode([STREAM.CHUNK, 1, 12345, n]), chunk]); // not where the stream is
-    const [[id, status, value]] = await replies();
+    const [id, status, value] = (await replies())[0]!;
     expect([id, status]).toEqual([2, 1]);
     expect(value).toMatchObject({ type: 'StreamError', message: expect.stringMatching(/a chunk of 1048576 bytes at 12345 of 2097152, expected one at 1048576/) });
     await d.send(encode([[OP.CALL, 3, 'ones', [2], null, 0, 0, 0], [OP.READ, 4, 3, READ.TOLIST], [OP.SHUTDOWN, 5]]));
