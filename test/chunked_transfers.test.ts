@@ -5,6 +5,7 @@
  * transfer, interrupting one, the window while the runtime is busy, peak memory on both sides,
  * and failures that poison only their own output.
  */
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,14 +17,16 @@ import { currentSession } from '../src/session/current.js';
 import { CHUNK_BYTES, OP, READ, STREAM, WINDOW_BYTES } from '../src/transport/protocol.js';
 import { decode, encode } from '../src/transport/codec.js';
 import { exited, started, type ServerProcess } from './fixtures/served.js';
+import { root, waitForLine } from './fixtures/run_child.js';
 import type { SquaresDataset } from './fixtures/squares_dataset.js';
 
 const MiB = 1024 * 1024;
+const GRACE_S = 5;
 const dir = mkdtempSync(join(tmpdir(), 'tb-chunks-test-'));
 let server: { child: ServerProcess; file: string };
 
 beforeAll(async () => {
-  server = await started(['--bind', 'tcp://127.0.0.1:0', '--connection-file', join(dir, 'runtime.json'), '--grace', '5']);
+  server = await started(['--bind', 'tcp://127.0.0.1:0', '--connection-file', join(dir, 'runtime.json'), '--grace', String(GRACE_S)]);
   const info = await torch.init({ connect: server.file, shm: false });
   expect(info.shm).toBe(false);
 });
@@ -129,6 +132,22 @@ describe('values', () => {
     const runtimeBits = await halves.view(torch.int16).to(torch.int32).bitwise_and(0xffff).data<Int32Array>();
     expect(bits).toBeInstanceOf(Uint16Array);
     expect(countWrong(bits, (i) => runtimeBits[i]!)).toBe(0);
+  });
+
+  it('uploads and downloads at once: several uploads queued while reads stream back, all in program order', async () => {
+    const n = 2 * MiB; // 8 MiB each
+    const ready = torch.arange(n, { dtype: torch.float32 });
+    await ready.ready();
+    const ups = [0, 1, 2, 3].map((k) => torch.tensor(pattern(n).map((v) => v + k)));
+    const reads = [ready.data<Float32Array>(), ups[3]!.data<Float32Array>(), ready.add(1).data<Float32Array>()];
+    const more = torch.tensor(pattern(n)); // queued after the reads
+    const [a, b, c] = await Promise.all(reads);
+    expect(countWrong(a!, (i) => i)).toBe(0);
+    expect(countWrong(b!, (i) => (i % 65521) + 3)).toBe(0);
+    expect(countWrong(c!, (i) => i + 1)).toBe(0);
+    const sums = await Promise.all([...ups, more].map((t) => t.sum({ dtype: torch.float64 }).item()));
+    expect(sums).toEqual([0, 1, 2, 3, 0].map((k) => patternSum(n) + k * n));
+    expect(transfers()).toMatchObject({ uploads: { open: 0, inflight: 0 }, downloading: 0 });
   });
 
   it('DataLoader batches over 64 KiB travel in chunks, with and without worker threads', async () => {
@@ -284,6 +303,21 @@ describe('errors', () => {
     expect(depErr.pyType).toBe(err.pyType);
     expect(countWrong(await independent.data<Float32Array>(), (i) => 2 * (i % 65521))).toBe(0);
     expect(countWrong(await b.data<Float32Array>(), (i) => i % 65521)).toBe(0);
+  });
+
+  it('a client killed mid-download: the runtime stops waiting for it after the grace period and serves the others', async () => {
+    const client = spawn(process.execPath, ['--import', 'tsx', join(root, 'test', 'fixtures', 'served_client.ts'), 'download'], {
+      cwd: root,
+      env: { ...process.env, TORCHBRIDGE_CONNECT: server.file },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    await waitForLine(client, /\{"ready":true\}/);
+    client.kill('SIGKILL');
+    const t0 = performance.now();
+    // the runtime's main thread is in that transfer until it gives up (grace: 5 s)
+    expect(await torch.ones(3).sum().item()).toBe(3);
+    expect(performance.now() - t0).toBeLessThan((GRACE_S + 5) * 1000);
+    expect(server.child.stderrText()).toMatch(/session \w+ ended \(freed: no message or ping from its client for 5 s\)/);
   });
 
   it('a stream that breaks the protocol fails its op with a clear error; the session serves on', async () => {
