@@ -47,10 +47,10 @@ frames, [header, body], where every other message is one frame; header is msgpac
 Flow control: a sender has at most WINDOW_CHUNKS * CHUNK_BYTES bytes sent and not yet credited
 (ZeroMQ's queues are unbounded: this window is what bounds memory on both sides, with the
 receiver's copy of the whole payload). Measured on loopback tcp:// (bench/cases/served.ts, a
-2-vCPU VM): 1, 2 and 4 MiB chunks with 8-16 MiB windows moved 64 MiB equally fast within the
-machine's noise, about 2x a raw TCP socket sending one message without CURVE, and as fast as one
-raw ZeroMQ message with CURVE (whose encryption bounds it there); 1 MiB x 8 holds least memory
-and stops soonest when interrupted.
+shared 2-vCPU VM): 1, 2 and 4 MiB chunks with 8-16 MiB windows moved 64 MiB equally fast within
+the machine's noise; without CURVE, 1.4-2.5x the GB/s of a raw TCP socket sending it as one
+message; with CURVE, 0.8-1.4x raw ZeroMQ+CURVE sending it as one message (the encryption bounds
+both). 1 MiB x 8 holds least memory and stops soonest when interrupted.
 - Client -> runtime (torch.tensor(array), DataLoader batches): FROM_DATA carries [stream,
   byte_length] with stream = its out handle id, and the client sends the chunks right away
   (they may arrive before the op's batch). The runtime copies each chunk into a buffer of the
