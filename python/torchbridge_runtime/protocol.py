@@ -54,7 +54,8 @@ both). 1 MiB x 8 holds least memory and stops soonest when interrupted.
 - Client -> runtime (torch.tensor(array), DataLoader batches): FROM_DATA carries [stream,
   byte_length] with stream = its out handle id, and the client sends the chunks right away
   (they may arrive before the op's batch). The runtime copies each chunk into a buffer of the
-  stream's total size as it arrives, whatever op is running, and credits it; the FROM_DATA op,
+  stream's total size when its main thread takes it in (between ops, or while a transfer
+  waits; a single long op holds them back, and the window bounds them), and credits it; the FROM_DATA op,
   run in program order, waits for the rest and makes the tensor over that buffer: one op, whose
   failure (a bad dtype or device kwarg) poisons its output only. The client reads the array as
   it sends it (zero-copy): it must not be written until the op has run (torch.sync()).
