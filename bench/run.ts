@@ -17,6 +17,7 @@ import { bulk } from './cases/bulk.js';
 import { mirrorCost } from './cases/mirror_cost.js';
 import { trainingStep } from './cases/training_step.js';
 import { transport } from './cases/transport.js';
+import { served } from './cases/served.js';
 import type { CaseResult, Context } from './context.js';
 import { REPS, WARMUP, now, withTimeout } from './stats.js';
 import { type Row, renderTable } from './table.js';
@@ -29,6 +30,7 @@ const allCases: [string, (ctx: Context) => Promise<CaseResult>][] = [
   ['Mirror cost', mirrorCost],
   ['Training step', trainingStep],
   ['Transport', transport],
+  ['Served', served],
 ];
 const picked = process.env.BENCH_CASES?.split(',').map((s) => s.trim().toLowerCase());
 const cases = picked ? allCases.filter(([name]) => picked.includes(name.toLowerCase())) : allCases;
@@ -84,7 +86,8 @@ async function main(): Promise<void> {
     '',
     'Ratios are torchbridge ÷ baseline (lower is better) unless marked "faster". GB/s are 10⁹ bytes per second. ' +
       'Small ops end with `x.sum().item()`, since a 10-element tensor has no single item; the native baseline runs the same loop ' +
-      'in Python with the runtime\'s interpreter. The echo floor is a zeromq DEALER in Node and a pyzmq ROUTER that decodes and re-encodes msgpack, over ipc://.',
+      'in Python with the runtime\'s interpreter. The echo floor is a zeromq DEALER in Node and a pyzmq ROUTER that decodes and re-encodes msgpack, over ipc://. ' +
+      'The Served rows use a `torchbridge-runtime serve` the bench starts on loopback tcp://.',
     ...notes.map((n) => `\n${n}`),
     '',
   ].join('\n');

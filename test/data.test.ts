@@ -245,6 +245,17 @@ describe('large tensors through shared memory', () => {
     expect(shmMappings().filter((m) => !before.has(m.name))).toEqual([]);
   });
 
+  it('torch.tensor(small array) copies at the call: a write right after (same turn) does not reach the tensor', async () => {
+    const small = new Float32Array([1, 2, 3]); // inline in the message, which is encoded later
+    // (sent at once; until it is answered the runtime counts as busy, so the next op waits in
+    // the outbox for the turn's end, when the message is encoded)
+    const pending = torch.sync();
+    const a = torch.tensor(small);
+    small[0] = 99;
+    await pending;
+    expect(await a.tolist()).toEqual([1, 2, 3]);
+  });
+
   it('TS -> runtime: a big Float32Array round-trips exactly', async () => {
     const n = 250_000; // 1 MB
     const arr = new Float32Array(n);

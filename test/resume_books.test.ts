@@ -27,6 +27,30 @@ describe("the client's books (ResendLog)", () => {
     expect([log.sent, log.unacked, log.unackedBytes]).toEqual([2, 2, 2]);
   });
 
+  it('numbers stream messages (chunks, credits) with the batches: a resend carries its stream header again', () => {
+    const log = new ResendLog();
+    expect(decode(log.record(buf('a')))).toEqual([1, 0]);
+    expect(decode(log.recordStream(buf('chunk'), [-1, 7, 0, 5]))).toEqual([2, 0, -1, 7, 0, 5]);
+    expect(log.accept(1, buf('r1'))).toHaveLength(1);
+    expect(decode(log.record(buf('b')))).toEqual([3, 1]);
+    expect([log.unacked, log.unackedBytes]).toEqual([3, 1 + 5 + 1]);
+    // a chunk lost in a drop is sent again as it was, with what is seen now
+    expect(log.missing(1, 3).map(([n, p]) => [n, p.toString(), decode(log.header(n))])).toEqual([
+      [2, 'chunk', [2, 1, -1, 7, 0, 5]],
+      [3, 'b', [3, 1]],
+    ]);
+    log.ack(3);
+    expect([log.unacked, log.unackedBytes]).toEqual([0, 0]);
+    expect(decode(log.header(2))).toEqual([2, 1]); // (its stream header let go with it)
+  });
+
+  it('hands on numbered messages of any kind in order (a stream message held behind a gap)', () => {
+    const log = new ResendLog();
+    const chunk = { header: buf('h'), body: buf('c2') };
+    expect(log.accept<unknown>(2, chunk)).toEqual([]);
+    expect(log.accept<unknown>(1, buf('r1'))).toEqual([buf('r1'), chunk]);
+  });
+
   it('lets go of acknowledged batches, ignores older news, and gives back exactly the missing ones', () => {
     const log = new ResendLog();
     for (const s of ['a', 'b', 'c', 'd', 'e']) log.record(buf(s));
@@ -118,6 +142,11 @@ describe("the runtime's books (Resume, resume.py)", () => {
       r.trim()
       res['trimmed'] = r.unseen()
       res['sync, nothing missing'] = [r.accept([0, 3, 5], b''), take()]
+      # a stream message (a download chunk) is a numbered reply message too: kept, sent again as it was
+      s2 = Resume(lambda p, h: sent.append([bytes(p).decode(), unpack(h)]), logged.append)
+      res['stream stamps'] = [unpack(s2.stamp(b'r1')), unpack(s2.stamp_stream([-1, 9, 0, 2], b'c1')), s2.unseen()]
+      res['stream again'] = [s2.accept([0, 1, 0, 2], b''), take()]
+      res['stream in order'] = [s2.accept([1, 2], b'b1'), s2.accept([3, 2], ([-2, 4, 10], b'')), s2.accept([2, 2], ([-1, 4, 0, 20], b'c'))]
       res['logged'] = logged
       print(json.dumps(res, default=lambda b: bytes(b).decode()))
     `);
@@ -138,11 +167,23 @@ describe("the runtime's books (Resume, resume.py)", () => {
     ]);
     expect(out['trimmed']).toBe(0);
     expect(out['sync, nothing missing']).toEqual([[], [['', [0, 5, 5, 3]]]]);
+    expect(out['stream stamps']).toEqual([[1, 0], [2, 0, -1, 9, 0, 2], 2]);
+    expect(out['stream again']).toEqual([
+      [],
+      [
+        ['c1', [2, 0, -1, 9, 0, 2]],
+        ['', [0, 0, 0, 2]],
+      ],
+    ]);
+    // batch 3 (a credit) waits for batch 2 (a chunk); both come out in order as (stream header, body)
+    expect(out['stream in order']).toEqual([['b1'], [], [[[-1, 4, 0, 20], 'c'], [[-2, 4, 10], '']]]);
     expect(out['logged']).toEqual([
       'batches 3-4 did not arrive (a dropped connection); asked the client to send them again',
       'batches 6-7 did not arrive (a dropped connection); asked the client to send them again',
       'sending reply messages 2-3 again (lost in a dropped connection)',
       'batches 6-7 did not arrive (a dropped connection); asked the client to send them again',
+      'sending reply messages 2-2 again (lost in a dropped connection)',
+      'batches 2-2 did not arrive (a dropped connection); asked the client to send them again',
     ]);
   });
 });

@@ -107,7 +107,8 @@ describe('a dropped connection that comes back', () => {
           h.mul_(31).add_(i).remainder_(1000003)
       print(json.dumps([acc.item(), h.item()]))
     `);
-    // shm: false puts bulk data inline, so 1 MiB tensors cross the proxies as messages
+    // shm: false puts bulk data inline, so 1 MiB tensors cross the proxies as messages (stream
+    // chunks, numbered like batches and replies: a cut loses some and they must come again)
     await torch.init({ connect: rt.proxied, shm: false });
     const sid = currentSession().id;
     const acc = torch.zeros([1], { dtype: torch.float64 }); // counts the ops that ran

@@ -37,3 +37,23 @@ export async function startEchoServer(python: string, script: string, address: (
   }
   return { proc, dir, path };
 }
+
+/** Run `script` (a TCP echo server: prints "ready PORT") with `python`; resolves to its port. */
+export async function startTcpEchoServer(python: string, script: string, args: string[] = []): Promise<{ proc: ChildProcess; port: number }> {
+  const proc = spawn(python, [join(dirname(fileURLToPath(import.meta.url)), script), ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const ready = new Promise<number>((resolve, reject) => {
+    proc.once('error', reject);
+    proc.once('exit', (code) => reject(new Error(`${script} exited (${code}) before it was ready`)));
+    createInterface({ input: proc.stdout! }).once('line', (l) => {
+      const m = /^ready (\d+)$/.exec(l.trim());
+      if (m) resolve(Number(m[1]));
+      else reject(new Error(`${script} said: ${l}`));
+    });
+  });
+  try {
+    return { proc, port: await withTimeout(ready, 15_000, `${script} start`) };
+  } catch (err) {
+    proc.kill('SIGKILL');
+    throw err;
+  }
+}

@@ -12,7 +12,7 @@ from .interrupt import Interrupter
 from .errors import Poison, Poisoned, describe
 from .protocol import OP, READ, STATUS
 from .segments import SharedSegments
-from .values import DataReader, meta, read_value
+from .values import Chunked, DataReader, meta, read_value
 
 _CALL = OP["CALL"]
 _FREE = OP["FREE"]
@@ -97,6 +97,8 @@ class Executor:
         self.unreported = []  # errors not yet surfaced at a sync point
         self.shared = SharedSegments()
         self.data = DataReader(shm_prefix, self.shared)
+        # streams.Streams where bulk data may travel in chunks (a served session)
+        self.streams = None
         self.session = session
         self.info = info
         self.reply = reply  # reply(reply_id, status, value)
@@ -361,10 +363,27 @@ class Executor:
                 value = pyobjects.to_value(v, self._register)
             else:
                 value = read_value(v, what, self.data)
+            if value.__class__ is Chunked:  # the bytes go first, in chunks; the reply describes them
+                self._transfer(seq, lambda check: self.streams.send(reply_id, value.data, check))
+                value = value.reply
         except Exception as e:  # noqa: BLE001
             self.reply(reply_id, _ERROR, describe(e, seq, "read"))
             return
+        except KeyboardInterrupt as e:  # torch.interrupt() stopped the transfer
+            err = describe(e, seq, "read")
+            self._abort_error = err  # what the ops queued before the interrupt fail with
+            self.reply(reply_id, _ERROR, err)
+            return
         self.reply(reply_id, _OK, value)
+
+    def _transfer(self, seq, run):
+        """Run a chunked transfer as op `seq`: torch.interrupt() stops it between chunks."""
+        it = self.interrupter
+        it.begin_transfer(seq)
+        try:
+            return run(it.check_transfer)
+        finally:
+            it.end_transfer()
 
     def _convert(self, v):
         """READ CONVERT: plain values by value, tensors and other objects as new handles."""
@@ -385,9 +404,21 @@ class Executor:
 
     def _from_data(self, op, seq):
         _, out, dtype, shape, payload, kwargs = op
+        chunked = not isinstance(payload, (bytes, bytearray)) and len(payload) == 2
+        if chunked and seq < self.abort_before:  # queued before torch.interrupt(): stop its upload
+            if self.streams is not None:
+                self.streams.stop(payload[0])
+            self._abort(out, 0)
+            return
         try:
             if isinstance(payload, (bytes, bytearray)):
                 t = shm.tensor_over(bytearray(payload), dtype, shape)
+            elif chunked:  # [stream, byte_length]: its chunks come (or came) on their own
+                if self.streams is None:
+                    raise RuntimeError("chunked data reaches only a served runtime")
+                stream, nbytes = payload
+                buf = self._transfer(seq, lambda check: self.streams.receive(stream, nbytes, check))
+                t = buf.view(dtype).reshape(shape)
             else:
                 name, nbytes, keep, offset = payload
                 mm = self.shared.get(name, nbytes) if keep else shm.open_and_unlink(name, nbytes)
@@ -407,6 +438,8 @@ class Executor:
             self.handles[out] = t
         except Exception as e:  # noqa: BLE001
             self._fail(out, e, seq, "tensor")
+        except KeyboardInterrupt as e:  # torch.interrupt() stopped its upload
+            self._abort_error = self._fail(out, e, seq, "tensor")
 
     def stats(self):
         tensors = 0

@@ -16,6 +16,10 @@ whose connection dropped and came back resumes its session: its messages carry a
 (batch numbers and acknowledgements, see resume.py and protocol.py), so that no batch is lost
 or run twice and replies lost in the drop are sent again. A client that comes back later is
 told that its session was freed, and why (the last few hundred ended sessions are remembered).
+
+Where shared memory does not work, bulk data moves in chunks (streams.py): stream messages,
+numbered with the batches for a client that numbers its messages (protocol.py), routed to the
+session's Streams as they arrive in order, whichever session's op is running.
 """
 
 import gc
@@ -35,6 +39,7 @@ from .codec import pack, unpack
 from .protocol import CONTROL, OP, SHM_PREFIX
 from .resume import Resume
 from .server import Server
+from .streams import Streams
 
 _HELLO = OP["HELLO"]
 # runtime -> client [GONE, reason]: this runtime holds no session for the client (it was freed
@@ -60,6 +65,14 @@ class _SessionLink:
         else:
             self.host.ops.send_multipart([s.peer, data])
 
+    def send_stream(self, fields, body):
+        """A stream message [body, header] (protocol.py), numbered like a reply message for a
+        client that numbers its messages; body is sent without a copy (the sender keeps it
+        alive, and so does the resume books' copy of it until the client has seen it)."""
+        s = self.session
+        header = s.resume.stamp_stream(fields, body) if s.sequenced else pack(fields)
+        self.host.ops.send_multipart([s.peer, body, header], copy=False)
+
     def recv_nowait(self):
         return self.host.take(self.session)
 
@@ -70,10 +83,14 @@ class ServedSession:
         self.prefix = prefix
         self.peer = peer
         self.inbox = deque()  # messages not yet run
-        self.server = Server(_SessionLink(host, self), None, sid, prefix)
+        link = _SessionLink(host, self)
+        self.server = Server(link, None, sid, prefix)
         ex = self.server.executor
         ex.data.use_shm = use_shm
         ex.info = dict(ex.info, shm=use_shm, served=True)
+        # uploads may come in chunks even where shared memory works: the client sends them so
+        # until the handshake has told it that it does
+        ex.streams = Streams(link.send_stream, host.pump, lambda: host.gone(self))
         self.grad = host.baseline_grad
         self.dtype = host.baseline_dtype
         self.last_seen = time.monotonic()
@@ -146,10 +163,44 @@ class Host:
                 ok = len(frames) == 3 and isinstance(header, list) and len(header) >= 2 and all(type(x) is int for x in header)
             except Exception:  # noqa: BLE001
                 ok = False
-            if ok:
-                self._route(frames[0].bytes, frames[1].buffer, header)
-            else:
+            if not ok:
                 _log(f"dropped a malformed message ({len(frames) - 1} frames) from peer {frames[0].bytes!r}")
+            elif header[0] < 0:  # [peer, body, stream header]: from a client that does not number
+                self._route_stream(frames[0].bytes, header, frames[1].buffer)
+            elif len(header) > 2 and header[0] > 0:  # [peer, body, [batch, seen, *stream header]]
+                self._route(frames[0].bytes, (header[2:], frames[1].buffer), header[:2])
+            else:
+                self._route(frames[0].bytes, frames[1].buffer, header)
+
+    def pump(self, timeout_s):
+        """Route what arrives within timeout_s (a chunked transfer waiting for chunks or credits)."""
+        if self.ops.poll(int(timeout_s * 1000), zmq.POLLIN):
+            self._receive_all()
+
+    def gone(self, s):
+        """Why session s's client is out of reach, else None (a transfer waiting on it stops)."""
+        if s.ending:
+            return f"the session is ending ({s.ending})"
+        if time.monotonic() - s.last_seen > self.grace:
+            return f"no message or ping from the client for {self.grace:g} s"
+        return None
+
+    def _route_stream(self, peer, header, body):
+        s = self.by_peer.get(peer)
+        if s is None:
+            self.ops.send_multipart([peer, pack([GONE, self.gone_reason(peer.decode("utf-8", "replace"))])])
+            return
+        s.last_seen = time.monotonic()
+        self._stream_message(s, header, body)
+
+    def _stream_message(self, s, header, body):
+        streams = s.server.executor.streams if s.server is not None else None
+        if streams is None:  # ended meanwhile
+            return
+        try:
+            streams.on_message(header, body)
+        except Exception as e:  # noqa: BLE001 -- the client's bug: say so, keep serving
+            _log(f"session {s.id}: dropped a malformed stream message ({e})")
 
     def _route(self, peer, payload, header):
         s = self.by_peer.get(peer)
@@ -162,8 +213,12 @@ class Host:
         s.last_seen = time.monotonic()
         if header is None:
             s.inbox.append(payload)
-        else:
-            s.inbox.extend(s.resume.accept(header, payload))
+            return
+        for p in s.resume.accept(header, payload):
+            if p.__class__ is tuple:  # a numbered stream message, now in order: (stream header, body)
+                self._stream_message(s, p[0], p[1])
+            else:
+                s.inbox.append(p)
 
     def gone_reason(self, sid):
         """What a client whose session this runtime does not hold is told."""
@@ -262,6 +317,8 @@ class Host:
             self.ended.popitem(last=False)
         ex = s.server.executor
         ex.handles.clear()  # its tensors go now (by refcount), not at the next GC
+        if ex.streams is not None:
+            ex.streams.clear()
         ex.queue.clear()
         s.inbox.clear()
         s.server = None

@@ -10,6 +10,9 @@ carry a header frame, protocol.py) gets, from its session's Resume:
 - every reply message numbered and kept until the client says it has seen it, so the ones
   lost in a drop can be sent again when the client asks for them.
 
+Stream messages (chunked bulk data, streams.py) are numbered with the batches and replies, in
+the same sequences: a payload here is then a (stream header, body) tuple.
+
 Every notice says how many reply messages were sent before it, on the same connection: the
 client, when it reads one, knows exactly which replies were lost (not merely still on their way)
 and asks for those alone.
@@ -77,7 +80,10 @@ class Resume:
         if again:
             self.log(f"sending reply messages {again[0][0]}-{again[-1][0]} again (lost in a dropped connection)")
         for n, p in again:
-            self._send(p, pack([n, self.received]))
+            if p.__class__ is tuple:  # a stream message: (stream header, body)
+                self._send(p[1], pack([n, self.received, *p[0]]))
+            else:
+                self._send(p, pack([n, self.received]))
 
     def _notice(self, up_to):
         """[0, received, up_to, replied]: batches received+1..up_to did not arrive, send them
@@ -108,6 +114,14 @@ class Resume:
         self.replied += 1
         self._kept.append((self.replied, payload))
         return pack([self.replied, self.received])
+
+    def stamp_stream(self, fields, body):
+        """The header of the next reply message when it is a stream message (protocol.py:
+        [reply, received, *stream header]); kept, with its body, until the client has seen it."""
+        self.trim()
+        self.replied += 1
+        self._kept.append((self.replied, (fields, body)))
+        return pack([self.replied, self.received, *fields])
 
     def unseen(self):
         """How many reply messages are kept for the client (its acknowledgement not yet here)."""

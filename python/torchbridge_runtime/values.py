@@ -23,15 +23,34 @@ def meta(obj):
     return ["py", type(obj).__name__]
 
 
+class Chunked:
+    """Data too large for one message, for a client without shared memory: the executor sends
+    `data` (a 1-D uint8 tensor over the tensor's bytes) in chunks (streams.py), then `reply`."""
+
+    __slots__ = ("reply", "data")
+
+    def __init__(self, reply, data):
+        self.reply = reply
+        self.data = data
+
+
+def _bytes_of(t):
+    """A 1-D uint8 tensor over t's bytes, on t's device (a copy only where t is not contiguous)."""
+    flat = t.detach().resolve_conj().resolve_neg().reshape(-1).contiguous()
+    return flat.view(torch.uint8)  # numpy has no bfloat16: ship bytes
+
+
 class DataReader:
-    """Turns tensor contents into bytes: inline when small, else a fresh shared segment."""
+    """Turns tensor contents into bytes: inline when small, else a fresh shared segment, or,
+    for a client that cannot map our segments, chunks (values.Chunked)."""
 
     def __init__(self, prefix, shared):
         self._prefix = prefix
         self._counter = 0
         self._shared = shared  # SharedSegments: tensors that already live in client memory
         # False where the client cannot map our segments (another host, a container without a
-        # shared /dev/shm): everything travels inline. A served runtime sets it from HELLO's probe.
+        # shared /dev/shm): data travels in messages, in chunks when large. A served runtime sets
+        # it from HELLO's probe.
         self.use_shm = True
 
     def read(self, t, allow_alias=True):
@@ -44,10 +63,11 @@ class DataReader:
             name, offset = alias
             return {"dtype": dtype, "shape": shape, "alias": name, "offset": offset}
         nbytes = t.numel() * t.element_size()
+        if nbytes <= INLINE_MAX_BYTES:
+            return {"dtype": dtype, "shape": shape, "bytes": _bytes_of(t).cpu().numpy().tobytes()}
+        if not self.use_shm:
+            return Chunked({"dtype": dtype, "shape": shape, "chunked": nbytes}, _bytes_of(t))
         flat = t.detach().reshape(-1)
-        if nbytes <= INLINE_MAX_BYTES or not self.use_shm:
-            raw = flat.cpu().contiguous().view(torch.uint8)  # numpy has no bfloat16: ship bytes
-            return {"dtype": dtype, "shape": shape, "bytes": raw.numpy().tobytes()}
         self._counter += 1
         name = f"{self._prefix}r{self._counter}"
         mm = shm.create(name, nbytes)

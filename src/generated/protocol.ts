@@ -45,6 +45,13 @@ export const PROTOCOL = {
     "SHUTDOWN": "shutdown"
   },
   "inline_max_bytes": 65536,
+  "stream": {
+    "CHUNK": -1,
+    "CREDIT": -2,
+    "STOP": -3
+  },
+  "chunk_bytes": 1048576,
+  "window_chunks": 8,
   "shm_prefix": "tb-"
 } as const;
 

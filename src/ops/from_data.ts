@@ -147,9 +147,13 @@ function fromData(
     markMapped(shared);
     t._keepAlive = array.buffer; // the client's mapping lives as long as the tensor
     payload = [shared.name, shared.nbytes, 1, array.byteOffset];
-  } else if (array.byteLength <= INLINE_MAX_BYTES || !s.shm) {
-    // inline: small, or a served runtime that cannot map our shared memory
-    payload = Buffer.from(array.buffer, array.byteOffset, array.byteLength);
+  } else if (array.byteLength <= INLINE_MAX_BYTES) {
+    // inline, copied now: the message is encoded later, and the caller may write the array meanwhile
+    payload = Buffer.from(new Uint8Array(array.buffer, array.byteOffset, array.byteLength));
+  } else if (!s.shm) {
+    // a served runtime that cannot map our shared memory: the session sends it in chunks, read
+    // from the array itself as they go (no copy of the whole; see tensor()'s note)
+    payload = new Uint8Array(array.buffer, array.byteOffset, array.byteLength);
   } else {
     const buf = allocShared(s, array.byteLength);
     new Uint8Array(buf).set(new Uint8Array(array.buffer, array.byteOffset, array.byteLength));
@@ -170,6 +174,12 @@ const tensorDef = defineOp(`tensor(any data, *, dtype? dtype=None, device? devic
  * torch.tensor(data): nested arrays, a TypedArray, or a scalar. dtype is inferred as torch does
  * (bools -> bool, integers -> int64, any non-integer -> float32, TypedArrays by element type).
  * JS has one number type: 2.0 is the integer 2, so pass {dtype} to get floats from whole numbers.
+ *
+ * A copy of the data, taken at once, except for a TypedArray over 64 KiB sent to a served
+ * runtime that cannot map this process's shared memory (another host, a container, `{shm:
+ * false}`): its bytes are sent in chunks straight from the array as the runtime takes them in,
+ * so do not write to it until the tensor exists there (`await torch.sync()`), as with a
+ * non_blocking copy in torch.
  */
 export function tensor(data: TensorLike, kwargs?: { dtype?: DType; device?: string; requires_grad?: boolean }): Tensor {
   const bound = bind(tensorDef.sigs[0]!, [data], kwargs as Record<string, unknown> | undefined);

@@ -18,7 +18,9 @@
  *   for a while and then are answered again, and when its answers show batches or replies
  *   missing twice in a row without progress. The runtime itself tells at once of batches
  *   missing before one that arrived. Control requests lost in a drop are sent again once a
- *   later ping has been answered (control answers come in order too).
+ *   later ping has been answered (control answers come in order too). Stream messages
+ *   (chunked bulk data, src/session/uploads.ts and downloads.ts) are numbered in the same
+ *   sequences, so a chunk or credit lost in a drop is sent again too.
  * - Once connected, while replies are awaited or batches unacknowledged, a watchdog pings the
  *   control channel. While its pings go unanswered, it checks that something still listens at
  *   the runtime's address: a refused connection means the runtime stopped, and everything
@@ -163,6 +165,12 @@ export class RemoteLink implements RuntimeLink {
         if (!this.watchdog) this.startWatchdog();
         else if (this.pingOut === 0 && (log.unacked >= ACK_SOON_BATCHES || log.unackedBytes >= ACK_SOON_BYTES)) this.ping();
       },
+      // a stream message (chunked bulk data): numbered and kept like a batch, so that one lost
+      // in a dropped connection is sent again; on the wire [body, [batch, seen, ...header]]
+      sendFrames: (header, body) => {
+        ops.send(body, log.recordStream(body, decode(header) as unknown[]));
+        if (!this.watchdog) this.startWatchdog();
+      },
       expect: (n) => {
         ops.expect(n);
         this.startWatchdog();
@@ -199,28 +207,32 @@ export class RemoteLink implements RuntimeLink {
   }
 
   private onOps(m: Buffer, header: Buffer | undefined, onMessage: OnMessage): number | void | Promise<number> {
-    if (isGoneNotice(m)) return this.gone(m);
+    // (only a one-frame message can be [GONE, reason]: a chunk's body may start with any bytes)
+    if (header === undefined && isGoneNotice(m)) return this.gone(m);
     if (!this.handshaken) this.connectedOps(); // (in case its event was missed)
     if (header === undefined) return onMessage(m); // (a runtime that does not number its messages)
     const h = decode(header) as number[];
     const reply = h[0]!;
+    // an unnumbered stream message (its kind is negative): handed on as (header, body)
+    if (reply < 0) return onMessage(header, m);
     if (reply === 0) return this.onNotice(h[1]!, h[2]!, h[3] ?? 0);
     this.log.ack(h[1]!);
-    const ready = this.log.accept(reply, m);
+    // [reply, received, ...stream header]: a numbered stream message, handed on in its place
+    const ready = this.log.accept<Received>(reply, h.length > 2 ? { header: encode(h.slice(2)), body: m } : m);
     if (ready.length === 0) {
       // a duplicate, or held: the ones before it on this connection came before it, so the
       // missing ones were lost (with an earlier connection): ask for them again
       this.askAgain(this.log.lostUpTo(reply - 1));
       return 0;
     }
-    if (ready.length === 1) return onMessage(ready[0]!);
+    if (ready.length === 1) return handOnOne(ready[0]!, onMessage);
     return this.handOn(ready, 0, 0, onMessage);
   }
 
   /** Several reply messages in order (a gap filled), each handed on once the previous one is done. */
-  private handOn(ready: Buffer[], from: number, total: number, onMessage: OnMessage): number | Promise<number> {
+  private handOn(ready: Received[], from: number, total: number, onMessage: OnMessage): number | Promise<number> {
     for (let i = from; i < ready.length; i++) {
-      const n = onMessage(ready[i]!);
+      const n = handOnOne(ready[i]!, onMessage);
       if (n instanceof Promise) return n.then((k) => this.handOn(ready, i + 1, total + k, onMessage));
       total += n ?? 1;
     }
@@ -467,6 +479,13 @@ export class RemoteLink implements RuntimeLink {
     this.control.close();
     this.onExit(info);
   }
+}
+
+/** A numbered message from the runtime, in order: a reply message, or a stream message's parts. */
+type Received = Buffer | { header: Buffer; body: Buffer };
+
+function handOnOne(r: Received, onMessage: OnMessage): number | void | Promise<number> {
+  return Buffer.isBuffer(r) ? onMessage(r) : onMessage(r.header, r.body);
 }
 
 /** msgpack [-1, ...]: fixarray(2), then negative fixint -1; a reply batch starts with a count >= 0. */

@@ -9,6 +9,9 @@
  *   is dropped, one that arrives after a gap is held until the gap is filled; what has been
  *   handed on (`seen`) rides on every batch, sync and ping, so the runtime can let go of it.
  *
+ * Stream messages (chunks, credits) are numbered with the batches and replies: recordStream keeps
+ * a chunk's body (a view of the caller's array, no copy) and its stream header for a resend.
+ *
  * Only the books: RemoteLink (remote.ts) decides when to ask and what to send again. The cost
  * per batch is a counter, an array push and an 11-byte header.
  */
@@ -25,8 +28,10 @@ export class ResendLog {
   private keptBytesNow = 0;
   /** reply messages handed on, numbered 1..seen */
   seen = 0;
+  /** the stream header of each kept batch that is a stream message (chunked bulk data) */
+  private readonly streams = new Map<number, unknown[]>();
   /** reply messages that arrived after a gap, by number */
-  private readonly held = new Map<number, Buffer>();
+  private readonly held = new Map<number, unknown>();
 
   /** Number a batch and keep it until acknowledged; returns its header frame. */
   record(payload: Buffer): Buffer {
@@ -35,9 +40,21 @@ export class ResendLog {
     return header2(++this.sent, this.seen);
   }
 
+  /**
+   * Number a stream message (a chunk, credit or STOP) like a batch and keep it until
+   * acknowledged; returns its header frame, [batch, seen, ...stream header].
+   */
+  recordStream(body: Buffer, stream: unknown[]): Buffer {
+    this.kept.push(body);
+    this.keptBytesNow += body.length;
+    this.streams.set(++this.sent, stream);
+    return encode([this.sent, this.seen, ...stream]);
+  }
+
   /** The header frame of a batch sent again (with what has been seen now). */
   header(batch: number): Buffer {
-    return header2(batch, this.seen);
+    const stream = this.streams.get(batch);
+    return stream === undefined ? header2(batch, this.seen) : encode([batch, this.seen, ...stream]);
   }
 
   /**
@@ -61,6 +78,7 @@ export class ResendLog {
     if (!(received > this.received)) return;
     const n = Math.min(received, this.sent) - this.received;
     for (let i = 0; i < n; i++) {
+      if (this.streams.size > 0) this.streams.delete(this.received + i + 1);
       this.keptBytesNow -= this.kept[this.head]!.length;
       this.kept[this.head++] = undefined as unknown as Buffer; // (let it be collected now)
     }
@@ -88,7 +106,7 @@ export class ResendLog {
    * A reply message numbered `reply` arrived: the messages to hand on now, in order (none for a
    * duplicate, or for one held after a gap).
    */
-  accept(reply: number, payload: Buffer): Buffer[] {
+  accept<T>(reply: number, payload: T): T[] {
     if (reply <= this.seen || this.held.has(reply)) return [];
     if (reply !== this.seen + 1) {
       this.held.set(reply, payload);
@@ -97,7 +115,7 @@ export class ResendLog {
     this.seen = reply;
     if (this.held.size === 0) return [payload];
     const ready = [payload];
-    for (let next = this.held.get(this.seen + 1); next !== undefined; next = this.held.get(this.seen + 1)) {
+    for (let next = this.held.get(this.seen + 1) as T | undefined; next !== undefined; next = this.held.get(this.seen + 1) as T | undefined) {
       this.held.delete(++this.seen);
       ready.push(next);
     }

@@ -7,10 +7,15 @@
 import { randomBytes } from 'node:crypto';
 import type { ChildTransport, Transport } from '../transport/transport.js';
 import { Handle, decode, encode } from '../transport/codec.js';
-import { CONTROL, HELPER, OP, PROTOCOL_VERSION, READ, STATUS } from '../transport/protocol.js';
+import { CHUNK_BYTES, CONTROL, HELPER, INLINE_MAX_BYTES, OP, PROTOCOL_VERSION, READ, STATUS, STREAM, WINDOW_BYTES } from '../transport/protocol.js';
 import type { DType } from '../tensor/dtype.js';
+import { Uploads, type UploadState } from './uploads.js';
+import { Downloads } from './downloads.js';
 
-/** A tensor's bytes on the wire: inline, or a shared segment [name, byte length, keep (0 | 1), byte offset]. */
+/**
+ * A tensor's bytes on the wire: inline (in chunks, after the op, where a served runtime gets
+ * more than INLINE_MAX_BYTES), or a shared segment [name, byte length, keep (0 | 1), byte offset].
+ */
 export type DataPayload = Uint8Array | [string, number, number, number];
 
 /** What a READ asks for: item, tolist, data, str, metadata... */
@@ -98,6 +103,11 @@ export class Session {
 
   private readonly proc: RuntimeLink;
   private readonly channel: Transport;
+  /** bulk data in chunks (a served runtime: python/torchbridge_runtime/protocol.py) */
+  private readonly uploads: Uploads | undefined;
+  private readonly downloads: Downloads | undefined;
+  /** chunks handled since the reader last let the event loop turn */
+  private chunksInTurn = 0;
   private control: Transport | undefined;
   private outbox: unknown[] = [];
   private flushScheduled = false;
@@ -147,7 +157,12 @@ export class Session {
       this.proc = new RuntimeProcess({ python: opts.python, transport: opts.transport, session: this.id, shmPrefix: this.shmPrefix }, onExit);
       this.shm = true;
     }
-    this.channel = this.proc.openOps((m) => this.onReplies(m), (e) => this.dieOfTransport(e));
+    this.channel = this.proc.openOps((m, body) => (body === undefined ? this.onReplies(m) : this.onStream(m, body)), (e) => this.dieOfTransport(e));
+    const sendFrames = this.channel.sendFrames?.bind(this.channel);
+    if (connect && sendFrames) {
+      this.uploads = new Uploads(sendFrames);
+      this.downloads = new Downloads(sendFrames);
+    }
     // A served runtime is told our shm prefix (its segments for us are named with it) and the probe.
     const hello = connect ? (id: number) => [OP.HELLO, id, this.id, this.shmPrefix, probe] : (id: number) => [OP.HELLO, id, this.id];
     this.ready = this.request(hello).then((v) => {
@@ -292,7 +307,20 @@ export class Session {
    * array that tensors alias); `kwargs` may convert it (dtype, device, requires_grad).
    */
   fromData(out: number, dtype: DType, shape: readonly number[], payload: DataPayload, kwargs: Record<string, unknown> | null, mayFail = false): void {
+    if (this.uploads !== undefined && payload instanceof Uint8Array && payload.byteLength > INLINE_MAX_BYTES) {
+      // too large for one message: the op names a stream (its out id) whose chunks follow
+      this.enqueue([OP.FROM_DATA, out, dtype, shape, [out, pyNumber(payload.byteLength)], kwargs], mayFail);
+      this.uploads.start(out, payload);
+      this.channel.expect(); // the upload's last credit (or STOP)
+      return;
+    }
     this.enqueue([OP.FROM_DATA, out, dtype, shape, payload, kwargs], mayFail);
+  }
+
+  /** @internal chunked transfers in progress (tests, benchmarks) */
+  transfers(): { uploads: UploadState; downloading: number } | undefined {
+    if (this.uploads === undefined || this.downloads === undefined) return undefined;
+    return { uploads: this.uploads.state, downloading: this.downloads.receiving };
   }
 
   /** The runtime may unmap these shared segments (their JS arrays were collected). */
@@ -413,11 +441,40 @@ export class Session {
   }
 
   private settle(id: number, status: number, value: unknown): void {
+    if (this.downloads !== undefined) {
+      try {
+        value = this.downloads.finish(id, status === STATUS.OK, value);
+      } catch (e) {
+        const w = this.waiters.get(id);
+        this.waiters.delete(id);
+        w?.reject(e as Error);
+        return;
+      }
+    }
     const w = this.waiters.get(id);
     if (!w) return;
     this.waiters.delete(id);
     if (status === STATUS.OK) w.resolve(value);
     else w.reject(this.toTorchError(value as PythonErrorInfo));
+  }
+
+  /**
+   * A two-frame message: a chunk of a read's data (copied and credited), or the runtime's
+   * credit or STOP for an upload (which ends it: one awaited reply).
+   */
+  private onStream(header: Buffer, body: Buffer): number | Promise<number> {
+    const [kind, stream, a, total] = decode(header) as [number, number, number, number];
+    if (kind === STREAM.CHUNK) {
+      this.downloads!.chunk(stream, a, total, body);
+      // chunks that are already queued are read without the event loop turning: let it turn
+      // once a window (timers, the control channel's replies)
+      if (++this.chunksInTurn * CHUNK_BYTES < WINDOW_BYTES) return 0;
+      this.chunksInTurn = 0;
+      return new Promise((r) => setImmediate(() => r(0)));
+    }
+    if (kind === STREAM.CREDIT) return this.uploads!.credit(stream, a);
+    if (kind === STREAM.STOP) return this.uploads!.stop(stream);
+    return 0;
   }
 
   toTorchError(info: PythonErrorInfo): TorchError {
@@ -522,6 +579,8 @@ export class Session {
     this.waiters.clear();
     this.controlWaiters.clear();
     this.outbox = [];
+    this.uploads?.clear();
+    this.downloads?.clear();
     this.channel.close();
     this.control?.close();
     sweep(this.shmPrefix);

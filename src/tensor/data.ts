@@ -1,4 +1,4 @@
-/** Tensor contents between the runtime and TypedArrays (inline bytes or shared memory). */
+/** Tensor contents between the runtime and TypedArrays (inline bytes, chunks, or shared memory). */
 import { DType, dtypeFromName } from './dtype.js';
 import { openAndUnlink } from '../memory/shm.js';
 import { aliasBuffer } from '../memory/shared_array.js';
@@ -10,6 +10,10 @@ export interface DataReply {
   dtype: string;
   shape: number[];
   bytes?: Uint8Array;
+  /** the byte length of data that came in chunks (a served runtime without shared memory)... */
+  chunked?: number;
+  /** ...and the array the chunks were copied into (set by the session) */
+  buffer?: ArrayBuffer;
   shm?: string;
   nbytes?: number;
   alias?: string;
@@ -27,6 +31,7 @@ export function dataFromReply(r: DataReply): TensorData | undefined {
   const numel = r.shape.reduce((a, b) => a * b, 1);
   const length = arrayLength(dtype, numel);
   const Ctor = dtype.arrayType;
+  if (r.buffer !== undefined) return new Ctor(r.buffer, 0, length); // owned and aligned already
   if (r.bytes !== undefined) {
     const copy = new Uint8Array(r.bytes.byteLength); // aligned, owned copy of a small payload
     copy.set(r.bytes);

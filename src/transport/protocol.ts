@@ -8,6 +8,10 @@ export const READ = PROTOCOL.read;
 export const STATUS = PROTOCOL.status;
 export const EXT = PROTOCOL.ext;
 export const CONTROL = PROTOCOL.control;
-/** Payloads up to this many bytes travel inside the message; larger ones via shared memory. */
+/** Payloads up to this many bytes travel inside the message; larger ones via shared memory, or in chunks. */
 export const INLINE_MAX_BYTES = PROTOCOL.inline_max_bytes;
 export const SHM_PREFIX = PROTOCOL.shm_prefix;
+/** Chunked bulk data (a served runtime without shared memory): message kinds, chunk size, window. */
+export const STREAM = PROTOCOL.stream;
+export const CHUNK_BYTES = PROTOCOL.chunk_bytes;
+export const WINDOW_BYTES = PROTOCOL.chunk_bytes * PROTOCOL.window_chunks;

@@ -1,7 +1,8 @@
 /**
  * Batch tensors made from JS data: filled once where the runtime will read them (inline in
- * the message when small, else a one-shot shared segment the runtime maps and unlinks), or
- * named by a segment a worker thread filled. Metadata is known, so nothing waits.
+ * the message when small, else a one-shot shared segment the runtime maps and unlinks, or, for
+ * a served runtime without shared memory, chunks sent from the filled array), or named by a
+ * segment a worker thread filled. Metadata is known, so nothing waits.
  */
 import { newTensor, type Tensor } from '../../tensor/tensor.js';
 import type { DType, TensorData } from '../../tensor/dtype.js';
@@ -29,7 +30,7 @@ export function tensorFromFill(dtype: DType, shape: number[], fill: Fill, op = '
   const numel = numelOf(shape);
   const nbytes = numel * dtype.itemsize;
   if (nbytes <= INLINE_MAX_BYTES || !s.shm) {
-    // inline: small, or a served runtime that cannot map our shared memory
+    // inline: small, or a served runtime that cannot map our shared memory (the session sends large ones in chunks)
     const arr = new dtype.arrayType(numel) as TensorData;
     fill(arr);
     return queue(s, dtype, shape, Buffer.from(arr.buffer, arr.byteOffset, arr.byteLength), op);
@@ -45,7 +46,7 @@ export function tensorFromFill(dtype: DType, shape: number[], fill: Fill, op = '
  * for a runtime that cannot map it, its bytes go inline.
  */
 export function tensorFromSegment(s: Session, name: string, nbytes: number, dtype: DType, shape: number[], op = 'DataLoader'): Tensor {
-  if (!s.shm) return queue(s, dtype, shape, Buffer.from(openAndUnlink(name, nbytes)), op);
+  if (!s.shm) return queue(s, dtype, shape, new Uint8Array(openAndUnlink(name, nbytes)), op); // sent from the mapping, in chunks when large
   return queue(s, dtype, shape, [name, nbytes, 0, 0], op);
 }
 
