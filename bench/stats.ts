@@ -78,3 +78,20 @@ export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise
   });
   return Promise.race([p, t]).finally(() => clearTimeout(timer));
 }
+
+/** Milliseconds `fn` takes, awaited. */
+export async function msOf(fn: () => unknown): Promise<number> {
+  const t0 = now();
+  await fn();
+  return now() - t0;
+}
+
+/** Milliseconds to make a tensor and have the runtime hold it (`make` then torch.sync()); it is freed after. */
+export async function msToTorch(make: () => { dispose(): void }, sync: () => Promise<void>): Promise<number> {
+  const t0 = now();
+  const t = make();
+  await sync();
+  const ms = now() - t0;
+  t.dispose();
+  return ms;
+}

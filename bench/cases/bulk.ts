@@ -4,7 +4,7 @@
  */
 import torch from '../../dist/index.js';
 import type { CaseResult } from '../context.js';
-import { gc, interleaved, now } from '../stats.js';
+import { gc, interleaved, msToTorch, now } from '../stats.js';
 import { type Row, gbps, num, verdict } from '../table.js';
 
 const N = 16 * 1024 * 1024;
@@ -50,28 +50,14 @@ export async function bulk(): Promise<CaseResult> {
         warm.set(src);
         return now() - t0;
       },
-      toTorch: async () => {
-        const t0 = now();
-        const t = torch.tensor(src);
-        await torch.sync();
-        const ms = now() - t0;
-        t.dispose();
-        return ms;
-      },
+      toTorch: () => msToTorch(() => torch.tensor(src), torch.sync),
       fromTorch: async () => {
         const t0 = now();
         const d = (await big.data()) as Float32Array;
         touch(d, 'torch -> TS');
         return now() - t0;
       },
-      zeroCopyTo: async () => {
-        const t0 = now();
-        const t = torch.frombuffer(shared);
-        await torch.sync();
-        const ms = now() - t0;
-        t.dispose();
-        return ms;
-      },
+      zeroCopyTo: () => msToTorch(() => torch.frombuffer(shared), torch.sync),
       zeroCopyFrom: async () => {
         const t0 = now();
         const d = (await sharedT.data()) as Float32Array;

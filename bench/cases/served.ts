@@ -22,7 +22,7 @@ import type { CaseResult, Context } from '../context.js';
 import { TcpEcho } from '../echo/tcp_client.js';
 import { ZmqTcpEcho } from '../echo/zmq_tcp_client.js';
 import { ServedRuntime } from '../served_runtime.js';
-import { gc, interleaved, now } from '../stats.js';
+import { gc, interleaved, msOf, msToTorch, now } from '../stats.js';
 import { type Row, gbps, num, times, us, verdict } from '../table.js';
 
 const ROUND_TRIPS = 1_000;
@@ -83,12 +83,7 @@ export async function served(ctx: Context): Promise<CaseResult> {
 
     const upload = (rt: ServedRuntime, shm: boolean) => async (): Promise<number> => {
       await use(rt, shm);
-      const t0 = now();
-      const t = torch.tensor(src);
-      await torch.sync();
-      const ms = now() - t0;
-      t.dispose();
-      return ms;
+      return msToTorch(() => torch.tensor(src), torch.sync);
     };
     const download = (rt: ServedRuntime, shm: boolean) => async (): Promise<number> => {
       await use(rt, shm);
@@ -103,26 +98,10 @@ export async function served(ctx: Context): Promise<CaseResult> {
     };
     const bulk = await interleaved(
       {
-        tcpUp: async () => {
-          const t0 = now();
-          await tcp.put(srcBytes);
-          return now() - t0;
-        },
-        tcpDown: async () => {
-          const t0 = now();
-          await tcp.get(BYTES);
-          return now() - t0;
-        },
-        zmqUp: async () => {
-          const t0 = now();
-          await zmqEcho.put(srcBytes);
-          return now() - t0;
-        },
-        zmqDown: async () => {
-          const t0 = now();
-          await zmqEcho.get(BYTES);
-          return now() - t0;
-        },
+        tcpUp: () => msOf(() => tcp.put(srcBytes)),
+        tcpDown: () => msOf(() => tcp.get(BYTES)),
+        zmqUp: () => msOf(() => zmqEcho.put(srcBytes)),
+        zmqDown: () => msOf(() => zmqEcho.get(BYTES)),
         inlineUp: upload(curve, false),
         inlineDown: download(curve, false),
         plainUp: upload(plain, false),
