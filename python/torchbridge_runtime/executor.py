@@ -236,6 +236,7 @@ class Executor:
                     else:
                         self._store(outs, result)
                 except Poisoned as p:
+                    self.interrupter.running = None  # (a stale seq here would let an idle runtime be "interrupted")
                     self._poison(outs, p.poison)
                     if reply_id:
                         self.reply(reply_id, _ERROR, p.poison.error)
