@@ -78,6 +78,12 @@ export function tensorsIn(values: readonly unknown[], op: string, out: Tensor[] 
   return out;
 }
 
+/** Every Tensor among a call's positional and keyword arguments. */
+export function tensorsOfCall(op: string, pos: readonly unknown[], kw?: Record<string, unknown>): Tensor[] {
+  const out = tensorsIn(pos, op);
+  return kw ? tensorsIn(Object.values(kw), op, out) : out;
+}
+
 /** The session of the inputs (all must share one), else the current one. */
 export function sessionOf(tensors: readonly Tensor[]): Session {
   let s: Session | undefined;

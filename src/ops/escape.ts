@@ -2,11 +2,12 @@
  * The escape hatch: call any torch function or Tensor method by its Python name before it has
  * a typed wrapper. Results are tensors whose metadata is pending until the runtime answers.
  */
-import { pendingCall, sessionOf, tensorsIn } from './dispatch.js';
+import { pendingCall, sessionOf, tensorsOfCall } from './dispatch.js';
 import { Tensor } from '../tensor/tensor.js';
 import { READ } from '../transport/protocol.js';
 import { ArgumentError } from '../errors.js';
 import { fromRemote } from '../py/object.js';
+import type { Session } from '../session/session.js';
 
 export interface CallOptions {
   /** Number of tensors the call returns (a tuple of that many), default 1. */
@@ -19,9 +20,6 @@ function check(name: string): void {
   }
 }
 
-function tensorsOf(name: string, args: unknown[], kwargs: Record<string, unknown>): Tensor[] {
-  return tensorsIn(Object.values(kwargs), name, tensorsIn(args, name));
-}
 
 /**
  * torch.call('name', args, kwargs): runs torch.<name>(*args, **kwargs) in the runtime, e.g.
@@ -31,7 +29,7 @@ export function call(name: string, args?: unknown[], kwargs?: Record<string, unk
 export function call(name: string, args: unknown[], kwargs: Record<string, unknown>, opts: { outputs: number }): Tensor[];
 export function call(name: string, args: unknown[] = [], kwargs: Record<string, unknown> = {}, opts: CallOptions = {}): Tensor | Tensor[] {
   check(name);
-  const s = sessionOf(tensorsOf(name, args, kwargs));
+  const s = sessionOf(tensorsOfCall(name, args, kwargs));
   const outs = pendingCall(s, name, [...args], kwargs, opts.outputs ?? 1);
   return opts.outputs === undefined ? outs[0]! : outs;
 }
@@ -39,7 +37,7 @@ export function call(name: string, args: unknown[] = [], kwargs: Record<string, 
 /** Tensor method by name: t.call('softmax', [0]) runs t.softmax(0) in the runtime. */
 export function callMethod(self: Tensor, name: string, args: unknown[] = [], kwargs: Record<string, unknown> = {}, opts: CallOptions = {}): Tensor | Tensor[] {
   check(name);
-  const s = sessionOf([self, ...tensorsOf(name, args, kwargs)]);
+  const s = sessionOf([self, ...tensorsOfCall(name, args, kwargs)]);
   const outs = pendingCall(s, '.' + name, [self, ...args], kwargs, opts.outputs ?? 1);
   return opts.outputs === undefined ? outs[0]! : outs;
 }
@@ -51,12 +49,18 @@ export function callMethod(self: Tensor, name: string, args: unknown[] = [], kwa
  */
 export async function callValue(name: string, args: unknown[] = [], kwargs: Record<string, unknown> = {}): Promise<unknown> {
   check(name);
-  const s = sessionOf(tensorsOf(name, args, kwargs));
+  return valueOf(sessionOf(tensorsOfCall(name, args, kwargs)), name, [...args], kwargs);
+}
+
+/**
+ * Run `wireName(*pos, **kw)` and read its result back by value (a sync point): plain values as
+ * JS values, objects with no plain form (torch.finfo) as PyObjects. `pos` is converted in place.
+ */
+export async function valueOf(s: Session, wireName: string, pos: unknown[], kw: Record<string, unknown> | null): Promise<unknown> {
   const id = s.newHandle();
-  s.call(id, name, [...args], kwargs, 0, true);
+  s.call(id, wireName, pos, kw, 0, true);
   try {
-    // an object with no plain form (torch.finfo) comes back as a PyObject
-    return fromRemote(s, await s.read(id, READ.VALUE), name);
+    return fromRemote(s, await s.read(id, READ.VALUE), wireName);
   } finally {
     s.free(id);
   }

@@ -3,14 +3,13 @@
  * function or Tensor method becomes an OpDef with torch's overloads; its mirror rule, if any,
  * is looked up by name on first use (see rules.ts).
  */
-import { PENDING, invoke, predict, sessionOf, tensorsIn, type OpDef } from './dispatch.js';
+import { PENDING, invoke, predict, sessionOf, tensorsOfCall, type OpDef } from './dispatch.js';
 import { MAY_FAIL, RULES } from './rules.js';
 import { bindOverloads, isKwargs, makeSignature, type ParamTuple, type Signature } from './signature.js';
 import { listLength } from './list_length.js';
 import { Tensor } from '../tensor/tensor.js';
-import { READ } from '../transport/protocol.js';
 import { ArgumentError } from '../errors.js';
-import { fromRemote } from '../py/object.js';
+import { valueOf } from './escape.js';
 
 export type Returns =
   | { kind: 'tensor' }
@@ -90,7 +89,7 @@ export function defineGenerated(ns: string, name: string, overloads: readonly (r
       return (args, self) => {
         const { pos, kw } = split(args, self);
         bindOverloads(def.sigs, pos, kw);
-        sessionOf(tensorsOf(path, pos, kw)).call(null, self ? def.methodWire : path, pos, kw ?? null, 0, true);
+        sessionOf(tensorsOfCall(path, pos, kw)).call(null, self ? def.methodWire : path, pos, kw ?? null, 0, true);
       };
   }
 }
@@ -127,7 +126,7 @@ function listCall(def: OpDef, args: readonly unknown[], self?: Tensor): Tensor[]
   const { pos, kw } = split(args, self);
   const bound = bindOverloads(def.sigs, pos, kw);
   const wire = self ? def.methodWire : def.name;
-  const tensors = tensorsOf(def.name, pos, kw);
+  const tensors = tensorsOfCall(def.name, pos, kw);
   const known = tensors.every((t) => t._m !== undefined);
   const specs = known && def.meta !== undefined ? predict(def, bound, wire, sessionOf(tensors)) : PENDING;
   if (specs !== PENDING) {
@@ -149,24 +148,11 @@ function split(args: readonly unknown[], self?: Tensor): { pos: unknown[]; kw: R
   return { pos: self ? [self, ...pos] : pos, kw };
 }
 
-function tensorsOf(name: string, pos: readonly unknown[], kw: Record<string, unknown> | undefined): Tensor[] {
-  const out = tensorsIn(pos, name);
-  return kw ? tensorsIn(Object.values(kw), name, out) : out;
-}
-
 /** A call whose result is not a tensor: run it, read the value back (a sync point). */
 async function valueCall(def: OpDef, wireName: string, args: readonly unknown[], self?: Tensor): Promise<unknown> {
   const { pos, kw } = split(args, self);
   bindOverloads(def.sigs, pos, kw);
-  const s = sessionOf(tensorsOf(wireName, pos, kw));
-  const id = s.newHandle();
-  s.call(id, wireName, pos, kw ?? null, 0, true);
-  try {
-    // an object with no plain form (torch.finfo) comes back as a PyObject
-    return fromRemote(s, await s.read(id, READ.VALUE), wireName);
-  } finally {
-    s.free(id);
-  }
+  return valueOf(sessionOf(tensorsOfCall(wireName, pos, kw)), wireName, pos, kw ?? null);
 }
 
 /** torch's named tuples (values, indices): an array that also has the names. */
