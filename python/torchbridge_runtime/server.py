@@ -14,10 +14,6 @@ from .executor import Executor, Shutdown
 from .protocol import CONTROL, HELPERS, STATUS, VERSION
 
 
-def _nothing():
-    pass
-
-
 def runtime_info():
     import platform
 
@@ -142,7 +138,9 @@ class Server:
             return
         shm.sweep(self.shm_prefix)
         for link in (self.link, self.control):  # a zmq link's ipc socket file (a client killed by a signal leaves it)
-            getattr(link, "remove_socket_file", _nothing)()
+            remove = getattr(link, "remove_socket_file", None)
+            if remove is not None:
+                remove()
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(code)

@@ -11,15 +11,6 @@ import { CHUNK_BYTES, CONTROL, HELPER, INLINE_MAX_BYTES, OP, PROTOCOL_VERSION, R
 import type { DType } from '../tensor/dtype.js';
 import { Uploads, type UploadState } from './uploads.js';
 import { Downloads } from './downloads.js';
-
-/**
- * A tensor's bytes on the wire: inline (in chunks, after the op, where a served runtime gets
- * more than INLINE_MAX_BYTES), or a shared segment [name, byte length, keep (0 | 1), byte offset].
- */
-export type DataPayload = Uint8Array | [string, number, number, number];
-
-/** What a READ asks for: item, tolist, data, str, metadata... */
-export type ReadKind = (typeof READ)[keyof typeof READ];
 import { RuntimeProcess } from '../runtime/process.js';
 import { RemoteLink } from '../runtime/remote.js';
 import type { ExitInfo, RuntimeLink } from '../runtime/link.js';
@@ -38,6 +29,15 @@ import { callsiteOf, recordCallsite } from './callsites.js';
 import { sessionPrefix, sweep, sweepStale } from '../memory/shm.js';
 import { dropProbe, makeProbe, type ShmProbe } from '../memory/shm_probe.js';
 import { checkArg, checkKwargs, checkScalar, salvageBatch } from './unsendable.js';
+
+/**
+ * A tensor's bytes on the wire: inline (in chunks, after the op, where a served runtime gets
+ * more than INLINE_MAX_BYTES), or a shared segment [name, byte length, keep (0 | 1), byte offset].
+ */
+export type DataPayload = Uint8Array | [string, number, number, number];
+
+/** What a READ asks for: item, tolist, data, str, metadata... */
+export type ReadKind = (typeof READ)[keyof typeof READ];
 
 export interface RuntimeInfo {
   pid: number;
@@ -441,19 +441,17 @@ export class Session {
   }
 
   private settle(id: number, status: number, value: unknown): void {
+    const w = this.waiters.get(id);
+    this.waiters.delete(id);
     if (this.downloads !== undefined) {
       try {
-        value = this.downloads.finish(id, status === STATUS.OK, value);
+        value = this.downloads.finish(id, status === STATUS.OK, value); // (its chunks are done with either way)
       } catch (e) {
-        const w = this.waiters.get(id);
-        this.waiters.delete(id);
         w?.reject(e as Error);
         return;
       }
     }
-    const w = this.waiters.get(id);
     if (!w) return;
-    this.waiters.delete(id);
     if (status === STATUS.OK) w.resolve(value);
     else w.reject(this.toTorchError(value as PythonErrorInfo));
   }

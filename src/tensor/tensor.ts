@@ -13,7 +13,6 @@ import { GRAD_FN_FROM_RUNTIME, metaFromWire, type TensorMeta, type WireMeta } fr
 import { dataFromReply, type DataReply, type TensorData } from './data.js';
 import { wrapDim } from '../mirror/dims.js';
 
-
 /** Options every read (sync point) takes. */
 export interface ReadOptions {
   /** Aborting it interrupts the runtime (torch.interrupt()) and rejects the read with the signal's reason. */
