@@ -79,6 +79,13 @@ export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise
   return Promise.race([p, t]).finally(() => clearTimeout(timer));
 }
 
+/** Milliseconds `n` awaited calls of `fn` take, one after another. */
+export async function msOfRepeated(n: number, fn: (i: number) => Promise<unknown>): Promise<number> {
+  const t0 = now();
+  for (let i = 0; i < n; i++) await fn(i);
+  return now() - t0;
+}
+
 /** Milliseconds `fn` takes, awaited. */
 export async function msOf(fn: () => unknown): Promise<number> {
   const t0 = now();

@@ -7,7 +7,7 @@
 import torch from '../../dist/index.js';
 import type { CaseResult, Context } from '../context.js';
 import { SocketEcho } from '../echo/socket_client.js';
-import { interleaved, now } from '../stats.js';
+import { interleaved, msOfRepeated } from '../stats.js';
 import { type Row, times, us, verdict } from '../table.js';
 
 const N = 2_000;
@@ -18,22 +18,10 @@ export async function roundTrip(ctx: Context): Promise<CaseResult> {
   if ((await t.item()) !== 1) throw new Error('round trip: expected 1');
   const sock = await SocketEcho.start(ctx.python);
   const ms = await interleaved({
-    unix: async () => {
-      const t0 = now();
-      for (let i = 0; i < N; i++) await sock.roundTrip(i);
-      return now() - t0;
-    },
-    item: async () => {
-      const t0 = now();
-      for (let i = 0; i < N; i++) await t.item();
-      return now() - t0;
-    },
+    unix: () => msOfRepeated(N, (i) => sock.roundTrip(i)),
+    item: () => msOfRepeated(N, () => t.item()),
     echo: () => ctx.echo.roundTrips(N),
-    ping: async () => {
-      const t0 = now();
-      for (let i = 0; i < N; i++) await torch.runtime.ping();
-      return now() - t0;
-    },
+    ping: () => msOfRepeated(N, () => torch.runtime.ping()),
   });
   t.dispose();
   sock.stop();

@@ -22,7 +22,7 @@ import type { CaseResult, Context } from '../context.js';
 import { TcpEcho } from '../echo/tcp_client.js';
 import { ZmqTcpEcho } from '../echo/zmq_tcp_client.js';
 import { ServedRuntime } from '../served_runtime.js';
-import { gc, interleaved, msOf, msToTorch, now } from '../stats.js';
+import { gc, interleaved, msOf, msOfRepeated, msToTorch, now } from '../stats.js';
 import { type Row, gbps, num, times, us, verdict } from '../table.js';
 
 const ROUND_TRIPS = 1_000;
@@ -63,21 +63,9 @@ export async function served(ctx: Context): Promise<CaseResult> {
     const one = torch.ones([]);
     if ((await one.item()) !== 1) throw new Error('served bench: expected 1');
     const rt = await interleaved({
-      item: async () => {
-        const t0 = now();
-        for (let i = 0; i < ROUND_TRIPS; i++) await one.item();
-        return now() - t0;
-      },
-      zmq: async () => {
-        const t0 = now();
-        for (let i = 0; i < ROUND_TRIPS; i++) await zmqEcho.roundTrip(i);
-        return now() - t0;
-      },
-      tcp: async () => {
-        const t0 = now();
-        for (let i = 0; i < ROUND_TRIPS; i++) await tcp.roundTrip(i);
-        return now() - t0;
-      },
+      item: () => msOfRepeated(ROUND_TRIPS, () => one.item()),
+      zmq: () => msOfRepeated(ROUND_TRIPS, (i) => zmqEcho.roundTrip(i)),
+      tcp: () => msOfRepeated(ROUND_TRIPS, (i) => tcp.roundTrip(i)),
     });
     one.dispose();
 
@@ -121,30 +109,21 @@ export async function served(ctx: Context): Promise<CaseResult> {
     const item = perCall(rt.item);
     const cell = (ms: number): string => `${gbps(GBPS(ms))} (${num(ms)} ms)`;
     const tcpCell = { up: cell(bulk.tcpUp), down: cell(bulk.tcpDown) };
-    const vsTcp = (what: string, ms: number, base: number, target: boolean): Row => {
+    /** A bulk row against a raw baseline's GB/s; `target`: whether ≥ 0.5× of it is the goal. */
+    const versus = (baseline: string) => (what: string, ms: number, base: number, target = true): Row => {
       const ratio = GBPS(ms) / GBPS(base);
       return {
         case: what,
         torchbridge: cell(ms),
-        baseline: 'raw TCP socket (node:net ↔ Python socket), 64 MiB as one length-prefixed msgpack message',
+        baseline,
         baselineValue: cell(base),
         ratio: `${num(ratio)}× its GB/s`,
         target: target ? '≥ 0.5× its GB/s' : 'info',
         result: target ? verdict(ratio >= 0.5) : 'info',
       };
     };
-    const vsCurve = (what: string, ms: number, base: number): Row => {
-      const ratio = GBPS(ms) / GBPS(base);
-      return {
-        case: what,
-        torchbridge: cell(ms),
-        baseline: 'raw ZeroMQ DEALER/ROUTER with CURVE, 64 MiB as one msgpack message',
-        baselineValue: cell(base),
-        ratio: `${num(ratio)}× its GB/s`,
-        target: '≥ 0.5× its GB/s',
-        result: verdict(ratio >= 0.5),
-      };
-    };
+    const vsTcp = versus('raw TCP socket (node:net ↔ Python socket), 64 MiB as one length-prefixed msgpack message');
+    const vsCurve = versus('raw ZeroMQ DEALER/ROUTER with CURVE, 64 MiB as one msgpack message');
     const rows: Row[] = [
       {
         case: ITEM,

@@ -8,7 +8,7 @@
  */
 import type { CaseResult, Context } from '../context.js';
 import { SocketEcho } from '../echo/socket_client.js';
-import { interleaved, now } from '../stats.js';
+import { interleaved, msOfRepeated, now } from '../stats.js';
 import { type Row, times, us } from '../table.js';
 
 const BACK_TO_BACK = 2_000;
@@ -34,11 +34,7 @@ export async function transport(ctx: Context): Promise<CaseResult> {
     const uds = (i: number) => sock.roundTrip(i);
     const ms = await interleaved({
       zmq: () => ctx.echo.roundTrips(BACK_TO_BACK),
-      uds: async () => {
-        const t0 = now();
-        for (let i = 0; i < BACK_TO_BACK; i++) await uds(i);
-        return now() - t0;
-      },
+      uds: () => msOfRepeated(BACK_TO_BACK, uds),
       zmqPaused: () => afterPauses(PAUSED, zmq),
       udsPaused: () => afterPauses(PAUSED, uds),
     });
