@@ -331,7 +331,8 @@ class Executor:
             i += 1
 
     def _fail(self, outs, exc, seq, name):
-        err = describe(exc, seq, name)
+        # a torch.py call's exception is the user's: kept for err.pyException (see errors.describe)
+        err = describe(exc, seq, name, self._register if name.startswith("tb.") and isinstance(exc, Exception) else None)
         self._poison(outs, Poison(err))
         self.unreported.append(err)
         return err
@@ -341,6 +342,9 @@ class Executor:
         pending, self.unreported = self.unreported, []
         if err is None and pending:
             err = pending[0]
+        for e in pending:  # folded into `more`: their exception objects are never asked for
+            if e is not err and "exc" in e:
+                self.handles.pop(e["exc"], None)
         if err is not None and len(pending) > 1:
             err = dict(err, more=len(pending) - 1)
         return err

@@ -70,7 +70,19 @@ export const HELPER = {
   "batch_norm_cma": "tb.batch_norm_cma",
   "save": "tb.save",
   "load": "tb.load",
-  "refuse": "tb.refuse"
+  "refuse": "tb.refuse",
+  "len": "tb.len",
+  "contains": "tb.contains",
+  "repr": "tb.repr",
+  "isinstance": "tb.isinstance",
+  "type": "tb.type",
+  "delitem": "tb.delitem",
+  "sys_path": "tb.sys_path",
+  "iter": "tb.iter",
+  "next_batch": "tb.next_batch",
+  "close_iter": "tb.close_iter",
+  "enter": "tb.enter",
+  "exit": "tb.exit"
 } as const;
 
 export type HelperName = keyof typeof HELPER;

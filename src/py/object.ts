@@ -116,12 +116,13 @@ function sessionFor(args: readonly unknown[]): Session {
 
 /**
  * Queue `name(*args, **kwargs)` in the runtime and hold its result by handle. `name` is a torch
- * path ('optim.SGD', 'Generator') or a runtime helper (HELPER.method, ...).
+ * path ('optim.SGD', 'Generator') or a runtime helper (HELPER.method, ...). eager=false: an idle
+ * runtime does not get it at once but with whatever else this turn queues (a read of it).
  */
-export function pyCall(name: string, args: unknown[], kwargs?: Record<string, unknown>, origin = name): PyObject {
+export function pyCall(name: string, args: unknown[], kwargs?: Record<string, unknown>, origin = name, eager = true): PyObject {
   const s = sessionFor(args);
   const out = new PyObject(s, s.newHandle(), origin);
-  s.call(out.id, name, [...args], kwargs ?? null, 0, true);
+  s.call(out.id, name, [...args], kwargs ?? null, 0, true, eager);
   return out;
 }
 

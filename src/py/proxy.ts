@@ -16,7 +16,7 @@
  * first used (called, awaited, passed), in order with everything queued before.
  *
  * Names: Python identifiers never contain '$', so the proxy's own members are `$`-prefixed
- * ($value, $str, $item, $setitem, $attr, $setattr, $dispose, $object), plus `then` on unsettled
+ * ($value, $str, $item, $setitem, $delitem, $attr, $setattr, $dispose, $object), plus `then` on unsettled
  * proxies and JS's symbols (Symbol.dispose for `using`). A Python attribute the proxy keeps for
  * JS (then, toString, valueOf, toJSON, constructor) is reachable with $attr(name).
  *
@@ -57,6 +57,8 @@ export interface PyProxyMembers {
   $item(key: unknown): PyProxy;
   /** obj[key] = value (queued). */
   $setitem(key: unknown, value: unknown): void;
+  /** del obj[key] (queued). */
+  $delitem(key: unknown): void;
   /** obj.name for any name, JS's reserved ones included. */
   $attr(name: string): PyProxy;
   /** obj.name = value (queued; `proxy.name = value` does the same). */
@@ -66,6 +68,8 @@ export interface PyProxyMembers {
   /** The handle behind the proxy, for APIs that take a PyObject (torch.keep, pyCall). */
   readonly $object: PyObject;
   [Symbol.dispose](): void;
+  /** `for await (const x of proxy)`: Python's iteration, in batches (see iteration.ts). */
+  [Symbol.asyncIterator](): AsyncIterator<unknown>;
   /** `await proxy` gives Python's value as JS (settled proxies have no then: they await to themselves). */
   then<T = unknown, E = never>(onfulfilled?: ((value: unknown) => T | PromiseLike<T>) | null, onrejected?: ((reason: unknown) => E | PromiseLike<E>) | null): Promise<T | E>;
 }
@@ -80,6 +84,9 @@ interface State {
   origin: string;
   settled: boolean;
 }
+
+/** Members other files give every proxy under a JS symbol (Symbol.asyncIterator: iteration.ts). */
+export const symbolHooks = new Map<symbol, (proxy: PyProxy) => unknown>();
 
 /** torch.py.import(name): the module, as a proxy. */
 export function pyImport(name: string): PyProxy {
@@ -122,11 +129,12 @@ function callArgs(args: unknown[], origin: string): { pos: unknown[]; kw: Record
 function call(st: State, args: unknown[]): PyProxy {
   const origin = `${st.origin}(...)`;
   const { pos, kw, temporaries } = callArgs(args, st.origin);
-  // obj.name(...) is one op: the attribute itself need not be held
+  // obj.name(...) is one op: the attribute itself need not be held. Not sent at once even to an
+  // idle runtime: `await obj.name(...)` reads it in this turn, and call and read go as one message.
   const out =
     st.obj === null
-      ? pyCall(HELPER.method, [materialize(st.parent!), st.name, ...pos], kw, origin)
-      : pyCall(HELPER.call, [materialize(st), ...pos], kw, origin);
+      ? pyCall(HELPER.method, [materialize(st.parent!), st.name, ...pos], kw, origin, false)
+      : pyCall(HELPER.call, [materialize(st), ...pos], kw, origin, false);
   for (const t of temporaries) t.dispose(); // freed after the call, in queue order
   return proxyOf({ obj: out, parent: null, name: '', origin, settled: false });
 }
@@ -168,6 +176,11 @@ function proxyOf(st: State): PyProxy {
       return proxyOf({ obj: out, parent: null, name: '', origin: `${st.origin}[...]`, settled: false });
     },
     $setitem: (key: unknown, v: unknown) => setValue(st, HELPER.setitem, key, v, '[key] ='),
+    $delitem: (key: unknown) => {
+      const k = toPython(key, `del ${st.origin}[key]`);
+      pyRun(HELPER.delitem, [materialize(st), k.value]);
+      for (const t of k.temporaries) t.dispose();
+    },
     $attr: (name: string) => attribute(st, name),
     $setattr: (name: string, v: unknown) => setValue(st, HELPER.setattr, name, v, `.${name} =`),
     $dispose: dispose,
@@ -176,9 +189,11 @@ function proxyOf(st: State): PyProxy {
   // A function target makes the proxy callable; Node's inspect shows the target, so it carries the label.
   const target = Object.assign(function pyProxy() {}, { [inspect.custom]: describe });
   const proxy = new Proxy(target, {
-    get(_t, prop) {
+    get(_t, prop, receiver) {
       if (typeof prop === 'symbol') {
         if (prop === Symbol.dispose) return dispose;
+        const hook = symbolHooks.get(prop);
+        if (hook) return hook(receiver as PyProxy);
         if (prop === inspect.custom || prop === Symbol.toPrimitive) return describe;
         if (prop === Symbol.toStringTag) return 'PyProxy';
         return undefined;

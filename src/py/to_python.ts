@@ -9,6 +9,7 @@ import { DType } from '../tensor/dtype.js';
 import { ComplexValue, Ellipsis, Slice, Tuple } from '../transport/codec.js';
 import { tensor } from '../ops/from_data.js';
 import { PyObject, pyCall } from './object.js';
+import { PyFloat } from './numbers.js';
 
 /** Finds the PyObject behind a torch.py proxy (set by proxy.ts); undefined for anything else. */
 export const proxyTarget = new WeakMap<object, () => PyObject>();
@@ -58,7 +59,7 @@ export function toPython(v: unknown, where: string, typedArrays: 'numpy' | 'tens
       x._check();
       return x;
     }
-    if (x instanceof DType || x instanceof Slice || x instanceof ComplexValue || x === Ellipsis) return x;
+    if (x instanceof DType || x instanceof Slice || x instanceof ComplexValue || x === Ellipsis || x instanceof PyFloat) return x;
     if (within.includes(x)) throw new ArgumentError(`${path} contains itself; a circular structure has no Python counterpart`);
     within.push(x);
     const out = container(x, path);

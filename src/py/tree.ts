@@ -23,7 +23,8 @@ export async function treeValue(obj: PyObject, wrap: (o: PyObject) => unknown = 
   }
 }
 
-function untag(v: unknown, wrap: (o: PyObject) => unknown): unknown {
+/** A value converted from a Tree (tagged containers) as JS; see treeValue. */
+export function untag(v: unknown, wrap: (o: PyObject) => unknown): unknown {
   if (v instanceof PyObject) return wrap(v);
   if (!Array.isArray(v)) return v; // scalars, Tensors, dtypes, bytes
   const [tag, items] = v as [string, unknown[]];
