@@ -66,14 +66,15 @@ export class TorchError extends TorchBridgeError {
     this.op = info.op;
     this.callSite = callSite;
     if (callSite) {
-      this.stack = `${this.name}: ${this.message}\n    [torch op ${opLabel(info.op)} was queued at]\n${callSite}`;
+      this.stack = `${this.name}: ${this.message}\n    [${opLabel(info.op)} was queued at]\n${callSite}`;
     }
   }
 }
 
 function opLabel(op: string | undefined): string {
-  if (!op) return '?';
-  return op.startsWith('.') ? `Tensor${op}` : `torch.${op}`;
+  if (!op) return 'torch op ?';
+  if (op.startsWith('tb.')) return `torch.py call (${op})`;
+  return `torch op ${op.startsWith('.') ? `Tensor${op}` : `torch.${op}`}`;
 }
 
 /** A torch-style error predicted locally: same type and text torch would raise. */

@@ -30,8 +30,13 @@ def import_module(name, /):
     return importlib.import_module(name)
 
 
+# read-only dunders that only describe an object (what Python code logs and compares); the rest
+# (__class__, __dict__, __globals__...) stay out of reach: torch.py.type(obj) gives the class
+_DESCRIPTIVE = frozenset(("__name__", "__qualname__", "__module__", "__doc__", "__file__"))
+
+
 def get_attr(obj, name, /):
-    return getattr(obj, _public(name))
+    return getattr(obj, name if name in _DESCRIPTIVE else _public(name))
 
 
 def set_attr(obj, name, value, /):

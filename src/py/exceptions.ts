@@ -15,6 +15,7 @@ import { torchErrorHooks, type Session } from '../session/session.js';
 import { PyObject } from './object.js';
 import { proxyFor, type PyProxy } from './proxy.js';
 import { isinstance } from './builtins.js';
+import { proxyTarget } from './to_python.js';
 
 /**
  * One proxy per exception object: the runtime reports the same exception at every read of the
@@ -51,7 +52,8 @@ export class NotRaisedError extends TorchBridgeError {
 export async function raises(cls: unknown, action: PromiseLike<unknown> | (() => unknown)): Promise<TorchError> {
   let err: unknown;
   try {
-    await (typeof action === 'function' ? (action as () => unknown)() : action);
+    // a proxy is callable too: it is the awaited expression, not a function to call
+    await (typeof action === 'function' && !proxyTarget.has(action) ? (action as () => unknown)() : action);
   } catch (e) {
     err = e;
   }

@@ -2,7 +2,7 @@
  * Python iteration from TS: `for await (const x of proxy)` over any Python iterable (a list, a
  * dict's keys, a generator, a DataLoader...), items converted as `await proxy` converts a value.
  *
- * Items come in batches, one message each way per batch: the first asks for FIRST_BATCH items,
+ * Items come in batches, one message each way per batch: the first asks for one item (the first item comes at once),
  * each next one for twice as many (up to MAX_BATCH), and the next batch is asked for as soon as
  * one arrives, so the generator runs while TS handles the items. A generator therefore runs
  * ahead of the loop by up to a batch (as a DataLoader's prefetch does); `torch.py.iter(obj,
@@ -18,11 +18,11 @@ import { objectOf } from './builtins.js';
 import { proxyFor, symbolHooks, type PyProxy } from './proxy.js';
 import { untag } from './tree.js';
 
-const FIRST_BATCH = 16;
+const FIRST_BATCH = 1;
 const MAX_BATCH = 1024;
 
 export interface IterOptions {
-  /** Items per round trip, fixed (default: 16, doubling up to 1024). */
+  /** Items per round trip, fixed (default: 1, doubling up to 1024). */
   batch?: number;
 }
 

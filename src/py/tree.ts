@@ -15,7 +15,7 @@ import { HELPER } from '../transport/protocol.js';
  * other objects through `wrap`. A sync point.
  */
 export async function treeValue(obj: PyObject, wrap: (o: PyObject) => unknown = (o) => o): Promise<unknown> {
-  const marked = pyCall(HELPER.tree, [obj], undefined, obj.origin);
+  const marked = pyCall(HELPER.tree, [obj], undefined, obj.origin, false); // goes out with the read below: one message
   try {
     return untag(await marked.value(), wrap);
   } finally {
