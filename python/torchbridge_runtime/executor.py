@@ -24,6 +24,7 @@ _RELEASE_SHM = OP["RELEASE_SHM"]
 _HELLO = OP["HELLO"]
 _SHUTDOWN = OP["SHUTDOWN"]
 _CONVERT = READ["CONVERT"]
+_TREE = READ["TREE"]
 _VALUE = READ["VALUE"]
 _OK = STATUS["OK"]
 _ERROR = STATUS["ERROR"]
@@ -364,6 +365,8 @@ class Executor:
                 raise KeyError(f"handle {id_} is unknown to the runtime (disposed, or from another session)")
             if what == _CONVERT:
                 value = self._convert(v)
+            elif what == _TREE:  # as CONVERT, structure kept (pyobjects.Tree): `await proxy` in one op
+                value = pyobjects.to_js(pyobjects.Tree(v), self._register)
             elif what == _VALUE:  # by value, objects that have no plain form by handle
                 value = pyobjects.to_value(v, self._register)
             else:

@@ -23,7 +23,8 @@ export const PROTOCOL = {
     "META": 4,
     "VALUE": 5,
     "DATA_COPY": 6,
-    "CONVERT": 7
+    "CONVERT": 7,
+    "TREE": 8
   },
   "status": {
     "OK": 0,

@@ -1,12 +1,12 @@
 /**
- * Python values with their structure intact: the runtime's helper HELPER.tree marks a value
- * whose conversion tags every container (['list', items], ['tuple', items],
+ * Python values with their structure intact: a READ TREE (or the runtime's helper HELPER.tree,
+ * which marks a value so) converts it with every container tagged (['list', items], ['tuple', items],
  * ['dict', [[key, value], ...]]), so dict key order and key types survive the trip that a
  * msgpack map into a JS object would lose. torch.py proxies and torch.load read values so.
  */
 import { TorchError } from '../errors.js';
-import { PyObject, pyCall } from './object.js';
-import { HELPER } from '../transport/protocol.js';
+import { PyObject, fromRemote } from './object.js';
+import { READ } from '../transport/protocol.js';
 
 /**
  * Python's value of `obj` as JS: lists and tuples as arrays; a dict as a plain object when its
@@ -15,12 +15,9 @@ import { HELPER } from '../transport/protocol.js';
  * other objects through `wrap`. A sync point.
  */
 export async function treeValue(obj: PyObject, wrap: (o: PyObject) => unknown = (o) => o): Promise<unknown> {
-  const marked = pyCall(HELPER.tree, [obj], undefined, obj.origin, false); // goes out with the read below: one message
-  try {
-    return untag(await marked.value(), wrap);
-  } finally {
-    marked.dispose();
-  }
+  obj._check();
+  // READ TREE converts as HELPER.tree would, without an op and a handle of its own
+  return untag(fromRemote(obj._s, await obj._s.read(obj.id, READ.TREE), obj.origin), wrap);
 }
 
 /** A value converted from a Tree (tagged containers) as JS; see treeValue. */
