@@ -13,6 +13,7 @@
 import { TorchBridgeError, TorchError, type PythonErrorInfo } from '../errors.js';
 import { torchErrorHooks, type Session } from '../session/session.js';
 import { PyObject } from './object.js';
+import { keep } from '../memory/lifetime.js';
 import { proxyFor, type PyProxy } from './proxy.js';
 import { isinstance } from './builtins.js';
 import { proxyTarget } from './to_python.js';
@@ -30,7 +31,10 @@ function attach(s: Session, err: TorchError, info: PythonErrorInfo): void {
   if (typeof info.exc !== 'number') return;
   let proxy = known.get(info.exc)?.deref();
   if (proxy === undefined) {
-    proxy = proxyFor(new PyObject(s, info.exc, `${err.pyQualifiedType} raised by ${info.op ?? 'a torch.py call'}`), true);
+    // kept, never a torch.tidy scope's (replies run in the async context the session started in,
+    // which may be a scope's): an error outlives scopes; GC frees it (the backstop)
+    const obj = keep(new PyObject(s, info.exc, `${err.pyQualifiedType} raised by ${info.op ?? 'a torch.py call'}`));
+    proxy = proxyFor(obj, true);
     known.set(info.exc, new WeakRef(proxy));
     forget.register(proxy, info.exc);
   }
