@@ -16,6 +16,8 @@ import { currentSession } from '../src/session/current.js';
 import { Session } from '../src/session/session.js';
 import { HELPER, READ } from '../src/transport/protocol.js';
 import { python } from './fixtures/python_twin.js';
+import { exited, started } from './fixtures/served.js';
+import { Handle } from '../src/transport/codec.js';
 
 const PIPELINE = 'test/fixtures/pipeline'; // relative: resolved against the client's cwd
 
@@ -176,6 +178,29 @@ describe('finding the user package (pythonPath)', () => {
       await s.shutdown();
     }
   }, 60_000);
+});
+
+describe('pythonPath with a served runtime', () => {
+  it('sends the directories in the session, and names one the runtime cannot see', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tb-served-pypath-'));
+    const server = await started(['--bind', `ipc://${join(dir, 'ipc', 'rt.sock')}`, '--connection-file', join(dir, 'rt.json')]);
+    try {
+      const s = new Session({ connect: server.file, pythonPath: [PIPELINE] });
+      s.call(1, HELPER.import, ['mypipeline.config'], null, 0, true);
+      s.call(2, HELPER.getattr, [new Handle(1), '__file__'], null, 0, true);
+      expect(await s.read(2, READ.CONVERT)).toBe(resolve(PIPELINE, 'mypipeline', 'config.py'));
+      await s.shutdown();
+      // this runtime has no such directory (as one on another host has none of the client's)
+      const other = new Session({ connect: server.file, pythonPath: ['/no/such/dir/on/the/runtime/host'] });
+      const e = await rejection(other.sync());
+      expect([e.pyType, e.pyMessage.includes('/no/such/dir/on/the/runtime/host')]).toEqual(['FileNotFoundError', true]);
+      await other.shutdown();
+    } finally {
+      server.child.kill('SIGTERM');
+      await exited(server.child);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
 });
 
 describe('a config class: attributes, properties, methods, items, builtins', () => {
