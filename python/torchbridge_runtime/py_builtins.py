@@ -4,6 +4,7 @@ delitem) and the user's directories on sys.path (torch.init({ pythonPath })).
 Each takes its arguments positionally only, like the helpers in pyobjects.py.
 """
 
+import importlib
 import os
 import sys
 
@@ -50,8 +51,6 @@ def sys_path(dirs, /):
             sys.path.remove(d)
         sys.path.insert(0, d)
     # a module looked up before the path changed (and not found) is cached as missing
-    import importlib
-
     importlib.invalidate_caches()
 
 
