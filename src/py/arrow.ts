@@ -11,12 +11,14 @@
  * sent as a uint8 tensor (through shared memory when large) and opened by the runtime as a
  * pyarrow.Table over that memory (`.to_pandas()` gives the DataFrame).
  *
- * apache-arrow loads on first use only (it takes ~100 ms): a table is recognised by the
- * Symbol.for brand apache-arrow puts on its classes, which holds across copies of the library.
+ * apache-arrow loads on first use only (it takes 0.1-0.5 s): a table is recognised by the
+ * Symbol.for brand apache-arrow puts on its classes, without loading it.
  */
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import type { RecordBatch, Table } from 'apache-arrow';
-import { TorchError } from '../errors.js';
+import { ArgumentError, TorchError } from '../errors.js';
 import { READ, HELPER } from '../transport/protocol.js';
 import type { Session } from '../session/session.js';
 import { dataFromReply, type DataReply } from '../tensor/data.js';
@@ -35,26 +37,40 @@ export function isArrowTable(x: unknown): x is Table | RecordBatch {
   return o[TABLE_BRAND] === true || o[BATCH_BRAND] === true;
 }
 
-let syncArrow: ArrowModule | undefined;
+let loaded: ArrowModule | undefined;
 
-/** apache-arrow, loaded synchronously (arguments are converted in a synchronous call). */
-function arrowSync(): ArrowModule {
-  if (syncArrow === undefined) syncArrow = createRequire(import.meta.url)('apache-arrow') as ArrowModule;
-  return syncArrow;
-}
-
-let asyncArrow: Promise<ArrowModule> | undefined;
-
-/** apache-arrow as an ES module: the copy `import ... from 'apache-arrow'` gives the user. */
-function arrowModule(): Promise<ArrowModule> {
-  asyncArrow ??= import('apache-arrow');
-  return asyncArrow;
+/**
+ * apache-arrow, loaded synchronously (arguments are converted in a synchronous call) as the ES
+ * module `import ... from 'apache-arrow'` gives: the same copy as the user's, whose tables its
+ * writer accepts (the CommonJS copy writes another copy's table as an empty stream). Node
+ * >= 20.19 requires ES modules synchronously; older ones get the CommonJS copy.
+ */
+function arrowModule(): ArrowModule {
+  if (loaded !== undefined) return loaded;
+  const require = createRequire(import.meta.url);
+  let main: string;
+  try {
+    main = require.resolve('apache-arrow');
+  } catch (cause) {
+    throw new ArgumentError('Arrow tables need the npm package apache-arrow, which cannot be found: run `npm install`', { cause });
+  }
+  const dir = dirname(main);
+  const esm = (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { module?: string }).module;
+  try {
+    loaded = require(join(dir, esm ?? '')) as ArrowModule;
+  } catch {
+    loaded = require(main) as ArrowModule;
+  }
+  return loaded;
 }
 
 /** An Arrow table argument as the pyarrow.Table it becomes in the runtime (see the file comment). */
 export function arrowArgument(x: Table | RecordBatch, path: string): { value: PyObject; temporaries: { dispose(): void }[] } {
-  const arrow = arrowSync();
+  const arrow = arrowModule();
   const table = (x as { [BATCH_BRAND]?: boolean })[BATCH_BRAND] === true ? new arrow.Table(x as RecordBatch) : (x as Table);
+  if (!Function.prototype[Symbol.hasInstance].call(arrow.Table, table)) {
+    throw new ArgumentError(`${path} is a Table of another copy of apache-arrow than torchbridge loads (${dirname(createRequire(import.meta.url).resolve('apache-arrow'))}); pass a table of that copy, or use Node >= 20.19`);
+  }
   const bytes = arrow.tableToIPC(table, 'stream');
   const data = tensor(bytes);
   const out = pyCall(HELPER.arrow_table, [data], undefined, `${path} (an Arrow Table as pyarrow.Table)`);
@@ -88,7 +104,7 @@ async function readTable(r: ArrowRef): Promise<Table> {
   try {
     const reply = (await r.s.read(r.id, READ.DATA)) as DataReply;
     const bytes = dataFromReply(reply) as Uint8Array;
-    const arrow = await arrowModule();
+    const arrow = arrowModule();
     try {
       return arrow.tableFromIPC(bytes);
     } catch (err) {

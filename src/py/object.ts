@@ -163,6 +163,7 @@ export function fromRemote(s: Session, v: unknown, origin: string, tables?: Arro
   }
   if (Array.isArray(v)) return v.map((x) => fromRemote(s, x, origin, tables));
   if (v instanceof Set) return new Set([...v].map((x) => fromRemote(s, x, origin, tables)));
+  if (v instanceof Uint8Array) return Buffer.from(v); // Python bytes: a Buffer of its own (msgpack's may view the whole message)
   if (v !== null && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) {
     const out: Record<string, unknown> = {};
     for (const [k, x] of Object.entries(v)) out[k] = fromRemote(s, x, origin, tables);
