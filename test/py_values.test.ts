@@ -4,7 +4,8 @@
  * shared memory; Arrow Tables in as pyarrow Tables). Every expected value comes from the same
  * fixture functions run in Python (test/fixtures/python_twin.ts).
  */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { tableFromArrays, Table } from 'apache-arrow';
@@ -12,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import torch, { ArgumentError, Tensor, TorchError } from '../src/index.js';
 import { Tuple } from '../src/transport/codec.js';
 import { python } from './fixtures/python_twin.js';
+import { exited, started, type ServerProcess } from './fixtures/served.js';
 
 // The fixture package on the runtime's (and the twin's) path; set before the runtime starts.
 const PIPELINE = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'pipeline');
@@ -218,5 +220,37 @@ describe('tables as Apache Arrow', () => {
       sys.modules.$setitem('pyarrow', pa);
     }
     expect(((await frames().arrow_table()) as Table).numRows).toBe(4);
+  });
+});
+
+describe('a served runtime without shared memory', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tb-values-test-'));
+  let server: { child: ServerProcess; file: string };
+  beforeAll(async () => {
+    await torch.shutdown();
+    server = await started(['--bind', 'tcp://127.0.0.1:0', '--connection-file', join(dir, 'runtime.json')]);
+    const info = await torch.init({ connect: server.file, shm: false });
+    expect(info.shm).toBe(false);
+    torch.py.import('sys').path.insert(0, PIPELINE); // the server's own PYTHONPATH is the runtime's
+  }, 120_000);
+  afterAll(async () => {
+    await torch.shutdown().catch(() => {});
+    server.child.kill('SIGTERM');
+    await exited(server.child);
+    rmSync(dir, { recursive: true, force: true });
+    await torch.init({});
+  });
+
+  it('moves tables both ways in chunks', async () => {
+    const t = (await frames().feature_frame(FRAME_ROWS)) as Table;
+    expect(t.numRows).toBe(FRAME_ROWS);
+    expect(columns(t)).toEqual(twin.frame.values);
+    const n = 200_000;
+    const table = tableFromArrays({
+      x: Float64Array.from({ length: n }, (_, i) => 0.5 * i),
+      k: Array.from({ length: n }, (_, i) => ['a', 'b', 'c'][i % 3]!),
+      n: BigInt64Array.from({ length: n }, (_, i) => BigInt(i)),
+    });
+    expect(await frames().summarize(table)).toEqual(twin.summary);
   });
 });
