@@ -57,6 +57,6 @@ function unhashable(v: unknown, path: string): void {
   }
   if (Array.isArray(v) || v instanceof Map || v instanceof SetItems) {
     const kind = Array.isArray(v) ? 'an array (a Python list)' : v instanceof Map ? 'an object or Map (a Python dict)' : 'a Set';
-    throw new ArgumentError(`${path} is ${kind}, which is unhashable in Python and cannot be in a set; use a Tuple`);
+    throw new ArgumentError(`${path} is ${kind}, which is unhashable in Python and cannot be in a set`);
   }
 }
