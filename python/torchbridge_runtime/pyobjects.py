@@ -11,7 +11,7 @@ import importlib
 import numpy as np
 import torch
 
-from . import nn_helpers, serialization
+from . import arrow, conversions, nn_helpers, serialization
 from .protocol import HELPERS as WIRE_HELPERS
 from .values import meta
 
@@ -94,6 +94,7 @@ HELPERS = {
     "batch_norm_cma": nn_helpers.batch_norm_cma,
     "save": serialization.save,
     "load": serialization.load,
+    "arrow_table": arrow.from_ipc,
 }
 # protocol.json lists the helpers the client may name; a runtime whose table differs refuses to
 # start instead of failing at the first call of a missing one
@@ -173,6 +174,10 @@ def _convert(obj, register, tagged):
             return {k: _convert(v, register, False) for k, v in obj.items()}
     if isinstance(obj, (torch.dtype, torch.device)):
         return obj  # the codec knows these
+    # sets, datetimes, bytearrays, DataFrames/Arrow tables
+    special = conversions.convert(obj, register, lambda x: _convert(x, register, tagged))
+    if special is not conversions.NOTHING:
+        return special
     return RemoteOut(register(obj), ["py", type(obj).__name__])
 
 

@@ -36,7 +36,9 @@ export const PROTOCOL = {
     "TUPLE": 4,
     "ELLIPSIS": 5,
     "COMPLEX": 6,
-    "REMOTE": 7
+    "REMOTE": 7,
+    "BIGINT": 8,
+    "SET": 9
   },
   "control": {
     "PING": "ping",
@@ -70,7 +72,8 @@ export const HELPER = {
   "batch_norm_cma": "tb.batch_norm_cma",
   "save": "tb.save",
   "load": "tb.load",
-  "refuse": "tb.refuse"
+  "refuse": "tb.refuse",
+  "arrow_table": "tb.arrow_table"
 } as const;
 
 export type HelperName = keyof typeof HELPER;

@@ -12,6 +12,7 @@ import { adopt } from '../memory/lifetime.js';
 import { Tensor } from '../tensor/tensor.js';
 import { resultMetaFromWire, type WireMeta } from '../tensor/meta.js';
 import { currentSession } from '../session/current.js';
+import { ArrowRef, resolveArrow } from './arrow.js';
 
 export class PyObject extends Handle {
   /** @internal */ _disposed = false;
@@ -76,7 +77,9 @@ export class PyObject extends Handle {
    */
   async value(): Promise<unknown> {
     this._check();
-    return fromRemote(this._s, await this._s.read(this.id, READ.CONVERT), this.origin);
+    const tables: ArrowRef[] = []; // DataFrames and Arrow tables, read once the value is here
+    const v = fromRemote(this._s, await this._s.read(this.id, READ.CONVERT), this.origin, tables);
+    return tables.length === 0 ? v : resolveArrow(v, tables);
   }
 
   /** Python's str(obj). */
@@ -141,19 +144,29 @@ export async function pyValue(name: string, args: unknown[], kwargs?: Record<str
   }
 }
 
-/** Turn a converted reply into JS values, Tensors and PyObjects. */
-export function fromRemote(s: Session, v: unknown, origin: string): unknown {
+/**
+ * Turn a converted reply into JS values, Tensors and PyObjects; tables (['arrow', rows]) become
+ * ArrowRefs collected in `tables`, for the caller to read (resolveArrow).
+ */
+export function fromRemote(s: Session, v: unknown, origin: string, tables?: ArrowRef[]): unknown {
   if (v instanceof RemoteOut) {
     const m = v.meta as WireMeta;
     if (m[0] === 'py') return new PyObject(s, v.id, `${origin}: ${m[1]}`);
+    if ((m[0] as unknown) === 'arrow' && tables !== undefined) {
+      const ref = new ArrowRef(s, v.id, origin);
+      tables.push(ref);
+      return ref;
+    }
     const meta = resultMetaFromWire(m);
     if ('notTensor' in meta) throw new TorchError({ type: 'TypeError', message: `unexpected ${meta.notTensor}` });
     return new Tensor(s, v.id, meta, origin);
   }
-  if (Array.isArray(v)) return v.map((x) => fromRemote(s, x, origin));
+  if (Array.isArray(v)) return v.map((x) => fromRemote(s, x, origin, tables));
+  if (v instanceof Set) return new Set([...v].map((x) => fromRemote(s, x, origin, tables)));
+  if (v instanceof Uint8Array) return Buffer.from(v); // Python bytes: a Buffer of its own (msgpack's may view the whole message)
   if (v !== null && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) {
     const out: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(v)) out[k] = fromRemote(s, x, origin);
+    for (const [k, x] of Object.entries(v)) out[k] = fromRemote(s, x, origin, tables);
     return out;
   }
   return v;

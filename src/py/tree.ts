@@ -25,7 +25,8 @@ export async function treeValue(obj: PyObject, wrap: (o: PyObject) => unknown = 
 
 function untag(v: unknown, wrap: (o: PyObject) => unknown): unknown {
   if (v instanceof PyObject) return wrap(v);
-  if (!Array.isArray(v)) return v; // scalars, Tensors, dtypes, bytes
+  if (v instanceof Set) return new Set([...v].map((x) => untag(x, wrap))); // a set's items are tagged too
+  if (!Array.isArray(v)) return v; // scalars, Tensors, dtypes, bytes, Dates, Arrow Tables
   const [tag, items] = v as [string, unknown[]];
   if (tag === 'list' || tag === 'tuple') return items.map((x) => untag(x, wrap));
   if (tag === 'dict') return dictValue((items as [unknown, unknown][]).map(([k, x]) => [untag(k, wrap), untag(x, wrap)]));
