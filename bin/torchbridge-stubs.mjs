@@ -30,6 +30,7 @@ function fail(message, code = 2) {
 }
 
 const passOn = [];
+const modules = [];
 const pathDirs = [];
 let python;
 const argv = process.argv.slice(2);
@@ -41,12 +42,21 @@ for (let i = 0; i < argv.length; i++) {
     if (v === undefined || v === '') fail(`${flag} needs a value\n${USAGE}`);
     if (flag === '--python') python = v;
     else pathDirs.push(...v.split(delimiter).filter(Boolean));
+  } else if (flag === '--out') {
+    const v = inline ?? argv[++i];
+    if (v === undefined || v === '') fail(`--out needs a directory\n${USAGE}`);
+    passOn.push('--out', v);
   } else if (flag === '-h' || flag === '--help') {
     process.stdout.write(`${USAGE}\n`);
     process.exit(0);
-  } else passOn.push(a);
+  } else if (a.startsWith('-')) {
+    fail(`unknown option ${a}\n${USAGE}`);
+  } else {
+    modules.push(a);
+    passOn.push(a);
+  }
 }
-if (!passOn.some((a) => !a.startsWith('-'))) fail(`name at least one module\n${USAGE}`);
+if (modules.length === 0) fail(`name at least one module\n${USAGE}`);
 
 python ??= process.env.TORCHBRIDGE_PYTHON || (existsSync(venvPython) ? venvPython : undefined);
 if (!python) {

@@ -110,9 +110,10 @@ export type PyCallable<A extends unknown[], R> = PyInstance & ((...args: { [K in
 
 /**
  * What a `Callable[[A, B], R]` parameter takes: a TS function (Python calls it with the arguments
- * converted as `await` converts values; it returns R, or a promise of it) or a Python callable.
+ * converted as `await` converts values; it returns R, or a promise of it), or a Python callable
+ * proxy (a typed one whose result awaits to R fits this function type too).
  */
-export type PyCallback<A extends unknown[], R> = ((...args: A) => PyIn<R> | PromiseLike<PyIn<R>>) | PyArg<PyCallable<A, R>>;
+export type PyCallback<A extends unknown[], R> = (...args: A) => PyIn<R> | PromiseLike<PyIn<R>>;
 
 /**
  * What a generator or iterator gives: iterate it with `for await`, items converted as `await`
