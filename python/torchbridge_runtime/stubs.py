@@ -14,9 +14,11 @@ and iterators -> PyIterator (for await), classes -> interfaces; anything unannot
 
 import argparse
 import ast
+import collections
 import collections.abc as cabc
 import dataclasses
 import datetime
+import functools
 import importlib
 import inspect
 import json
@@ -43,7 +45,7 @@ _TS_TAKEN = {
     "AsyncIterable", "Uint8Array", "Array", "Object", "Function", "String", "Number", "Boolean",
 }
 _SEQUENCES = {list, cabc.Sequence, cabc.MutableSequence, cabc.Collection, typing.List, typing.Sequence}
-_MAPPINGS = {dict, cabc.Mapping, cabc.MutableMapping, typing.Dict, typing.Mapping}
+_MAPPINGS = {dict, collections.OrderedDict, collections.defaultdict, cabc.Mapping, cabc.MutableMapping, typing.Dict, typing.Mapping}
 _SETS = {set, frozenset, cabc.Set, cabc.MutableSet}
 _ITERATORS = {cabc.Iterator, cabc.Iterable, cabc.Generator, typing.Iterator, typing.Iterable, typing.Generator}
 _UNION_TYPE = getattr(types, "UnionType", None)  # X | Y (Python 3.10+)
@@ -88,10 +90,28 @@ def _hints(obj, globalns=None):
 
 
 def _doc(obj):
+    if inspect.isclass(obj):
+        return _class_doc(obj)
     doc = inspect.getdoc(obj)
-    if not doc or (inspect.isclass(obj) is False and doc == inspect.getdoc(type(obj))):
+    # a constant's getdoc is its type's docstring (int's, say): that documents nothing here
+    if not doc or (not inspect.isclass(obj) and doc == inspect.getdoc(type(obj))):
         return None
     return doc
+
+
+def _class_doc(cls):
+    """The class's own docstring: not one inherited (getdoc's fallback, Enum's say), nor the one
+    dataclass writes (its signature, which the stubs show anyway)."""
+    doc = cls.__dict__.get("__doc__")
+    if not isinstance(doc, str) or not doc.strip():
+        return None
+    if dataclasses.is_dataclass(cls):
+        try:
+            if doc == cls.__name__ + str(inspect.signature(cls)).replace(" -> None", ""):
+                return None
+        except (TypeError, ValueError):
+            pass
+    return inspect.cleandoc(doc)
 
 
 def _tsdoc(lines_or_text, indent):
@@ -109,15 +129,32 @@ def _paren(t):
     return f"({t})" if (" | " in t or "=>" in t) else t
 
 
+def _split_union(t):
+    """The members of a TS union type written out: split at ` | ` outside brackets and quotes."""
+    parts, depth, quote, start = [], 0, None, 0
+    for i, ch in enumerate(t):
+        if quote:
+            quote = None if ch == quote and t[i - 1] != "\\" else quote
+        elif ch == '"':
+            quote = ch
+        elif ch in "<([{":
+            depth += 1
+        elif ch in ">)]}" and t[i - 1] != "=":  # `=>` closes nothing
+            depth -= 1
+        elif depth == 0 and t.startswith(" | ", i):
+            parts.append(t[start:i])
+            start = i + 3
+    return parts + [t[start:]]
+
+
 def _union(parts):
+    """One TS union of `parts` (each a type, maybe a union itself), each member once; unknown
+    where any member is unknown."""
     seen = []
-    for p in parts:
-        for q in p.split(" | ") if "<" not in p and "(" not in p and "[" not in p else [p]:
-            if q not in seen:
-                seen.append(q)
-    if UNKNOWN in seen:
-        return UNKNOWN
-    return " | ".join(seen)
+    for q in (q for p in parts for q in _split_union(p)):
+        if q not in seen:
+            seen.append(q)
+    return UNKNOWN if UNKNOWN in seen else " | ".join(seen)
 
 
 class Registry:
@@ -126,12 +163,6 @@ class Registry:
 
     def __init__(self):
         self.classes = {}  # cls -> (module name, TS name)
-
-    def add(self, cls, module, ts_name):
-        here = self.classes.get(cls)
-        # a class is declared in the module that defines it, where that one is stubbed too
-        if here is None or (cls.__module__ == module and here[0] != module):
-            self.classes[cls] = (module, ts_name)
 
 
 class Writer:
@@ -235,7 +266,7 @@ class Writer:
             return "Uint8Array"
         if tp in (list, tuple):
             return "unknown[]"
-        if tp in (dict, collections_ordered_dict()):
+        if tp in (dict, collections.OrderedDict, collections.defaultdict):
             return self._dict(None, None)
         if tp in (set, frozenset):
             return "Set<unknown>"
@@ -312,7 +343,10 @@ class Writer:
         required = sum(1 for p in positional if p.default is p.empty)
         if returns is None:
             ret = hints.get("return", inspect.Signature.empty)
-            if ret is inspect.Signature.empty and inspect.isgeneratorfunction(fn):
+            if inspect.iscoroutinefunction(fn) or inspect.isasyncgenfunction(fn):
+                # the call gives a coroutine (an async generator), not its result
+                returns = self._import("PyProxy")
+            elif ret is inspect.Signature.empty and inspect.isgeneratorfunction(fn):
                 returns = self.result(typing.Iterator)
             else:
                 returns = self.result(ret)
@@ -401,6 +435,8 @@ class Writer:
                     else:
                         vals = [v for k, v in _hints(attr.fset, ns).items() if k != "return"]
                         inst.append(attribute(name, ret, _doc(attr), setter=vals[0] if vals else None))
+                elif isinstance(attr, functools.cached_property):
+                    inst.append(attribute(name, _hints(attr.func, ns).get("return", EMPTY), _doc(attr.func)))
                 elif isinstance(attr, (staticmethod, classmethod)):
                     sigs = self.signatures(attr.__func__, name, isinstance(attr, classmethod), "", self.function_doc(getattr(cls, name), f"{cls.__name__}.{name}"))
                     inst.append(sigs)
@@ -483,12 +519,6 @@ class Writer:
         # the head's import list is complete only once the body is written
         head[1] = f"import type {{ {', '.join(sorted(self.imports | {'PyInstance', 'PyModule'}))} }} from 'torchbridge';"
         return "\n".join(head + body)
-
-
-def collections_ordered_dict():
-    import collections
-
-    return collections.OrderedDict
 
 
 def _public(name):
@@ -578,17 +608,19 @@ def generate(module_names, out_dir):
     exported = {}
     for m in modules:
         exported[m.__name__] = _exported(m)
-    taken = set()
+    names = collections.defaultdict(set)  # module -> the TS names declared in it
     for m in modules:
-        for name, obj in exported[m.__name__]:
-            if inspect.isclass(obj) and obj not in registry.classes:
-                ts = obj.__name__ if obj.__name__ not in _TS_TAKEN else obj.__name__ + "_"
-                registry.add(obj, obj.__module__ if obj.__module__ in exported else m.__name__, ts)
-                taken.add(ts)
-    # a class exported by a module other than its defining one is declared in the exporting one
-    for cls, (mod, ts) in list(registry.classes.items()):
-        if mod not in exported:
-            registry.classes[cls] = (next(m for m in exported if any(o is cls for _, o in exported[m])), ts)
+        for _, obj in exported[m.__name__]:
+            if not inspect.isclass(obj) or obj in registry.classes:
+                continue
+            # declared in the module that defines it where that one is stubbed and exports it,
+            # else in the first module that exports it
+            home = obj.__module__ if any(o is obj for _, o in exported.get(obj.__module__, ())) else m.__name__
+            ts = obj.__name__ + ("_" if obj.__name__ in _TS_TAKEN else "")
+            while ts in names[home]:
+                ts += "_"
+            names[home].add(ts)
+            registry.classes[obj] = (home, ts)
     os.makedirs(out_dir, exist_ok=True)
     paths = []
     for m in modules:
