@@ -33,8 +33,6 @@ export interface PyImport {
   (name: string): PyProxy;
 }
 
-declare const pyClasses: unique symbol;
-
 /**
  * What every settled proxy offers (PyProxyMembers without `then`), typed: generated class and
  * module interfaces extend it. `$value()` gives the proxy itself, as awaiting a settled proxy does.
@@ -56,14 +54,15 @@ export interface PyInstance {
   readonly $object: PyObject;
   [Symbol.dispose](): void;
   /**
-   * The Python classes (qualified names) the object is an instance of; never set at runtime (a
-   * proxy has no such symbol), it only keeps one stubbed class from passing for another.
+   * The Python classes (qualified names) the object is an instance of, for tsc only: it keeps
+   * one stubbed class from passing for another. Always undefined at runtime (a proxy answers no
+   * `$` name it does not define), as the optional type says.
    */
-  readonly [pyClasses]?: Record<string, true>;
+  readonly $classes?: Record<string, true>;
 }
 
 /** The proxy members of a result whose value is plain data (a number, a list, a Tensor). */
-export interface PyValueMembers<T> extends Omit<PyInstance, '$value' | typeof pyClasses> {
+export interface PyValueMembers<T> extends Omit<PyInstance, '$value' | '$classes'> {
   /** Python's value as JS (the same as `await proxy`). A sync point. */
   $value(): Promise<T>;
 }
