@@ -323,51 +323,51 @@ class Writer:
 
     # -- declarations -----------------------------------------------------------------------
 
-    def signatures(self, fn, name, bound, indent, doc_lines, returns=None):
-        """Overloads for a call of `fn` (TS has no keyword arguments: the positional ones in
-        order, then an object of the keyword ones; one overload per count of defaulted
-        positional arguments given, so `f(x, { k: 2 })` and `f(x, 2)` both check)."""
+    def signatures(self, fn, name, bound, doc_lines, returns=None):
+        """Overloads for a call of `fn`. TS has no keyword arguments: the positional ones come in
+        order, then one object of the keyword ones; there is an overload per count of defaulted
+        positional arguments given, so that `f(x, { k: 2 })` and `f(x, 2)` both check, and a
+        parameter given positionally is not offered as a keyword again."""
         try:
             sig = inspect.signature(fn)
         except (TypeError, ValueError):  # a builtin without a signature
-            return [*_tsdoc(doc_lines, indent), f"{indent}{name}(...args: unknown[]): {self._import('PyProxy')};"]
+            return [*_tsdoc(doc_lines, ""), f"{name}(...args: unknown[]): {self._import('PyProxy')};"]
         hints = _hints(fn, vars(sys.modules.get(fn.__module__, self.module)))
         params = list(sig.parameters.values())
         if bound and params and params[0].kind in (params[0].POSITIONAL_ONLY, params[0].POSITIONAL_OR_KEYWORD):
-            params = params[1:]
-        hint = lambda p: hints.get(p.name, p.annotation if not isinstance(p.annotation, str) else inspect.Parameter.empty)  # noqa: E731
+            params = params[1:]  # self, cls
+        hint = lambda p: hints.get(p.name, EMPTY if isinstance(p.annotation, str) else p.annotation)  # noqa: E731
         positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
         keywordable = [p for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
         star = next((p for p in params if p.kind == p.VAR_POSITIONAL), None)
         starstar = next((p for p in params if p.kind == p.VAR_KEYWORD), None)
         required = sum(1 for p in positional if p.default is p.empty)
         if returns is None:
-            ret = hints.get("return", inspect.Signature.empty)
+            ret = hints.get("return", EMPTY)
             if inspect.iscoroutinefunction(fn) or inspect.isasyncgenfunction(fn):
-                # the call gives a coroutine (an async generator), not its result
-                returns = self._import("PyProxy")
-            elif ret is inspect.Signature.empty and inspect.isgeneratorfunction(fn):
+                returns = self._import("PyProxy")  # the call gives a coroutine, not its result
+            elif ret is EMPTY and inspect.isgeneratorfunction(fn):
                 returns = self.result(typing.Iterator)
             else:
                 returns = self.result(ret)
         out = []
         for given in range(required, len(positional) + 1):
             args = [f"{_ts_param(p.name)}: {self.param(hint(p))}" for p in positional[:given]]
+            must = lambda p: p.kind == p.KEYWORD_ONLY and p.default is p.empty  # noqa: E731
             kw = [p for p in keywordable if p not in positional[:given]]
-            fields = [f"{p.name}{'' if p.kind == p.KEYWORD_ONLY and p.default is p.empty else '?'}: {self.param(hint(p))}" for p in kw]
-            if starstar is not None:
-                v = self.param(hint(starstar))
-                fields.append(f"[keyword: string]: {UNKNOWN if fields else v}")
-            kw_required = any(p.kind == p.KEYWORD_ONLY and p.default is p.empty for p in kw)
-            kwargs = f"kwargs{'' if kw_required else '?'}: {{ {'; '.join(fields)} }}" if fields else None
-            variants = [args + ([kwargs] if kwargs else [])]
-            if star is not None and given == len(positional):
-                item = self.param(hint(star))
-                rest = [*args, f"...{_ts_param(star.name)}: {_paren(item)}[]"]
-                variants = [rest] + ([[*args, f"...{_ts_param(star.name)}: [...{_paren(item)}[], {kwargs.split(': ', 1)[1]}]"]] if kwargs else [])
+            fields = [f"{p.name}{'' if must(p) else '?'}: {self.param(hint(p))}" for p in kw]
+            if starstar is not None:  # **kwargs: any name; typed where no named keyword is
+                fields.append(f"[keyword: string]: {UNKNOWN if fields else self.param(hint(starstar))}")
+            kw_type = f"{{ {'; '.join(fields)} }}" if fields else None
+            kwargs = [f"kwargs{'' if any(must(p) for p in kw) else '?'}: {kw_type}"] if kw_type else []
+            variants = [args + kwargs]
+            if star is not None and given == len(positional):  # *args: a rest parameter, then maybe the keywords
+                item = _paren(self.param(hint(star)))
+                rest = f"...{_ts_param(star.name)}"
+                variants = [[*args, f"{rest}: {item}[]"]] + ([[*args, f"{rest}: [...{item}[], {kw_type}]"]] if kw_type else [])
             for v in variants:
-                out += _tsdoc(doc_lines, indent)
-                out.append(f"{indent}{name}({', '.join(v)}): {returns};")
+                out += _tsdoc(doc_lines, "")
+                out.append(f"{name}({', '.join(v)}): {returns};")
         return out
 
     def function_doc(self, fn, shown_name):
@@ -404,7 +404,6 @@ class Writer:
         inst, klass, seen = [], [], set(_PROXY_RESERVED)
         iterable = None
         frozen = dataclasses.is_dataclass(cls) and cls.__dataclass_params__.frozen
-        fields = {f.name for f in dataclasses.fields(cls)} if dataclasses.is_dataclass(cls) else set()
 
         def attribute(name, tp, doc=None, readonly=False, setter=None):
             r = self.result(tp)
@@ -438,7 +437,7 @@ class Writer:
                 elif isinstance(attr, functools.cached_property):
                     inst.append(attribute(name, _hints(attr.func, ns).get("return", EMPTY), _doc(attr.func)))
                 elif isinstance(attr, (staticmethod, classmethod)):
-                    sigs = self.signatures(attr.__func__, name, isinstance(attr, classmethod), "", self.function_doc(getattr(cls, name), f"{cls.__name__}.{name}"))
+                    sigs = self.signatures(attr.__func__, name, isinstance(attr, classmethod), self.function_doc(getattr(cls, name), f"{cls.__name__}.{name}"))
                     inst.append(sigs)
                     klass.append(sigs)
                 elif inspect.isfunction(attr):
@@ -447,8 +446,8 @@ class Writer:
                         iterable = v[len("PyIterator<") : -1] if v.startswith("PyIterator<") else UNKNOWN
                     else:
                         shown = f"{cls.__name__}.{name}"
-                        inst.append(self.signatures(attr, "" if name == "__call__" else name, True, "", self.function_doc(attr, shown)))
-                elif not callable(attr) and name not in fields:
+                        inst.append(self.signatures(attr, "" if name == "__call__" else name, True, self.function_doc(attr, shown)))
+                elif not callable(attr):  # a class attribute (dataclass fields were met above)
                     v = self._infer(attr)
                     inst.append(attribute(name, EMPTY, readonly=True) if v == UNKNOWN else [f"readonly {name}: {self._import('PyResult')}<{v}>;"])
                     klass.append(inst[-1])
@@ -466,7 +465,7 @@ class Writer:
             ctor_doc.append(f"Python: `{cls.__name__}{inspect.signature(cls)}`")
         except (TypeError, ValueError):
             pass
-        ctor = self.signatures(_init_of(cls), "", True, "", ctor_doc, returns=f"{self._import('PyResult')}<{ts_name}>")
+        ctor = self.signatures(_init_of(cls), "", True, ctor_doc, returns=f"{self._import('PyResult')}<{ts_name}>")
         extends = ["PyInstance"] + ([f"AsyncIterable<{iterable}>"] if iterable is not None else [])
         lines = [*_tsdoc(_doc(cls), ""), f"export interface {ts_name} extends {', '.join(extends)} {{", f"  readonly $classes?: {brand};"]
         lines += _indent([x for m in inst for x in m], "  ")
@@ -474,10 +473,6 @@ class Writer:
         lines += _indent(ctor + [x for m in klass for x in m], "    ")
         lines += ["  }", "}"]
         return lines
-
-    def _result_of(self, value):
-        v = self._infer(value)
-        return self._import("PyProxy") if v == UNKNOWN else f"{self._import('PyResult')}<{v}>"
 
     def write(self):
         annotations = _hints(self.module, self.module.__dict__) if hasattr(self.module, "__annotations__") else {}
@@ -492,32 +487,29 @@ class Writer:
                     classes += ["", *self.klass(obj, ts)]
                 members += [*_tsdoc(_doc(obj), ""), f"readonly {name}: {ref}.Class;"]
             elif inspect.isfunction(obj) or inspect.isbuiltin(obj) or inspect.ismethod(obj):
-                members += self.signatures(obj, name, inspect.ismethod(obj), "", self.function_doc(obj, name))
+                members += self.signatures(obj, name, False, self.function_doc(obj, name))  # a bound method's signature has no self
             else:
                 members += [*_tsdoc(_constant_doc(self.module, name), ""), self.constant(name, obj, annotations)]
-        module_doc = _doc(self.module)
-        head = [
-            f"// Generated by torchbridge-stubs from the Python module {self.name}; do not edit (rerun the command).",
-            f"import type {{ {', '.join(sorted(self.imports | {'PyInstance', 'PyModule'}))} }} from 'torchbridge';",
-        ]
-        mod_name = "Module_" if "Module" in {ts for _, ts in self.registry.classes.values()} else "Module"
         body = [
             *classes,
             "",
-            *_tsdoc([module_doc, f"The Python module {self.name}, as `torch.py.import({json.dumps(self.name)})` gives it."], ""),
-            f"export interface {mod_name} extends PyInstance {{",
+            *_tsdoc([_doc(self.module), f"The Python module {self.name}, as `torch.py.import({json.dumps(self.name)})` gives it."], ""),
+            "export interface Module extends PyInstance {",  # no class is named Module here (_TS_TAKEN)
             *_indent(members, "  "),
             "}",
             "",
             "declare module 'torchbridge' {",
             "  interface PyModules {",
-            f"    {json.dumps(self.name)}: PyModule<{mod_name}>;",
+            f"    {json.dumps(self.name)}: PyModule<Module>;",
             "  }",
             "}",
             "",
         ]
-        # the head's import list is complete only once the body is written
-        head[1] = f"import type {{ {', '.join(sorted(self.imports | {'PyInstance', 'PyModule'}))} }} from 'torchbridge';"
+        # after the body: writing it collects the names it uses
+        head = [
+            f"// Generated by torchbridge-stubs from the Python module {self.name}; do not edit (rerun the command).",
+            f"import type {{ {', '.join(sorted(self.imports | {'PyInstance', 'PyModule'}))} }} from 'torchbridge';",
+        ]
         return "\n".join(head + body)
 
 
