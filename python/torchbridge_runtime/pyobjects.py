@@ -11,7 +11,7 @@ import importlib
 import numpy as np
 import torch
 
-from . import nn_helpers, serialization
+from . import nn_helpers, py_modules, serialization
 from .protocol import HELPERS as WIRE_HELPERS
 from .values import meta
 
@@ -94,6 +94,7 @@ HELPERS = {
     "batch_norm_cma": nn_helpers.batch_norm_cma,
     "save": serialization.save,
     "load": serialization.load,
+    **py_modules.HELPERS,
 }
 # protocol.json lists the helpers the client may name; a runtime whose table differs refuses to
 # start instead of failing at the first call of a missing one

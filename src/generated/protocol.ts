@@ -70,7 +70,11 @@ export const HELPER = {
   "batch_norm_cma": "tb.batch_norm_cma",
   "save": "tb.save",
   "load": "tb.load",
-  "refuse": "tb.refuse"
+  "refuse": "tb.refuse",
+  "module_tree": "tb.module_tree",
+  "module_tensors": "tb.module_tensors",
+  "module_call": "tb.module_call",
+  "restate": "tb.restate"
 } as const;
 
 export type HelperName = keyof typeof HELPER;
