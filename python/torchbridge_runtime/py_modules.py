@@ -43,24 +43,31 @@ def _grad_meta(t):
 
 
 def module_tree(module, /):
-    """The module tree as plain values: each module's own parameters, buffers and children by
-    name, tensors as indices into `tensors` ([metadata, metadata of .grad or None] each), child
-    modules by handle. module_tensors gives the tensors in the same order."""
+    """The module tree as plain values. `modules`: each distinct module once, in modules()
+    order (the root first), as [handle (None for the root, which the client holds), node]; a
+    node names its own parameters and buffers (indices into `tensors`) and its children
+    (indices into `modules`). `tensors`: [metadata, metadata of .grad or None] of each distinct
+    tensor; module_tensors gives the tensors themselves in the same order."""
     module = _module(module, "nn.Module.fromPython()")
     tensors = _tensors(module)
-    index = {id(t): i for i, t in enumerate(tensors)}
+    tindex = {id(t): i for i, t in enumerate(tensors)}
+    modules = list(module.modules())
+    mindex = {id(m): i for i, m in enumerate(modules)}
 
     def node(m):
         return {
-            "type": f"{type(m).__module__}.{type(m).__qualname__}",
+            "type": type(m).__qualname__,
             "training": m.training,
-            "parameters": [[k, index[id(p)]] for k, p in m._parameters.items() if p is not None],
-            "buffers": [[k, index[id(b)]] for k, b in m._buffers.items() if b is not None],
+            "parameters": [[k, tindex[id(p)]] for k, p in m._parameters.items() if p is not None],
+            "buffers": [[k, tindex[id(b)]] for k, b in m._buffers.items() if b is not None],
             "non_persistent": sorted(m._non_persistent_buffers_set),
-            "children": [[k, c, node(c)] for k, c in m._modules.items() if c is not None],
+            "children": [[k, mindex[id(c)]] for k, c in m._modules.items() if c is not None],
         }
 
-    return {"root": node(module), "tensors": [[meta(t), _grad_meta(t)] for t in tensors]}
+    return {
+        "modules": [[None if i == 0 else m, node(m)] for i, m in enumerate(modules)],
+        "tensors": [[meta(t), _grad_meta(t)] for t in tensors],
+    }
 
 
 def module_tensors(module, count, /):
