@@ -110,7 +110,7 @@ export class PythonModule extends Module {
     void out._expectMeta(
       reply.promise.then((metas) => {
         const [w, r] = metas as [WireMeta, WireMeta];
-        if (r[0] === 'py' && r[1] !== 'NoneType') void applyReport(report, out, checked);
+        if (r[0] === 'py' && r[1] !== 'NoneType') applyReport(report, out, checked);
         else report.dispose();
         const m = resultMetaFromWire(w);
         if ('notTensor' in m) {
@@ -156,25 +156,24 @@ export class PythonModule extends Module {
 }
 
 /**
- * tb.module_call said the mirror's view is off: everything it checked is re-read at once (so no
- * sync point after this reply sees a guess), then the output is unlinked from the parameters its
- * graph does not reach and those and the changed ones are re-read again (a backward() queued
- * in between may have marked them).
+ * tb.module_call said the mirror's view is off (a tensor changed, or a parameter the output's
+ * graph does not reach): everything it checked is re-read, and the re-read state counts only
+ * once the output is unlinked from the unreached parameters (so a backward() queued after the
+ * re-read gives them no .grad; one queued before is followed by another re-read, touched.ts).
  */
-async function applyReport(report: PyObject, out: Tensor, checked: Tensor[]): Promise<void> {
-  restate(checked.filter((t) => !t._disposed));
-  let changed: Tensor[] = checked;
-  try {
-    const r = (await report.value()) as { changed: number[]; unreached: number[] };
-    const unreached = new Set(r.unreached.map((i) => checked[i]!));
-    if (out._inputs !== undefined && unreached.size > 0) out._inputs = out._inputs.filter((t) => !unreached.has(t));
-    changed = [...new Set([...r.changed.map((i) => checked[i]!), ...unreached])];
-  } catch {
-    // the report could not be read: re-read everything it covers rather than guess
-  } finally {
-    report.dispose();
-  }
-  restate(changed.filter((t) => !t._disposed));
+function applyReport(report: PyObject, out: Tensor, checked: Tensor[]): void {
+  const unlinked = report
+    .value()
+    .then((r) => {
+      const unreached = new Set((r as { unreached: number[] }).unreached.map((i) => checked[i]!));
+      if (out._inputs !== undefined && unreached.size > 0) out._inputs = out._inputs.filter((t) => !unreached.has(t));
+    })
+    .catch(() => {}) // unreadable: the re-read below still states what Python did
+    .finally(() => report.dispose());
+  restate(
+    checked.filter((t) => !t._disposed),
+    unlinked,
+  );
 }
 
 function pyObjectOf(obj: unknown, where: string): PyObject {

@@ -105,9 +105,10 @@ export function pythonCalled(callee: PyObject, args: unknown[], kwargs: Record<s
 
 /**
  * Queue a re-statement of these tensors' metadata and .grad, in order after everything queued
- * so far, and mark them pending until its reply.
+ * so far, and mark them pending until its reply (and `after`, which the caller needs done before
+ * the new state counts).
  */
-export function restate(tensors: readonly Tensor[]): void {
+export function restate(tensors: readonly Tensor[], after?: Promise<unknown>): void {
   const live = tensors.filter((t) => !t._disposed);
   if (live.length === 0) return;
   const s = live[0]!._s;
@@ -121,7 +122,8 @@ export function restate(tensors: readonly Tensor[]): void {
     t._gradGraph = undefined;
     t._setMeta(undefined);
     void t._expectMeta(
-      reply.promise.then((metas) => {
+      reply.promise.then(async (metas) => {
+        if (after !== undefined) await after;
         const w = metas as WireMeta[];
         const m = resultMetaFromWire(w[2 * i]!);
         if ('notTensor' in m) return torchError('TypeError', `re-reading a tensor after a Python call found a Python ${m.notTensor}`, HELPER.restate);

@@ -29,7 +29,7 @@ export class LRScheduler {
     if (opt === undefined) throw new ArgumentError(`${name}: ${describe(optimizer)} is not an Optimizer`);
     this.name = name;
     this.optimizer = opt;
-    this.py = keep(pyCall(`optim.lr_scheduler.${name}`, [optimizer.py], kwargs, `optim.lr_scheduler.${name}`));
+    this.py = keep(pyCall(`optim.lr_scheduler.${name}`, [opt.py], kwargs, `optim.lr_scheduler.${name}`));
   }
 
   /** Python's `scheduler.step()`, queued. (`step(epoch)` is deprecated in torch, and passed on as is.) */
