@@ -7,6 +7,7 @@
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import torch, { Tensor, TorchError, ArgumentError, PendingMetadataError } from '../src/index.js';
+import type { Module } from '../src/nn/module.js';
 import { python } from './fixtures/python_twin.js';
 
 const { nn } = torch;
@@ -110,8 +111,8 @@ beforeAll(async () => {
   models = torch.py.import('mypipeline.models');
 }, 240_000);
 
-const stateOf = async (m: torch.nn.Module): Promise<Record<string, unknown>> =>
-  Object.fromEntries(await Promise.all(Object.entries(m.state_dict()).map(async ([k, v]) => [k, await v.tolist()] as const)));
+const stateOf = async (m: Module): Promise<Record<string, unknown>> =>
+  Object.fromEntries(await Promise.all(Object.entries(m.state_dict()).map(async ([k, v]) => [k, await (v as Tensor).tolist()] as const)));
 
 describe('nn.Module.fromPython', () => {
   it('wraps a Python CNN: Parameters by handle with Python names, metadata known, forward in Python', async () => {
@@ -122,7 +123,7 @@ describe('nn.Module.fromPython', () => {
     expect(names).toEqual(['conv.weight', 'conv.bias', 'bn.weight', 'bn.bias', 'head.1.weight', 'head.1.bias', 'head.4.weight', 'head.4.bias']);
     for (const p of model.parameters()) expect(p).toBeInstanceOf(nn.Parameter);
     expect(model.parameters()[0]!.shape).toEqual([8, 1, 3, 3]); // known at once, no read
-    expect(model.get_submodule('head.1')).toBe((model.head as nn.Module).children()[1]);
+    expect(model.get_submodule('head.1')).toBe((model.head as Module).children()[1]);
     const out = model.forward(torch.randn(2, 1, 8, 8));
     await out.ready();
     expect(out.shape).toEqual([2, 10]);
