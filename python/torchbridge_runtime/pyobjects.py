@@ -11,7 +11,7 @@ import importlib
 import numpy as np
 import torch
 
-from . import arrow, conversions, nn_helpers, serialization
+from . import arrow, conversions, nn_helpers, py_modules, serialization
 from .protocol import HELPERS as WIRE_HELPERS
 from .values import meta
 
@@ -95,6 +95,7 @@ HELPERS = {
     "save": serialization.save,
     "load": serialization.load,
     "arrow_table": arrow.from_ipc,
+    **py_modules.HELPERS,
 }
 # protocol.json lists the helpers the client may name; a runtime whose table differs refuses to
 # start instead of failing at the first call of a missing one

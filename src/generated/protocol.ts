@@ -73,7 +73,11 @@ export const HELPER = {
   "save": "tb.save",
   "load": "tb.load",
   "refuse": "tb.refuse",
-  "arrow_table": "tb.arrow_table"
+  "arrow_table": "tb.arrow_table",
+  "module_tree": "tb.module_tree",
+  "module_tensors": "tb.module_tensors",
+  "module_call": "tb.module_call",
+  "restate": "tb.restate"
 } as const;
 
 export type HelperName = keyof typeof HELPER;

@@ -10,6 +10,7 @@ import { ComplexValue, Ellipsis, Slice, Tuple } from '../transport/codec.js';
 import { tensor } from '../ops/from_data.js';
 import { PyObject, pyCall } from './object.js';
 import { NOT_SPECIAL, pythonInt, specialValue } from './python_types.js';
+import { pythonObjectOf } from './counterpart.js';
 
 /** Finds the PyObject behind a torch.py proxy (set by proxy.ts); undefined for anything else. */
 export const proxyTarget = new WeakMap<object, () => PyObject>();
@@ -61,6 +62,8 @@ export function toPython(v: unknown, where: string, typedArrays: 'numpy' | 'tens
       return x;
     }
     if (x instanceof DType || x instanceof Slice || x instanceof ComplexValue || x === Ellipsis) return x;
+    const counterpart = pythonObjectOf(x); // a wrapped Python module, a TS optimizer... (counterpart.ts)
+    if (counterpart !== undefined) return walk(counterpart, path);
     if (within.includes(x)) throw new ArgumentError(`${path} contains itself; a circular structure has no Python counterpart`);
     within.push(x);
     const out = container(x, path);
