@@ -156,7 +156,8 @@ describe('finding the user package (pythonPath)', () => {
     const saved = process.env.TORCHBRIDGE_PYTHONPATH;
     process.env.TORCHBRIDGE_PYTHONPATH = dir;
     const s = new Session();
-    process.env.TORCHBRIDGE_PYTHONPATH = saved;
+    if (saved === undefined) delete process.env.TORCHBRIDGE_PYTHONPATH; // (assigning undefined would store 'undefined')
+    else process.env.TORCHBRIDGE_PYTHONPATH = saved;
     try {
       s.call(1, HELPER.import, ['raises_on_import'], null, 0, true);
       const e = await rejection(s.read(1, READ.CONVERT));
@@ -186,15 +187,17 @@ describe('pythonPath with a served runtime', () => {
     const server = await started(['--bind', `ipc://${join(dir, 'ipc', 'rt.sock')}`, '--connection-file', join(dir, 'rt.json')]);
     try {
       const s = new Session({ connect: server.file, pythonPath: [PIPELINE] });
-      s.call(1, HELPER.import, ['mypipeline.config'], null, 0, true);
-      s.call(2, HELPER.getattr, [new Handle(1), '__file__'], null, 0, true);
-      expect(await s.read(2, READ.CONVERT)).toBe(resolve(PIPELINE, 'mypipeline', 'config.py'));
-      await s.shutdown();
       // this runtime has no such directory (as one on another host has none of the client's)
       const other = new Session({ connect: server.file, pythonPath: ['/no/such/dir/on/the/runtime/host'] });
-      const e = await rejection(other.sync());
-      expect([e.pyType, e.pyMessage.includes('/no/such/dir/on/the/runtime/host')]).toEqual(['FileNotFoundError', true]);
-      await other.shutdown();
+      try {
+        s.call(1, HELPER.import, ['mypipeline.config'], null, 0, true);
+        s.call(2, HELPER.getattr, [new Handle(1), '__file__'], null, 0, true);
+        expect(await s.read(2, READ.CONVERT)).toBe(resolve(PIPELINE, 'mypipeline', 'config.py'));
+        const e = await rejection(other.sync());
+        expect([e.pyType, e.pyMessage.includes('/no/such/dir/on/the/runtime/host')]).toEqual(['FileNotFoundError', true]);
+      } finally {
+        await Promise.all([s.shutdown(), other.shutdown()]);
+      }
     } finally {
       server.child.kill('SIGTERM');
       await exited(server.child);

@@ -11,7 +11,7 @@ import importlib
 import numpy as np
 import torch
 
-from . import nn_helpers, py_builtins, py_context, py_iteration, serialization
+from . import arrow, conversions, nn_helpers, py_builtins, py_context, py_iteration, py_modules, serialization
 from .protocol import HELPERS as WIRE_HELPERS
 from .values import meta
 
@@ -99,6 +99,8 @@ HELPERS = {
     "batch_norm_cma": nn_helpers.batch_norm_cma,
     "save": serialization.save,
     "load": serialization.load,
+    "arrow_table": arrow.from_ipc,
+    **py_modules.HELPERS,
     **py_builtins.HELPERS,
     **py_iteration.HELPERS,
     **py_context.HELPERS,
@@ -181,6 +183,10 @@ def _convert(obj, register, tagged):
             return {k: _convert(v, register, False) for k, v in obj.items()}
     if isinstance(obj, (torch.dtype, torch.device)):
         return obj  # the codec knows these
+    # sets, datetimes, bytearrays, DataFrames/Arrow tables
+    special = conversions.convert(obj, register, lambda x: _convert(x, register, tagged))
+    if special is not conversions.NOTHING:
+        return special
     return RemoteOut(register(obj), ["py", type(obj).__name__])
 
 

@@ -37,7 +37,9 @@ export const PROTOCOL = {
     "TUPLE": 4,
     "ELLIPSIS": 5,
     "COMPLEX": 6,
-    "REMOTE": 7
+    "REMOTE": 7,
+    "BIGINT": 8,
+    "SET": 9
   },
   "control": {
     "PING": "ping",
@@ -72,6 +74,11 @@ export const HELPER = {
   "save": "tb.save",
   "load": "tb.load",
   "refuse": "tb.refuse",
+  "arrow_table": "tb.arrow_table",
+  "module_tree": "tb.module_tree",
+  "module_tensors": "tb.module_tensors",
+  "module_call": "tb.module_call",
+  "restate": "tb.restate",
   "len": "tb.len",
   "contains": "tb.contains",
   "repr": "tb.repr",

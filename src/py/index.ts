@@ -9,6 +9,7 @@ import { iter } from './iteration.js';
 import { enter, withContext } from './context.js';
 import { raises } from './exceptions.js';
 import { pyFloat } from './numbers.js';
+import type { PyImport } from './typed.js';
 
 export { PyObject, pyCall, pyRun, pyValue } from './object.js';
 export type { PyProxy, PyProxyMembers } from './proxy.js';
@@ -17,10 +18,11 @@ export { PyFloat } from './numbers.js';
 export { NotRaisedError } from './exceptions.js';
 export type { EnteredContext } from './context.js';
 export type { IterOptions } from './iteration.js';
+export type * from './typed.js';
 
 export const py = {
   /** Python's importlib.import_module(name), as a proxy: `const np = torch.py.import('numpy')`. */
-  import: pyImport,
+  import: pyImport as PyImport, // typed for modules with generated stubs (typed.ts)
   /** A proxy over a PyObject handle (e.g. one returned by PyObject.value()). */
   proxy: proxyFor,
   /** Python's float(x): a number that reaches Python as a float even when whole (`torch.py.float(2)` is 2.0). */

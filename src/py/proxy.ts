@@ -33,6 +33,7 @@ import { isKwargs } from '../ops/signature.js';
 import { PyObject, pyCall, pyRun } from './object.js';
 import { treeValue } from './tree.js';
 import { proxyTarget, toPython } from './to_python.js';
+import { inherit, pythonCalled } from './touched.js';
 import { HELPER } from '../transport/protocol.js';
 
 /** A Python object (or a queued expression) seen from TS; see the file comment. */
@@ -101,7 +102,9 @@ export function proxyFor(obj: PyObject, settled = false): PyProxy {
 
 function materialize(st: State): PyObject {
   if (st.obj === null) {
-    st.obj = pyCall(HELPER.getattr, [materialize(st.parent!), st.name], undefined, st.origin);
+    const parent = materialize(st.parent!);
+    st.obj = pyCall(HELPER.getattr, [parent, st.name], undefined, st.origin);
+    inherit(st.obj, parent);
     st.parent = null;
   }
   st.obj._check();
@@ -131,10 +134,9 @@ function call(st: State, args: unknown[]): PyProxy {
   const { pos, kw, temporaries } = callArgs(args, st.origin);
   // obj.name(...) is one op: the attribute itself need not be held. Not sent at once even to an
   // idle runtime: `await obj.name(...)` reads it in this turn, and call and read go as one message.
-  const out =
-    st.obj === null
-      ? pyCall(HELPER.method, [materialize(st.parent!), st.name, ...pos], kw, origin, false)
-      : pyCall(HELPER.call, [materialize(st), ...pos], kw, origin, false);
+  const callee = st.obj === null ? materialize(st.parent!) : materialize(st);
+  const out = st.obj === null ? pyCall(HELPER.method, [callee, st.name, ...pos], kw, origin, false) : pyCall(HELPER.call, [callee, ...pos], kw, origin, false);
+  pythonCalled(callee, pos, kw, out); // what Python may have changed is re-read (touched.ts)
   for (const t of temporaries) t.dispose(); // freed after the call, in queue order
   return proxyOf({ obj: out, parent: null, name: '', origin, settled: false });
 }
@@ -154,7 +156,9 @@ function value(st: State): Promise<unknown> {
 function setValue(st: State, helper: typeof HELPER.setattr | typeof HELPER.setitem, key: unknown, v: unknown, what: string): void {
   const k = toPython(key, `${st.origin} ${what}`);
   const c = toPython(v, `${st.origin} ${what} value`);
-  pyRun(helper, [materialize(st), k.value, c.value]);
+  const target = materialize(st);
+  pyRun(helper, [target, k.value, c.value]);
+  pythonCalled(target, [k.value, c.value], undefined, null);
   for (const t of [...k.temporaries, ...c.temporaries]) t.dispose();
 }
 
@@ -171,7 +175,9 @@ function proxyOf(st: State): PyProxy {
     $str: () => materialize(st).str(),
     $item: (key: unknown) => {
       const k = toPython(key, `${st.origin}[key]`);
-      const out = pyCall(HELPER.getitem, [materialize(st), k.value], undefined, `${st.origin}[...]`);
+      const container = materialize(st);
+      const out = pyCall(HELPER.getitem, [container, k.value], undefined, `${st.origin}[...]`);
+      inherit(out, container);
       for (const t of k.temporaries) t.dispose();
       return proxyOf({ obj: out, parent: null, name: '', origin: `${st.origin}[...]`, settled: false });
     },

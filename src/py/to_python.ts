@@ -10,6 +10,8 @@ import { ComplexValue, Ellipsis, Slice, Tuple } from '../transport/codec.js';
 import { tensor } from '../ops/from_data.js';
 import { PyObject, pyCall } from './object.js';
 import { PyFloat } from './numbers.js';
+import { NOT_SPECIAL, pythonInt, specialValue } from './python_types.js';
+import { pythonObjectOf } from './counterpart.js';
 
 /** Finds the PyObject behind a torch.py proxy (set by proxy.ts); undefined for anything else. */
 export const proxyTarget = new WeakMap<object, () => PyObject>();
@@ -36,8 +38,9 @@ export function toPython(v: unknown, where: string, typedArrays: 'numpy' | 'tens
     switch (typeof x) {
       case 'boolean':
       case 'string':
-      case 'bigint':
         return x;
+      case 'bigint':
+        return pythonInt(x);
       case 'number':
         // msgpack would carry a whole number beyond 32 bits as a float: send it as an int
         return Number.isSafeInteger(x) && (x > 0xffffffff || x < -0x80000000) ? BigInt(x) : x;
@@ -60,6 +63,8 @@ export function toPython(v: unknown, where: string, typedArrays: 'numpy' | 'tens
       return x;
     }
     if (x instanceof DType || x instanceof Slice || x instanceof ComplexValue || x === Ellipsis || x instanceof PyFloat) return x;
+    const counterpart = pythonObjectOf(x); // a wrapped Python module, a TS optimizer... (counterpart.ts)
+    if (counterpart !== undefined) return walk(counterpart, path);
     if (within.includes(x)) throw new ArgumentError(`${path} contains itself; a circular structure has no Python counterpart`);
     within.push(x);
     const out = container(x, path);
@@ -75,6 +80,8 @@ export function toPython(v: unknown, where: string, typedArrays: 'numpy' | 'tens
       return out;
     }
     if (Buffer.isBuffer(x)) return x;
+    const special = specialValue(x, path, walk, temporaries); // Set, Date, Arrow Table
+    if (special !== NOT_SPECIAL) return special;
     if (ArrayBuffer.isView(x) && !(x instanceof DataView)) {
       // NumPy's array, the lingua franca of Python code (np.sum(tensor) fails, np.sum(array) works)
       const t = tensor(x);
@@ -96,8 +103,8 @@ export function toPython(v: unknown, where: string, typedArrays: 'numpy' | 'tens
     throw new ArgumentError(`${path} is a JS ${kind}, which has no Python counterpart${hint(x)}`);
   };
   const key = (k: unknown, path: string): unknown => {
-    if (typeof k === 'string' || typeof k === 'boolean' || typeof k === 'bigint' || k === null) return k;
-    if (typeof k === 'number') return walk(k, path);
+    if (typeof k === 'string' || typeof k === 'boolean' || k === null) return k;
+    if (typeof k === 'number' || typeof k === 'bigint') return walk(k, path);
     if (k instanceof Tuple) return walk(k, path);
     throw new ArgumentError(`${path} has a key of type ${typeof k}; Python dict keys from JS are strings, numbers, booleans, null or Tuples`);
   };

@@ -5,7 +5,7 @@
  * msgpack map into a JS object would lose. torch.py proxies and torch.load read values so.
  */
 import { TorchError } from '../errors.js';
-import { PyObject, fromRemote } from './object.js';
+import { PyObject } from './object.js';
 import { READ } from '../transport/protocol.js';
 
 /**
@@ -15,15 +15,15 @@ import { READ } from '../transport/protocol.js';
  * other objects through `wrap`. A sync point.
  */
 export async function treeValue(obj: PyObject, wrap: (o: PyObject) => unknown = (o) => o): Promise<unknown> {
-  obj._check();
   // READ TREE converts as HELPER.tree would, without an op and a handle of its own
-  return untag(fromRemote(obj._s, await obj._s.read(obj.id, READ.TREE), obj.origin), wrap);
+  return untag(await obj.value(READ.TREE), wrap);
 }
 
 /** A value converted from a Tree (tagged containers) as JS; see treeValue. */
 export function untag(v: unknown, wrap: (o: PyObject) => unknown): unknown {
   if (v instanceof PyObject) return wrap(v);
-  if (!Array.isArray(v)) return v; // scalars, Tensors, dtypes, bytes
+  if (v instanceof Set) return new Set([...v].map((x) => untag(x, wrap))); // a set's items are tagged too
+  if (!Array.isArray(v)) return v; // scalars, Tensors, dtypes, bytes, Dates, Arrow Tables
   const [tag, items] = v as [string, unknown[]];
   if (tag === 'list' || tag === 'tuple') return items.map((x) => untag(x, wrap));
   if (tag === 'dict') return dictValue((items as [unknown, unknown][]).map(([k, x]) => [untag(k, wrap), untag(x, wrap)]));

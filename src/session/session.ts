@@ -94,10 +94,10 @@ const OUTBOX_CAP = 512;
  * fewer, larger messages (each costs it ~10-20 µs) keep it busy.
  */
 const OUTBOX_AGE_MS = 0.2;
+const FIRST_AGE_MS = 0.025;
 
 /** Called for each TorchError a reply makes (torch.py attaches err.pyException: src/py/exceptions.ts). */
 export const torchErrorHooks: Array<(s: Session, err: TorchError, info: PythonErrorInfo) => void> = [];
-const FIRST_AGE_MS = 0.025;
 
 export class Session {
   readonly id = randomBytes(4).toString('hex');
