@@ -96,4 +96,31 @@ describe('mirror fixes found by fuzzing', () => {
     expect(torch.special.round(x).grad_fn?.name()).toBe(twin);
     await torch.sync();
   });
+
+  it('copy_ is mirrored: broadcast src, any dtype, CopyBackwards from a src that requires grad, torch\'s shape errors', async () => {
+    const twin = python<unknown[]>(`
+      def m(t): return [list(t.shape), str(t.dtype), t.requires_grad, type(t.grad_fn).__name__ if t.grad_fn else None]
+      a = torch.zeros(2, 3); a.copy_(torch.ones(1, 3, dtype=torch.int64))
+      b = torch.zeros(3); b.copy_(torch.randn(3, requires_grad=True))
+      c = torch.zeros(3, dtype=torch.int64); c.copy_(torch.randn(3, requires_grad=True))
+      errs = []
+      for shape in [(2, 3), (2,)]:
+          try: torch.zeros(3).copy_(torch.zeros(*shape))
+          except RuntimeError as e: errs.append(str(e))
+      print(json.dumps([m(a), m(b), m(c), errs]))`);
+    const a = torch.zeros(2, 3).copy_(torch.ones(1, 3, { dtype: torch.int64 }));
+    const b = torch.zeros(3).copy_(torch.randn(3, { requires_grad: true }));
+    const c = torch.zeros(3, { dtype: torch.int64 }).copy_(torch.randn(3, { requires_grad: true }));
+    const meta = (t: Tensor) => [[...t.shape], String(t.dtype), t.requires_grad, t.grad_fn?.name() ?? null];
+    const errs = [[2, 3], [2]].map((shape) => {
+      try {
+        torch.zeros(3).copy_(torch.zeros(shape));
+        return 'no error';
+      } catch (e) {
+        return (e as Error).message;
+      }
+    });
+    expect([meta(a), meta(b), meta(c), errs.map((m) => m.replace(/^RuntimeError: /, ''))]).toEqual(twin);
+    await torch.sync();
+  });
 });

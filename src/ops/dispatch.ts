@@ -216,16 +216,20 @@ function scanInput(t: Tensor): void {
 
 /**
  * The op's results with the metadata the runtime reports (the mirror cannot predict it). An
- * in-place op (resize_, set_, relu_ on a pending input...) changes its first argument, which
- * the result aliases: that tensor takes the reported metadata too, and, unless a rule vouched
- * for its shape (`predicted`), it is unknown until then rather than stale.
+ * in-place op (relu_ on a pending input, an op without a rule...) changes its first argument,
+ * which the result aliases: that tensor takes the reported metadata too. Until then what the
+ * mirror knew stays readable, except after an op that changes shape, dtype or autograd flags
+ * in place (resize_, set_...): that tensor is unknown until the reply rather than stale.
  */
 function reportedByRuntime(def: OpDef, s: Session, wireName: string, full: unknown[], kw: Record<string, unknown> | undefined, gradInputs: Tensor[] | undefined, predicted: boolean): Tensor | Tensor[] {
   const self = changesFirstArgument(def.name) && full[0] instanceof Tensor ? full[0] : undefined;
   const changed = self && { tensor: self, before: self._m };
-  if (self !== undefined && !predicted) self._setMeta(undefined);
+  if (self !== undefined && !predicted && RESTATES_SELF.has(def.name)) self._setMeta(undefined);
   return pendingResult(def, linkAll(pendingCall(s, wireName, full, kw, def.outputs ?? 1, def.outputs !== undefined, changed), gradInputs));
 }
+
+/** In-place ops that change their tensor's metadata, not only its values. */
+const RESTATES_SELF = new Set(['resize_', 'resize_as_', 'set_', 'as_strided_', 'asarray', 'detach_', 'requires_grad_', 'squeeze_', 'unsqueeze_', 't_', 'transpose_', 'swapdims_', 'swapaxes_', 'sparse_resize_', 'sparse_resize_and_clear_']);
 
 /**
  * torch's naming: an in-place op ends in one underscore (add_), a dunder does not count. And
