@@ -7,7 +7,8 @@
  *   - what it threw is one of the library's typed errors (a TorchBridgeError), never a bare
  *     TypeError/RangeError: a plain JS error is reported with the call that threw it;
  *   - ops queued just before and just after it still read back right (no lost work);
- *   - every read settles within a timeout (no hang), and the runtime is the same live process.
+ *   - every read settles within a timeout (no hang), and the runtime is the same live process;
+ *   - strict mode finds the mirror agreeing with torch after every call.
  *
  * Deterministic: the seed is fixed. Another seed, or more calls:
  *   TORCHBRIDGE_FUZZ_SEED=1234 TORCHBRIDGE_FUZZ_CALLS=20000 npx vitest run test/fuzz.test.ts
@@ -294,7 +295,8 @@ describe(`fuzz (seed ${SEED}, ${CALLS} calls)`, () => {
       for (let tries = 0; tries < 2; tries++) {
         const synced = await settle(torch.sync(), `torch.sync() after ${what}`);
         if (synced.ok) break;
-        if ((synced.error as Error)?.name === 'MirrorMismatchError' && ++tally.mismatches <= 3) console.log(`mirror mismatch after ${what}: ${(synced.error as Error).message}`);
+        // the mirror disagreeing with torch is a typed error, and still a bug: the fixed seed finds none
+        if ((synced.error as Error)?.name === 'MirrorMismatchError' && ++tally.mismatches <= 5) problems.push(`MIRROR: after ${what}: ${(synced.error as Error).message.slice(0, 400)}`);
         judge(synced.error, `torch.sync() after ${what}`, problems);
       }
       const read = await settle(Promise.all([before.tolist(), after.tolist()]), `the sentinels around ${what}`);

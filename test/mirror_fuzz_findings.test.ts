@@ -31,15 +31,16 @@ describe('mirror fixes found by fuzzing', () => {
     await torch.sync();
   });
 
-  it('a failed in-place op keeps what the mirror knew', async () => {
-    const x = torch.zeros(2, 3);
-    x.resize_([-5]);
-    const twin = python<string>(`
-      try: torch.zeros(2, 3).resize_([-5])
-      except RuntimeError as e: print(json.dumps(str(e)))`);
-    await expect(torch.sync()).rejects.toThrow(twin);
+  it('after a failed in-place op its tensor is what torch says (resize_ can fail after changing the sizes)', async () => {
+    const x = torch.zeros(1, 4, 1, { dtype: torch.int64 });
+    x.resize_(-1, 1);
+    const twin = python<[string, number[]]>(`
+      x = torch.zeros(1, 4, 1, dtype=torch.int64)
+      try: x.resize_(-1, 1)
+      except RuntimeError as e: print(json.dumps([str(e), list(x.shape)]))`);
+    await expect(torch.sync()).rejects.toThrow(twin[0]);
     await x.ready();
-    expect([...x.shape]).toEqual([2, 3]);
+    expect([...x.shape]).toEqual(twin[1]);
   });
 
   it('asarray(t, requires_grad=True) returns t itself, now requiring grad', async () => {
@@ -121,6 +122,18 @@ describe('mirror fixes found by fuzzing', () => {
       }
     });
     expect([meta(a), meta(b), meta(c), errs.map((m) => m.replace(/^RuntimeError: /, ''))]).toEqual(twin);
+    await torch.sync();
+  });
+
+  it('module_load (copy_ then detach, written in Python) re-states its tensor: it now requires grad', async () => {
+    const a = torch.randn(3);
+    const b = torch.randn(3, { requires_grad: true });
+    void (a as unknown as { module_load(o: Tensor): Promise<unknown> }).module_load(b);
+    const twin = python<unknown[]>(`
+      a = torch.randn(3); a.module_load(torch.randn(3, requires_grad=True))
+      print(json.dumps([a.requires_grad, type(a.grad_fn).__name__]))`);
+    await a.ready();
+    expect([a.requires_grad, a.grad_fn?.name()]).toEqual(twin);
     await torch.sync();
   });
 });

@@ -8,6 +8,7 @@
 import { BACKWARD } from './backward_names.js';
 import type { Bound } from '../ops/signature.js';
 import { Handle } from '../transport/codec.js';
+import { GRAD_FN_FROM_RUNTIME } from '../tensor/meta.js';
 
 /** The node torch records for an ATen overload: 'add.Tensor' -> 'AddBackward0'. */
 export function backward(overload: string): string {
@@ -24,7 +25,6 @@ export type GradFnSource = string | ((a: Bound) => string);
  * nn.functional wrappers whose ATen name differs).
  */
 const ATEN: Readonly<Record<string, string>> = {
-  subtract: 'sub',
   multiply: 'mul',
   divide: 'div',
   true_divide: 'div',
@@ -187,6 +187,9 @@ function minMax(name: 'max' | 'min'): (a: Bound) => string {
 const PICK: Readonly<Record<string, GradFnSource>> = {
   add: backward('add.Tensor'),
   sub: backward('sub.Tensor'),
+  // Python's parser binds subtract(Scalar other, Scalar alpha) only when alpha is positional
+  // (sub.Scalar: SubBackward1), which the bound arguments cannot tell: the runtime names it
+  subtract: (a) => (a.other instanceof Handle || a.alpha === undefined ? backward('sub.Tensor') : GRAD_FN_FROM_RUNTIME),
   mul: backward('mul.Tensor'),
   div: choose((a) => given(a.rounding_mode), 'div.Tensor_mode', 'div.Tensor'),
   pow: (() => {

@@ -17,6 +17,7 @@ import { ArgumentError, TorchBridgeError, TorchError, torchError } from '../erro
 import { canCast } from '../mirror/promotion.js';
 import { sameShape } from '../mirror/broadcast.js';
 import { stridedUnlessTiny } from '../mirror/layout.js';
+import { restateFromRuntime } from './probe.js';
 
 /** A predicted output. requires_grad is derived unless the rule fixes it. */
 export interface OutSpec {
@@ -222,21 +223,31 @@ function scanInput(t: Tensor): void {
  * in place (resize_, set_...): that tensor is unknown until the reply rather than stale.
  */
 function reportedByRuntime(def: OpDef, s: Session, wireName: string, full: unknown[], kw: Record<string, unknown> | undefined, gradInputs: Tensor[] | undefined, predicted: boolean): Tensor | Tensor[] {
-  const self = changesFirstArgument(def.name) && full[0] instanceof Tensor ? full[0] : undefined;
-  const changed = self && { tensor: self, before: self._m };
-  if (self !== undefined && !predicted && RESTATES_SELF.has(def.name)) self._setMeta(undefined);
-  return pendingResult(def, linkAll(pendingCall(s, wireName, full, kw, def.outputs ?? 1, def.outputs !== undefined, changed), gradInputs));
+  const self = full[0]; // (before the call: queuing it encodes full in place)
+  const outs = pendingResult(def, linkAll(pendingCall(s, wireName, full, kw, def.outputs ?? 1, def.outputs !== undefined), gradInputs));
+  restateChanged(s, def.name, self, predicted);
+  return outs;
+}
+
+/**
+ * After queuing `name` on `first` (its first argument) without a rule that followed it: if the
+ * op changes that tensor, its metadata is re-stated from the runtime. A failed op is probed too
+ * (torch's resize_ can fail after changing the sizes).
+ */
+export function restateChanged(s: Session, name: string, first: unknown, predicted = false): void {
+  if (first instanceof Tensor && changesFirstArgument(name)) restateFromRuntime(s, first, predicted || !RESTATES_SELF.has(name));
 }
 
 /** In-place ops that change their tensor's metadata, not only its values. */
-const RESTATES_SELF = new Set(['resize_', 'resize_as_', 'set_', 'as_strided_', 'asarray', 'detach_', 'requires_grad_', 'squeeze_', 'unsqueeze_', 't_', 'transpose_', 'swapdims_', 'swapaxes_', 'sparse_resize_', 'sparse_resize_and_clear_']);
+const RESTATES_SELF = new Set(['resize_', 'resize_as_', 'set_', 'as_strided_', 'asarray', 'module_load', 'detach_', 'requires_grad_', 'squeeze_', 'unsqueeze_', 't_', 'transpose_', 'swapdims_', 'swapaxes_', 'sparse_resize_', 'sparse_resize_and_clear_']);
 
 /**
  * torch's naming: an in-place op ends in one underscore (add_), a dunder does not count. And
- * asarray(t, requires_grad=True) returns t itself, now requiring grad.
+ * two that change their tensor without saying so: asarray(t, requires_grad=True) returns t
+ * itself, now requiring grad; t.module_load(other) is t.copy_(other).detach().
  */
 function changesFirstArgument(name: string): boolean {
-  return (name.endsWith('_') && !name.endsWith('__')) || name === 'asarray';
+  return (name.endsWith('_') && !name.endsWith('__')) || name === 'asarray' || name === 'module_load';
 }
 
 /** Autograd graph: an output that requires grad remembers its inputs (see autograd/graph.ts). */
@@ -441,8 +452,6 @@ export function pendingCall(
   outputs: number,
   /** torch returns a tuple or list (of any length, one included) rather than a tensor */
   sequence = outputs !== 1,
-  /** the tensor an in-place op changed (and what was known of it): it takes the first output's reported metadata */
-  changed?: { tensor: Tensor; before: TensorMeta | undefined },
 ): Tensor[] {
   const outs = Array.from({ length: outputs }, () => newTensor(s, undefined, wireName));
   const wireOuts = sequence ? outs.map((t) => t.id) : outs[0]!.id;
@@ -456,11 +465,6 @@ export function pendingCall(
     return m;
   };
   awaitMeta(outs, reply.promise, toMeta);
-  if (changed !== undefined) {
-    // a failed op changed nothing: what the mirror knew stays (the error, where nothing was known)
-    const { tensor, before } = changed;
-    void tensor._expectMeta(reply.promise.then((metas) => toMeta((metas as unknown[])[0]), (err: Error) => before ?? err));
-  }
   return outs;
 }
 

@@ -3,7 +3,7 @@
  * function or Tensor method becomes an OpDef with torch's overloads; its mirror rule, if any,
  * is looked up by name on first use (see rules.ts).
  */
-import { PENDING, invoke, predict, sessionOf, tensorsOfCall, type OpDef } from './dispatch.js';
+import { PENDING, invoke, predict, restateChanged, sessionOf, tensorsOfCall, type OpDef } from './dispatch.js';
 import { MAY_FAIL, RULES } from './rules.js';
 import { bindOverloads, isKwargs, makeSignature, type ParamTuple, type Signature } from './signature.js';
 import { listLength } from './list_length.js';
@@ -89,7 +89,10 @@ export function defineGenerated(ns: string, name: string, overloads: readonly (r
       return (args, self) => {
         const { pos, kw } = split(args, self);
         bindOverloads(def.sigs, pos, kw);
-        sessionOf(tensorsOfCall(path, pos, kw)).call(null, self ? def.methodWire : path, pos, kw ?? null, 0, true);
+        const first = pos[0];
+        const s = sessionOf(tensorsOfCall(path, pos, kw));
+        s.call(null, self ? def.methodWire : path, pos, kw ?? null, 0, true);
+        restateChanged(s, def.name, first);
       };
   }
 }
@@ -152,7 +155,11 @@ function split(args: readonly unknown[], self?: Tensor): { pos: unknown[]; kw: R
 async function valueCall(def: OpDef, wireName: string, args: readonly unknown[], self?: Tensor): Promise<unknown> {
   const { pos, kw } = split(args, self);
   bindOverloads(def.sigs, pos, kw);
-  return valueOf(sessionOf(tensorsOfCall(wireName, pos, kw)), wireName, pos, kw ?? null);
+  const first = pos[0];
+  const s = sessionOf(tensorsOfCall(wireName, pos, kw));
+  const value = valueOf(s, wireName, pos, kw ?? null); // queued at once (the await is for its answer)
+  restateChanged(s, def.name, first);
+  return value;
 }
 
 /** torch's named tuples (values, indices): an array that also has the names. */

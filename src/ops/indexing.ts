@@ -33,6 +33,7 @@ import { metaFromWire, resultMetaFromWire, type TensorMeta, type WireMeta } from
 import { stridedUnlessTiny } from '../mirror/layout.js';
 import { ArgumentError, torchError } from '../errors.js';
 import { resolveIndex } from './index_parse.js';
+import { probe, restateFromRuntime } from './probe.js';
 import { bool as boolType, int32, int64, uint8, type DType } from '../tensor/dtype.js';
 import { isPyInt } from '../mirror/promotion.js';
 
@@ -622,30 +623,6 @@ function check(s: Session, what: string, predicted: TensorMeta, w: WireMeta): vo
   }
 }
 
-/**
- * Ask the runtime for t's metadata in op order, without a read (a read would take the first
- * unreported error with it): Tensor.type_as(t, t) returns t itself.
- */
-function probe(s: Session, t: Tensor): Promise<unknown> {
-  const tmp = s.newHandle();
-  const reply = s.expectReply();
-  s.call(tmp, '.type_as', [t, t], null, reply.id, true);
-  s.free(tmp);
-  return reply.promise.then((metas) => (metas as WireMeta[])[0]);
-}
-
-/** t's metadata is unknown until the runtime answers (an in-place write the mirror cannot follow). */
-function markPending(s: Session, t: Tensor): void {
-  if (t._disposed) return;
-  t._setMeta(undefined);
-  void t._expectMeta(
-    probe(s, t).then((w) => {
-      const m = resultMetaFromWire(w as WireMeta);
-      return 'notTensor' in m ? torchError('TypeError', `not a tensor: a Python ${m.notTensor}`) : m;
-    }),
-  );
-}
-
 // ---------------------------------------------------------------------------------------------
 // getitem
 
@@ -1047,7 +1024,7 @@ function setitem(x: Tensor, raw: readonly unknown[], tuple: boolean, value: unkn
     s.free(tmp);
     strictProbe(s, reply.promise, toCheck, op);
   } else s.call(null, op, args, null, 0, true);
-  for (const t of unknown) markPending(s, t);
+  for (const t of unknown) restateFromRuntime(s, t);
   return x;
 }
 
