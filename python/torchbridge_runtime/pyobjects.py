@@ -11,7 +11,7 @@ import importlib
 import numpy as np
 import torch
 
-from . import nn_helpers, serialization
+from . import callbacks, nn_helpers, serialization
 from .protocol import HELPERS as WIRE_HELPERS
 from .values import meta
 
@@ -90,6 +90,7 @@ HELPERS = {
     "select": select,
     "tree": tree,
     "refuse": refuse,
+    "callback": callbacks.unbound,  # TS functions: bound per session by the executor (callbacks.py)
     "rnn_flatten_weights": nn_helpers.rnn_flatten_weights,
     "batch_norm_cma": nn_helpers.batch_norm_cma,
     "save": serialization.save,

@@ -13,7 +13,9 @@ export const PROTOCOL = {
     "STATS": 5,
     "RELEASE_SHM": 6,
     "HELLO": 7,
-    "SHUTDOWN": 8
+    "SHUTDOWN": 8,
+    "CALLBACK_BEGIN": 9,
+    "CALLBACK_REPLY": 10
   },
   "read": {
     "ITEM": 0,
@@ -27,7 +29,9 @@ export const PROTOCOL = {
   },
   "status": {
     "OK": 0,
-    "ERROR": 1
+    "ERROR": 1,
+    "CALLBACK": 2,
+    "RELEASE": 3
   },
   "ext": {
     "REF": 1,
@@ -70,7 +74,8 @@ export const HELPER = {
   "batch_norm_cma": "tb.batch_norm_cma",
   "save": "tb.save",
   "load": "tb.load",
-  "refuse": "tb.refuse"
+  "refuse": "tb.refuse",
+  "callback": "tb.callback"
 } as const;
 
 export type HelperName = keyof typeof HELPER;

@@ -9,6 +9,7 @@ import { DType } from '../tensor/dtype.js';
 import { ComplexValue, Ellipsis, Slice, Tuple } from '../transport/codec.js';
 import { tensor } from '../ops/from_data.js';
 import { PyObject, pyCall } from './object.js';
+import { callbackArg } from './callbacks.js';
 
 /** Finds the PyObject behind a torch.py proxy (set by proxy.ts); undefined for anything else. */
 export const proxyTarget = new WeakMap<object, () => PyObject>();
@@ -21,7 +22,7 @@ export interface Converted {
 
 /**
  * Python's value for `v`: Tensors and Python objects (PyObject or a torch.py proxy) by handle;
- * null/undefined as None; booleans, numbers (whole ones as int), bigints, strings as themselves;
+ * a JS function as a Python callable that runs it (callbacks.ts); null/undefined as None; booleans, numbers (whole ones as int), bigints, strings as themselves;
  * arrays as lists, Tuple as a tuple, Maps and plain objects as dicts (in their iteration
  * order); a Buffer as bytes; any other TypedArray as a NumPy array (a copy, through shared
  * memory when large; as a tensor where `typedArrays` says so); dtypes, slices, complex values as their torch/Python counterparts.
@@ -43,7 +44,7 @@ export function toPython(v: unknown, where: string, typedArrays: 'numpy' | 'tens
       case 'function': {
         const target = proxyTarget.get(x);
         if (target) return target();
-        throw new ArgumentError(`${path} is a JS function; Python cannot call back into JS`);
+        return callbackArg(x as never, path, temporaries); // a Python callable that runs it here
       }
       case 'object':
         break;

@@ -133,6 +133,10 @@ export class Session {
   finalizer: FinalizationRegistry<number> | undefined;
   /** Listeners told when the session ends (death or shutdown). */
   readonly onEnd: Array<() => void> = [];
+  /** @internal what the runtime asks of the client (a TS callback's call, releases): src/py/callbacks.ts */
+  onRequest: ((id: number, status: number, value: unknown) => void) | undefined;
+  /** @internal an op that goes before the next one queued (a TS callback's CALLBACK_BEGIN, src/py/callbacks.ts) */
+  opening: unknown[] | null = null;
 
   constructor(opts: SessionOptions = {}) {
     sweepStale();
@@ -203,6 +207,11 @@ export class Session {
   /** Queue an op (the wire format is written in this file alone); returns its sequence number. */
   private enqueue(op: unknown[], mayFail = false): number {
     if (this.failure) throw this.failure;
+    if (this.opening !== null) {
+      const first = this.opening;
+      this.opening = null;
+      this.enqueue(first);
+    }
     const seq = this.seq++;
     recordCallsite(seq, mayFail);
     const n = this.outbox.push(op);
@@ -264,6 +273,11 @@ export class Session {
       throw e;
     }
     return this.enqueue([OP.CALL, outs, name, wire, kwargs, replyId, mask, nested], mayFail);
+  }
+
+  /** @internal queue an op as it is (a TS callback's CALLBACK_REPLY, src/py/callbacks.ts) */
+  queueOp(op: unknown[]): void {
+    this.enqueue(op);
   }
 
   /**
@@ -420,8 +434,9 @@ export class Session {
     if (this.runtimeIdle && this.outbox.length > 0) this.flush();
     const list = m[1];
     if (list.length === 1) {
-      this.settle(list[0]![0], list[0]![1], list[0]![2]);
-      return 1;
+      const [id, status, value] = list[0]!;
+      this.settle(id, status, value);
+      return status > STATUS.ERROR ? 0 : 1; // a request from the runtime is no awaited reply
     }
     return this.settleInTurn(list);
   }
@@ -437,10 +452,16 @@ export class Session {
     for (let i = 0; i < last; i++) this.settle(list[i]![0], list[i]![1], list[i]![2]);
     await new Promise((r) => setImmediate(r));
     this.settle(list[last]![0], list[last]![1], list[last]![2]);
-    return list.length;
+    let requests = 0; // (not awaited replies: see settle)
+    for (const r of list) if (r[1] > STATUS.ERROR) requests++;
+    return list.length - requests;
   }
 
   private settle(id: number, status: number, value: unknown): void {
+    if (status > STATUS.ERROR) {
+      this.onRequest?.(id, status, value); // STATUS.CALLBACK, STATUS.RELEASE: ids of their own
+      return;
+    }
     const w = this.waiters.get(id);
     this.waiters.delete(id);
     if (this.downloads !== undefined) {
