@@ -4,6 +4,8 @@ callable; calling it asks the client to run the function and waits for its value
 The call is served on the connection the ops use (protocol.py, "Callbacks"):
   runtime -> client  a reply entry [call, CALLBACK, [function, args, kwargs]], sent at once;
                      args converted as results are (tensors and other objects by handle)
+                     [call, CANCEL, None]: the runtime no longer waits for it (torch.interrupt())
+                     [0, RELEASE, [function, ...]]: Python dropped these TS functions
   client -> runtime  [CALLBACK_BEGIN, call]  before the first op the callback queues
                      [CALLBACK_REPLY, call, status, value]  once it has returned (or thrown)
 While it waits, the runtime runs what the callback queues (ops, reads, Python calls, which may
@@ -29,6 +31,7 @@ _REPLY = OP["CALLBACK_REPLY"]
 _OK = STATUS["OK"]
 _CALLBACK = STATUS["CALLBACK"]
 _RELEASE = STATUS["RELEASE"]
+_CANCEL = STATUS["CANCEL"]
 # How long a wait blocks before it looks again for torch.interrupt() and a client that is gone
 WAIT_SLICE_S = 0.05
 
@@ -136,6 +139,10 @@ class Callbacks:
         ex.early.paused += 1  # reads overtake nothing while the queue runs out of order
         try:
             op = self._wait(call, seq, fn)
+        except BaseException:  # interrupted, or the client is gone: it stops waiting for this call
+            ex.reply(call, _CANCEL, None)
+            ex.flush()
+            raise
         finally:
             self.waiting.pop()
             ex.early.paused -= 1

@@ -31,7 +31,8 @@ export const PROTOCOL = {
     "OK": 0,
     "ERROR": 1,
     "CALLBACK": 2,
-    "RELEASE": 3
+    "RELEASE": 3,
+    "CANCEL": 4
   },
   "ext": {
     "REF": 1,

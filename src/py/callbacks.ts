@@ -17,9 +17,11 @@
  * Lifetime: each function passed is registered until Python drops its callable (the runtime
  * says so on its next reply); callbackRegistrations() counts them.
  */
-import { AsyncResource } from 'node:async_hooks';
+import { AsyncLocalStorage, AsyncResource } from 'node:async_hooks';
+import { fileURLToPath } from 'node:url';
 import type { Session } from '../session/session.js';
 import { currentSession } from '../session/current.js';
+import { wantsCallsite } from '../session/callsites.js';
 import { HELPER, OP, STATUS } from '../transport/protocol.js';
 import { PyObject, fromRemote, pyCall } from './object.js';
 import { toPython } from './to_python.js';
@@ -27,14 +29,36 @@ import { proxyFor } from './proxy.js';
 
 type JsFunction = (...args: never[]) => unknown;
 
+/** One call Python waits on. */
+interface Call {
+  readonly id: number;
+  /** its CALLBACK_BEGIN was queued (before the first op it queued) */
+  begun: boolean;
+  done: boolean;
+}
+
+/** An op held back while a callback runs: it goes after the reply of every call above its owner. */
+interface Parked {
+  /** the call whose code queued it; undefined: code outside every call still running */
+  owner: Call | undefined;
+  op: unknown[];
+  mayFail: boolean;
+  site: Error | undefined;
+}
+
 interface Registry {
   readonly fns: Map<number, JsFunction>;
   next: number;
-  /** calls the runtime waits on, the innermost last */
-  readonly running: number[];
+  /** calls the runtime waits on, the innermost last (the one whose ops it runs now) */
+  readonly running: Call[];
+  readonly parked: Parked[];
 }
 
 const registries = new WeakMap<Session, Registry>();
+const HERE = fileURLToPath(import.meta.url);
+
+/** The call whose code is running (it follows the callback's async code). */
+const inCall = new AsyncLocalStorage<Call>();
 
 /**
  * Callbacks run outside whatever async context the connection's reader has (a torch.tidy scope
@@ -45,7 +69,7 @@ const root = new AsyncResource('torchbridge.callback');
 function registryOf(s: Session): Registry {
   let reg = registries.get(s);
   if (reg === undefined) {
-    const r: Registry = { fns: new Map(), next: 1, running: [] };
+    const r: Registry = { fns: new Map(), next: 1, running: [], parked: [] };
     s.onRequest = (id, status, value) => onRequest(s, r, id, status, value);
     registries.set(s, r);
     reg = r;
@@ -78,15 +102,42 @@ function onRequest(s: Session, reg: Registry, id: number, status: number, value:
     for (const fid of value as number[]) reg.fns.delete(fid);
     return;
   }
+  if (status === STATUS.CANCEL) {
+    // interrupted: Python no longer waits for it (its function's late value is dropped)
+    const call = reg.running.find((c) => c.id === id);
+    if (call !== undefined) finish(s, reg, call);
+    s.flush();
+    return;
+  }
   if (status !== STATUS.CALLBACK) return;
   const [fid, args, kwargs] = value as [number, unknown[], Record<string, unknown> | null];
-  reg.running.push(id);
-  // whatever it queues goes after this marker; what was queued before runs after the Python call
-  s.opening = [OP.CALLBACK_BEGIN, id];
-  root.runInAsyncScope(() => run(s, reg, id, fid, args, kwargs));
+  const call: Call = { id, begun: false, done: false };
+  reg.running.push(call);
+  s.intercept ??= (op, mayFail) => route(s, reg, op, mayFail);
+  root.runInAsyncScope(() => inCall.run(call, () => run(s, reg, call, fid, args, kwargs)));
 }
 
-function run(s: Session, reg: Registry, call: number, fid: number, args: unknown[], kwargs: Record<string, unknown> | null): void {
+/**
+ * Where an op queued while Python waits goes: the innermost call's own ops run now, inside the
+ * Python call that waits (its CALLBACK_BEGIN first); any other code's wait for the calls above
+ * it to return, as program order says (Python's own code could not run meanwhile either).
+ */
+function route(s: Session, reg: Registry, op: unknown[], mayFail: boolean): boolean {
+  const top = reg.running[reg.running.length - 1];
+  let owner = inCall.getStore();
+  if (owner !== undefined && owner.done) owner = undefined; // (a returned callback's straggling code)
+  if (owner === top && top !== undefined) {
+    if (!top.begun) {
+      top.begun = true;
+      s.queueOp([OP.CALLBACK_BEGIN, top.id]);
+    }
+    return false;
+  }
+  reg.parked.push({ owner, op, mayFail, site: wantsCallsite(mayFail) ? new Error() : undefined });
+  return true;
+}
+
+function run(s: Session, reg: Registry, call: Call, fid: number, args: unknown[], kwargs: Record<string, unknown> | null): void {
   const fn = reg.fns.get(fid);
   const name = fn?.name || 'anonymous';
   let result: unknown;
@@ -108,7 +159,7 @@ function run(s: Session, reg: Registry, call: number, fid: number, args: unknown
 }
 
 /** Python's value of what the function returned, as the reply. */
-function returned(s: Session, reg: Registry, call: number, name: string, v: unknown): void {
+function returned(s: Session, reg: Registry, call: Call, name: string, v: unknown): void {
   // the usual case, kept tight (whole numbers beyond 32 bits go through toPython, for their int64)
   if (v == null || typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && !(Number.isSafeInteger(v) && (v > 0xffffffff || v < -0x80000000)))) {
     reply(s, reg, call, STATUS.OK, v ?? null);
@@ -116,7 +167,8 @@ function returned(s: Session, reg: Registry, call: number, name: string, v: unkn
   }
   let converted;
   try {
-    converted = toPython(v, `the value returned by TS function ${name}`);
+    // (in the call's context: what converting queues, e.g. a TypedArray's upload, is its own)
+    converted = inCall.run(call, () => toPython(v, `the value returned by TS function ${name}`));
   } catch (err) {
     reply(s, reg, call, STATUS.ERROR, thrown(err));
     return;
@@ -125,13 +177,40 @@ function returned(s: Session, reg: Registry, call: number, name: string, v: unkn
   for (const t of converted.temporaries) t.dispose(); // (after the reply, in queue order)
 }
 
-function reply(s: Session, reg: Registry, call: number, status: number, value: unknown): void {
+function reply(s: Session, reg: Registry, call: Call, status: number, value: unknown): void {
+  if (call.done || !s.alive) return; // (cancelled)
+  s.queueOp([OP.CALLBACK_REPLY, call.id, status, value]); // (alone, when it queued nothing: no BEGIN)
+  finish(s, reg, call);
+  s.flush();
+}
+
+function finish(s: Session, reg: Registry, call: Call): void {
+  call.done = true;
   const i = reg.running.lastIndexOf(call);
   if (i >= 0) reg.running.splice(i, 1);
-  if (s.opening !== null && s.opening[1] === call) s.opening = null; // it queued nothing: the reply alone
-  if (!s.alive) return;
-  s.queueOp([OP.CALLBACK_REPLY, call, status, value]);
-  s.flush();
+  release(s, reg);
+}
+
+/** Queue the held-back ops whose owner is now the innermost call (or, once none runs, all). */
+function release(s: Session, reg: Registry): void {
+  const top = reg.running[reg.running.length - 1];
+  if (top === undefined) s.intercept = null;
+  if (reg.parked.length === 0) return;
+  const still: Parked[] = [];
+  for (const p of reg.parked) {
+    const owner = p.owner !== undefined && p.owner.done ? undefined : p.owner;
+    if (top !== undefined && owner !== top) {
+      still.push(p);
+      continue;
+    }
+    if (top !== undefined && !top.begun) {
+      top.begun = true;
+      s.queueOp([OP.CALLBACK_BEGIN, top.id]);
+    }
+    s.queueOp(p.op, p.mayFail, p.site);
+  }
+  reg.parked.length = 0;
+  reg.parked.push(...still);
 }
 
 /** A callback's argument: JS values, tensors by handle, other Python objects as settled proxies. */
@@ -156,10 +235,13 @@ function proxies(v: unknown): unknown {
 /** What Python's CallbackError says about a thrown value: its type, message and stack. */
 function thrown(err: unknown): { type: string; message: string; stack: string } {
   if (err instanceof Error) {
-    const stack = err.stack ?? '';
-    // the stack's first line repeats "Type: message": keep the frames
-    const frames = stack.split('\n').filter((l) => /^\s+at /.test(l)).join('\n');
-    return { type: err.name, message: err.message, stack: frames };
+    // the stack's frames, down to the one that called the function here (the first line repeats "Type: message")
+    const frames: string[] = [];
+    for (const line of (err.stack ?? '').split('\n')) {
+      if (line.includes(HERE)) break;
+      if (/^\s+at /.test(line)) frames.push(line);
+    }
+    return { type: err.name, message: err.message, stack: frames.join('\n') };
   }
   const type = err === null ? 'null' : typeof err === 'object' ? ((err as object).constructor?.name ?? 'Object') : typeof err;
   return { type, message: String(err), stack: '' };

@@ -135,8 +135,11 @@ export class Session {
   readonly onEnd: Array<() => void> = [];
   /** @internal what the runtime asks of the client (a TS callback's call, releases): src/py/callbacks.ts */
   onRequest: ((id: number, status: number, value: unknown) => void) | undefined;
-  /** @internal an op that goes before the next one queued (a TS callback's CALLBACK_BEGIN, src/py/callbacks.ts) */
-  opening: unknown[] | null = null;
+  /**
+   * @internal while Python waits on TS callbacks (src/py/callbacks.ts): sees each op before it is
+   * queued, and returns true for one it holds back to queue later (through queueOp).
+   */
+  intercept: ((op: unknown[], mayFail: boolean) => boolean) | null = null;
 
   constructor(opts: SessionOptions = {}) {
     sweepStale();
@@ -205,15 +208,11 @@ export class Session {
   }
 
   /** Queue an op (the wire format is written in this file alone); returns its sequence number. */
-  private enqueue(op: unknown[], mayFail = false): number {
+  private enqueue(op: unknown[], mayFail = false, site?: Error): number {
     if (this.failure) throw this.failure;
-    if (this.opening !== null) {
-      const first = this.opening;
-      this.opening = null;
-      this.enqueue(first);
-    }
+    if (this.intercept !== null && this.intercept(op, mayFail)) return -1;
     const seq = this.seq++;
-    recordCallsite(seq, mayFail);
+    recordCallsite(seq, mayFail, site);
     const n = this.outbox.push(op);
     // frees are never urgent: they do not wake an idle runtime
     if (this.runtimeIdle && op[0] !== OP.FREE) {
@@ -275,9 +274,15 @@ export class Session {
     return this.enqueue([OP.CALL, outs, name, wire, kwargs, replyId, mask, nested], mayFail);
   }
 
-  /** @internal queue an op as it is (a TS callback's CALLBACK_REPLY, src/py/callbacks.ts) */
-  queueOp(op: unknown[]): void {
-    this.enqueue(op);
+  /** @internal queue an op now, past `intercept` (src/py/callbacks.ts); `site`: the call site recorded when it was first queued */
+  queueOp(op: unknown[], mayFail = false, site?: Error): void {
+    const intercept = this.intercept;
+    this.intercept = null;
+    try {
+      this.enqueue(op, mayFail, site);
+    } finally {
+      this.intercept = intercept;
+    }
   }
 
   /**
@@ -287,7 +292,7 @@ export class Session {
   free(id: number): void {
     if (this.failure) return;
     const last = this.outbox[this.outbox.length - 1] as unknown[] | undefined;
-    if (last !== undefined && last[0] === OP.FREE) (last[1] as number[]).push(id);
+    if (last !== undefined && last[0] === OP.FREE && this.intercept === null) (last[1] as number[]).push(id);
     else this.enqueue([OP.FREE, [id]]);
   }
 
