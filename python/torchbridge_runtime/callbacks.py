@@ -30,7 +30,6 @@ _BEGIN = OP["CALLBACK_BEGIN"]
 _REPLY = OP["CALLBACK_REPLY"]
 _OK = STATUS["OK"]
 _CALLBACK = STATUS["CALLBACK"]
-_RELEASE = STATUS["RELEASE"]
 _CANCEL = STATUS["CANCEL"]
 # How long a wait blocks before it looks again for torch.interrupt() and a client that is gone
 WAIT_SLICE_S = 0.05
@@ -107,14 +106,16 @@ class Callbacks:
         self.live -= 1
         self._released.append(cb_id)
 
-    def before_send(self):
-        """Add the releases not yet told to the reply message about to be sent."""
-        if self._released:
-            ids = []
-            released = self._released
-            while released:
-                ids.append(released.popleft())
-            self.ex.reply(0, _RELEASE, ids)
+    def take_released(self):
+        """The ids of the TS functions dropped since last asked (the reply message about to be
+        sent tells the client: a RELEASE entry), or None."""
+        released = self._released
+        if not released:
+            return None
+        ids = []
+        while released:
+            ids.append(released.popleft())
+        return ids
 
     # -- a call --------------------------------------------------------------------
     def invoke(self, fn, args, kwargs):

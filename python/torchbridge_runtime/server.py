@@ -53,8 +53,10 @@ class Server:
 
     def _send_replies(self):
         """The replies so far as one message, with how many ops have run: [ran, [[id, status, value], ...]]."""
-        self.executor.callbacks.before_send()  # TS functions Python dropped
         replies = self._replies
+        released = self.executor.callbacks.take_released()
+        if released:  # TS functions Python dropped: first, so the client knows before the reads settle
+            replies.insert(0, pack([0, STATUS["RELEASE"], released]))
         if replies:
             self._replies = []
             head = pack_array_header(2) + pack(self.executor.ran) + pack_array_header(len(replies))

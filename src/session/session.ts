@@ -510,7 +510,7 @@ export class Session {
     await this.request((id) => [OP.SYNC, id], false, signal);
   }
 
-  async stats(): Promise<{ handles: number; tensors: number; bytes: number; shared_bytes: number; seq: number }> {
+  async stats(): Promise<{ handles: number; tensors: number; bytes: number; shared_bytes: number; seq: number; callbacks: number }> {
     return (await this.request((id) => [OP.STATS, id])) as never;
   }
 
