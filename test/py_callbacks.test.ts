@@ -182,11 +182,14 @@ describe.each(transports)('TS callbacks over %s', (label, start) => {
     const gate = new Promise<void>((r) => (go = r));
     let entered!: () => void;
     const inside = new Promise<void>((r) => (entered = r));
-    const during = hooks.describe(async () => {
-      entered();
-      await gate;
-      return t.tolist();
-    });
+    // (awaited at once: a client reads the runtime's requests while it awaits a reply, as any reply)
+    const during = hooks
+      .describe(async () => {
+        entered();
+        await gate;
+        return t.tolist();
+      })
+      .$value();
     await inside; // Python waits on the callback now
     t.add_(1); // code outside the callback: after the Python call, as in Python
     const after = t.tolist();
