@@ -26,9 +26,9 @@ export interface Converted {
  * arrays as lists, Tuple as a tuple, Maps and plain objects as dicts (in their iteration
  * order); a Buffer as bytes; any other TypedArray as a NumPy array (a copy, through shared
  * memory when large; as a tensor where `typedArrays` says so); dtypes, slices, complex values as their torch/Python counterparts.
- * `where` names the value in messages ('torch.save(obj)').
+ * `where` names the value in messages ('torch.save(obj)'); `functions: 'refuse'` refuses JS functions (what is stored).
  */
-export function toPython(v: unknown, where: string, typedArrays: 'numpy' | 'tensor' = 'numpy'): Converted {
+export function toPython(v: unknown, where: string, typedArrays: 'numpy' | 'tensor' = 'numpy', functions: 'callback' | 'refuse' = 'callback'): Converted {
   const temporaries: { dispose(): void }[] = [];
   const within: object[] = []; // the containers being walked: one met again is a cycle
   const walk = (x: unknown, path: string): unknown => {
@@ -44,6 +44,7 @@ export function toPython(v: unknown, where: string, typedArrays: 'numpy' | 'tens
       case 'function': {
         const target = proxyTarget.get(x);
         if (target) return target();
+        if (functions === 'refuse') throw new ArgumentError(`${path} is a JS function, which cannot be stored`);
         return callbackArg(x as never, path, temporaries); // a Python callable that runs it here
       }
       case 'object':
