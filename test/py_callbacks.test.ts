@@ -226,6 +226,16 @@ describe.each(transports)('TS callbacks over %s', (label, start) => {
     expect(await torch.ones(2).sum().item()).toBe(2);
   });
 
+  it('a TS function called from another Python thread raises there, clearly, instead of hanging', async () => {
+    function logger(v: number): number {
+      return v;
+    }
+    expect(await hooks.describe_in_thread(logger, 1)).toBe(
+      'RuntimeError: TypeScript function logger was called from another thread; TS functions can be called only from the thread that runs TS\'s calls',
+    );
+    expect(await hooks.describe(logger, 1)).toBe('ok: 1');
+  });
+
   it(`${CALLS} calls from a Python loop; registrations end when Python drops the callable`, async () => {
     const s = currentSession();
     await torch.sync(); // (releases from earlier tests are in)
