@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import torch, { Tensor, TorchError } from '../src/index.js';
+import { Tuple } from '../src/transport/codec.js';
 import { callbackRegistrations } from '../src/py/callbacks.js';
 import { currentSession } from '../src/session/current.js';
 import { python } from './fixtures/python_twin.js';
@@ -45,12 +46,14 @@ interface Twin {
   repeat: number;
   described: string;
   total: number;
+  returned: string[];
 }
 let twin: Twin;
 
 beforeAll(() => {
   twin = python<Twin>(`
 import sys
+import numpy as np
 sys.path.insert(0, ${JSON.stringify(PIPELINE)})
 from mypipeline.hooks import describe, fit, map_batches, run_pipeline, repeat
 ${DATA_PY}
@@ -65,7 +68,8 @@ nested = run_pipeline([
 ], x6)
 print(json.dumps({"losses": losses, "w": w.tolist(), "steps": steps, "earlyW": early_w.tolist(), "earlySteps": early_steps,
     "mapped": mapped.tolist(), "scaled": scaled.tolist(), "nested": nested.tolist(), "repeat": repeat(lambda i: i, ${CALLS}),
-    "described": describe(lambda a, b, scale: f"{a}+{b}*{scale}", 1, 2, scale=3), "total": map_batches(lambda b: b * 2, [x6]).sum().item()}))
+    "described": describe(lambda a, b, scale: f"{a}+{b}*{scale}", 1, 2, scale=3), "total": map_batches(lambda b: b * 2, [x6]).sum().item(),
+    "returned": [describe(lambda: v) for v in ({"a": [1, 2.5, "x", None], "b": True}, np.array([1, 2], dtype=np.float32), (1, "two"), 2**40, None)]}))
 `);
 }, 120_000);
 
@@ -169,6 +173,18 @@ describe.each(transports)('TS callbacks over %s', (label, start) => {
     const { x6 } = data();
     const total = hooks.map_batches((b: Tensor) => b.mul(2), [x6]).sum();
     expect(await (await total).item()).toBe(twin.total);
+  });
+
+  it('what a callback returns reaches Python as Python would have it', async () => {
+    const values = [{ a: [1, 2.5, 'x', null], b: true }, new Float32Array([1, 2]), new Tuple([1, 'two']), 2 ** 40, undefined];
+    const got: unknown[] = [];
+    for (const v of values) got.push(await hooks.describe(() => v));
+    expect(got).toEqual(twin.returned);
+    // a value with no Python counterpart: an error in Python, naming it
+    const refused = (await hooks.describe(function symbolic() {
+      return Symbol('s');
+    })) as string;
+    expect(refused).toMatch(/^CallbackError: TypeScript callback symbolic threw ArgumentError: the value returned by TS function symbolic is a JS symbol/);
   });
 
   it('program order: ops queued after the Python call, even while its callback runs, run after it', async () => {
