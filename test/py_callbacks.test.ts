@@ -242,6 +242,20 @@ describe.each(transports)('TS callbacks over %s', (label, start) => {
     expect(await torch.ones(2).sum().item()).toBe(2);
   });
 
+  it('torch.interrupt() still stops the Python call once its callback has returned', async () => {
+    let started!: () => void;
+    const called = new Promise<void>((r) => (started = r));
+    const value = hooks.warm_up(() => started(), 60).$value();
+    await called;
+    await new Promise((r) => setTimeout(r, 100)); // the reply is in: Python sleeps now
+    const t0 = performance.now();
+    await torch.interrupt();
+    const err = (await value.catch((e: unknown) => e)) as TorchError;
+    expect(err.pyType).toBe('KeyboardInterrupt');
+    expect(performance.now() - t0).toBeLessThan(10_000);
+    expect(await torch.ones(2).sum().item()).toBe(2);
+  });
+
   it('a TS function called from another Python thread raises there, clearly, instead of hanging', async () => {
     function logger(v: number): number {
       return v;

@@ -126,29 +126,38 @@ class Callbacks:
             raise RuntimeError(f"TypeScript function {fn._name} was called while no call from TypeScript runs; TS functions can be called only during one")
         from .pyobjects import to_js  # (pyobjects imports this module)
 
-        wire = [fn._id, to_js(list(args), ex._register), to_js(kwargs, ex._register) if kwargs else None]
-        try:
-            pack(wire)  # what cannot travel fails here, in Python, not as a reply nobody waits for
-        except Exception as e:  # noqa: BLE001
-            raise TypeError(f"cannot pass these arguments to TypeScript function {fn._name}: {e}") from None
-        call = self._next_call
-        self._next_call += 1
         seq = ex.base + ex.pos - 1  # the op running: the Python call that called us
-        ex.reply(call, _CALLBACK, wire)
-        ex.flush()
-        self.waiting.append(call)
-        ex.early.paused += 1  # reads overtake nothing while the queue runs out of order
+        it = ex.interrupter
+        running = it.running
+        # torch.interrupt() only sets a flag from here on (abort_before, looked at by the wait): an
+        # exception at an arbitrary bytecode could leave the client's call without its CANCEL
+        it.begin_transfer(seq)
         try:
-            op = self._wait(call, seq, fn)
-        except BaseException:  # interrupted, or the client is gone: it stops waiting for this call
-            ex.reply(call, _CANCEL, None)
+            wire = [fn._id, to_js(list(args), ex._register), to_js(kwargs, ex._register) if kwargs else None]
+            try:
+                pack(wire)  # what cannot travel fails here, in Python, not as a reply nobody waits for
+            except Exception as e:  # noqa: BLE001
+                raise TypeError(f"cannot pass these arguments to TypeScript function {fn._name}: {e}") from None
+            call = self._next_call
+            self._next_call += 1
+            ex.reply(call, _CALLBACK, wire)
             ex.flush()
-            raise
+            self.waiting.append(call)
+            ex.early.paused += 1  # reads overtake nothing while the queue runs out of order
+            try:
+                op = self._wait(call, seq, fn)
+            except BaseException:  # interrupted, or the client is gone: it stops waiting for this call
+                ex.reply(call, _CANCEL, None)
+                ex.flush()
+                raise
+            finally:
+                self.waiting.pop()
+                ex.early.paused -= 1
+                if not ex.early.paused:
+                    ex.early.next_look = -1  # look at the reads waiting again, from where the queue is
         finally:
-            self.waiting.pop()
-            ex.early.paused -= 1
-            if not ex.early.paused:
-                ex.early.next_look = -1  # look at the reads waiting again, from where the queue is
+            it.end_transfer()
+            it.running = running  # the op that called us goes on (and can be interrupted again)
         _, _, status, value = op
         if status != _OK:
             if not isinstance(value, dict):
@@ -171,7 +180,9 @@ class Callbacks:
             raise
 
     def _wait(self, call, seq, fn):
-        """Run what the callback queues until its reply comes; the ops before its BEGIN wait."""
+        """Run what the callback queues until its reply comes; the ops before its BEGIN wait.
+        Called in the interrupter's transfer mode (invoke): torch.interrupt() sets abort_before,
+        looked at here; the callback's own ops run in the ordinary mode, interruptible as ops are."""
         ex = self.ex
         queue = ex.queue
         start = ex.pos
@@ -196,19 +207,17 @@ class Callbacks:
                             return op
                         begun = True
                         ex.pos = scan + 1
-                if begun and ex._drain():
-                    if ex.abort_before > seq:
-                        raise KeyboardInterrupt(f"interrupted by torch.interrupt() while waiting for TypeScript function {fn._name}")
-                    op, self._reply = self._reply, None
-                    return op
-                ex.flush()
-                # torch.interrupt() meanwhile only sets a flag (abort_before): no exception lands
-                # in the middle of taking a message in
-                it.begin_transfer(seq)
-                try:
-                    batches = self.wait(WAIT_SLICE_S)
-                finally:
+                if begun:
                     it.end_transfer()
+                    replied = ex._drain()
+                    it.begin_transfer(seq)
+                    if replied and ex.abort_before <= seq:
+                        op, self._reply = self._reply, None
+                        return op
+                    if replied:
+                        continue  # (raises above)
+                ex.flush()
+                batches = self.wait(WAIT_SLICE_S)
                 if batches is None:
                     raise ClientGone(f"the client went away while Python waited for TypeScript function {fn._name}")
                 for ops in batches:
