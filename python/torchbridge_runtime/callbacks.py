@@ -140,12 +140,16 @@ class Callbacks:
                 raise TypeError(f"cannot pass these arguments to TypeScript function {fn._name}: {e}") from None
             call = self._next_call
             self._next_call += 1
+            # its BEGIN or REPLY can only come in batches sent after this request: no need to look
+            # at what the queue holds now (a Python loop calling TS 10,000 times leaves that many
+            # entries of run ops behind it, until the call that runs the loop returns)
+            scan = len(ex.queue)
             ex.reply(call, _CALLBACK, wire)
             ex.flush()
             self.waiting.append(call)
             ex.early.paused += 1  # reads overtake nothing while the queue runs out of order
             try:
-                op = self._wait(call, seq, fn)
+                op = self._wait(call, seq, fn, scan)
             except BaseException:  # interrupted, or the client is gone: it stops waiting for this call
                 ex.reply(call, _CANCEL, None)
                 ex.flush()
@@ -179,7 +183,7 @@ class Callbacks:
                 raise RuntimeError(f"TypeScript function {fn._name} returned a tensor whose op failed: {err['type']}: {err['message']}") from None
             raise
 
-    def _wait(self, call, seq, fn):
+    def _wait(self, call, seq, fn, scan):
         """Run what the callback queues until its reply comes; the ops before its BEGIN wait.
         Called in the interrupter's transfer mode (invoke): torch.interrupt() sets abort_before,
         looked at here; the callback's own ops run in the ordinary mode, interruptible as ops are."""
@@ -187,7 +191,6 @@ class Callbacks:
         queue = ex.queue
         start = ex.pos
         it = ex.interrupter
-        scan = start
         begun = False
         try:
             while True:
