@@ -256,6 +256,18 @@ describe.each(transports)('TS callbacks over %s', (label, start) => {
     expect(await torch.ones(2).sum().item()).toBe(2);
   });
 
+  it('copy.deepcopy keeps TS functions as they are (as Python copies functions); pickling one is refused', async () => {
+    const h = hooks.Hooks();
+    h.register('step', (n: number) => n * 10);
+    const copied = torch.py.import('copy').deepcopy(h);
+    expect(await copied.fire('step', 2)).toEqual([20]);
+    const err = (await torch.py.import('pickle').dumps(h).$value().catch((e: unknown) => e)) as TorchError;
+    expect(err.pyType).toBe('TypeError');
+    expect(err.pyMessage).toMatch(/^cannot pickle TypeScript function anonymous/);
+    h.$dispose();
+    copied.$dispose();
+  });
+
   it('a TS function called from another Python thread raises there, clearly, instead of hanging', async () => {
     function logger(v: number): number {
       return v;

@@ -75,6 +75,16 @@ class TSFunction:
     def __repr__(self):
         return f"<TypeScript function {self._name}>"
 
+    # copied as Python copies functions: itself (a deep copy of a config holding hooks keeps them)
+    def __copy__(self):
+        return self
+
+    def __deepcopy__(self, memo):
+        return self
+
+    def __reduce__(self):
+        raise TypeError(f"cannot pickle TypeScript function {self._name}: it lives in this session's client")
+
     def __del__(self):
         self._callbacks.released(self._id)
 
