@@ -18,6 +18,7 @@ import { mirrorCost } from './cases/mirror_cost.js';
 import { trainingStep } from './cases/training_step.js';
 import { transport } from './cases/transport.js';
 import { served } from './cases/served.js';
+import { pyValues } from './cases/py_values.js';
 import type { CaseResult, Context } from './context.js';
 import { REPS, WARMUP, now, withTimeout } from './stats.js';
 import { type Row, renderTable } from './table.js';
@@ -31,6 +32,7 @@ const allCases: [string, (ctx: Context) => Promise<CaseResult>][] = [
   ['Training step', trainingStep],
   ['Transport', transport],
   ['Served', served],
+  ['Python values', pyValues],
 ];
 const picked = process.env.BENCH_CASES?.split(',').map((s) => s.trim().toLowerCase());
 const cases = picked ? allCases.filter(([name]) => picked.includes(name.toLowerCase())) : allCases;

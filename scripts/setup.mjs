@@ -53,8 +53,10 @@ if (mtime(join(root, 'dist', 'index.js')) < Math.max(newest(join(root, 'src')), 
 const venv = join(root, '.venv');
 const venvPython = join(venv, 'bin', 'python');
 const reqFile = join(root, 'python', 'requirements.txt');
+// optional for the runtime (pandas, pyarrow: tables as Apache Arrow), installed for the tests
+const extrasFile = join(root, 'python', 'requirements-extras.txt');
 const stampFile = join(venv, '.torchbridge-requirements');
-const want = createHash('sha256').update(readFileSync(reqFile)).update(readFileSync(join(root, 'python', 'pyproject.toml'))).digest('hex');
+const want = createHash('sha256').update(readFileSync(reqFile)).update(readFileSync(extrasFile)).update(readFileSync(join(root, 'python', 'pyproject.toml'))).digest('hex');
 const have = existsSync(stampFile) ? readFileSync(stampFile, 'utf8').trim() : '';
 // the editable install of python/ also puts the `torchbridge-runtime` console script in .venv/bin
 const consoleScript = join(venv, 'bin', 'torchbridge-runtime');
@@ -65,7 +67,7 @@ if (have !== want || !existsSync(venvPython) || !existsSync(consoleScript)) {
     run(base, ['-m', 'venv', venv]);
   }
   log('installing the runtime\'s pinned Python packages (torch is large: the first time takes a few minutes)');
-  run(venvPython, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '-r', reqFile]);
+  run(venvPython, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '-r', reqFile, '-r', extrasFile]);
   run(venvPython, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--no-deps', '-e', join(root, 'python')], { quiet: true });
   if (!existsSync(consoleScript)) {
     console.error(`torchbridge setup: ${consoleScript} is missing after installing python/ (needs pip >= 21.3 for editable pyproject installs)`);

@@ -14,6 +14,8 @@
  * - MirrorMismatchError: strict mode found the local mirror disagreeing with torch (a bug).
  */
 
+import type { PyProxy } from './py/proxy.js';
+
 export class TorchBridgeError extends Error {
   override name = 'TorchBridgeError';
 }
@@ -21,6 +23,10 @@ export class TorchBridgeError extends Error {
 export interface PythonErrorInfo {
   type: string;
   message: string;
+  /** the module of the exception's class ('builtins', 'mypkg.errors') */
+  module?: string;
+  /** runtime handle of the exception object (torch.py calls): err.pyException */
+  exc?: number;
   traceback?: string;
   seq?: number;
   op?: string;
@@ -29,8 +35,16 @@ export interface PythonErrorInfo {
 
 export class TorchError extends TorchBridgeError {
   override name = 'TorchError';
-  /** Python exception class name, e.g. 'RuntimeError'. */
+  /** Python exception class name, e.g. 'RuntimeError', 'BadInput'. */
   readonly pyType: string;
+  /** The class's qualified name as Python's traceback prints it: 'RuntimeError', 'mypkg.errors.BadInput'. */
+  readonly pyQualifiedType: string;
+  /**
+   * The Python exception object, as a torch.py proxy (its attributes readable:
+   * `await err.pyException.field`), for exceptions raised by torch.py calls; else undefined.
+   * See torch.py.raises and torch.py.isinstance.
+   */
+  pyException: PyProxy | undefined;
   /** The exception's message exactly as Python formats it. */
   readonly pyMessage: string;
   /** Python traceback text (empty for errors predicted by the local mirror). */
@@ -42,21 +56,25 @@ export class TorchError extends TorchBridgeError {
 
   constructor(info: PythonErrorInfo, callSite?: string) {
     const more = info.more ? ` (and ${info.more} later op(s) failed too)` : '';
-    super(`${info.type}: ${info.message}${more}`);
+    const qualified = info.module && info.module !== 'builtins' && info.module !== '__main__' ? `${info.module}.${info.type}` : info.type;
+    super(`${qualified}: ${info.message}${more}`);
     this.pyType = info.type;
+    this.pyQualifiedType = qualified;
+    this.pyException = undefined;
     this.pyMessage = info.message;
     this.pyTraceback = info.traceback ?? '';
     this.op = info.op;
     this.callSite = callSite;
     if (callSite) {
-      this.stack = `${this.name}: ${this.message}\n    [torch op ${opLabel(info.op)} was queued at]\n${callSite}`;
+      this.stack = `${this.name}: ${this.message}\n    [${opLabel(info.op)} was queued at]\n${callSite}`;
     }
   }
 }
 
 function opLabel(op: string | undefined): string {
-  if (!op) return '?';
-  return op.startsWith('.') ? `Tensor${op}` : `torch.${op}`;
+  if (!op) return 'torch op ?';
+  if (op.startsWith('tb.')) return `torch.py call (${op})`;
+  return `torch op ${op.startsWith('.') ? `Tensor${op}` : `torch.${op}`}`;
 }
 
 /** A torch-style error predicted locally: same type and text torch would raise. */

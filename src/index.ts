@@ -22,6 +22,9 @@ export type { TensorLike } from './ops/from_data.js';
 export type { CallOptions } from './ops/escape.js';
 export type { CallsiteMode } from './session/callsites.js';
 export type { TensorMeta } from './tensor/meta.js';
+// torch.py proxies and the types generated stubs use (torchbridge-stubs)
+export type { PyProxy } from './py/proxy.js';
+export type * from './py/typed.js';
 // indexing: the types of x.index(...) items and setitem values
 export type { Index, IndexList, SetValue } from './ops/indexing.js';
 export {

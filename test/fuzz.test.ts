@@ -11,6 +11,7 @@
  *
  * Deterministic: the seed is fixed. Another seed, or more calls:
  *   TORCHBRIDGE_FUZZ_SEED=1234 TORCHBRIDGE_FUZZ_CALLS=20000 npx vitest run test/fuzz.test.ts
+ * TORCHBRIDGE_FUZZ_LOG=1 prints every call, to find what led up to a reported mismatch.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -274,6 +275,7 @@ describe(`fuzz (seed ${SEED}, ${CALLS} calls)`, () => {
       const before = base.add(k);
       let result: unknown;
       tally.calls++;
+      if (process.env.TORCHBRIDGE_FUZZ_LOG) console.log(`CALL ${i} ${what}`);
       try {
         if (target.kind === 'function') result = target.fn!(...args, ...(kwargs ? [kwargs] : []));
         else if (target.kind === 'method') result = (self as unknown as Record<string, (...a: unknown[]) => unknown>)[target.name]!(...args, ...(kwargs ? [kwargs] : []));

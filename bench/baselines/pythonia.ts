@@ -56,6 +56,52 @@ export class Pythonia {
     return withTimeout(run(), STEP_MS, 'pythonia small ops');
   }
 
+  /** bench/python/pipeline.py, imported through pythonia (for the Python-pipelines case). */
+  async pipeline(dir: string): Promise<PyObj> {
+    const sys = await withTimeout(this.mod.python('sys'), STEP_MS, 'pythonia: import sys');
+    await sys.path.insert(0, dir);
+    return withTimeout(this.mod.python('pipeline'), STEP_MS, 'pythonia: import pipeline');
+  }
+
+  /** `n` awaited `scaler.scale(i)` calls; resolves to elapsed ms. */
+  async methodCalls(pipeline: PyObj, n: number): Promise<number> {
+    const run = async (): Promise<number> => {
+      const scaler = await pipeline.Scaler(3);
+      const t0 = performance.now();
+      let last = 0;
+      for (let i = 0; i < n; i++) last = await scaler.scale(i);
+      const ms = performance.now() - t0;
+      if (last !== 3 * (n - 1)) throw new Error(`pythonia: expected ${3 * (n - 1)}, got ${last}`);
+      return ms;
+    };
+    return withTimeout(run(), STEP_MS, 'pythonia method calls');
+  }
+
+  /** `for await` over a Python generator of `n` items; resolves to elapsed ms. */
+  async generatorItems(pipeline: PyObj, n: number): Promise<number> {
+    const run = async (): Promise<number> => {
+      const t0 = performance.now();
+      let count = 0;
+      for await (const _ of await pipeline.items(n)) count++;
+      const ms = performance.now() - t0;
+      if (count !== n) throw new Error(`pythonia: expected ${n} items, got ${count}`);
+      return ms;
+    };
+    return withTimeout(run(), STEP_MS, 'pythonia generator');
+  }
+
+  /** Python calls a JS function `n` times; resolves to elapsed ms. */
+  async callbacks(pipeline: PyObj, n: number): Promise<number> {
+    const run = async (): Promise<number> => {
+      const t0 = performance.now();
+      const total = await pipeline.call_back((i: number) => 2 * i, n);
+      const ms = performance.now() - t0;
+      if (total !== n * (n - 1)) throw new Error(`pythonia: expected ${n * (n - 1)}, got ${total}`);
+      return ms;
+    };
+    return withTimeout(run(), STEP_MS, 'pythonia callbacks');
+  }
+
   stop(): void {
     this.mod.python.exit();
   }

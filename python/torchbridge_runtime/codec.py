@@ -35,6 +35,8 @@ _EXT_TUPLE = EXT["TUPLE"]
 _EXT_ELLIPSIS = EXT["ELLIPSIS"]
 _EXT_COMPLEX = EXT["COMPLEX"]
 _EXT_REMOTE = EXT["REMOTE"]
+_EXT_BIGINT = EXT["BIGINT"]
+_EXT_SET = EXT["SET"]
 _unpackb = msgpack.unpackb
 _from_bytes = int.from_bytes
 
@@ -49,12 +51,22 @@ def _ext_hook(code, data):
     if code == _EXT_SLICE:
         return slice(*_unpackb(data, ext_hook=_ext_hook))
     if code == _EXT_TUPLE:
-        return tuple(_unpackb(data, ext_hook=_ext_hook))
+        return tuple(_unpackb(data, ext_hook=_ext_hook, timestamp=3))
     if code == _EXT_ELLIPSIS:
         return Ellipsis
     if code == _EXT_COMPLEX:
         re, im = struct.unpack(">dd", data)
         return complex(re, im)
+    if code == _EXT_BIGINT:  # a JS bigint beyond 64 bits: two's complement, big-endian
+        return _from_bytes(data, "big", signed=True)
+    if code == _EXT_SET:
+        # the client sends only hashable items; should one not be, the set stays a list rather
+        # than failing the batch
+        items = _unpackb(data, ext_hook=_ext_hook, raw=False, strict_map_key=False, timestamp=3)
+        try:
+            return set(items)
+        except TypeError:
+            return items
     return msgpack.ExtType(code, data)
 
 
@@ -71,8 +83,10 @@ def _default(obj):
         return list(obj)
     if isinstance(obj, np.generic):  # a numpy scalar (never an array: .item() of one raises)
         return obj.item()
-    if isinstance(obj, int):  # msgpack hands over the ints it cannot write
-        raise TypeError(f"cannot send the Python int {obj} to TypeScript: it does not fit in 64 bits")
+    if isinstance(obj, int):  # beyond 64 bits: a JS bigint (two's complement, big-endian)
+        return msgpack.ExtType(_EXT_BIGINT, obj.to_bytes((obj.bit_length() + 8) // 8, "big", signed=True))
+    if obj.__class__.__name__ == "PySet":  # conversions.PySet: a set's converted items
+        return msgpack.ExtType(_EXT_SET, msgpack.packb(obj.items, default=_default, use_bin_type=True))
     raise TypeError(f"cannot send {describe_value(obj)} to TypeScript")
 
 
@@ -106,7 +120,8 @@ def refusal(value, exc):
 
 def unpack(payload):
     # surrogatepass: a JS string may hold a lone surrogate; decoding it must not fail the batch
-    return _unpackb(payload, ext_hook=_ext_hook, raw=False, strict_map_key=False, unicode_errors="surrogatepass")
+    # timestamp=3: a JS Date arrives as an aware datetime in UTC
+    return _unpackb(payload, ext_hook=_ext_hook, raw=False, strict_map_key=False, unicode_errors="surrogatepass", timestamp=3)
 
 
 _packer = msgpack.Packer(default=_default, use_bin_type=True, unicode_errors="surrogatepass")

@@ -20,12 +20,23 @@ class Poisoned(Exception):
         self.poison = poison
 
 
-def describe(exc, seq, op_name):
-    """The error record sent to TypeScript: Python type, message, traceback, failing op."""
-    return {
-        "type": type(exc).__name__,
+def describe(exc, seq, op_name, register=None):
+    """The error record sent to TypeScript: Python type, message, traceback, failing op.
+
+    `module` is where the exception's class lives ('mypkg.errors'; builtins for Python's own).
+    With `register` (a Python call from torch.py, whose exceptions are the user's own), the
+    exception object itself is kept under a handle, `exc`, that TS reads as err.pyException.
+    """
+    cls = type(exc)
+    record = {
+        "type": cls.__name__,
         "message": str(exc),
-        "traceback": "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)),
+        "traceback": "".join(traceback.format_exception(cls, exc, exc.__traceback__)),
         "seq": seq,
         "op": op_name,
+        "module": cls.__module__,
     }
+    if register is not None:
+        # the traceback is in the record as text; its frames (and the tensors they hold) are not kept
+        record["exc"] = register(exc.with_traceback(None))
+    return record

@@ -26,6 +26,7 @@ _SHUTDOWN = OP["SHUTDOWN"]
 _CALLBACK_BEGIN = OP["CALLBACK_BEGIN"]
 _CALLBACK_REPLY = OP["CALLBACK_REPLY"]
 _CONVERT = READ["CONVERT"]
+_TREE = READ["TREE"]
 _VALUE = READ["VALUE"]
 _OK = STATUS["OK"]
 _ERROR = STATUS["ERROR"]
@@ -339,7 +340,8 @@ class Executor:
             i += 1
 
     def _fail(self, outs, exc, seq, name):
-        err = describe(exc, seq, name)
+        # a torch.py call's exception is the user's: kept for err.pyException (see errors.describe)
+        err = describe(exc, seq, name, self._register if name.startswith("tb.") and isinstance(exc, Exception) else None)
         self._poison(outs, Poison(err))
         self.unreported.append(err)
         return err
@@ -349,6 +351,9 @@ class Executor:
         pending, self.unreported = self.unreported, []
         if err is None and pending:
             err = pending[0]
+        for e in pending:  # folded into `more`: their exception objects are never asked for
+            if e is not err and "exc" in e:
+                self.handles.pop(e["exc"], None)
         if err is not None and len(pending) > 1:
             err = dict(err, more=len(pending) - 1)
         return err
@@ -368,6 +373,8 @@ class Executor:
                 raise KeyError(f"handle {id_} is unknown to the runtime (disposed, or from another session)")
             if what == _CONVERT:
                 value = self._convert(v)
+            elif what == _TREE:  # as CONVERT, structure kept (pyobjects.Tree): `await proxy` in one op
+                value = pyobjects.to_js(pyobjects.Tree(v), self._register)
             elif what == _VALUE:  # by value, objects that have no plain form by handle
                 value = pyobjects.to_value(v, self._register)
             else:

@@ -11,7 +11,7 @@ import importlib
 import numpy as np
 import torch
 
-from . import callbacks, nn_helpers, serialization
+from . import arrow, callbacks, conversions, nn_helpers, py_builtins, py_context, py_iteration, py_modules, serialization
 from .protocol import HELPERS as WIRE_HELPERS
 from .values import meta
 
@@ -30,8 +30,13 @@ def import_module(name, /):
     return importlib.import_module(name)
 
 
+# read-only dunders that only describe an object (what Python code logs and compares); the rest
+# (__class__, __dict__, __globals__...) stay out of reach: torch.py.type(obj) gives the class
+_DESCRIPTIVE = frozenset(("__name__", "__qualname__", "__module__", "__doc__", "__file__"))
+
+
 def get_attr(obj, name, /):
-    return getattr(obj, _public(name))
+    return getattr(obj, name if name in _DESCRIPTIVE else _public(name))
 
 
 def set_attr(obj, name, value, /):
@@ -95,6 +100,11 @@ HELPERS = {
     "batch_norm_cma": nn_helpers.batch_norm_cma,
     "save": serialization.save,
     "load": serialization.load,
+    "arrow_table": arrow.from_ipc,
+    **py_modules.HELPERS,
+    **py_builtins.HELPERS,
+    **py_iteration.HELPERS,
+    **py_context.HELPERS,
 }
 # protocol.json lists the helpers the client may name; a runtime whose table differs refuses to
 # start instead of failing at the first call of a missing one
@@ -174,6 +184,10 @@ def _convert(obj, register, tagged):
             return {k: _convert(v, register, False) for k, v in obj.items()}
     if isinstance(obj, (torch.dtype, torch.device)):
         return obj  # the codec knows these
+    # sets, datetimes, bytearrays, DataFrames/Arrow tables
+    special = conversions.convert(obj, register, lambda x: _convert(x, register, tagged))
+    if special is not conversions.NOTHING:
+        return special
     return RemoteOut(register(obj), ["py", type(obj).__name__])
 
 

@@ -3,6 +3,7 @@
 import torch
 
 from . import shm
+from .arrow import ArrowIPC
 from .codec import DTYPE_NAMES
 from .protocol import INLINE_MAX_BYTES, READ
 
@@ -53,7 +54,16 @@ class DataReader:
         # it from HELLO's probe.
         self.use_shm = True
 
+    def new_segment(self, nbytes):
+        """(name, mmap) of a fresh segment for the client; it maps it, then unlinks its name (the
+        session sweep catches the rest)."""
+        self._counter += 1
+        name = f"{self._prefix}r{self._counter}"
+        return name, shm.create(name, nbytes)
+
     def read(self, t, allow_alias=True):
+        if t.__class__ is ArrowIPC:  # a table's IPC stream, written straight into the reply's memory
+            return t.read(self)
         if not isinstance(t, torch.Tensor):
             raise TypeError(f"data() needs a Tensor, got {type(t).__name__}")
         dtype = DTYPE_NAMES[t.dtype]
@@ -68,13 +78,10 @@ class DataReader:
         if not self.use_shm:
             return Chunked({"dtype": dtype, "shape": shape, "chunked": nbytes}, _bytes_of(t))
         flat = t.detach().reshape(-1)
-        self._counter += 1
-        name = f"{self._prefix}r{self._counter}"
-        mm = shm.create(name, nbytes)
+        name, mm = self.new_segment(nbytes)
         dst = torch.frombuffer(mm, dtype=t.dtype, count=t.numel())
         dst.copy_(flat)
         del dst
-        # The client maps the segment then unlinks its name; the session sweep catches the rest.
         return {"dtype": dtype, "shape": shape, "shm": name, "nbytes": nbytes}
 
 

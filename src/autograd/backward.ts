@@ -10,6 +10,7 @@ import { ArgumentError, torchError } from '../errors.js';
 import { sameShape } from '../mirror/broadcast.js';
 import { forgetGraph, link, reachable, receivesGrad } from './graph.js';
 import { gradMeta, markGrad } from './grad.js';
+import { restate } from '../py/touched.js';
 
 export interface BackwardOptions {
   gradient?: Tensor | null;
@@ -79,8 +80,15 @@ export function backward(
 /** After a backward pass: every leaf reached (or each given input) now holds a .grad; the graph is freed unless retained. */
 function markReceivers(roots: Tensor[], inputs: Tensor[], createGraph: boolean, retainGraph: boolean): void {
   const graph = reachable(roots);
-  if (inputs.length > 0) for (const t of inputs) markGrad(t, createGraph, roots);
-  else for (const t of graph) if (receivesGrad(t)) markGrad(t, createGraph, roots);
+  // a tensor whose .grad is being re-read after a Python call: read it again after this pass
+  let again: Tensor[] | undefined;
+  if (inputs.length > 0) for (const t of inputs) t._gradState === 3 ? (again ??= []).push(t) : markGrad(t, createGraph, roots);
+  else
+    for (const t of graph) {
+      if (receivesGrad(t)) markGrad(t, createGraph, roots);
+      else if (t._gradState === 3) (again ??= []).push(t);
+    }
+  if (again !== undefined) restate(again);
   if (!retainGraph) forgetGraph(graph);
 }
 

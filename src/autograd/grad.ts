@@ -3,10 +3,10 @@
  * a .grad is known locally (backward() marks them from the mirror's graph), so reading .grad
  * never waits: the handle is queued and its metadata is the tensor's own.
  */
-import { Tensor, newTensor } from '../tensor/tensor.js';
+import { Tensor, newTensor, opName } from '../tensor/tensor.js';
 import type { TensorMeta } from '../tensor/meta.js';
 import { pendingCall, strictCheck } from '../ops/dispatch.js';
-import { ArgumentError, torchError } from '../errors.js';
+import { ArgumentError, PendingMetadataError, torchError } from '../errors.js';
 import { sameShape } from '../mirror/broadcast.js';
 import { link } from './graph.js';
 import { HELPER } from '../transport/protocol.js';
@@ -21,6 +21,7 @@ export function gradMeta(t: Tensor): TensorMeta {
 export function getGrad(t: Tensor): Tensor | null {
   t._check();
   if (t._gradState === 0) return null;
+  if (t._gradState === 3) throw gradPending(t);
   const cached = t._gradCache;
   if (cached !== undefined && !cached._disposed) return cached;
   const s = t._s;
@@ -34,6 +35,17 @@ export function getGrad(t: Tensor): Tensor | null {
   }
   t._gradCache = g;
   return g;
+}
+
+/** A Python call may have changed t.grad (py/touched.ts): known once the runtime re-states it. */
+function gradPending(t: Tensor): Error {
+  return (
+    t._metaError ??
+    new PendingMetadataError(
+      `the .grad of this tensor (from ${opName(t._op)}) is re-read from the runtime after a Python call that received it: ` +
+        '`await t.ready()` (or `await torch.sync()`) before reading it',
+    )
+  );
 }
 
 /** t.grad = g (a tensor of t's shape, dtype and device) or null, as in Python. */

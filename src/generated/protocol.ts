@@ -25,7 +25,8 @@ export const PROTOCOL = {
     "META": 4,
     "VALUE": 5,
     "DATA_COPY": 6,
-    "CONVERT": 7
+    "CONVERT": 7,
+    "TREE": 8
   },
   "status": {
     "OK": 0,
@@ -41,7 +42,9 @@ export const PROTOCOL = {
     "TUPLE": 4,
     "ELLIPSIS": 5,
     "COMPLEX": 6,
-    "REMOTE": 7
+    "REMOTE": 7,
+    "BIGINT": 8,
+    "SET": 9
   },
   "control": {
     "PING": "ping",
@@ -76,6 +79,23 @@ export const HELPER = {
   "save": "tb.save",
   "load": "tb.load",
   "refuse": "tb.refuse",
+  "arrow_table": "tb.arrow_table",
+  "module_tree": "tb.module_tree",
+  "module_tensors": "tb.module_tensors",
+  "module_call": "tb.module_call",
+  "restate": "tb.restate",
+  "len": "tb.len",
+  "contains": "tb.contains",
+  "repr": "tb.repr",
+  "isinstance": "tb.isinstance",
+  "type": "tb.type",
+  "delitem": "tb.delitem",
+  "sys_path": "tb.sys_path",
+  "iter": "tb.iter",
+  "next_batch": "tb.next_batch",
+  "close_iter": "tb.close_iter",
+  "enter": "tb.enter",
+  "exit": "tb.exit",
   "callback": "tb.callback"
 } as const;
 

@@ -60,7 +60,7 @@ const ATEN: Readonly<Record<string, string>> = {
   'special.psi': 'digamma',
   'special.i0': 'i0',
   'special.logit': 'logit',
-  'special.round': 'round',
+  'special.round': 'round.decimals', // it always passes decimals (0 by default): RoundBackward1
   'linalg.diagonal': 'diagonal',
   'linalg.matmul': 'matmul',
   // conversions copy through _to_copy (the rules return an alias when nothing changes)

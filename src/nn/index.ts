@@ -4,6 +4,7 @@
  */
 export { Module, type StateDict, type IncompatibleKeys } from './module.js';
 export { Parameter } from './parameter.js';
+export { PythonModule } from './python_module.js';
 export * as init from './init.js';
 export { Identity, Linear } from './modules/linear.js';
 export { Conv1d, Conv2d, ConvTranspose2d } from './modules/conv.js';

@@ -31,7 +31,8 @@ rule(
     const dtype = (other?.dtype ?? a.dtype ?? x.dtype) as DType;
     const device = other ? other.device : a.device ? normalizeDevice(a.device as string) : x.device;
     if (x.device === 'meta' && device !== 'meta') throw torchError('NotImplementedError', 'Cannot copy out of meta tensor; no data!', op);
-    const spec: OutSpec = { shape: x.shape, dtype, device };
+    // other lends only its dtype and device: autograd records from self alone
+    const spec: OutSpec = { shape: x.shape, dtype, device, gradFrom: [x] };
     if (dtype === x.dtype && device === x.device && a.copy !== true) spec.alias = x; // returns self
     return spec;
   },
@@ -72,7 +73,7 @@ rule('type_as', (a) => {
   const x = a.input as Tensor;
   const other = a.other as Tensor;
   if (other.device !== x.device) return PENDING; // the current device of other's type, not other's device
-  const spec: OutSpec = { shape: x.shape, dtype: other.dtype, device: x.device };
+  const spec: OutSpec = { shape: x.shape, dtype: other.dtype, device: x.device, gradFrom: [x] };
   if (other.dtype === x.dtype) spec.alias = x;
   return spec;
 });

@@ -65,7 +65,8 @@ rule('arange', (a, op) => {
   if ((step > 0 && end < start) || (step < 0 && end > start)) {
     throw torchError('RuntimeError', 'upper bound and lower bound inconsistent with step sign', op);
   }
-  const allInts = [a.start, a.end, a.step].every((v) => v === undefined || typeof v === 'bigint' || isPyInt(v as number));
+  // Python's bool is an int: arange(True) is int64
+  const allInts = [a.start, a.end, a.step].every((v) => v === undefined || typeof v === 'bigint' || typeof v === 'boolean' || isPyInt(v as number));
   const dtype = (a.dtype as DType | undefined) ?? (allInts ? int64 : get_default_dtype());
   return factory(a, op, [Math.ceil((end - start) / step)], dtype);
 });

@@ -31,6 +31,8 @@ export interface OutSpec {
   alias?: Tensor;
   /** an in-place op on this tensor (see inplace()): its metadata is updated too */
   inplace?: Tensor;
+  /** the inputs autograd records this output from, where not all are (to(other) and type_as(other): self only) */
+  gradFrom?: readonly Tensor[];
   /** the autograd node torch records when the output requires grad (AddBackward0); default: the op's own (mirror/grad_fn.ts); GRAD_FN_FROM_RUNTIME: the runtime names it */
   grad_fn?: string;
   /** layout (mirror/layout.ts): true a fresh contiguous tensor, false maybe not; default: maybe not when a tensor input may not be */
@@ -134,15 +136,15 @@ export function invoke(def: OpDef, args: readonly unknown[], self?: Tensor): Ten
   const wireName = self ? def.methodWire : def.name;
   if (gradInputs !== undefined && !is_grad_enabled()) gradInputs = undefined;
   if (!mirror.enabled) return pendingResult(def, linkAll(unmirroredCall(session, wireName, full, kw, def.outputs ?? 1, def.mayFail, def.outputs !== undefined), gradInputs));
-  if (pending) return reportedByRuntime(def, session, wireName, full, kw, gradInputs);
+  if (pending) return reportedByRuntime(def, session, wireName, full, kw, gradInputs, false);
 
   const specs = predict(def, bound, wireName, session);
-  if (specs === PENDING) return reportedByRuntime(def, session, wireName, full, kw, gradInputs);
+  if (specs === PENDING) return reportedByRuntime(def, session, wireName, full, kw, gradInputs, false);
   grad = grad && is_grad_enabled();
   // a result autograd records under a node the mirror cannot name: the runtime reports it
-  if (grad && unnamed(def, specs)) return reportedByRuntime(def, session, wireName, full, kw, gradInputs);
+  if (grad && unnamed(def, specs)) return reportedByRuntime(def, session, wireName, full, kw, gradInputs, true);
   // an alias of a tensor whose node the runtime has yet to name: the runtime reports it all
-  if (aliasesUnnamed(specs)) return reportedByRuntime(def, session, wireName, full, kw, gradInputs);
+  if (aliasesUnnamed(specs)) return reportedByRuntime(def, session, wireName, full, kw, gradInputs, true);
   if (!Array.isArray(specs)) {
     const out = newTensor(session, toMeta(specs, grad, strided, def, bound), wireName);
     session.call(out.id, wireName, full, kw ?? null, replyFor(session, [out]), def.mayFail);
@@ -212,9 +214,29 @@ function scanInput(t: Tensor): void {
   if (m.maybeNoncontiguous) scan.strided = true;
 }
 
-/** The op's results with the metadata the runtime reports (the mirror cannot predict it). */
-function reportedByRuntime(def: OpDef, s: Session, wireName: string, full: unknown[], kw: Record<string, unknown> | undefined, gradInputs: Tensor[] | undefined): Tensor | Tensor[] {
-  return pendingResult(def, linkAll(pendingCall(s, wireName, full, kw, def.outputs ?? 1, def.outputs !== undefined), gradInputs));
+/**
+ * The op's results with the metadata the runtime reports (the mirror cannot predict it). An
+ * in-place op (relu_ on a pending input, an op without a rule...) changes its first argument,
+ * which the result aliases: that tensor takes the reported metadata too. Until then what the
+ * mirror knew stays readable, except after an op that changes shape, dtype or autograd flags
+ * in place (resize_, set_...): that tensor is unknown until the reply rather than stale.
+ */
+function reportedByRuntime(def: OpDef, s: Session, wireName: string, full: unknown[], kw: Record<string, unknown> | undefined, gradInputs: Tensor[] | undefined, predicted: boolean): Tensor | Tensor[] {
+  const self = changesFirstArgument(def.name) && full[0] instanceof Tensor ? full[0] : undefined;
+  const changed = self && { tensor: self, before: self._m };
+  if (self !== undefined && !predicted && RESTATES_SELF.has(def.name)) self._setMeta(undefined);
+  return pendingResult(def, linkAll(pendingCall(s, wireName, full, kw, def.outputs ?? 1, def.outputs !== undefined, changed), gradInputs));
+}
+
+/** In-place ops that change their tensor's metadata, not only its values. */
+const RESTATES_SELF = new Set(['resize_', 'resize_as_', 'set_', 'as_strided_', 'asarray', 'detach_', 'requires_grad_', 'squeeze_', 'unsqueeze_', 't_', 'transpose_', 'swapdims_', 'swapaxes_', 'sparse_resize_', 'sparse_resize_and_clear_']);
+
+/**
+ * torch's naming: an in-place op ends in one underscore (add_), a dunder does not count. And
+ * asarray(t, requires_grad=True) returns t itself, now requiring grad.
+ */
+function changesFirstArgument(name: string): boolean {
+  return (name.endsWith('_') && !name.endsWith('__')) || name === 'asarray';
 }
 
 /** Autograd graph: an output that requires grad remembers its inputs (see autograd/graph.ts). */
@@ -376,7 +398,8 @@ function toMeta(spec: OutSpec, inputsRequireGrad: boolean, inputsStrided: boolea
     return { shape: spec.shape, dtype: spec.dtype, device: spec.device, requires_grad: spec.requires_grad, is_leaf: true, grad_fn: null, maybeNoncontiguous: maybeStridedOut(spec, inputsStrided) };
   }
   const floating = spec.dtype.category === 'float' || spec.dtype.category === 'complex';
-  const requires_grad = inputsRequireGrad && floating && spec.differentiable !== false;
+  const fromInputs = spec.gradFrom === undefined ? inputsRequireGrad : inputsRequireGrad && spec.gradFrom.some((t) => t._m?.requires_grad === true);
+  const requires_grad = fromInputs && floating && spec.differentiable !== false;
   const grad_fn = requires_grad ? (spec.grad_fn ?? defaultGradFn(def, a)) : null;
   return { shape: spec.shape, dtype: spec.dtype, device: spec.device, requires_grad, is_leaf: !requires_grad, grad_fn, maybeNoncontiguous: maybeStridedOut(spec, inputsStrided) };
 }
@@ -418,18 +441,26 @@ export function pendingCall(
   outputs: number,
   /** torch returns a tuple or list (of any length, one included) rather than a tensor */
   sequence = outputs !== 1,
+  /** the tensor an in-place op changed (and what was known of it): it takes the first output's reported metadata */
+  changed?: { tensor: Tensor; before: TensorMeta | undefined },
 ): Tensor[] {
   const outs = Array.from({ length: outputs }, () => newTensor(s, undefined, wireName));
   const wireOuts = sequence ? outs.map((t) => t.id) : outs[0]!.id;
   const reply = s.expectReply();
   s.call(wireOuts, wireName, args, kw ?? null, reply.id, true);
-  awaitMeta(outs, reply.promise, (w) => {
+  const toMeta = (w: unknown): TensorMeta | Error => {
     const m = resultMetaFromWire(w as WireMeta);
     if ('notTensor' in m) {
       return torchError('TypeError', `${wireName} returned a Python ${m.notTensor}, not a Tensor: use torch.callValue() for non-tensor results`, wireName);
     }
     return m;
-  });
+  };
+  awaitMeta(outs, reply.promise, toMeta);
+  if (changed !== undefined) {
+    // a failed op changed nothing: what the mirror knew stays (the error, where nothing was known)
+    const { tensor, before } = changed;
+    void tensor._expectMeta(reply.promise.then((metas) => toMeta((metas as unknown[])[0]), (err: Error) => before ?? err));
+  }
   return outs;
 }
 

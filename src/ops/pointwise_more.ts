@@ -287,6 +287,25 @@ rule(
   }),
 );
 
+// copy_(src, non_blocking): src broadcast to self, any dtype and device (a cast and a move
+// included); self keeps its metadata, recorded as CopyBackwards when src requires grad (an
+// integer self cannot: it is left as it was, as torch does)
+rule(
+  'copy_',
+  guard((a, op) => {
+    const self = a.input as Tensor;
+    const src = a.other as Tensor; // torch's stubs name it other (the docs: src)
+    tensorsOf([self, src]);
+    leafCheck(self, op);
+    const shape = broadcastShapes(self.shape, src.shape, op);
+    if (shape.length !== self.shape.length || shape.some((d, i) => d !== self.shape[i])) {
+      throw torchError('RuntimeError', `output with shape [${self.shape.join(', ')}] doesn't match the broadcast shape [${shape.join(', ')}]`, op);
+    }
+    const floating = self.dtype.category === 'float' || self.dtype.category === 'complex';
+    return { shape: self.shape, dtype: self.dtype, device: self.device, inplace: self, differentiable: floating, grad_fn: 'CopyBackwards' };
+  }),
+);
+
 rule('zero_', (a, op) => {
   const self = a.input as Tensor;
   leafCheck(self, op);

@@ -410,7 +410,7 @@ rule('broadcast_to', expandRule((a, op) => intList(required(a, 'size', op))));
 rule('expand_as', expandRule((a) => [...(a.other as Tensor).shape]));
 
 rule('broadcast_tensors', (a, op) => {
-  const ts = a.tensors as Tensor[];
+  const ts = (a.tensors as Tensor[] | undefined) ?? []; // broadcast_tensors() is an empty tuple
   if (ts.length === 0) return [];
   let shape: readonly number[] = ts[0]!.shape;
   for (let i = 1; i < ts.length; i++) shape = broadcastShapes(shape, ts[i]!.shape, op);
@@ -552,7 +552,7 @@ rule('atleast_2d', (a) => atLeastRule(a, 2));
 rule('atleast_3d', (a) => atLeastRule(a, 3));
 
 function atLeastRule(a: Record<string, unknown>, n: number): OutSpec | OutSpec[] {
-  const ts = a.tensors as Tensor[];
+  const ts = (a.tensors as Tensor[] | undefined) ?? []; // atleast_1d() is an empty tuple
   // torch returns the tensor itself when it has the dims, else a reshape (0-dim) or unsqueeze view
   const one = (t: Tensor): OutSpec =>
     t.ndim >= n ? alias(t) : { ...view(t, atLeast(t.shape, n)), grad_fn: t.ndim === 0 ? 'ViewBackward0' : 'UnsqueezeBackward0' };

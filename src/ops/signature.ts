@@ -21,6 +21,8 @@ export interface Param {
   /** *args: collects the remaining positionals (or takes one sequence) */
   varargs: boolean;
   check: Check;
+  /** an int, int? or int[] parameter: a BigInt in it reaches mirror rules as a number */
+  intLike?: boolean;
 }
 
 export interface Signature {
@@ -42,6 +44,7 @@ export function makeSignature(name: string, params: readonly ParamTuple[]): Sign
       required: !optional && kind !== 'v' && !(kind === 'k' && /\?|None/.test(type)),
       varargs: kind === 'v',
       check: compileType(type),
+      intLike: type.split('|').every((t) => /^int(\[\])?\??$/.test(t.trim())),
     })),
   };
 }
@@ -164,7 +167,7 @@ export function bind(sig: Signature, pos: readonly unknown[], kw: Record<string,
     } else if (p.varargs ? !(Array.isArray(v) && v.every(p.check)) : !p.check(v)) {
       const want = p.varargs ? `a sequence of ${p.type}` : p.type.replace(/\?$/, ' or null');
       throw new ArgumentError(`${sig.name}(): argument '${p.name}' must be ${want}, not ${describe(v)}`);
-    }
+    } else if (p.intLike) out[p.name] = intsAsNumbers(v, sig.name, p.name);
   }
   return out;
 }
@@ -191,6 +194,20 @@ export function bindOverloads(sigs: readonly Signature[], pos: readonly unknown[
 
 function showParam(p: Param): string {
   return `${p.varargs ? '*' : ''}${p.type} ${p.name}${p.required || p.varargs ? '' : '=…'}`;
+}
+
+/**
+ * What the mirror's rules see of an int parameter given as a BigInt (dim=0n): a number, as
+ * Python's int is one type. Beyond int64 torch refuses to unpack it, and so does this. The
+ * wire still carries the argument as given.
+ */
+function intsAsNumbers(v: unknown, op: string, name: string): unknown {
+  if (typeof v === 'bigint') {
+    if (v < -(2n ** 63n) || v >= 2n ** 63n) throw new ArgumentError(`${op}(): argument '${name}' is ${v}, which overflows int64 (torch: Overflow when unpacking long long)`);
+    return Number(v);
+  }
+  if (Array.isArray(v) && v.some((x) => typeof x === 'bigint')) return v.map((x) => intsAsNumbers(x, op, name));
+  return v;
 }
 
 export function describe(v: unknown): string {

@@ -12,6 +12,7 @@ import { adopt } from '../memory/lifetime.js';
 import { Tensor } from '../tensor/tensor.js';
 import { resultMetaFromWire, type WireMeta } from '../tensor/meta.js';
 import { currentSession } from '../session/current.js';
+import { ArrowRef, resolveArrow } from './arrow.js';
 
 export class PyObject extends Handle {
   /** @internal */ _disposed = false;
@@ -72,11 +73,13 @@ export class PyObject extends Handle {
   /**
    * The object as JS values: numbers, strings, booleans, null, lists (tuples too) and dicts by
    * value; tensors (NumPy arrays as tensors sharing their memory) as Tensor; any other object
-   * as a PyObject handle. A sync point.
+   * as a PyObject handle. A sync point. kind READ.TREE: containers tagged (see tree.ts).
    */
-  async value(): Promise<unknown> {
+  async value(kind: typeof READ.CONVERT | typeof READ.TREE = READ.CONVERT): Promise<unknown> {
     this._check();
-    return fromRemote(this._s, await this._s.read(this.id, READ.CONVERT), this.origin);
+    const tables: ArrowRef[] = []; // DataFrames and Arrow tables, read once the value is here
+    const v = fromRemote(this._s, await this._s.read(this.id, kind), this.origin, tables);
+    return tables.length === 0 ? v : resolveArrow(v, tables);
   }
 
   /** Python's str(obj). */
@@ -116,12 +119,13 @@ function sessionFor(args: readonly unknown[]): Session {
 
 /**
  * Queue `name(*args, **kwargs)` in the runtime and hold its result by handle. `name` is a torch
- * path ('optim.SGD', 'Generator') or a runtime helper (HELPER.method, ...).
+ * path ('optim.SGD', 'Generator') or a runtime helper (HELPER.method, ...). eager=false: an idle
+ * runtime does not get it at once but with whatever else this turn queues (a read of it).
  */
-export function pyCall(name: string, args: unknown[], kwargs?: Record<string, unknown>, origin = name): PyObject {
+export function pyCall(name: string, args: unknown[], kwargs?: Record<string, unknown>, origin = name, eager = true): PyObject {
   const s = sessionFor(args);
   const out = new PyObject(s, s.newHandle(), origin);
-  s.call(out.id, name, [...args], kwargs ?? null, 0, true);
+  s.call(out.id, name, [...args], kwargs ?? null, 0, true, eager);
   return out;
 }
 
@@ -141,19 +145,29 @@ export async function pyValue(name: string, args: unknown[], kwargs?: Record<str
   }
 }
 
-/** Turn a converted reply into JS values, Tensors and PyObjects. */
-export function fromRemote(s: Session, v: unknown, origin: string): unknown {
+/**
+ * Turn a converted reply into JS values, Tensors and PyObjects; tables (['arrow', rows]) become
+ * ArrowRefs collected in `tables`, for the caller to read (resolveArrow).
+ */
+export function fromRemote(s: Session, v: unknown, origin: string, tables?: ArrowRef[]): unknown {
   if (v instanceof RemoteOut) {
     const m = v.meta as WireMeta;
     if (m[0] === 'py') return new PyObject(s, v.id, `${origin}: ${m[1]}`);
+    if ((m[0] as unknown) === 'arrow' && tables !== undefined) {
+      const ref = new ArrowRef(s, v.id, origin);
+      tables.push(ref);
+      return ref;
+    }
     const meta = resultMetaFromWire(m);
     if ('notTensor' in meta) throw new TorchError({ type: 'TypeError', message: `unexpected ${meta.notTensor}` });
     return new Tensor(s, v.id, meta, origin);
   }
-  if (Array.isArray(v)) return v.map((x) => fromRemote(s, x, origin));
+  if (Array.isArray(v)) return v.map((x) => fromRemote(s, x, origin, tables));
+  if (v instanceof Set) return new Set([...v].map((x) => fromRemote(s, x, origin, tables)));
+  if (v instanceof Uint8Array) return Buffer.from(v); // Python bytes: a Buffer of its own (msgpack's may view the whole message)
   if (v !== null && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) {
     const out: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(v)) out[k] = fromRemote(s, x, origin);
+    for (const [k, x] of Object.entries(v)) out[k] = fromRemote(s, x, origin, tables);
     return out;
   }
   return v;

@@ -16,7 +16,7 @@
  * first used (called, awaited, passed), in order with everything queued before.
  *
  * Names: Python identifiers never contain '$', so the proxy's own members are `$`-prefixed
- * ($value, $str, $item, $setitem, $attr, $setattr, $dispose, $object), plus `then` on unsettled
+ * ($value, $str, $item, $setitem, $delitem, $attr, $setattr, $dispose, $object), plus `then` on unsettled
  * proxies and JS's symbols (Symbol.dispose for `using`). A Python attribute the proxy keeps for
  * JS (then, toString, valueOf, toJSON, constructor) is reachable with $attr(name).
  *
@@ -33,6 +33,7 @@ import { isKwargs } from '../ops/signature.js';
 import { PyObject, pyCall, pyRun } from './object.js';
 import { treeValue } from './tree.js';
 import { proxyTarget, toPython } from './to_python.js';
+import { inherit, pythonCalled } from './touched.js';
 import { HELPER } from '../transport/protocol.js';
 
 /** A Python object (or a queued expression) seen from TS; see the file comment. */
@@ -57,6 +58,8 @@ export interface PyProxyMembers {
   $item(key: unknown): PyProxy;
   /** obj[key] = value (queued). */
   $setitem(key: unknown, value: unknown): void;
+  /** del obj[key] (queued). */
+  $delitem(key: unknown): void;
   /** obj.name for any name, JS's reserved ones included. */
   $attr(name: string): PyProxy;
   /** obj.name = value (queued; `proxy.name = value` does the same). */
@@ -66,6 +69,8 @@ export interface PyProxyMembers {
   /** The handle behind the proxy, for APIs that take a PyObject (torch.keep, pyCall). */
   readonly $object: PyObject;
   [Symbol.dispose](): void;
+  /** `for await (const x of proxy)`: Python's iteration, in batches (see iteration.ts). */
+  [Symbol.asyncIterator](): AsyncIterator<unknown>;
   /** `await proxy` gives Python's value as JS (settled proxies have no then: they await to themselves). */
   then<T = unknown, E = never>(onfulfilled?: ((value: unknown) => T | PromiseLike<T>) | null, onrejected?: ((reason: unknown) => E | PromiseLike<E>) | null): Promise<T | E>;
 }
@@ -81,6 +86,9 @@ interface State {
   settled: boolean;
 }
 
+/** Members other files give every proxy under a JS symbol (Symbol.asyncIterator: iteration.ts). */
+export const symbolHooks = new Map<symbol, (proxy: PyProxy) => unknown>();
+
 /** torch.py.import(name): the module, as a proxy. */
 export function pyImport(name: string): PyProxy {
   if (typeof name !== 'string' || name === '') throw new ArgumentError(`torch.py.import() takes a module name such as 'numpy', got ${String(name)}`);
@@ -94,7 +102,9 @@ export function proxyFor(obj: PyObject, settled = false): PyProxy {
 
 function materialize(st: State): PyObject {
   if (st.obj === null) {
-    st.obj = pyCall(HELPER.getattr, [materialize(st.parent!), st.name], undefined, st.origin);
+    const parent = materialize(st.parent!);
+    st.obj = pyCall(HELPER.getattr, [parent, st.name], undefined, st.origin);
+    inherit(st.obj, parent);
     st.parent = null;
   }
   st.obj._check();
@@ -122,11 +132,11 @@ function callArgs(args: unknown[], origin: string): { pos: unknown[]; kw: Record
 function call(st: State, args: unknown[]): PyProxy {
   const origin = `${st.origin}(...)`;
   const { pos, kw, temporaries } = callArgs(args, st.origin);
-  // obj.name(...) is one op: the attribute itself need not be held
-  const out =
-    st.obj === null
-      ? pyCall(HELPER.method, [materialize(st.parent!), st.name, ...pos], kw, origin)
-      : pyCall(HELPER.call, [materialize(st), ...pos], kw, origin);
+  // obj.name(...) is one op: the attribute itself need not be held. Not sent at once even to an
+  // idle runtime: `await obj.name(...)` reads it in this turn, and call and read go as one message.
+  const callee = st.obj === null ? materialize(st.parent!) : materialize(st);
+  const out = st.obj === null ? pyCall(HELPER.method, [callee, st.name, ...pos], kw, origin, false) : pyCall(HELPER.call, [callee, ...pos], kw, origin, false);
+  pythonCalled(callee, pos, kw, out); // what Python may have changed is re-read (touched.ts)
   for (const t of temporaries) t.dispose(); // freed after the call, in queue order
   return proxyOf({ obj: out, parent: null, name: '', origin, settled: false });
 }
@@ -146,7 +156,9 @@ function value(st: State): Promise<unknown> {
 function setValue(st: State, helper: typeof HELPER.setattr | typeof HELPER.setitem, key: unknown, v: unknown, what: string): void {
   const k = toPython(key, `${st.origin} ${what}`);
   const c = toPython(v, `${st.origin} ${what} value`);
-  pyRun(helper, [materialize(st), k.value, c.value]);
+  const target = materialize(st);
+  pyRun(helper, [target, k.value, c.value]);
+  pythonCalled(target, [k.value, c.value], undefined, null);
   for (const t of [...k.temporaries, ...c.temporaries]) t.dispose();
 }
 
@@ -163,11 +175,18 @@ function proxyOf(st: State): PyProxy {
     $str: () => materialize(st).str(),
     $item: (key: unknown) => {
       const k = toPython(key, `${st.origin}[key]`);
-      const out = pyCall(HELPER.getitem, [materialize(st), k.value], undefined, `${st.origin}[...]`);
+      const container = materialize(st);
+      const out = pyCall(HELPER.getitem, [container, k.value], undefined, `${st.origin}[...]`);
+      inherit(out, container);
       for (const t of k.temporaries) t.dispose();
       return proxyOf({ obj: out, parent: null, name: '', origin: `${st.origin}[...]`, settled: false });
     },
     $setitem: (key: unknown, v: unknown) => setValue(st, HELPER.setitem, key, v, '[key] ='),
+    $delitem: (key: unknown) => {
+      const k = toPython(key, `del ${st.origin}[key]`);
+      pyRun(HELPER.delitem, [materialize(st), k.value]);
+      for (const t of k.temporaries) t.dispose();
+    },
     $attr: (name: string) => attribute(st, name),
     $setattr: (name: string, v: unknown) => setValue(st, HELPER.setattr, name, v, `.${name} =`),
     $dispose: dispose,
@@ -176,9 +195,11 @@ function proxyOf(st: State): PyProxy {
   // A function target makes the proxy callable; Node's inspect shows the target, so it carries the label.
   const target = Object.assign(function pyProxy() {}, { [inspect.custom]: describe });
   const proxy = new Proxy(target, {
-    get(_t, prop) {
+    get(_t, prop, receiver) {
       if (typeof prop === 'symbol') {
         if (prop === Symbol.dispose) return dispose;
+        const hook = symbolHooks.get(prop);
+        if (hook) return hook(receiver as PyProxy);
         if (prop === inspect.custom || prop === Symbol.toPrimitive) return describe;
         if (prop === Symbol.toStringTag) return 'PyProxy';
         return undefined;

@@ -9,6 +9,9 @@ import { DType } from '../tensor/dtype.js';
 import { ComplexValue, Ellipsis, Slice, Tuple } from '../transport/codec.js';
 import { tensor } from '../ops/from_data.js';
 import { PyObject, pyCall } from './object.js';
+import { PyFloat } from './numbers.js';
+import { NOT_SPECIAL, pythonInt, specialValue } from './python_types.js';
+import { pythonObjectOf } from './counterpart.js';
 import { callbackArg } from './callbacks.js';
 
 /** Finds the PyObject behind a torch.py proxy (set by proxy.ts); undefined for anything else. */
@@ -36,14 +39,17 @@ export function toPython(v: unknown, where: string, typedArrays: 'numpy' | 'tens
     switch (typeof x) {
       case 'boolean':
       case 'string':
-      case 'bigint':
         return x;
+      case 'bigint':
+        return pythonInt(x);
       case 'number':
         // msgpack would carry a whole number beyond 32 bits as a float: send it as an int
         return Number.isSafeInteger(x) && (x > 0xffffffff || x < -0x80000000) ? BigInt(x) : x;
       case 'function': {
         const target = proxyTarget.get(x);
         if (target) return target();
+        const stands = pythonObjectOf(x); // (a callable TS object standing for a Python one goes as that)
+        if (stands !== undefined) return walk(stands, path);
         if (functions === 'refuse') throw new ArgumentError(`${path} is a JS function, which cannot be stored`);
         return callbackArg(x as never, path, temporaries); // a Python callable that runs it here
       }
@@ -60,7 +66,9 @@ export function toPython(v: unknown, where: string, typedArrays: 'numpy' | 'tens
       x._check();
       return x;
     }
-    if (x instanceof DType || x instanceof Slice || x instanceof ComplexValue || x === Ellipsis) return x;
+    if (x instanceof DType || x instanceof Slice || x instanceof ComplexValue || x === Ellipsis || x instanceof PyFloat) return x;
+    const counterpart = pythonObjectOf(x); // a wrapped Python module, a TS optimizer... (counterpart.ts)
+    if (counterpart !== undefined) return walk(counterpart, path);
     if (within.includes(x)) throw new ArgumentError(`${path} contains itself; a circular structure has no Python counterpart`);
     within.push(x);
     const out = container(x, path);
@@ -76,6 +84,8 @@ export function toPython(v: unknown, where: string, typedArrays: 'numpy' | 'tens
       return out;
     }
     if (Buffer.isBuffer(x)) return x;
+    const special = specialValue(x, path, walk, temporaries); // Set, Date, Arrow Table
+    if (special !== NOT_SPECIAL) return special;
     if (ArrayBuffer.isView(x) && !(x instanceof DataView)) {
       // NumPy's array, the lingua franca of Python code (np.sum(tensor) fails, np.sum(array) works)
       const t = tensor(x);
@@ -97,8 +107,8 @@ export function toPython(v: unknown, where: string, typedArrays: 'numpy' | 'tens
     throw new ArgumentError(`${path} is a JS ${kind}, which has no Python counterpart${hint(x)}`);
   };
   const key = (k: unknown, path: string): unknown => {
-    if (typeof k === 'string' || typeof k === 'boolean' || typeof k === 'bigint' || k === null) return k;
-    if (typeof k === 'number') return walk(k, path);
+    if (typeof k === 'string' || typeof k === 'boolean' || k === null) return k;
+    if (typeof k === 'number' || typeof k === 'bigint') return walk(k, path);
     if (k instanceof Tuple) return walk(k, path);
     throw new ArgumentError(`${path} has a key of type ${typeof k}; Python dict keys from JS are strings, numbers, booleans, null or Tuples`);
   };

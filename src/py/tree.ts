@@ -1,12 +1,12 @@
 /**
- * Python values with their structure intact: the runtime's helper HELPER.tree marks a value
- * whose conversion tags every container (['list', items], ['tuple', items],
+ * Python values with their structure intact: a READ TREE (or the runtime's helper HELPER.tree,
+ * which marks a value so) converts it with every container tagged (['list', items], ['tuple', items],
  * ['dict', [[key, value], ...]]), so dict key order and key types survive the trip that a
  * msgpack map into a JS object would lose. torch.py proxies and torch.load read values so.
  */
 import { TorchError } from '../errors.js';
-import { PyObject, pyCall } from './object.js';
-import { HELPER } from '../transport/protocol.js';
+import { PyObject } from './object.js';
+import { READ } from '../transport/protocol.js';
 
 /**
  * Python's value of `obj` as JS: lists and tuples as arrays; a dict as a plain object when its
@@ -15,17 +15,15 @@ import { HELPER } from '../transport/protocol.js';
  * other objects through `wrap`. A sync point.
  */
 export async function treeValue(obj: PyObject, wrap: (o: PyObject) => unknown = (o) => o): Promise<unknown> {
-  const marked = pyCall(HELPER.tree, [obj], undefined, obj.origin);
-  try {
-    return untag(await marked.value(), wrap);
-  } finally {
-    marked.dispose();
-  }
+  // READ TREE converts as HELPER.tree would, without an op and a handle of its own
+  return untag(await obj.value(READ.TREE), wrap);
 }
 
-function untag(v: unknown, wrap: (o: PyObject) => unknown): unknown {
+/** A value converted from a Tree (tagged containers) as JS; see treeValue. */
+export function untag(v: unknown, wrap: (o: PyObject) => unknown): unknown {
   if (v instanceof PyObject) return wrap(v);
-  if (!Array.isArray(v)) return v; // scalars, Tensors, dtypes, bytes
+  if (v instanceof Set) return new Set([...v].map((x) => untag(x, wrap))); // a set's items are tagged too
+  if (!Array.isArray(v)) return v; // scalars, Tensors, dtypes, bytes, Dates, Arrow Tables
   const [tag, items] = v as [string, unknown[]];
   if (tag === 'list' || tag === 'tuple') return items.map((x) => untag(x, wrap));
   if (tag === 'dict') return dictValue((items as [unknown, unknown][]).map(([k, x]) => [untag(k, wrap), untag(x, wrap)]));

@@ -29,6 +29,7 @@ import { callsiteOf, recordCallsite } from './callsites.js';
 import { sessionPrefix, sweep, sweepStale } from '../memory/shm.js';
 import { dropProbe, makeProbe, type ShmProbe } from '../memory/shm_probe.js';
 import { checkArg, checkKwargs, checkScalar, salvageBatch } from './unsendable.js';
+import { pythonPathOf } from '../py/python_path.js';
 
 /**
  * A tensor's bytes on the wire: inline (in chunks, after the op, where a served runtime gets
@@ -70,6 +71,12 @@ export interface SessionOptions {
    * memory (by default shared memory is used where a probe at connect time shows it works).
    */
   shm?: boolean;
+  /**
+   * Directories put first on the runtime's sys.path (relative ones against this process's
+   * cwd), before TORCHBRIDGE_PYTHONPATH's: where `torch.py.import` finds the user's own
+   * Python packages (see src/py/python_path.ts).
+   */
+  pythonPath?: string[];
 }
 
 interface Waiter {
@@ -88,6 +95,9 @@ const OUTBOX_CAP = 512;
  */
 const OUTBOX_AGE_MS = 0.2;
 const FIRST_AGE_MS = 0.025;
+
+/** Called for each TorchError a reply makes (torch.py attaches err.pyException: src/py/exceptions.ts). */
+export const torchErrorHooks: Array<(s: Session, err: TorchError, info: PythonErrorInfo) => void> = [];
 
 export class Session {
   readonly id = randomBytes(4).toString('hex');
@@ -143,6 +153,7 @@ export class Session {
 
   constructor(opts: SessionOptions = {}) {
     sweepStale();
+    const pythonPath = pythonPathOf(opts.pythonPath); // checked before a runtime starts
     let exitedResolve!: (i: ExitInfo) => void;
     this.exited = new Promise((r) => (exitedResolve = r));
     const onExit = (info: ExitInfo): void => {
@@ -188,6 +199,7 @@ export class Session {
       return info;
     });
     this.ready.catch(() => {}); // surfaced to whoever awaits it, or through the next read
+    if (pythonPath.length > 0) this.call(null, HELPER.sys_path, [pythonPath], null, 0, true);
   }
 
   get alive(): boolean {
@@ -208,14 +220,15 @@ export class Session {
   }
 
   /** Queue an op (the wire format is written in this file alone); returns its sequence number. */
-  private enqueue(op: unknown[], mayFail = false, site?: Error): number {
+  private enqueue(op: unknown[], mayFail = false, eager = true, site?: Error): number {
     if (this.failure) throw this.failure;
     if (this.intercept !== null && this.intercept(op, mayFail)) return -1;
     const seq = this.seq++;
     recordCallsite(seq, mayFail, site);
     const n = this.outbox.push(op);
-    // frees are never urgent: they do not wake an idle runtime
-    if (this.runtimeIdle && op[0] !== OP.FREE) {
+    // frees are never urgent: they do not wake an idle runtime; nor is an op whose read is
+    // likely to follow in this turn (eager=false: it goes out with the read, one message)
+    if (this.runtimeIdle && eager && op[0] !== OP.FREE) {
       this.outboxAge = FIRST_AGE_MS;
       this.flush();
     } else if (n === 1) {
@@ -241,7 +254,7 @@ export class Session {
    * the top level of args travel as plain ids flagged in refMask (the runtime's fast path);
    * tensors nested deeper travel as REF extensions and set `nested`.
    */
-  call(outs: number | number[] | null, name: string, args: unknown[], kwargs: Record<string, unknown> | null, replyId = 0, mayFail = false): number {
+  call(outs: number | number[] | null, name: string, args: unknown[], kwargs: Record<string, unknown> | null, replyId = 0, mayFail = false, eager = true): number {
     const n = args.length;
     const wire = args as unknown[]; // callers pass an array they own: converted in place
     let mask = 0;
@@ -271,7 +284,7 @@ export class Session {
       if (replyId !== 0) this.abandon(replyId, e as Error); // nothing was queued: its waiter settles now
       throw e;
     }
-    return this.enqueue([OP.CALL, outs, name, wire, kwargs, replyId, mask, nested], mayFail);
+    return this.enqueue([OP.CALL, outs, name, wire, kwargs, replyId, mask, nested], mayFail, eager);
   }
 
   /** @internal queue an op now, past `intercept` (src/py/callbacks.ts); `site`: the call site recorded when it was first queued */
@@ -279,7 +292,7 @@ export class Session {
     const intercept = this.intercept;
     this.intercept = null;
     try {
-      this.enqueue(op, mayFail, site);
+      this.enqueue(op, mayFail, true, site);
     } finally {
       this.intercept = intercept;
     }
@@ -502,7 +515,9 @@ export class Session {
   }
 
   toTorchError(info: PythonErrorInfo): TorchError {
-    return new TorchError(info, callsiteOf(info.seq));
+    const err = new TorchError(info, callsiteOf(info.seq));
+    for (const hook of torchErrorHooks) hook(this, err, info);
+    return err;
   }
 
   /** Wait until every queued op has run; throws the first error not yet reported. */

@@ -6,7 +6,7 @@
  * op that bypasses that check still fail to encode, its batch is salvaged: that op alone is
  * replaced by one that poisons its outputs, and every other op of the batch runs.
  */
-import { ComplexValue, Ellipsis, Handle, Slice, Tuple, encode } from '../transport/codec.js';
+import { ComplexValue, Ellipsis, Handle, Slice, Tuple, WideInt, encode } from '../transport/codec.js';
 import { DType } from '../tensor/dtype.js';
 import { HELPER, OP, STATUS } from '../transport/protocol.js';
 import { ArgumentError } from '../errors.js';
@@ -39,7 +39,7 @@ function scalarProblem(v: unknown): string | undefined {
 
 /** Objects msgpack writes whole (the codec's extension types, bytes, timestamps): nothing inside to check. */
 function isLeaf(v: object): boolean {
-  return v instanceof DType || v instanceof Slice || v instanceof ComplexValue || v === Ellipsis || ArrayBuffer.isView(v) || v instanceof ArrayBuffer || v instanceof Date;
+  return v instanceof DType || v instanceof Slice || v instanceof ComplexValue || v === Ellipsis || ArrayBuffer.isView(v) || v instanceof ArrayBuffer || v instanceof Date || v instanceof WideInt;
 }
 
 /**

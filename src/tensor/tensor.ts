@@ -80,8 +80,8 @@ export class Tensor extends Handle {
   /** @internal the op that made it, for messages */ readonly _op: string;
   /** @internal autograd: the inputs requiring grad it was computed from (see autograd/graph.ts) */
   _inputs: Tensor[] | undefined;
-  /** @internal autograd: the runtime's .grad is None (0), a tensor the mirror knows (1), or one whose metadata only the runtime knows (2: after create_graph) */
-  _gradState: 0 | 1 | 2 = 0;
+  /** @internal autograd: the runtime's .grad is None (0), a tensor the mirror knows (1), one whose metadata only the runtime knows (2: after create_graph), or being re-read after a Python call (3: py/touched.ts) */
+  _gradState: 0 | 1 | 2 | 3 = 0;
   /** @internal autograd: the handle last given out for .grad */
   _gradCache: Tensor | undefined;
   /** @internal autograd: the roots of backward(create_graph=True) passes that made .grad (its graph) */

@@ -135,6 +135,42 @@ addExtension({
   },
 } as never);
 
+/** A bigint beyond 64 bits (msgpack's ints stop there), as Python's int: two's complement, big-endian. */
+export class WideInt {
+  constructor(readonly value: bigint) {}
+}
+
+addExtension({
+  Class: WideInt,
+  type: EXT.BIGINT,
+  pack: (w: WideInt) => {
+    const v = w.value;
+    let bytes = 1;
+    while (v >= 1n << BigInt(8 * bytes - 1) || v < -(1n << BigInt(8 * bytes - 1))) bytes++;
+    const out = Buffer.alloc(bytes);
+    let x = BigInt.asUintN(8 * bytes, v);
+    for (let i = bytes - 1; i >= 0; i--, x >>= 8n) out[i] = Number(x & 0xffn);
+    return out;
+  },
+  unpack: (buf: Uint8Array) => {
+    let x = 0n;
+    for (const b of buf) x = (x << 8n) | BigInt(b);
+    return BigInt.asIntN(8 * buf.byteLength, x);
+  },
+} as never);
+
+/** A Python set's items on the wire (a JS Set on arrival; toPython wraps a JS Set so). */
+export class SetItems {
+  constructor(readonly items: unknown[]) {}
+}
+
+addExtension({
+  Class: SetItems,
+  type: EXT.SET,
+  pack: (s: SetItems) => inner.pack(s.items),
+  unpack: (buf: Uint8Array) => new Set(inner.unpack(buf) as unknown[]),
+} as never);
+
 const packr = new Packr(options);
 const unpackr = new Unpackr(options);
 

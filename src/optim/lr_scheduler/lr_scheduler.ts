@@ -7,7 +7,10 @@ import { PyObject, pyCall } from '../../py/object.js';
 import { keep } from '../../memory/lifetime.js';
 import { ArgumentError } from '../../errors.js';
 import { describe, isKwargs } from '../../ops/signature.js';
-import { Optimizer } from '../optimizer.js';
+import type { Optimizer } from '../optimizer.js';
+import { asOptimizer } from '../python_optimizer.js';
+import { pythonObject } from '../../py/counterpart.js';
+import { hold } from '../../py/touched.js';
 import { toPython } from '../state_dict.js';
 
 /** Python's `scheduler.state_dict()`: the scheduler's attributes (last_epoch, base_lrs, _last_lr...). */
@@ -22,10 +25,11 @@ export class LRScheduler {
 
   /** For subclasses: `name` in torch.optim.lr_scheduler, with its arguments after `optimizer` bound by name. */
   protected constructor(name: string, optimizer: Optimizer, kwargs: Record<string, unknown>) {
-    if (!(optimizer instanceof Optimizer)) throw new ArgumentError(`${name}: ${describe(optimizer)} is not an Optimizer`);
+    const opt = asOptimizer(optimizer); // a Python optimizer (torch.py) too
+    if (opt === undefined) throw new ArgumentError(`${name}: ${describe(optimizer)} is not an Optimizer`);
     this.name = name;
-    this.optimizer = optimizer;
-    this.py = keep(pyCall(`optim.lr_scheduler.${name}`, [optimizer.py], kwargs, `optim.lr_scheduler.${name}`));
+    this.optimizer = opt;
+    this.py = keep(pyCall(`optim.lr_scheduler.${name}`, [opt.py], kwargs, `optim.lr_scheduler.${name}`));
   }
 
   /** Python's `scheduler.step()`, queued. (`step(epoch)` is deprecated in torch, and passed on as is.) */
@@ -66,6 +70,12 @@ export class LRScheduler {
     } finally {
       result.dispose();
     }
+  }
+
+  /** In a torch.py call it is the torch scheduler (counterpart.ts); Python code given it may change its optimizer's tensors. */
+  [pythonObject](): PyObject {
+    hold(this.py, this.optimizer.params);
+    return this.py;
   }
 
   dispose(): void {
