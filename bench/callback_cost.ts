@@ -17,8 +17,7 @@ const ROUNDS = 3;
 const pipeline = join(fileURLToPath(new URL('.', import.meta.url)), '..', 'test', 'fixtures', 'pipeline');
 
 async function main(): Promise<void> {
-  await torch.init();
-  await torch.py.import('sys').path.insert(0, pipeline);
+  await torch.init({ pythonPath: [pipeline] });
   const hooks = torch.py.import('mypipeline.hooks');
   const t = torch.ones([]);
   const fn = (i: number): number => i;

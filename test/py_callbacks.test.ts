@@ -88,14 +88,14 @@ afterAll(async () => {
 type Hooks = ReturnType<typeof torch.py.import>;
 
 const transports: [string, () => Promise<void>][] = [
-  ['the socket-pair child', () => torch.init({ transport: 'socket' }).then(() => {})],
-  ['the ZeroMQ child', () => torch.init({ transport: 'zmq' }).then(() => {})],
+  ['the socket-pair child', () => torch.init({ transport: 'socket', pythonPath: [PIPELINE] }).then(() => {})],
+  ['the ZeroMQ child', () => torch.init({ transport: 'zmq', pythonPath: [PIPELINE] }).then(() => {})],
   [
     'a served runtime',
     async () => {
       const s = await started(['--bind', 'tcp://127.0.0.1:0', '--connection-file', join(dir, 'runtime.json'), '--keys', join(dir, 'keys')]);
       server = s.child;
-      await torch.init({ connect: s.file });
+      await torch.init({ connect: s.file, pythonPath: [PIPELINE] });
     },
   ],
 ];
@@ -106,8 +106,6 @@ describe.each(transports)('TS callbacks over %s', (label, start) => {
   beforeAll(async () => {
     await torch.shutdown();
     await start();
-    // (the runtime's own path option is another part of issue 12: the fixture package goes on sys.path here)
-    await torch.py.import('sys').path.insert(0, PIPELINE);
     hooks = torch.py.import('mypipeline.hooks');
   }, 60_000);
 
