@@ -164,6 +164,28 @@ describe.each(transports)('TS callbacks over %s', (label, start) => {
     expect(await out.tolist()).toEqual(twin.nested);
   });
 
+  it('an async callback may return while the callback its Python call led to still runs', async () => {
+    let open!: () => void;
+    const gate = new Promise<void>((r) => (open = r));
+    const sums: number[] = [];
+    async function outer(): Promise<number> {
+      // its Python call runs `inner`; outer returns before inner has (outer's reply then comes
+      // while Python waits on inner: the runtime keeps it for outer's wait)
+      hooks.describe(async function inner() {
+        const t = torch.ones(2); // (inner's own op, before outer's reply)
+        open();
+        await new Promise((r) => setTimeout(r, 50));
+        sums.push((await t.sum().item()) as number);
+        return 2;
+      });
+      await gate;
+      return 1;
+    }
+    expect(await hooks.describe(outer)).toBe('ok: 1');
+    expect(sums).toEqual([2]);
+    expect(await hooks.describe(() => 3)).toBe('ok: 3');
+  });
+
   it('keyword arguments from Python arrive as a trailing object; a result Python uses depends on the call', async () => {
     const got = await hooks.describe((a: number, b: number, kw: { scale: number }) => `${a}+${b}*${kw.scale}`, 1, 2, { scale: 3 });
     expect(got).toBe(twin.described);
