@@ -1,7 +1,7 @@
 """Callbacks into TypeScript: a TS function passed to Python arrives as a TSFunction, a Python
 callable; calling it asks the client to run the function and waits for its value.
 
-The call is served on the connection the ops use (protocol.py, "Callbacks"):
+The call is served on the connection the ops use (protocol.py lists the messages):
   runtime -> client  a reply entry [call, CALLBACK, [function, args, kwargs]], sent at once;
                      args converted as results are (tensors and other objects by handle)
                      [call, CANCEL, None]: the runtime no longer waits for it (torch.interrupt())
@@ -23,7 +23,7 @@ import threading
 from collections import deque
 
 from .codec import pack
-from .errors import Poison
+from .errors import Poisoned
 from .protocol import OP, STATUS
 
 _BEGIN = OP["CALLBACK_BEGIN"]
@@ -184,14 +184,11 @@ class Callbacks:
             return value
         try:
             return self.ex._resolve(value)
-        except KeyError as e:
+        except KeyError as e:  # a disposed tensor
             raise RuntimeError(f"TypeScript function {fn._name} returned {e.args[0]}") from None
-        except Exception as e:  # noqa: BLE001 -- Poisoned: a tensor whose op failed
-            poison = getattr(e, "poison", None)
-            if poison.__class__ is Poison:
-                err = poison.error
-                raise RuntimeError(f"TypeScript function {fn._name} returned a tensor whose op failed: {err['type']}: {err['message']}") from None
-            raise
+        except Poisoned as p:  # a tensor whose op failed
+            err = p.poison.error
+            raise RuntimeError(f"TypeScript function {fn._name} returned a tensor whose op failed: {err['type']}: {err['message']}") from None
 
     def _wait(self, call, seq, fn, scan):
         """Run what the callback queues until its reply comes; the ops before its BEGIN wait.
