@@ -63,6 +63,8 @@ class EarlyReads:
         self.waiting = []
         self.next_look = _NEVER
         self.create_graph_seen = False
+        # >0 while Python waits on a TS callback (callbacks.py): the queue then runs out of order
+        self.paused = 0
 
     def noticed(self, ops, start):
         """A batch joined the queue at `start`: its reads may be answerable early."""
@@ -90,6 +92,9 @@ class EarlyReads:
 
     def answer(self):
         """Answer every waiting read that nothing still queued before it could change."""
+        if self.paused:
+            self.next_look = _NEVER  # (looked at again when the wait ends)
+            return
         ex = self.ex
         queue = ex.queue
         pos = ex.pos

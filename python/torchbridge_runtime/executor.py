@@ -5,7 +5,7 @@ from time import perf_counter
 
 import torch
 
-from . import crash_guards, pyobjects, shm
+from . import callbacks, crash_guards, pyobjects, shm
 from .codec import Ref
 from .early_reads import EarlyReads
 from .interrupt import Interrupter
@@ -23,6 +23,8 @@ _STATS = OP["STATS"]
 _RELEASE_SHM = OP["RELEASE_SHM"]
 _HELLO = OP["HELLO"]
 _SHUTDOWN = OP["SHUTDOWN"]
+_CALLBACK_BEGIN = OP["CALLBACK_BEGIN"]
+_CALLBACK_REPLY = OP["CALLBACK_REPLY"]
 _CONVERT = READ["CONVERT"]
 _TREE = READ["TREE"]
 _VALUE = READ["VALUE"]
@@ -92,7 +94,7 @@ class Executor:
     run (see early_reads.py). Batches that arrive while one runs join the same queue.
     """
 
-    def __init__(self, session, shm_prefix, info, reply, flush=None, poll=None):
+    def __init__(self, session, shm_prefix, info, reply, flush=None, poll=None, wait=None):
         self.handles = Handles()
         self.seq = 0  # ops received
         self.unreported = []  # errors not yet surfaced at a sync point
@@ -115,6 +117,9 @@ class Executor:
         # ops with a seq below this are not run (torch.interrupt() came after them)
         self.abort_before = 0
         self._abort_error = None
+        # TS functions passed to Python (callbacks.py); wait(timeout_s) blocks for batches while one runs
+        self.callbacks = callbacks.Callbacks(self, wait)
+        self._fns["tb.callback"] = self.callbacks.make
 
     @property
     def ran(self):
@@ -195,7 +200,7 @@ class Executor:
             if clock() >= next_poll:
                 self._poll()
                 next_poll = clock() + POLL_INTERVAL
-                if index >= COMPACT_AT:
+                if index >= COMPACT_AT and not self.callbacks.waiting:  # (a wait holds queue indices)
                     self._compact()
                     index = 0
             op = queue[index]
@@ -283,6 +288,9 @@ class Executor:
             elif code == _SHUTDOWN:
                 self.reply(op[1], _OK, None)
                 raise Shutdown()
+            elif code == _CALLBACK_REPLY or code == _CALLBACK_BEGIN:
+                if self.callbacks.on_op(op, index):  # the reply a TS callback's wait is for
+                    return True
             else:
                 self._fail(None, RuntimeError(f"unknown op code {code}"), self.base + index, "?")
 
@@ -463,6 +471,7 @@ class Executor:
             "bytes": sum(storages.values()),
             "shared_bytes": self.shared.nbytes,
             "seq": self.seq,
+            "callbacks": self.callbacks.live,
         }
 
 

@@ -76,6 +76,17 @@ class _SessionLink:
     def recv_nowait(self):
         return self.host.take(self.session)
 
+    def wait(self, timeout):
+        """What arrives for this session within timeout seconds (Python waits on one of its TS
+        callbacks: other sessions wait meanwhile, as behind a long op); None once it is gone."""
+        host, s = self.host, self.session
+        host.pump(timeout)
+        if host.gone(s):
+            return None
+        out = list(s.inbox)
+        s.inbox.clear()
+        return out
+
 
 class ServedSession:
     def __init__(self, host, sid, prefix, peer, use_shm):

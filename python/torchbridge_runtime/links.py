@@ -4,6 +4,8 @@ A link carries whole messages (msgpack payloads) both ways:
   recv()         blocks for the next message; None once the client is gone
   recv_nowait()  the messages that have already arrived (possibly none), without blocking
   send(data)     one message, in order
+  wait(timeout)  the messages that arrive within timeout seconds (possibly none); None once the
+                 client is gone (Python waiting on a TS callback, callbacks.py)
 
 SocketLink is the child runtime's default: an inherited Unix socket pair with length-prefixed
 frames (no socket file, so no other process can connect, and no I/O thread to wake per
@@ -76,6 +78,12 @@ class SocketLink:
         self._ready.clear()
         return out
 
+    def wait(self, timeout):
+        if not self._ready and not self._eof:
+            self._poller.poll(int(timeout * 1000))
+        out = self.recv_nowait()
+        return None if not out and self._eof else out
+
     def send(self, data):
         header = _HEADER.pack(len(data))
         if len(data) < 65536:
@@ -121,6 +129,12 @@ class ZmqLink:
                 return out
             self.peer = peer.bytes
             out.append(payload.buffer)
+
+    def wait(self, timeout):
+        # (a client that is gone: the parent watch ends the process)
+        if self.sock.poll(int(timeout * 1000), self._zmq.POLLIN):
+            return self.recv_nowait()
+        return []
 
     def send(self, data):
         self.sock.send_multipart([self.peer, data])

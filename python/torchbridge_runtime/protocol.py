@@ -21,11 +21,17 @@ Client -> runtime: one msgpack array of ops per message, each op an array:
                 {name, nonce} of a client segment, or None; the reply says shm: whether the
                 runtime could read it, i.e. whether bulk data may go through shared memory)
   SHUTDOWN    [SHUTDOWN, reply_id]   (ordered after every earlier op)
+  CALLBACK_BEGIN  [CALLBACK_BEGIN, call]   the ops after it are TS callback `call`'s own
+  CALLBACK_REPLY  [CALLBACK_REPLY, call, status, value]   its value (status OK) or the JS
+                error {type, message, stack} (status ERROR); see callbacks.py
 Runtime -> client: [ran, [[reply_id, status, value], ...]]: replies travel together (one send
 per batch, not one per pending op; each send wakes the client), except that a read is sent as
 soon as it is answered, which can be before earlier ops have run (early_reads.py); `ran` is the
 number of ops run in order so far (the client sends its next op at once when that is all it
-has sent).
+has sent). Three statuses are requests of the runtime's own, not replies (callbacks.py):
+[call, CALLBACK, [function, args, kwargs]] (Python calls a TS function: run it),
+[call, CANCEL, None] (Python no longer waits for it), [0, RELEASE, [function, ...]] (Python
+dropped these TS functions).
 Every op gets the next sequence number (from 0), on both sides, so errors name the op.
 A served runtime may instead answer [-1, reason]: it holds no session for this client (freed
 after its grace period, or shut down).

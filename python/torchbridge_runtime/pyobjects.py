@@ -11,7 +11,7 @@ import importlib
 import numpy as np
 import torch
 
-from . import arrow, conversions, nn_helpers, py_builtins, py_context, py_iteration, py_modules, serialization
+from . import arrow, callbacks, conversions, nn_helpers, py_builtins, py_context, py_iteration, py_modules, serialization
 from .protocol import HELPERS as WIRE_HELPERS
 from .values import meta
 
@@ -95,6 +95,7 @@ HELPERS = {
     "select": select,
     "tree": tree,
     "refuse": refuse,
+    "callback": callbacks.unbound,  # TS functions: bound per session by the executor (callbacks.py)
     "rnn_flatten_weights": nn_helpers.rnn_flatten_weights,
     "batch_norm_cma": nn_helpers.batch_norm_cma,
     "save": serialization.save,

@@ -40,7 +40,7 @@ class Server:
         self.control = control
         self.shm_prefix = shm_prefix
         self._replies = []  # packed replies not yet sent
-        self.executor = Executor(session, shm_prefix, runtime_info(), self._reply, self._send_replies, self._poll)
+        self.executor = Executor(session, shm_prefix, runtime_info(), self._reply, self._send_replies, self._poll, self._wait)
         self._exiting = threading.Lock()
 
     def _reply(self, reply_id, status, value):
@@ -54,6 +54,9 @@ class Server:
     def _send_replies(self):
         """The replies so far as one message, with how many ops have run: [ran, [[id, status, value], ...]]."""
         replies = self._replies
+        released = self.executor.callbacks.take_released()
+        if released:  # TS functions Python dropped: first, so the client knows before the reads settle
+            replies.insert(0, pack([0, STATUS["RELEASE"], released]))
         if replies:
             self._replies = []
             head = pack_array_header(2) + pack(self.executor.ran) + pack_array_header(len(replies))
@@ -61,6 +64,11 @@ class Server:
 
     def _poll(self):
         return [unpack(p) for p in self.link.recv_nowait()]
+
+    def _wait(self, timeout_s):
+        """The batches that arrive within timeout_s (Python waits on a TS callback); None once the client is gone."""
+        payloads = self.link.wait(timeout_s)
+        return None if payloads is None else [unpack(p) for p in payloads]
 
     def serve(self):
         # Each op allocates a few small containers: with the default gen-0 threshold (700) the

@@ -13,7 +13,9 @@ export const PROTOCOL = {
     "STATS": 5,
     "RELEASE_SHM": 6,
     "HELLO": 7,
-    "SHUTDOWN": 8
+    "SHUTDOWN": 8,
+    "CALLBACK_BEGIN": 9,
+    "CALLBACK_REPLY": 10
   },
   "read": {
     "ITEM": 0,
@@ -28,7 +30,10 @@ export const PROTOCOL = {
   },
   "status": {
     "OK": 0,
-    "ERROR": 1
+    "ERROR": 1,
+    "CALLBACK": 2,
+    "RELEASE": 3,
+    "CANCEL": 4
   },
   "ext": {
     "REF": 1,
@@ -90,7 +95,8 @@ export const HELPER = {
   "next_batch": "tb.next_batch",
   "close_iter": "tb.close_iter",
   "enter": "tb.enter",
-  "exit": "tb.exit"
+  "exit": "tb.exit",
+  "callback": "tb.callback"
 } as const;
 
 export type HelperName = keyof typeof HELPER;

@@ -12,6 +12,7 @@ import { PyObject, pyCall } from './object.js';
 import { PyFloat } from './numbers.js';
 import { NOT_SPECIAL, pythonInt, specialValue } from './python_types.js';
 import { pythonObjectOf } from './counterpart.js';
+import { callbackArg } from './callbacks.js';
 
 /** Finds the PyObject behind a torch.py proxy (set by proxy.ts); undefined for anything else. */
 export const proxyTarget = new WeakMap<object, () => PyObject>();
@@ -24,13 +25,13 @@ export interface Converted {
 
 /**
  * Python's value for `v`: Tensors and Python objects (PyObject or a torch.py proxy) by handle;
- * null/undefined as None; booleans, numbers (whole ones as int), bigints, strings as themselves;
+ * a JS function as a Python callable that runs it (callbacks.ts); null/undefined as None; booleans, numbers (whole ones as int), bigints, strings as themselves;
  * arrays as lists, Tuple as a tuple, Maps and plain objects as dicts (in their iteration
  * order); a Buffer as bytes; any other TypedArray as a NumPy array (a copy, through shared
  * memory when large; as a tensor where `typedArrays` says so); dtypes, slices, complex values as their torch/Python counterparts.
- * `where` names the value in messages ('torch.save(obj)').
+ * `where` names the value in messages ('torch.save(obj)'); `functions: 'refuse'` refuses JS functions (what is stored).
  */
-export function toPython(v: unknown, where: string, typedArrays: 'numpy' | 'tensor' = 'numpy'): Converted {
+export function toPython(v: unknown, where: string, typedArrays: 'numpy' | 'tensor' = 'numpy', functions: 'callback' | 'refuse' = 'callback'): Converted {
   const temporaries: { dispose(): void }[] = [];
   const within: object[] = []; // the containers being walked: one met again is a cycle
   const walk = (x: unknown, path: string): unknown => {
@@ -47,7 +48,10 @@ export function toPython(v: unknown, where: string, typedArrays: 'numpy' | 'tens
       case 'function': {
         const target = proxyTarget.get(x);
         if (target) return target();
-        throw new ArgumentError(`${path} is a JS function; Python cannot call back into JS`);
+        const stands = pythonObjectOf(x); // (a callable TS object standing for a Python one goes as that)
+        if (stands !== undefined) return walk(stands, path);
+        if (functions === 'refuse') throw new ArgumentError(`${path} is a JS function, which cannot be stored`);
+        return callbackArg(x as never, path, temporaries); // a Python callable that runs it here
       }
       case 'object':
         break;

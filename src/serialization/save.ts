@@ -30,7 +30,7 @@ export async function save(obj: unknown, f: string | PyProxy | PyObject, kwargs?
     if (k !== 'pickle_protocol' && k !== '_use_new_zipfile_serialization') throw new ArgumentError(`torch.save() got an unexpected keyword argument '${k}'`);
   }
   const file = fileArgument(f, 'save');
-  const { value, temporaries } = toPython(obj, 'torch.save(obj)', 'tensor');
+  const { value, temporaries } = toPython(obj, 'torch.save(obj)', 'tensor', 'refuse');
   const done = pyCall(HELPER.save, [value, file], kwargs ? { ...kwargs } : undefined, `torch.save(obj, ${typeof f === 'string' ? JSON.stringify(f) : 'f'})`);
   for (const t of temporaries) t.dispose();
   try {

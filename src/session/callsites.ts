@@ -23,11 +23,11 @@ export function setCallsiteMode(mode: CallsiteMode): void {
   callsiteMode = mode;
 }
 
-/** Record the current stack for op `seq` (if the mode asks for it). */
-export function recordCallsite(seq: number, mayFail: boolean): void {
+/** Record the current stack (or `site`, one taken earlier) for op `seq` (if the mode asks for it). */
+export function recordCallsite(seq: number, mayFail: boolean, site?: Error): void {
   if (callsiteMode === 'all' || (mayFail && callsiteMode === 'auto')) {
     const i = seq % SIZE;
-    sites[i] = new Error();
+    sites[i] = site ?? new Error();
     seqs[i] = seq;
   }
 }
@@ -35,6 +35,11 @@ export function recordCallsite(seq: number, mayFail: boolean): void {
 const internal = [join(packageRoot, 'src') + '/', join(packageRoot, 'dist') + '/', 'node:internal', '/node_modules/'];
 
 /** The user's frames of the stack recorded for op `seq`, if still remembered. */
+/** Whether an op queued now would record its call site (callbacks.ts takes it early for ops it holds back). */
+export function wantsCallsite(mayFail: boolean): boolean {
+  return callsiteMode === 'all' || (mayFail && callsiteMode === 'auto');
+}
+
 export function callsiteOf(seq: number | undefined): string | undefined {
   if (seq === undefined) return undefined;
   const i = seq % SIZE;

@@ -143,6 +143,13 @@ export class Session {
   finalizer: FinalizationRegistry<number> | undefined;
   /** Listeners told when the session ends (death or shutdown). */
   readonly onEnd: Array<() => void> = [];
+  /** @internal what the runtime asks of the client (a TS callback's call, releases): src/py/callbacks.ts */
+  onRequest: ((id: number, status: number, value: unknown) => void) | undefined;
+  /**
+   * @internal while Python waits on TS callbacks (src/py/callbacks.ts): sees each op before it is
+   * queued, and returns true for one it holds back to queue later (through queueOp).
+   */
+  intercept: ((op: unknown[], mayFail: boolean) => boolean) | null = null;
 
   constructor(opts: SessionOptions = {}) {
     sweepStale();
@@ -213,10 +220,11 @@ export class Session {
   }
 
   /** Queue an op (the wire format is written in this file alone); returns its sequence number. */
-  private enqueue(op: unknown[], mayFail = false, eager = true): number {
+  private enqueue(op: unknown[], mayFail = false, eager = true, site?: Error): number {
     if (this.failure) throw this.failure;
+    if (this.intercept !== null && this.intercept(op, mayFail)) return -1;
     const seq = this.seq++;
-    recordCallsite(seq, mayFail);
+    recordCallsite(seq, mayFail, site);
     const n = this.outbox.push(op);
     // frees are never urgent: they do not wake an idle runtime; nor is an op whose read is
     // likely to follow in this turn (eager=false: it goes out with the read, one message)
@@ -279,6 +287,17 @@ export class Session {
     return this.enqueue([OP.CALL, outs, name, wire, kwargs, replyId, mask, nested], mayFail, eager);
   }
 
+  /** @internal queue an op now, past `intercept` (src/py/callbacks.ts); `site`: the call site recorded when it was first queued */
+  queueOp(op: unknown[], mayFail = false, site?: Error): void {
+    const intercept = this.intercept;
+    this.intercept = null;
+    try {
+      this.enqueue(op, mayFail, true, site);
+    } finally {
+      this.intercept = intercept;
+    }
+  }
+
   /**
    * Free a handle, in order with the ops queued so far (so a later read or memory() sees it
    * gone). Consecutive frees share one FREE op.
@@ -286,7 +305,7 @@ export class Session {
   free(id: number): void {
     if (this.failure) return;
     const last = this.outbox[this.outbox.length - 1] as unknown[] | undefined;
-    if (last !== undefined && last[0] === OP.FREE) (last[1] as number[]).push(id);
+    if (last !== undefined && last[0] === OP.FREE && this.intercept === null) (last[1] as number[]).push(id);
     else this.enqueue([OP.FREE, [id]]);
   }
 
@@ -433,8 +452,9 @@ export class Session {
     if (this.runtimeIdle && this.outbox.length > 0) this.flush();
     const list = m[1];
     if (list.length === 1) {
-      this.settle(list[0]![0], list[0]![1], list[0]![2]);
-      return 1;
+      const [id, status, value] = list[0]!;
+      this.settle(id, status, value);
+      return status > STATUS.ERROR ? 0 : 1; // a request from the runtime is no awaited reply
     }
     return this.settleInTurn(list);
   }
@@ -450,10 +470,16 @@ export class Session {
     for (let i = 0; i < last; i++) this.settle(list[i]![0], list[i]![1], list[i]![2]);
     await new Promise((r) => setImmediate(r));
     this.settle(list[last]![0], list[last]![1], list[last]![2]);
-    return list.length;
+    let requests = 0; // (not awaited replies: see settle)
+    for (const r of list) if (r[1] > STATUS.ERROR) requests++;
+    return list.length - requests;
   }
 
   private settle(id: number, status: number, value: unknown): void {
+    if (status > STATUS.ERROR) {
+      this.onRequest?.(id, status, value); // STATUS.CALLBACK, STATUS.RELEASE: ids of their own
+      return;
+    }
     const w = this.waiters.get(id);
     this.waiters.delete(id);
     if (this.downloads !== undefined) {
@@ -499,7 +525,7 @@ export class Session {
     await this.request((id) => [OP.SYNC, id], false, signal);
   }
 
-  async stats(): Promise<{ handles: number; tensors: number; bytes: number; shared_bytes: number; seq: number }> {
+  async stats(): Promise<{ handles: number; tensors: number; bytes: number; shared_bytes: number; seq: number; callbacks: number }> {
     return (await this.request((id) => [OP.STATS, id])) as never;
   }
 

@@ -8,7 +8,7 @@
  */
 import { ComplexValue, Ellipsis, Handle, Slice, Tuple, WideInt, encode } from '../transport/codec.js';
 import { DType } from '../tensor/dtype.js';
-import { HELPER, OP } from '../transport/protocol.js';
+import { HELPER, OP, STATUS } from '../transport/protocol.js';
 import { ArgumentError } from '../errors.js';
 
 const INT64_MIN = -(2n ** 63n);
@@ -190,6 +190,7 @@ function refusedOp(op: unknown[], err: Error): unknown[] {
     replyId = op[1];
   }
   const message = `${what} could not be sent to Python (${err.message}); the op was not run`;
+  if (code === OP.CALLBACK_REPLY) return [code, op[1], STATUS.ERROR, { type: 'ArgumentError', message: `its value could not be sent to Python (${err.message})`, stack: '' }]; // (Python waits for it)
   return [OP.CALL, outs, HELPER.refuse, [message], null, replyId, 0, 0];
 }
 
